@@ -1,0 +1,23 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'coverage/**', '.trouw/**', 'kiosk/renderer/vendor/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // The pure core has no clock and no I/O (DESIGN.md §2).
+    files: ['gateway/core/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'core takes `now` as an argument' }],
+      'no-restricted-imports': ['error', { patterns: ['node:fs', 'node:net', 'better-sqlite3', 'serialport', 'mqtt', 'pino', 'fastify'] }],
+    },
+  },
+);
