@@ -1,0 +1,128 @@
+/**
+ * Till ↔ gateway application messages (DESIGN.md §6), one schema per message.
+ * Every request carries `v` (protocol version, 1) and `id` (the till's request id, unique per
+ * till; the gateway stores `id → response` and replays the stored response on a resend).
+ * Money is integer euro cents. Schemas are checked where a frame body enters the gateway;
+ * a body that fails gets an `error` response with a code, never a crash.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+const Cents = Type.Integer({ minimum: 0, maximum: 100_000_000 });
+const MemberNumber = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9-]+$' });
+const Receipt = Type.String({ minLength: 1, maxLength: 64 });
+const Sku = Type.String({ minLength: 1, maxLength: 64 });
+
+const envelope = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
+  Type.Object(
+    { v: Type.Literal(1), id: Id, type: Type.Literal(type), ...props },
+    { additionalProperties: false },
+  );
+
+export const SaleLine = Type.Object(
+  {
+    sku: Sku,
+    category: Type.String({ minLength: 1, maxLength: 64 }),
+    qty: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    /** Line total after line discounts, in cents. */
+    amountCents: Cents,
+  },
+  { additionalProperties: false },
+);
+export type SaleLine = Static<typeof SaleLine>;
+
+export const Tender = Type.Object(
+  { kind: Type.String({ minLength: 1, maxLength: 32 }), amountCents: Cents },
+  { additionalProperties: false },
+);
+
+export const HelloRequest = envelope('hello', {
+  lane: Type.Optional(Type.String({ maxLength: 32 })),
+  till: Type.Optional(Type.Object({ vendor: Type.String({ maxLength: 64 }), version: Type.String({ maxLength: 32 }) })),
+});
+export const PingRequest = envelope('ping', {});
+export const IdentifyRequest = envelope('identify', {
+  /** Identify by member number typed or scanned at the till. */
+  member: Type.Optional(MemberNumber),
+  /** Identify by the card most recently tapped at this lane's reader. */
+  card: Type.Optional(Type.Literal(true)),
+  /** Identify by a phone code shown in the member's app. */
+  phoneCode: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })),
+});
+export const BasketRequest = envelope('basket', {
+  member: Type.Optional(MemberNumber),
+  lines: Type.Array(SaleLine, { maxItems: 200 }),
+});
+export const SaleRequest = envelope('sale', {
+  receipt: Receipt,
+  member: Type.Optional(MemberNumber),
+  lines: Type.Array(SaleLine, { minItems: 1, maxItems: 200 }),
+  tenders: Type.Array(Tender, { maxItems: 20 }),
+  /** When the till rang the sale (ISO 8601); a sale sent late (till failed open) keeps its own time. */
+  at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+});
+export const RefundRequest = envelope('refund', {
+  receipt: Receipt,
+  /** The receipt of the sale the lines come from. */
+  original: Receipt,
+  lines: Type.Array(
+    Type.Object({ sku: Sku, qty: Type.Integer({ minimum: 1, maximum: 10_000 }), amountCents: Cents }, { additionalProperties: false }),
+    { minItems: 1, maxItems: 200 },
+  ),
+});
+export const VoidRequest = envelope('void', { receipt: Receipt });
+export const EndOfDayRequest = envelope('end-of-day', {
+  /** Store-local business date (YYYY-MM-DD); defaults to today in the store's time zone. */
+  date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+});
+
+export const TillRequest = Type.Union([
+  HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, EndOfDayRequest,
+]);
+export type TillRequest = Static<typeof TillRequest>;
+export type HelloRequest = Static<typeof HelloRequest>;
+export type IdentifyRequest = Static<typeof IdentifyRequest>;
+export type BasketRequest = Static<typeof BasketRequest>;
+export type SaleRequest = Static<typeof SaleRequest>;
+export type RefundRequest = Static<typeof RefundRequest>;
+export type VoidRequest = Static<typeof VoidRequest>;
+export type EndOfDayRequest = Static<typeof EndOfDayRequest>;
+export type TillRequestType = TillRequest['type'];
+
+export const tillRequestSchemas = {
+  hello: HelloRequest, ping: PingRequest, identify: IdentifyRequest, basket: BasketRequest,
+  sale: SaleRequest, refund: RefundRequest, void: VoidRequest, 'end-of-day': EndOfDayRequest,
+} as const satisfies Record<TillRequestType, TSchema>;
+
+/** Application error codes the till can show or act on. */
+export type TillErrorCode =
+  | 'bad-json'          // body is not JSON
+  | 'bad-request'       // body fails its schema (details in `message`)
+  | 'unknown-type'      // `type` is not one the gateway knows
+  | 'unsupported-version'
+  | 'unknown-receipt'   // refund/void of a sale the gateway never saw
+  | 'conflict'          // same receipt sent again with different content
+  | 'internal';         // the gateway failed; the till fails open
+
+/** Member summary as the till shows it. */
+export interface MemberView {
+  number: string;
+  name: string;
+  balance: number;
+  tier: string;
+}
+
+/**
+ * Responses: `type` is the request type with `.ok`, or `error`. `id` echoes the request id.
+ * The JSON body of each response is what the gateway stores and replays.
+ */
+export type TillResponse =
+  | { v: 1; id: string; type: 'hello.ok'; store: string; gateway: string; lane: string; time: string }
+  | { v: 1; id: string; type: 'ping.ok' }
+  | { v: 1; id: string; type: 'identify.ok'; member: MemberView | null; reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable' }
+  | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: unknown[] }
+  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum' }
+  | { v: 1; id: string; type: 'refund.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
+  | { v: 1; id: string; type: 'void.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
+  | { v: 1; id: string; type: 'end-of-day.ok'; date: string; sales: number; refunds: number; pointsAwarded: number; pointsReversed: number }
+  | { v: 1; id: string; type: 'error'; code: TillErrorCode; message: string };
