@@ -1,0 +1,23 @@
+/**
+ * Builds the HTTP API without listening (STYLE.md §9): tests call `inject`, the gateway
+ * calls `listen`. Later issues register kiosk, phone and store-IT plugins here.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { installErrorHandler } from './error-handler';
+import { healthRoutes, type HealthRoutesOptions } from './health-routes';
+
+export interface ApiDeps extends HealthRoutesOptions {
+  logger?: Logger;
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger?.child({ component: 'http' }) as FastifyBaseLogger | undefined,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+  });
+  installErrorHandler(app);
+  await app.register(healthRoutes, { health: deps.health, ready: deps.ready });
+  return app;
+}

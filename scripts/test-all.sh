@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The full test command (README "The two commands", step 2). Works on a bare machine that has
+# only Node, npm, python3, make and g++: installs the Debian packages the tests need when
+# missing (as root), installs npm dependencies, type-checks, lints, then runs every test layer.
+# The services the tests use (socat pty pairs, ...) are started and stopped by the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: command → package. Later issues add pcscd, mosquitto, chromium, postgresql.
+declare -A wanted=(
+  [socat]=socat
+)
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+# Build headers some optional npm modules need (nfc-pcsc builds against winscard.h).
+for pkg in libpcsclite-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "test:all: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test:all: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm dependencies: a fresh checkout (CI) has none; rebuild also after a Debian package was
+# added, so optional native modules (nfc-pcsc) get built against it.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || ((${#missing[@]})); then
+  npm ci --no-audit --no-fund
+fi
+
+echo "test:all: type-check"
+npx tsc -p tsconfig.json --noEmit
+echo "test:all: lint"
+npx eslint .
+
+mkdir -p .trouw
+echo "test:all: tests (unit, integration, chaos)"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile=.trouw/vitest-report.json || status=$?
+node -e '
+  const r = require("./.trouw/vitest-report.json");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit $status
