@@ -1,0 +1,77 @@
+/**
+ * The gateway process, assembled: database → members seed → till service → lanes → HTTP.
+ * Stops in the reverse order: lanes first (no new frames; the request in hand is finished
+ * and answered), then HTTP, then the database, so nothing is written after close.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/schema';
+import { systemClock, type Clock } from '../ports/clock';
+import type { GatewayHealth } from '../ports/health';
+import type { CardTapSource } from '../ports/card-taps';
+import { openDatabase } from '../adapters/sqlite/open-database';
+import { buildApi } from '../api/build-api';
+import { createTillService } from './till-service';
+import { seedMembers } from './members';
+import { createLanes } from './lanes';
+import { summariseHealth } from './health';
+
+export interface GatewayDeps {
+  logger: Logger;
+  clock?: Clock;
+  cardTaps?: CardTapSource;
+  /** Listen on HTTP (default true). Tests and benchmarks may skip it. */
+  listen?: boolean;
+}
+
+export interface RunningGateway {
+  readonly config: Readonly<GatewayConfig>;
+  readonly db: ReturnType<typeof openDatabase>;
+  readonly api: FastifyInstance;
+  /** The till service, for in-process drivers (demo, benchmarks). */
+  readonly till: ReturnType<typeof createTillService>;
+  url(): string | undefined;
+  health(): GatewayHealth;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<RunningGateway> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger;
+  const startedAt = clock.now();
+
+  if (config.database.path !== ':memory:') mkdirSync(dirname(config.database.path), { recursive: true });
+  const db = openDatabase(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  const seeded = seedMembers(db, config.members, clock.now());
+  log.info({ seeded }, 'database open');
+
+  const till = createTillService({ db, rules: config.loyalty, store: config.store, clock, cardTaps: deps.cardTaps });
+  const lanes = createLanes(config, { logger: log, clock });
+  let stopping = false;
+  lanes.start((body, ctx) => till.handle(body, ctx));
+
+  const health = (): GatewayHealth =>
+    summariseHealth({ config, startedAt, lanes: lanes.health(), database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' } });
+
+  const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping });
+  let url: string | undefined;
+  if (deps.listen !== false) {
+    url = await api.listen({ host: config.http.host, port: config.http.port });
+    log.info({ url }, 'http listening');
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      stopping = true;
+      log.info('stopping: lanes');
+      await lanes.stop();
+      await api.close();
+      db.close();
+      log.info('stopped');
+    })());
+
+  return { config, db, api, till, url: () => url, health, stop };
+}

@@ -1,0 +1,36 @@
+/**
+ * `doctor`: what the gateway sees on this machine and what is missing, each with a fix.
+ * It only looks: it never creates the database or takes a port the gateway would use.
+ */
+import { loadConfig, ConfigError } from '../config/load';
+import { checkDatabase, checkLane, checkSerialPorts, checkHttpPort, checkCardStack, type Finding } from './doctor-checks';
+
+const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;
+
+function print(f: Finding): void {
+  console.log(`${MARK[f.level]} ${f.name}: ${f.detail}${f.fix ? `\n    fix: ${f.fix}` : ''}`);
+}
+
+export async function runDoctor(file: string | undefined): Promise<number> {
+  console.log(`trouw-gateway doctor (node ${process.version}, ${process.platform}/${process.arch})`);
+  let config;
+  try {
+    config = loadConfig({ file });
+    print({ level: 'ok', name: 'config', detail: `${file ?? process.env.TROUW_CONFIG ?? '(defaults)'} is valid` });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    print({ level: 'fail', name: 'config', detail: e.message, fix: 'correct that key, then run `trouw-gateway check-config`' });
+    return 1;
+  }
+  const findings: Finding[] = [
+    checkDatabase(config.database.path),
+    ...(await checkSerialPorts()),
+    ...(await Promise.all(config.lanes.map((lane) => checkLane(lane)))),
+    await checkHttpPort(config.http.host, config.http.port),
+    ...checkCardStack(),
+  ];
+  findings.forEach(print);
+  const failed = findings.filter((f) => f.level === 'fail').length;
+  console.log(failed ? `${failed} problem(s) found` : 'no problems found');
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,57 @@
+/**
+ * trouw-gateway: the headless gateway for store IT.
+ *   trouw-gateway start        [--config FILE]   run the gateway
+ *   trouw-gateway check-config [--config FILE]   validate the config and exit
+ *   trouw-gateway doctor       [--config FILE]   what it sees, what is missing, how to fix it
+ * The config file may also come from TROUW_CONFIG; TROUW_<SECTION>__<KEY> overrides values.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/load';
+
+const USAGE = `usage: trouw-gateway <start|check-config|doctor> [--config FILE]
+
+  start          run the gateway (till lanes, ledger, HTTP health on /healthz, /readyz)
+  check-config   validate the configuration file and environment overrides, then exit
+  doctor         list serial ports, lanes, database and optional subsystems, with fixes
+
+Environment: TROUW_CONFIG=FILE, TROUW_<SECTION>__<KEY>=VALUE (e.g. TROUW_HTTP__PORT=8081)`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const file = values.config;
+  switch (command) {
+    case 'start':
+      return (await import('./start')).runStart(file);
+    case 'check-config':
+      return (await import('./check-config')).runCheckConfig(file);
+    case 'doctor':
+      return (await import('./doctor')).runDoctor(file);
+    default:
+      console.error(`trouw-gateway: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`trouw-gateway: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  },
+);
