@@ -4,6 +4,7 @@
  * Environment overrides: TROUW_<SECTION>__<KEY>=value (see config/load.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { CardsConfig } from './cards-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -140,6 +141,8 @@ export const GatewayConfig = Type.Object(
     ),
     loyalty: EarningRulesConfig,
     members: Type.Array(SeedMember, { default: [] }),
+    /** Card readers and card identity (issue 3); see config/cards-schema.ts. */
+    cards: CardsConfig,
   },
   { additionalProperties: false },
 );
