@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { CardsConfig } from './cards-schema';
+import { SyncConfig } from './sync-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -141,6 +142,8 @@ export const GatewayConfig = Type.Object(
     ),
     loyalty: EarningRulesConfig,
     members: Type.Array(SeedMember, { default: [] }),
+    /** HQ sync over MQTT (issue 5); off unless `sync.brokerUrl` is set. */
+    sync: SyncConfig,
     /** Card readers and card identity (issue 3); see config/cards-schema.ts. */
     cards: CardsConfig,
   },

@@ -1,0 +1,475 @@
+/**
+ * The outbox publisher (DESIGN.md §8, issue 5): sends outbox rows to HQ as CloudEvents, QoS 1,
+ * in (priority, seq) order, with at most `inFlight` unacknowledged, and deletes a row only
+ * after its PUBACK. What it promises and why:
+ *
+ * - Never holds up the till: all work happens in slices of at most `sliceRows` rows or
+ *   `sliceMs` ms, each followed by a yield (`setImmediate`) so till frames interleave. Deletes
+ *   of acknowledged rows are batched (one transaction per `deleteBatch` rows or
+ *   `deleteAfterMs`), so the ledger's own commits do not queue behind a stream of tiny ones.
+ * - At least once, exactly once at HQ: a row leaves the outbox only after its PUBACK; a crash
+ *   or a lost connection means it is sent again with the same CloudEvents id, and HQ inserts
+ *   by (source, id). Within a connection, MQTT keeps QoS 1 messages in order.
+ * - Priorities: rows are read by `priority` then `seq`. A more important row written while
+ *   less important ones drain is picked up at the next slice (the read cursor steps back).
+ * - TTL: non-business rows past `expires_at` are dropped and counted, when read and by a
+ *   periodic sweep. Business rows (priority ≤ `businessMaxPriority`) never expire.
+ * - Cap: over `maxRows`, non-business rows are dropped, least important and oldest first, and
+ *   counted. Business rows are never dropped; health reports an outbox over its cap.
+ * - A row the broker refuses for good (MQTT 5 reason code ≥ 0x80: not authorised, too large)
+ *   or that cannot be sent (its `data` is not JSON, its type is not a valid topic segment) is
+ *   moved to `sync_outbox_rejected` with the reason: kept for store IT, not retried forever.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../gateway/ports/clock';
+import type { DeviceHealth } from '../../gateway/ports/health';
+import { storeSource } from '../envelope/cloudevent';
+import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics';
+import { PublishRefused, type BrokerLink } from './broker-link';
+import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
+
+export interface PublisherOptions {
+  db: Database;
+  link: BrokerLink;
+  address: GatewayAddress;
+  clock?: Clock;
+  logger?: Logger;
+  inFlight?: number;
+  sliceRows?: number;
+  sliceMs?: number;
+  deleteBatch?: number;
+  deleteAfterMs?: number;
+  idlePollMs?: number;
+  ackTimeoutMs?: number;
+  maxPayloadBytes?: number;
+  maxRows?: number;
+  businessMaxPriority?: number;
+  sweepIntervalMs?: number;
+  /** Delay before a row whose publish failed transiently is tried again. */
+  retryDelayMs?: number;
+}
+
+export interface PublisherStats {
+  /** Rows acknowledged by the broker since start. */
+  acknowledged: number;
+  inFlight: number;
+  /** Upper bound of rows in the outbox (max seq − min seq + 1); cheap to compute. */
+  backlogEstimate: number;
+  /** Since the database was created (persisted in sync_counters). */
+  expiredDropped: number;
+  capDropped: number;
+  rejected: number;
+  overCap: boolean;
+  lastAckAt: number | undefined;
+}
+
+export interface OutboxPublisher {
+  start(): void;
+  /** A writer committed rows: look now rather than at the next idle poll. */
+  notify(): void;
+  stats(): PublisherStats;
+  health(): DeviceHealth;
+  /** Resolves once the outbox is empty and nothing is in flight (tests, benchmarks). */
+  whenDrained(): Promise<void>;
+  /** Stops reading; deletes rows already acknowledged. Unacknowledged rows stay for the next start. */
+  stop(): Promise<void>;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  type: string;
+  subject: string | null;
+  time: string;
+  data: string;
+  priority: number;
+  expiresAt: number | null;
+}
+
+interface Flight {
+  row: Row;
+  sentAt: number;
+  gen: number;
+}
+
+const MIN_INT = Number.MIN_SAFE_INTEGER;
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+
+export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
+  const { db, link } = o;
+  const clock = o.clock ?? systemClock;
+  const log = o.logger;
+  const cfg = {
+    inFlight: o.inFlight ?? 100,
+    sliceRows: o.sliceRows ?? 100,
+    sliceMs: o.sliceMs ?? 4,
+    deleteBatch: o.deleteBatch ?? 500,
+    deleteAfterMs: o.deleteAfterMs ?? 200,
+    idlePollMs: o.idlePollMs ?? 250,
+    ackTimeoutMs: o.ackTimeoutMs ?? 60_000,
+    maxPayloadBytes: o.maxPayloadBytes ?? 256 * 1024,
+    maxRows: o.maxRows ?? 2_000_000,
+    businessMax: o.businessMaxPriority ?? 1,
+    sweepIntervalMs: o.sweepIntervalMs ?? 60_000,
+    retryDelayMs: o.retryDelayMs ?? 1000,
+  };
+  checkOutboxTable(db);
+  ensureSyncTables(db);
+
+  const sourceJson = JSON.stringify(storeSource(o.address));
+  const st = {
+    maxSeq: db.prepare('SELECT MAX(seq) AS m FROM outbox') as Statement<[], { m: number | null }>,
+    minSeq: db.prepare('SELECT MIN(seq) AS m FROM outbox') as Statement<[], { m: number | null }>,
+    // NOT INDEXED: a rowid range over the new rows only (the planner would scan the whole index).
+    minPrioritySince: db.prepare('SELECT MIN(priority) AS p FROM outbox NOT INDEXED WHERE seq > ?') as Statement<[number], { p: number | null }>,
+    // Two range queries instead of a row-value comparison, which SQLite 3.53 answers with a
+    // scan of the whole priority band (measured: 30 ms at 1M rows against 0.04 ms).
+    readSameBand: db.prepare(
+      `SELECT seq, id, type, subject, time, data, priority, expires_at AS expiresAt FROM outbox
+       WHERE priority = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ) as Statement<[number, number, number], Row>,
+    readLaterBands: db.prepare(
+      `SELECT seq, id, type, subject, time, data, priority, expires_at AS expiresAt FROM outbox
+       WHERE priority > ? ORDER BY priority, seq LIMIT ?`,
+    ) as Statement<[number, number], Row>,
+    del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+    expired: db.prepare(
+      'SELECT seq FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ? AND priority > ? LIMIT ?',
+    ) as Statement<[number, number, number], { seq: number }>,
+    maxPriority: db.prepare('SELECT MAX(priority) AS p FROM outbox') as Statement<[], { p: number | null }>,
+    oldestAt: db.prepare('SELECT seq FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?') as Statement<[number, number], { seq: number }>,
+    countRange: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE seq >= ? AND seq < ?') as Statement<[number, number], { n: number }>,
+    reject: db.prepare(
+      `INSERT OR REPLACE INTO sync_outbox_rejected (seq, id, type, subject, time, data, priority, reason, rejected_at)
+       SELECT seq, id, type, subject, time, data, priority, ?, ? FROM outbox WHERE seq = ?`,
+    ),
+  };
+
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let gen = 0;
+  const inflight = new Map<number, Flight>();
+  /** Acknowledged (or expired) rows waiting for the next delete batch. */
+  let toDelete: number[] = [];
+  let expiredPending = 0;
+  let firstPendingAt = 0;
+  let cursor = { p: MIN_INT, s: MIN_INT };
+  let lastMaxSeq = 0;
+  let acknowledged = 0;
+  let lastAckAt: number | undefined;
+  let overCap = false;
+  let nextSweepAt = 0;
+  let sweeping = false;
+  let upSince = clock.monotonic();
+  const drainWaiters: (() => void)[] = [];
+  const pendingDelete = new Set<number>();
+  const held = (seq: number) => inflight.has(seq) || pendingDelete.has(seq);
+
+  const offState = link.onState((s) => {
+    if (s === 'up') {
+      upSince = clock.monotonic();
+      wake(0);
+    }
+  });
+
+  function wake(delayMs: number) {
+    if (!running) return;
+    if (delayMs <= 0) {
+      if (immediate) return;
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      immediate = setImmediate(tick);
+      return;
+    }
+    if (immediate || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      tick();
+    }, delayMs);
+  }
+
+  function windowSize(): number {
+    return Math.max(1, Math.min(cfg.inFlight, link.serverReceiveMaximum ?? cfg.inFlight));
+  }
+
+  /** Reads the next rows after the cursor, stepping back first if more important rows arrived. */
+  function readNext(limit: number): Row[] {
+    const max = st.maxSeq.get()?.m ?? 0;
+    if (max > lastMaxSeq) {
+      const p = st.minPrioritySince.get(lastMaxSeq)?.p;
+      // Every row with seq ≤ lastMaxSeq and priority < cursor.p has been read: resume just before the new ones.
+      if (p !== null && p !== undefined && p < cursor.p) cursor = { p, s: lastMaxSeq };
+      lastMaxSeq = max;
+    }
+    const rows = readAfter(cursor.p, cursor.s, limit);
+    const last = rows[rows.length - 1];
+    if (last) cursor = { p: last.priority, s: last.seq };
+    return rows;
+  }
+
+  function readAfter(p: number, s: number, limit: number): Row[] {
+    const rows = p === MIN_INT ? [] : st.readSameBand.all(p, s, limit);
+    if (rows.length < limit) rows.push(...st.readLaterBands.all(p, limit - rows.length));
+    return rows;
+  }
+
+  function rewindTo(row: Row) {
+    if (row.priority < cursor.p || (row.priority === cursor.p && row.seq - 1 < cursor.s)) cursor = { p: row.priority, s: row.seq - 1 };
+  }
+
+  function envelope(row: Row): string | { reason: string } {
+    if (!isEventType(row.type)) return { reason: `invalid event type ${JSON.stringify(row.type).slice(0, 100)}` };
+    try {
+      JSON.parse(row.data);
+    } catch {
+      return { reason: 'data is not JSON' };
+    }
+    const subject = row.subject ? `,"subject":${JSON.stringify(row.subject)}` : '';
+    const json = `{"specversion":"1.0","id":${JSON.stringify(row.id)},"source":${sourceJson},"type":${JSON.stringify(row.type)},"time":${JSON.stringify(row.time)},"datacontenttype":"application/json"${subject},"data":${row.data}}`;
+    if (Buffer.byteLength(json) > cfg.maxPayloadBytes) return { reason: `payload larger than ${cfg.maxPayloadBytes} bytes` };
+    return json;
+  }
+
+  const rejectRows = db.transaction((rows: { seq: number; reason: string }[], now: number) => {
+    for (const r of rows) {
+      st.reject.run(r.reason, now, r.seq);
+      st.del.run(r.seq);
+    }
+    addCounter(db, 'outbox_rejected', rows.length);
+  });
+
+  function setAside(row: Row, reason: string) {
+    log?.error({ seq: row.seq, id: row.id, type: row.type, reason }, 'sync: outbox row set aside (sync_outbox_rejected)');
+    if (db.open) rejectRows([{ seq: row.seq, reason }], clock.now());
+  }
+
+  function send(row: Row) {
+    const payload = envelope(row);
+    if (typeof payload !== 'string') return setAside(row, payload.reason);
+    const g = ++gen;
+    inflight.set(row.seq, { row, sentAt: clock.monotonic(), gen: g });
+    link.publish(eventTopic(o.address, row.type), payload).then(
+      () => onAck(row.seq, g),
+      (e: unknown) => onFail(row, g, e),
+    );
+  }
+
+  function onAck(seq: number, g: number) {
+    const f = inflight.get(seq);
+    if (!f || f.gen !== g) return; // superseded by a resend; that one will settle it
+    inflight.delete(seq);
+    acknowledged++;
+    lastAckAt = clock.now();
+    if (!running) {
+      // A late PUBACK after stop(): delete the row now while the database is still open.
+      if (db.open) st.del.run(seq);
+      return;
+    }
+    queueDelete(seq);
+    wake(0);
+  }
+
+  function onFail(row: Row, g: number, e: unknown) {
+    const f = inflight.get(row.seq);
+    if (!f || f.gen !== g) return;
+    inflight.delete(row.seq);
+    if (e instanceof PublishRefused) {
+      setAside(row, `broker refused: ${e.message} (reason code ${e.reasonCode})`);
+      wake(0);
+      return;
+    }
+    log?.warn({ seq: row.seq, err: (e as Error)?.message }, 'sync: publish failed; will resend');
+    rewindTo(row);
+    wake(cfg.retryDelayMs);
+  }
+
+  function queueDelete(seq: number, expired = false) {
+    if (!toDelete.length) firstPendingAt = clock.monotonic();
+    toDelete.push(seq);
+    pendingDelete.add(seq);
+    if (expired) expiredPending++;
+  }
+
+  const deleteRows = db.transaction((seqs: number[], expired: number) => {
+    for (const s of seqs) st.del.run(s);
+    addCounter(db, 'outbox_expired', expired);
+  });
+
+  function flushDeletes() {
+    if (!toDelete.length || !db.open) return;
+    const seqs = toDelete;
+    const expired = expiredPending;
+    toDelete = [];
+    expiredPending = 0;
+    deleteRows(seqs, expired);
+    for (const s of seqs) pendingDelete.delete(s);
+  }
+
+  function checkStalled() {
+    const first = inflight.values().next().value as Flight | undefined;
+    if (!first || link.state !== 'up') return;
+    const now = clock.monotonic();
+    if (now - Math.max(first.sentAt, upSince) < cfg.ackTimeoutMs) return;
+    log?.warn({ inFlight: inflight.size }, 'sync: no PUBACK in time; resending the window');
+    for (const f of inflight.values()) rewindTo(f.row);
+    inflight.clear();
+  }
+
+  function tick() {
+    immediate = undefined;
+    if (!running) return;
+    const started = clock.monotonic();
+    const now = clock.now();
+    if (toDelete.length >= cfg.deleteBatch || (toDelete.length && started - firstPendingAt >= cfg.deleteAfterMs)) flushDeletes();
+    if (!sweeping && started >= nextSweepAt) {
+      nextSweepAt = started + cfg.sweepIntervalMs;
+      void sweep();
+    }
+    let more = false;
+    if (link.state === 'up') {
+      checkStalled();
+      const window = windowSize();
+      while (inflight.size < window && clock.monotonic() - started < cfg.sliceMs) {
+        const limit = Math.min(cfg.sliceRows, window - inflight.size);
+        const rows = readNext(limit);
+        for (const row of rows) {
+          if (held(row.seq)) continue;
+          if (row.expiresAt !== null && row.expiresAt <= now && row.priority > cfg.businessMax) queueDelete(row.seq, true);
+          else send(row);
+        }
+        if (rows.length < limit) break;
+        more = true;
+      }
+      if (inflight.size >= window) more = false; // an ack wakes us
+      if (drainWaiters.length && !inflight.size && !more && isEmpty()) {
+        flushDeletes();
+        for (const w of drainWaiters.splice(0)) w();
+      }
+    }
+    if (more) wake(0);
+    else if (toDelete.length) wake(cfg.deleteAfterMs);
+    else wake(cfg.idlePollMs);
+  }
+
+  function isEmpty(): boolean {
+    const max = st.maxSeq.get()?.m ?? null;
+    if (max === null) return true;
+    // Rows left are only those waiting for their delete batch.
+    return readAfter(MIN_INT, MIN_INT, pendingDelete.size + 1).every((r) => pendingDelete.has(r.seq));
+  }
+
+  /** TTL and cap, in small chunks with yields (never one long query on a large outbox). */
+  async function sweep() {
+    sweeping = true;
+    try {
+      const businessMax = cfg.businessMax;
+      for (;;) {
+        if (!running || !db.open) return;
+        const seqs = st.expired.all(clock.now(), businessMax, 500).map((r) => r.seq).filter((s) => !held(s));
+        for (const s of seqs) queueDelete(s, true);
+        flushDeletes();
+        if (seqs.length < 500) break;
+        await yieldNow();
+      }
+      const min = st.minSeq.get()?.m ?? null;
+      const max = st.maxSeq.get()?.m ?? null;
+      if (min === null || max === null || max - min + 1 <= cfg.maxRows) {
+        overCap = false;
+        return;
+      }
+      // The estimate is over the cap: count exactly, in seq ranges, yielding between them.
+      let count = 0;
+      for (let from = min; from <= max; from += 50_000) {
+        if (!running || !db.open) return;
+        count += st.countRange.get(from, from + 50_000)?.n ?? 0;
+        await yieldNow();
+      }
+      let excess = count - cfg.maxRows;
+      let dropped = 0;
+      while (excess > 0 && running && db.open) {
+        const p = st.maxPriority.get()?.p;
+        if (p === null || p === undefined || p <= businessMax) break;
+        const seqs = st.oldestAt.all(p, Math.min(excess, 1000)).map((r) => r.seq).filter((s) => !held(s));
+        if (!seqs.length) break;
+        db.transaction(() => {
+          for (const s of seqs) st.del.run(s);
+          addCounter(db, 'outbox_capped', seqs.length);
+        })();
+        excess -= seqs.length;
+        dropped += seqs.length;
+        await yieldNow();
+      }
+      overCap = excess > 0;
+      if (dropped) log?.warn({ dropped, maxRows: cfg.maxRows }, 'sync: outbox over its cap; dropped non-business rows');
+      if (overCap) log?.error({ rows: cfg.maxRows + excess, maxRows: cfg.maxRows }, 'sync: outbox over its cap with business rows only; keeping them');
+    } catch (e) {
+      log?.error({ err: e }, 'sync: outbox sweep failed');
+    } finally {
+      sweeping = false;
+    }
+  }
+
+  const stats = (): PublisherStats => {
+    const open = db.open;
+    const min = open ? st.minSeq.get()?.m ?? null : null;
+    const max = open ? st.maxSeq.get()?.m ?? null : null;
+    return {
+      acknowledged,
+      inFlight: inflight.size,
+      backlogEstimate: min === null || max === null ? 0 : max - min + 1,
+      expiredDropped: open ? readCounter(db, 'outbox_expired') : 0,
+      capDropped: open ? readCounter(db, 'outbox_capped') : 0,
+      rejected: open ? readCounter(db, 'outbox_rejected') : 0,
+      overCap,
+      lastAckAt,
+    };
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      lastMaxSeq = st.maxSeq.get()?.m ?? 0;
+      cursor = { p: MIN_INT, s: MIN_INT };
+      wake(0);
+    },
+    notify() {
+      wake(0);
+    },
+    stats,
+    health() {
+      const s = stats();
+      const parts = [`backlog≤${s.backlogEstimate}`, `in flight ${s.inFlight}`];
+      if (s.expiredDropped) parts.push(`expired ${s.expiredDropped}`);
+      if (s.capDropped) parts.push(`capped ${s.capDropped}`);
+      if (s.rejected) parts.push(`set aside ${s.rejected}`);
+      if (s.overCap) parts.push('OVER CAP (business rows kept)');
+      return {
+        name: 'hq-outbox',
+        kind: 'sync-outbox',
+        state: !running ? 'stopped' : link.state === 'up' && !s.overCap ? 'up' : 'down',
+        ...(s.lastAckAt !== undefined ? { since: s.lastAckAt } : {}),
+        detail: parts.join(', '),
+      };
+    },
+    whenDrained() {
+      return new Promise<void>((resolve) => {
+        drainWaiters.push(resolve);
+        wake(0);
+      });
+    },
+    async stop() {
+      running = false;
+      offState();
+      if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
+      timer = undefined;
+      immediate = undefined;
+      flushDeletes();
+    },
+  };
+}

@@ -1,0 +1,267 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { createOutboxPublisher, type OutboxPublisher, type PublisherOptions } from '../../sync/gateway/publisher';
+import { createFakeLink, type FakeLink } from '../../sync/gateway/fake-link';
+import { ensureOutboxTable, ensureSyncTables } from '../../sync/gateway/tables';
+import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
+import { validateUplinkEvent } from '../../sync/schemas/validate-event';
+import type { Clock } from '../../gateway/ports/clock';
+
+const address = { store: 'store-a', gateway: 'gw-1' };
+const T0 = Date.parse('2025-03-01T10:00:00Z');
+
+function setup(opts: Partial<PublisherOptions> = {}, link: FakeLink = createFakeLink()) {
+  const db = new Database(':memory:');
+  ensureOutboxTable(db);
+  ensureSyncTables(db);
+  const writer = createOutboxWriter(db);
+  let now = T0;
+  const clock: Clock & { set(t: number): void } = { now: () => now, monotonic: () => performance.now(), set: (t) => (now = t) };
+  const publishers: OutboxPublisher[] = [];
+  const make = (o: Partial<PublisherOptions> = {}) => {
+    const p = createOutboxPublisher({ db, link, address, clock, idlePollMs: 10, deleteAfterMs: 5, ...opts, ...o });
+    publishers.push(p);
+    return p;
+  };
+  const sale = (i: number, priority?: number, expiresAt?: number) =>
+    writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: i }, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }, now);
+  const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+  const receipts = () => link.acked.map((m) => (JSON.parse(m.payload) as { data: { receipt: string } }).data.receipt);
+  cleanups.push(async () => {
+    for (const p of publishers) await p.stop();
+    db.close();
+  });
+  return { db, link, clock, make, sale, rows, receipts, writer };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const until = async (cond: () => boolean, what = 'condition') => {
+  for (let i = 0; i < 2000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('outbox publisher', () => {
+  it('sends every row in order as a valid CloudEvent and empties the outbox', async () => {
+    const s = setup();
+    for (let i = 0; i < 1000; i++) s.sale(i);
+    const p = s.make({ inFlight: 50 });
+    p.start();
+    await p.whenDrained();
+    expect(s.rows()).toBe(0);
+    expect(s.receipts()).toEqual(Array.from({ length: 1000 }, (_, i) => `R${i}`));
+    for (const m of s.link.acked.slice(0, 20)) {
+      const v = validateUplinkEvent(m.topic, m.payload);
+      expect(v.ok, JSON.stringify(v)).toBe(true);
+    }
+    const ids = new Set(s.link.acked.map((m) => JSON.parse(m.payload).id));
+    expect(ids.size).toBe(1000);
+  });
+
+  it('deletes a row only after its PUBACK', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 10; i++) s.sale(i);
+    const p = s.make({ inFlight: 4 });
+    p.start();
+    await until(() => link.pending.length === 4, 'window full');
+    expect(s.rows()).toBe(10);
+    link.ack(2);
+    await until(() => s.rows() === 8, 'two rows deleted');
+    expect(link.pending.length).toBe(4); // the window refilled
+  });
+
+  it('keeps the in-flight window, and the broker Receive Maximum when lower', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    link.receiveMaximum = 3;
+    const s = setup({}, link);
+    for (let i = 0; i < 50; i++) s.sale(i);
+    const p = s.make({ inFlight: 10 });
+    p.start();
+    while (s.rows() > 0) {
+      await until(() => link.pending.length > 0 || s.rows() === 0);
+      expect(link.pending.length).toBeLessThanOrEqual(3);
+      link.ack(1);
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(link.maxPending).toBe(3);
+    expect(s.receipts()).toEqual(Array.from({ length: 50 }, (_, i) => `R${i}`));
+  });
+
+  it('yields to the event loop: no more than one window of publishes per turn', async () => {
+    const link = createFakeLink();
+    const s = setup({}, link);
+    for (let i = 0; i < 3000; i++) s.sale(i);
+    let turn = 0;
+    let stop = false;
+    const spin = () => {
+      turn++;
+      if (!stop) setImmediate(spin);
+    };
+    spin();
+    const perTurn = new Map<number, number>();
+    const publish = link.publish.bind(link);
+    link.publish = (t, pl, o) => {
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+      return publish(t, pl, o);
+    };
+    const p = s.make({ inFlight: 20, sliceRows: 10 });
+    p.start();
+    await p.whenDrained();
+    stop = true;
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(20);
+    expect(perTurn.size).toBeGreaterThan(3000 / 20 - 1);
+  });
+
+  it('sends business rows before presence detail, and a new sale jumps the queue', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 5; i++) s.sale(100 + i, 5);
+    for (let i = 0; i < 3; i++) s.sale(i, 0);
+    const p = s.make({ inFlight: 1 });
+    p.start();
+    const ackOne = async () => {
+      await until(() => link.pending.length === 1, 'a publish');
+      link.ack();
+    };
+    for (let i = 0; i < 3; i++) await ackOne(); // R0..R2
+    await until(() => link.pending.length === 1); // R100 in flight: presence detail draining
+    s.sale(3, 0); // a sale arrives meanwhile
+    p.notify();
+    while (s.rows() > 0) {
+      await ackOne();
+      await until(() => link.pending.length === 1 || s.rows() === 0);
+    }
+    expect(s.receipts()).toEqual(['R0', 'R1', 'R2', 'R100', 'R3', 'R101', 'R102', 'R103', 'R104']);
+  });
+
+  it('drops expired presence rows, counts them, and never expires business rows', async () => {
+    const s = setup();
+    s.sale(1, 5, T0 + 1000);
+    s.sale(2, 5, T0 + 100_000);
+    s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority, expires_at) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{"receipt":"R3","pointsAwarded":1}', 0, ?)`).run(T0 + 1000);
+    expect(() => s.writer.append({ type: 'trouw.sale.completed.v1', data: {}, expiresAt: T0 }, T0)).toThrow(/cannot expire/);
+    s.clock.set(T0 + 5000);
+    const p = s.make();
+    p.start();
+    await p.whenDrained();
+    expect(s.receipts().sort()).toEqual(['R2', 'R3']);
+    expect(p.stats().expiredDropped).toBe(1);
+  });
+
+  it('sweeps expired rows while the broker is away', async () => {
+    const link = createFakeLink('down');
+    const s = setup({ sweepIntervalMs: 10 }, link);
+    for (let i = 0; i < 1200; i++) s.sale(i, 5, T0 + 1000);
+    s.sale(9999, 0);
+    const p = s.make();
+    p.start();
+    s.clock.set(T0 + 2000);
+    await until(() => p.stats().expiredDropped === 1200, 'sweep');
+    expect(s.rows()).toBe(1);
+    expect(link.pending.length + link.acked.length).toBe(0);
+  });
+
+  it('over the cap drops least important, oldest rows first, and keeps business rows', async () => {
+    const link = createFakeLink('down');
+    const s = setup({ sweepIntervalMs: 10, maxRows: 1000 }, link);
+    for (let i = 0; i < 600; i++) s.sale(i, 0);
+    for (let i = 0; i < 300; i++) s.sale(1000 + i, 3);
+    for (let i = 0; i < 300; i++) s.sale(2000 + i, 5);
+    const p = s.make();
+    p.start();
+    await until(() => p.stats().capDropped === 200, 'cap');
+    const left = s.db.prepare(`SELECT priority, COUNT(*) AS n, json_extract(data, '$.receipt') AS first FROM outbox GROUP BY priority HAVING seq = MIN(seq) ORDER BY priority`).all();
+    expect(left).toEqual([
+      { priority: 0, n: 600, first: 'R0' },
+      { priority: 3, n: 300, first: 'R1000' },
+      { priority: 5, n: 100, first: 'R2200' },
+    ]);
+    expect(p.stats().overCap).toBe(false);
+    // Business rows alone over the cap: kept, and health says so.
+    for (let i = 0; i < 1000; i++) s.sale(5000 + i, 0);
+    await until(() => p.stats().overCap, 'over cap');
+    expect(s.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE priority = 0').get()).toEqual({ n: 1600 });
+    expect(p.health().detail).toMatch(/OVER CAP/);
+  });
+
+  it('waits while the link is down and resumes when it is back', async () => {
+    const link = createFakeLink('down');
+    const s = setup({}, link);
+    for (let i = 0; i < 20; i++) s.sale(i);
+    const p = s.make();
+    p.start();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(link.pending.length + link.acked.length).toBe(0);
+    link.setState('up');
+    await p.whenDrained();
+    expect(s.receipts()).toHaveLength(20);
+  });
+
+  it('resends after a transient failure; sets aside a row the broker refuses for good', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    const s = setup({ retryDelayMs: 1 }, link);
+    for (let i = 0; i < 3; i++) s.sale(i);
+    const p = s.make({ inFlight: 1 });
+    p.start();
+    await until(() => link.pending.length === 1);
+    link.fail(); // transient: R0 again
+    await until(() => link.pending.length === 1);
+    expect(JSON.parse(link.pending[0]!.payload).data.receipt).toBe('R0');
+    link.ack();
+    await until(() => link.pending.length === 1 && link.acked.length === 1);
+    link.fail(0x87); // not authorised: R1 set aside
+    await until(() => link.pending.length === 1);
+    link.ack();
+    await until(() => s.rows() === 0);
+    expect(s.receipts()).toEqual(['R0', 'R2']);
+    expect(s.db.prepare(`SELECT json_extract(data, '$.receipt') AS r, reason FROM sync_outbox_rejected`).all()).toEqual([
+      { r: 'R1', reason: expect.stringMatching(/reason code 135/) },
+    ]);
+    expect(p.stats().rejected).toBe(1);
+  });
+
+  it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
+    const s = setup({ maxPayloadBytes: 2048 });
+    s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
+    s.writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) } }, T0);
+    s.sale(1);
+    const p = s.make();
+    p.start();
+    await p.whenDrained();
+    expect(s.receipts()).toEqual(['R1']);
+    expect(p.stats().rejected).toBe(2);
+  });
+
+  it('after a restart resends what was not acknowledged, with the same ids', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 6; i++) s.sale(i);
+    const p1 = s.make({ inFlight: 4 });
+    p1.start();
+    await until(() => link.pending.length === 4);
+    const firstIds = link.pending.map((m) => JSON.parse(m.payload).id);
+    link.ack(2);
+    await until(() => s.rows() === 4);
+    await p1.stop();
+    const link2 = createFakeLink();
+    const p2 = createOutboxPublisher({ db: s.db, link: link2, address, idlePollMs: 10 });
+    p2.start();
+    await p2.whenDrained();
+    await p2.stop();
+    const resent = link2.acked.map((m) => JSON.parse(m.payload));
+    expect(resent.map((e) => e.data.receipt)).toEqual(['R2', 'R3', 'R4', 'R5']);
+    expect(resent.slice(0, 2).map((e) => e.id)).toEqual(firstIds.slice(2, 4));
+  });
+});
