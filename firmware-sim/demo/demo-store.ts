@@ -1,0 +1,31 @@
+/** The demo store's embedded defaults: members, lanes and earning rules. */
+const FIRST = ['Sanne', 'Daan', 'Emma', 'Lucas', 'Julia', 'Sem', 'Tess', 'Milan', 'Fleur', 'Noah', 'Lotte', 'Finn', 'Anouk', 'Bram', 'Isa', 'Jesse', 'Roos', 'Thijs', 'Eva', 'Ruben'];
+const LAST = ['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Dijk', 'Dekker', 'Brouwer', 'de Wit', 'Dijkstra', 'Smits', 'de Graaf'];
+
+export const demoMembers = FIRST.map((first, i) => ({
+  number: `NL-${String(100_001 + i)}`,
+  name: `${first} ${LAST[i]}`,
+  cards: [] as string[],
+}));
+
+export function demoConfig(opts: { dataDir: string; lanePorts: number[]; httpPort: number }) {
+  return {
+    store: { id: 'demo-store', gateway: 'gw-1', timeZone: 'Europe/Amsterdam' },
+    database: { path: `${opts.dataDir}/gateway.db` },
+    http: { host: '127.0.0.1', port: opts.httpPort },
+    log: { level: 'info' },
+    // TCP lanes, so the demo needs no serial driver or socat; a store uses `transport: serial`.
+    lanes: opts.lanePorts.map((port, i) => ({ id: `lane-${i + 1}`, transport: 'tcp', mode: 'listen', host: '127.0.0.1', port })),
+    till: { reconnectMinMs: 200, reconnectMaxMs: 2000 },
+    loyalty: {
+      pointsPerEuro: 1,
+      rounding: 'floor',
+      minimumSpendCents: 100,
+      expiryMonths: 12,
+      multipliers: [{ category: 'produce', factor: 2 }],
+      exclusions: { categories: ['tobacco', 'gift-card'], skus: [] },
+      promotions: [],
+    },
+    members: demoMembers,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The demo's terminal view, redrawn once a second from the gateway's own state: lane health
+ * and the ledger (read through a second, read-only SQLite connection, as store IT would).
+ */
+import Database from 'better-sqlite3';
+import type { LinkHealth } from '../../gateway/ports/pos-link';
+import type { TillActivity } from './shopper-traffic';
+
+export interface ViewInput {
+  title: string;
+  url: string | undefined;
+  lanes: LinkHealth[];
+  activity: { lane: string; at: number; a: TillActivity }[];
+  startedAt: number;
+  now: number;
+}
+
+const euro = (cents: number) => `€${(cents / 100).toFixed(2)}`;
+const pad = (s: string | number, n: number) => String(s).padEnd(n).slice(0, n);
+const C = { dim: '\x1b[2m', bold: '\x1b[1m', green: '\x1b[32m', red: '\x1b[31m', yellow: '\x1b[33m', reset: '\x1b[0m' };
+
+export class LedgerReader {
+  private readonly db: Database.Database;
+  constructor(path: string) {
+    this.db = new Database(path, { readonly: true, fileMustExist: true });
+  }
+  totals() {
+    return this.db
+      .prepare(`SELECT count(*) AS sales, coalesce(sum(points),0) AS points, coalesce(sum(total_cents),0) AS cents,
+                       count(member_id) AS memberSales FROM sales`)
+      .get() as { sales: number; points: number; cents: number; memberSales: number };
+  }
+  returns() {
+    return this.db.prepare(`SELECT count(*) AS n, coalesce(sum(points_reversed),0) AS points FROM returns`).get() as { n: number; points: number };
+  }
+  topBalances(n: number) {
+    return this.db.prepare(`SELECT name, balance, deficit FROM members ORDER BY balance DESC, name LIMIT ?`).all(n) as { name: string; balance: number; deficit: number }[];
+  }
+  outboxDepth() {
+    return (this.db.prepare(`SELECT count(*) AS n FROM outbox`).get() as { n: number }).n;
+  }
+  close() {
+    this.db.close();
+  }
+}
+
+export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean): string {
+  const c = colour ? C : { dim: '', bold: '', green: '', red: '', yellow: '', reset: '' };
+  const t = ledger.totals();
+  const r = ledger.returns();
+  const up = Math.round((v.now - v.startedAt) / 1000);
+  const out: string[] = [];
+  out.push(`${c.bold}${v.title}${c.reset}  ${c.dim}up ${up}s · health ${v.url ? v.url + '/healthz' : '-'} · Ctrl-C to stop${c.reset}`);
+  out.push('');
+  out.push(`${c.bold}Lanes${c.reset}`);
+  for (const l of v.lanes) {
+    const colourState = l.state === 'up' ? c.green : l.state === 'down' ? c.red : c.yellow;
+    const k = l.counters;
+    out.push(`  ${pad(l.lane, 8)} ${colourState}${pad(l.state, 10)}${c.reset} ${pad(l.endpoint, 22)} frames in ${k.framesIn} out ${k.framesOut} · NAKs sent ${k.naksSent} · dup ${k.duplicates} · garbage ${k.garbageBytes} B`);
+  }
+  out.push('');
+  out.push(`${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`);
+  out.push('');
+  out.push(`${c.bold}Top balances${c.reset}`);
+  for (const m of ledger.topBalances(6)) out.push(`  ${pad(m.name, 20)} ${String(m.balance).padStart(6)} pts${m.deficit ? `  ${c.yellow}deficit ${m.deficit}${c.reset}` : ''}`);
+  out.push('');
+  out.push(`${c.bold}Recent till activity${c.reset}`);
+  for (const { lane, at, a } of v.activity.slice(-12).reverse()) {
+    const time = new Date(at).toLocaleTimeString('nl-NL', { hour12: false });
+    out.push(`  ${c.dim}${time}${c.reset} ${pad(lane, 7)} ${pad(a.kind, 8)} ${pad(a.receipt ?? '', 12)} ${a.outcome}`);
+  }
+  return out.join('\n');
+}

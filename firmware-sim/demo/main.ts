@@ -1,0 +1,98 @@
+/**
+ * `npm start`: a whole simulated store on embedded defaults, no system packages needed.
+ * The real gateway (ledger, till service, TCP till links, HTTP health) runs in this process;
+ * simulated tills connect to its lanes over TCP and ring up sales for seeded members; the
+ * terminal shows what happens. Data: .trouw/demo/ (reset at each start). Gateway logs go to
+ * .trouw/demo/gateway.log so the view stays readable.
+ *   --duration S   stop after S seconds and print a summary (default: run until Ctrl-C)
+ *   --lanes N      number of tills (default 2)
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { loadConfig } from '../../gateway/config/load';
+import { createLogger } from '../../gateway/adapters/logging/create-logger';
+import { startGateway } from '../../gateway/app/gateway';
+import { auditLedger } from '../../gateway/adapters/sqlite/audit';
+import { SimTill } from '../till/sim-till';
+import { demoConfig, demoMembers } from './demo-store';
+import { freePort } from './free-port';
+import { LedgerReader, renderView } from './live-view';
+import { runTraffic, type TillActivity } from './shopper-traffic';
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string' }, lanes: { type: 'string', default: '2' }, 'data-dir': { type: 'string', default: '.trouw/demo' } },
+});
+const dataDir = values['data-dir']!;
+const laneCount = Math.max(1, Math.min(8, Number(values.lanes)));
+const durationS = values.duration ? Number(values.duration) : undefined;
+
+async function main(): Promise<void> {
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const lanePorts = await Promise.all(Array.from({ length: laneCount }, () => freePort()));
+  const config = loadConfig({ base: demoConfig({ dataDir, lanePorts, httpPort: await freePort() }), env: process.env });
+  const logger = createLogger({ level: config.log.level }, pino.destination({ dest: `${dataDir}/gateway.log`, sync: false }));
+  const gateway = await startGateway(config, { logger });
+
+  const tills = config.lanes.map(
+    (lane, i) =>
+      new SimTill({
+        transport: { kind: 'tcp', host: '127.0.0.1', port: lanePorts[i]! },
+        journal: `${dataDir}/till-${lane.id}.jsonl`,
+        lane: lane.id,
+        receiptPrefix: `L${i + 1}`,
+        members: demoMembers.map((m) => m.number),
+        seed: 1000 + i,
+        // A few transmission faults, so the view shows NAKs and retries at work.
+        faults: { rate: 0.03, kinds: ['bitflip', 'garbage', 'duplicate', 'truncate'] },
+      }),
+  );
+  await Promise.all(tills.map((t) => t.open().then(() => t.hello())));
+
+  let running = true;
+  const activity: { lane: string; at: number; a: TillActivity }[] = [];
+  const traffic = tills.map((till, i) =>
+    runTraffic({
+      till, seed: 7 + i, minGapMs: 400, maxGapMs: 1600, isRunning: () => running,
+      onActivity: (a) => {
+        activity.push({ lane: config.lanes[i]!.id, at: Date.now(), a });
+        if (activity.length > 50) activity.shift();
+      },
+    }),
+  );
+
+  const ledger = new LedgerReader(config.database.path);
+  const tty = process.stdout.isTTY;
+  const startedAt = Date.now();
+  const draw = () => {
+    const text = renderView({ title: 'Trouw demo store', url: gateway.url(), lanes: gateway.health().lanes, activity, startedAt, now: Date.now() }, ledger, tty);
+    process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
+  };
+  const timer = setInterval(draw, tty ? 1000 : 5000);
+
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    clearInterval(timer);
+    await Promise.all(traffic);
+    await Promise.all(tills.map((t) => t.close()));
+    draw();
+    ledger.close();
+    await gateway.stop();
+    // Re-open to audit what the store holds after a clean shutdown.
+    const { openDatabase } = await import('../../gateway/adapters/sqlite/open-database');
+    const db = openDatabase(config.database.path);
+    const audit = auditLedger(db);
+    db.close();
+    console.log(`\nledger audit: integrity ${audit.integrity}, balances match entries: ${audit.balancesMatchEntries}, lots match balances: ${audit.lotsMatchBalances}`);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  if (durationS) setTimeout(() => void stop(), durationS * 1000);
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
