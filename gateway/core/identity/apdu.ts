@@ -9,8 +9,8 @@
 import { err, ok, type Result } from '../result';
 import { wipe } from './bytes';
 
-/** Sends one command APDU, resolves with the response APDU (data ‖ SW1 SW2). Rejects when
- * the card or the reader is gone; never resolves with a partial answer. */
+/** Sends one command APDU, resolves with the response APDU (data ‖ SW1 SW2). Rejects (or
+ * resolves empty) when the card or the reader is gone. */
 export type Transmit = (command: Uint8Array) => Promise<Uint8Array>;
 
 export interface ApduResponse {
@@ -66,6 +66,8 @@ export function createChannel(transmit: Transmit, limits: ChannelLimits = {}): C
     } catch {
       return err({ code: 'transport' });
     }
+    // No bytes at all is no answer: vpcd reports a card that left mid-command that way.
+    if (response.length === 0) return err({ code: 'transport' });
     if (response.length < 2) {
       wipe(response);
       return err({ code: 'short-response' });
