@@ -55,7 +55,7 @@ function rawPeer(end: PipeEnd, opts: { ackFrames?: boolean } = {}) {
 function corruptFrames(which: number[]) {
   let n = 0;
   return (chunk: Uint8Array) => {
-    if (chunk[0] === STX && which.includes(n++)) chunk[chunk.length - 1] ^= 0x10;
+    if (chunk[0] === STX && which.includes(n++)) chunk[chunk.length - 1] = chunk.at(-1)! ^ 0x10;
     return chunk;
   };
 }
