@@ -59,6 +59,27 @@ export function listeningPorts(): Set<number> {
   return out;
 }
 
+/**
+ * Resolves when vpcd has let go of the last card on `port`: its end of the connection is
+ * closed (no socket with that local port other than the listener). vpcd notices a removed
+ * card at its next presence poll (~0.4 s); a card tapped before that would be seen as still
+ * present by pcscd. Polls /proc/net/tcp rather than sleeping.
+ */
+export async function waitVpcdIdle(port: number, timeoutMs = 5000): Promise<void> {
+  await waitFor(`vpcd on ${port} to drop the card`, () => {
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(f)) continue;
+      for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length < 4) continue;
+        const local = parseInt(cols[1]!.split(':').pop()!, 16);
+        if (local === port && cols[3] !== '0A') return false;
+      }
+    }
+    return true;
+  }, timeoutMs, 20);
+}
+
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {

@@ -73,7 +73,7 @@ export function createNfcCardReaders(opts: NfcCardReadersOptions): CardReaders {
     if (subsystem.state === state && subsystem.detail === detail) return;
     const changed = subsystem.state !== state;
     subsystem = { state, since: changed ? clock.now() : subsystem.since, ...(detail !== undefined ? { detail } : {}) };
-    if (changed) (state === 'up' ? log.info : log.warn).call(log, { state, detail }, 'card readers: PC/SC %s', state);
+    if (changed) (state === 'down' ? log.warn : log.info).call(log, { state, detail }, 'card readers: PC/SC %s', state);
   }
 
   function scheduleRetry() {
