@@ -9,13 +9,16 @@ cd "$(dirname "$0")/.."
 # Debian packages: command → package. Later issues add pcscd, mosquitto, chromium, postgresql.
 declare -A wanted=(
   [socat]=socat
+  [mosquitto]=mosquitto
+  [mosquitto_pub]=mosquitto-clients
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
 # Build headers some optional npm modules need (nfc-pcsc builds against winscard.h).
-for pkg in libpcsclite-dev; do
+# PostgreSQL's initdb/pg_ctl live outside PATH (/usr/lib/postgresql/15/bin): check the package.
+for pkg in libpcsclite-dev postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -1,0 +1,143 @@
+/**
+ * HQ command line:
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq]
+ *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1]
+ *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
+ *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
+ *   tsx sync/hq/cli.ts stores          --db URL
+ * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
+ * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
+ * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
+ */
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { createLogger } from '../../gateway/adapters/logging/create-logger';
+import { createMqttLink } from '../gateway/mqtt-link';
+import { openHqStore } from './open-store';
+import { startIngest } from './ingest';
+import { buildHqApi } from './api';
+import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
+
+const { positionals, values: v } = parseArgs({
+  allowPositionals: true,
+  options: {
+    broker: { type: 'string', default: process.env.TROUW_HQ_BROKER ?? 'mqtt://127.0.0.1:1883' },
+    db: { type: 'string', default: process.env.TROUW_HQ_DB ?? '.trouw/hq.db' },
+    username: { type: 'string', default: process.env.TROUW_HQ_USERNAME },
+    password: { type: 'string', default: process.env.TROUW_HQ_PASSWORD },
+    instance: { type: 'string', default: '1' },
+    'client-id': { type: 'string' },
+    group: { type: 'string', default: 'hq' },
+    protocol: { type: 'string', default: 'auto' },
+    port: { type: 'string', default: '8090' },
+    host: { type: 'string', default: '127.0.0.1' },
+    store: { type: 'string' },
+    gateway: { type: 'string', default: 'gw-1' },
+    file: { type: 'string' },
+    version: { type: 'string' },
+    name: { type: 'string' },
+    args: { type: 'string', default: '{}' },
+    id: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const log = createLogger({ level: v['log-level']!, name: 'trouw-hq' }, process.stderr as never);
+const creds = { ...(v.username ? { username: v.username } : {}), ...(v.password ? { password: v.password } : {}) };
+const fail = (msg: string): never => {
+  console.error(msg);
+  process.exit(2);
+};
+
+function controlLink() {
+  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+}
+
+function onSignal(stop: () => Promise<void>) {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+const command = positionals[0];
+switch (command) {
+  case 'ingest': {
+    const store = await openHqStore(v.db!);
+    const ingest = await startIngest({
+      url: v.broker!,
+      store,
+      ...creds,
+      clientId: v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`,
+      group: v.group!,
+      protocol: v.protocol as 'auto' | '5' | '3.1.1',
+      startTimeoutMs: 120_000,
+      logger: log,
+    });
+    console.log(JSON.stringify({ ingest: 'up', shared: ingest.stats().shared, storage: store.kind }));
+    const progress = setInterval(() => console.log(JSON.stringify(ingest.stats())), 1000);
+    onSignal(async () => {
+      clearInterval(progress);
+      await ingest.stop();
+      await store.close();
+    });
+    break;
+  }
+  case 'api': {
+    const store = await openHqStore(v.db!);
+    const app = await buildHqApi({ store, logger: log, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    const url = await app.listen({ host: v.host!, port: Number(v.port) });
+    console.log(JSON.stringify({ api: url }));
+    onSignal(async () => {
+      await app.close();
+      await store.close();
+    });
+    break;
+  }
+  case 'publish-config': {
+    if (!v.store || !v.file) fail('publish-config needs --store and --file');
+    const to = { store: v.store!, gateway: v.gateway! };
+    const doc = parseYaml(readFileSync(v.file!, 'utf8')) as Record<string, unknown>;
+    const link = controlLink();
+    await link.whenUp(15_000);
+    if (v.version) doc.version = Number(v.version);
+    if (doc.version === undefined) doc.version = ((await retainedConfigVersion(link, to)) ?? 0) + 1;
+    const r = await publishStoreConfig(link, to, doc);
+    await link.close();
+    if (!r.ok) fail(r.error);
+    if (r.ok) console.log(JSON.stringify(r.value));
+    break;
+  }
+  case 'send-command': {
+    if (!v.store || !v.name) fail('send-command needs --store and --name');
+    let args: unknown;
+    try {
+      args = JSON.parse(v.args!);
+    } catch {
+      fail('--args must be JSON');
+    }
+    const link = controlLink();
+    await link.whenUp(15_000);
+    const r = await sendCommand(link, { store: v.store!, gateway: v.gateway! }, v.name!, args, v.id ? { id: v.id } : {});
+    await link.close();
+    if (!r.ok) fail(r.error);
+    if (r.ok) console.log(JSON.stringify(r.value));
+    break;
+  }
+  case 'stores': {
+    const store = await openHqStore(v.db!);
+    const now = Date.now();
+    for (const g of await store.gateways()) {
+      console.log(JSON.stringify({ ...g, silentForMs: g.lastSeenAt === null ? null : now - g.lastSeenAt }));
+    }
+    await store.close();
+    break;
+  }
+  default:
+    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|stores [options] (see the file header)');
+}

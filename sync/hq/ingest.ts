@@ -1,0 +1,154 @@
+/**
+ * HQ ingest (issue 5): subscribes to every store's events inside a shared subscription group
+ * (`$share/hq/trouw/v1/+/+/evt/#`), so N processes on M machines split the stream; validates
+ * each event; inserts by (source, id), so a redelivery changes nothing; files anything that
+ * fails validation in the dead-letter table with its reason. The PUBACK follows the commit
+ * (mqtt-link.ts), so a crash or a storage outage means redelivery, never loss.
+ *
+ * Over MQTT 3.1.1 (the embedded demo broker: aedes has no shared subscriptions) it
+ * subscribes to the plain filter: one process gets everything. Running two there is still
+ * correct (each stores, the second insert changes nothing) but does not split the load.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../gateway/ports/clock';
+import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, parseTopic, sharedFilter } from '../envelope/topics';
+import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validate-event';
+import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
+import type { InboundMessage } from '../gateway/broker-link';
+import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore } from './store';
+
+export interface IngestOptions {
+  url: string;
+  store: HqStore;
+  /** Stable per ingest instance (its persistent session holds its share of in-flight events). */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  tls?: MqttLinkOptions['tls'];
+  protocol?: 'auto' | '5' | '3.1.1';
+  /** Shared subscription group; all ingest processes of one HQ use the same. */
+  group?: string;
+  maxEventBytes?: number;
+  sessionExpirySeconds?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** How long start waits for the broker (default 30 s). */
+  startTimeoutMs?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface IngestStats {
+  received: number;
+  stored: number;
+  duplicates: number;
+  deadLettered: number;
+  /** Whether this process receives a share (MQTT 5 shared subscription) or everything. */
+  shared: boolean;
+}
+
+export interface IngestService {
+  readonly link: MqttLink;
+  stats(): IngestStats;
+  /** Handles one message as if it came from the broker (exposed for tests). */
+  handle(m: InboundMessage): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The per-message logic, without a broker (unit tests drive it directly). */
+export function createIngestHandler(o: { store: HqStore; maxEventBytes?: number; clock?: Clock; logger?: Logger }) {
+  const clock = o.clock ?? systemClock;
+  const log = o.logger;
+  const store = o.store;
+  const maxBytes = o.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const stats = { received: 0, stored: 0, duplicates: 0, deadLettered: 0 };
+
+  async function deadLetter(m: InboundMessage, reason: string, detail: string, now: number) {
+    stats.deadLettered++;
+    log?.warn({ topic: m.topic.slice(0, 200), reason, detail: detail.slice(0, 200) }, 'hq: event dead-lettered');
+    await store.deadLetter({
+      receivedAt: now,
+      topic: m.topic.slice(0, 1000),
+      reason,
+      detail: detail.slice(0, 2000),
+      payload: m.payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES),
+      size: m.payload.length,
+    });
+  }
+
+  async function handle(m: InboundMessage) {
+    const now = clock.now();
+    const t = parseTopic(m.topic);
+    if (t?.kind === 'status') {
+      const status = m.payload.toString('utf8').slice(0, 32);
+      if (status) await store.recordStatus(t.store, t.gateway, status, now);
+      return;
+    }
+    stats.received++;
+    const v = validateUplinkEvent(m.topic, m.payload, maxBytes);
+    if (!v.ok) return deadLetter(m, v.error.reason, v.error.detail, now);
+    const { event, definition } = v.value;
+    const timeMs = Date.parse(event.time);
+    if (!Number.isFinite(timeMs)) return deadLetter(m, 'bad-envelope', `time ${event.time} is not a date`, now);
+    const data = event.data as never;
+    const inserted = await store.insertEvent({
+      source: event.source,
+      id: event.id,
+      store: v.value.store,
+      gateway: v.value.gateway,
+      type: event.type,
+      time: event.time,
+      timeMs,
+      subject: event.subject ?? null,
+      member: definition.member?.(data) ?? null,
+      pointsDelta: definition.pointsDelta ? definition.pointsDelta(data) : null,
+      data: JSON.stringify(event.data),
+      receivedAt: now,
+    });
+    if (inserted) stats.stored++;
+    else stats.duplicates++;
+  }
+
+  return { handle, stats: () => ({ ...stats }) };
+}
+
+export async function startIngest(o: IngestOptions): Promise<IngestService> {
+  const clock = o.clock ?? systemClock;
+  const log = o.logger;
+  const handler = createIngestHandler({ store: o.store, clock, ...(o.maxEventBytes ? { maxEventBytes: o.maxEventBytes } : {}), ...(log ? { logger: log } : {}) });
+  let shared = false;
+
+  const link = createMqttLink({
+    url: o.url,
+    clientId: o.clientId ?? `trouw-hq-ingest-${hostname()}-1`,
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
+    protocol: o.protocol ?? 'auto',
+    sessionExpirySeconds: o.sessionExpirySeconds ?? 7 * 86_400,
+    reconnectMinMs: o.reconnectMinMs ?? 500,
+    reconnectMaxMs: o.reconnectMaxMs ?? 30_000,
+    receiveMaximum: 100,
+    name: 'hq-ingest',
+    ...(log ? { logger: log } : {}),
+    clock,
+  });
+
+  link.setHandler(handler.handle);
+  await link.whenUp(o.startTimeoutMs ?? 30_000);
+  shared = link.protocolVersion === 5;
+  const group = o.group ?? 'hq';
+  await link.subscribe([shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER, ALL_STATUS_FILTER]);
+  if (!shared) log?.warn('hq: broker speaks MQTT 3.1.1 only: no shared subscription, this process receives every event');
+  log?.info({ shared, group }, 'hq: ingest subscribed');
+
+  return {
+    link,
+    stats: () => ({ ...handler.stats(), shared }),
+    handle: handler.handle,
+    async stop() {
+      await link.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * HQ storage on PostgreSQL (`pg`): for a chain, several ingest processes on several machines
+ * share it. Each event is one statement (insert, and the gateway's last-seen in the same
+ * implicit transaction), so an event costs one round trip and one commit. Commits are
+ * durable (`synchronous_commit` as the server has it, on by default) before the PUBACK.
+ */
+import pg from 'pg';
+import { hqSchemaSql, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+
+// BIGINT as JS numbers: every bigint here (epoch ms, counts, points) is far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function openPgHqStore(url: string, opts: { poolSize?: number } = {}): HqStore {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 4 });
+  pool.on('error', () => undefined); // an idle client's error; the next query reports it
+
+  const INSERT = `
+    WITH ins AS (
+      INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      ON CONFLICT (source, id) DO NOTHING
+      RETURNING 1
+    )
+    INSERT INTO hq_gateways AS g (source, store, gateway, last_seen_at, last_event_time_ms, last_lag_ms, events)
+    SELECT $1, $3, $4, $12, $7, $12 - $7, 1 FROM ins
+    ON CONFLICT (source) DO UPDATE SET
+      last_seen_at = GREATEST(coalesce(g.last_seen_at, 0), excluded.last_seen_at),
+      last_lag_ms = CASE WHEN excluded.last_event_time_ms >= coalesce(g.last_event_time_ms, 0) THEN excluded.last_lag_ms ELSE g.last_lag_ms END,
+      last_event_time_ms = GREATEST(coalesce(g.last_event_time_ms, 0), excluded.last_event_time_ms),
+      events = g.events + 1`;
+
+  return {
+    kind: 'postgres',
+    async migrate() {
+      const c = await pool.connect();
+      try {
+        // Two ingest processes may start together: one migrates, the other waits.
+        await c.query('SELECT pg_advisory_lock(7453001)');
+        await c.query(hqSchemaSql({ bigint: 'BIGINT', serial: 'BIGSERIAL PRIMARY KEY', blob: 'BYTEA' }));
+      } finally {
+        await c.query('SELECT pg_advisory_unlock(7453001)').catch(() => undefined);
+        c.release();
+      }
+    },
+    async insertEvent(e) {
+      const r = await pool.query({
+        name: 'hq_insert_event',
+        text: INSERT,
+        values: [e.source, e.id, e.store, e.gateway, e.type, e.time, e.timeMs, e.subject, e.member, e.pointsDelta, e.data, e.receivedAt],
+      });
+      return (r.rowCount ?? 0) > 0;
+    },
+    async deadLetter(d) {
+      await pool.query(
+        'INSERT INTO hq_dead_letters (received_at, topic, reason, detail, size, payload) VALUES ($1, $2, $3, $4, $5, $6)',
+        [d.receivedAt, d.topic, d.reason, d.detail, d.size, d.payload],
+      );
+    },
+    async recordStatus(store, gateway, status, at) {
+      await pool.query(
+        `INSERT INTO hq_gateways (source, store, gateway, status, status_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (source) DO UPDATE SET status = excluded.status, status_at = excluded.status_at`,
+        [`/stores/${store}/${gateway}`, store, gateway, status, at],
+      );
+    },
+    async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const add = (sql: (n: number) => string, v: unknown) => {
+        args.push(v);
+        where.push(sql(args.length));
+      };
+      if (q.store) add((n) => `store = $${n}`, q.store);
+      if (q.gateway) add((n) => `gateway = $${n}`, q.gateway);
+      if (q.type) add((n) => `type = $${n}`, q.type);
+      if (q.member) add((n) => `member = $${n}`, q.member);
+      if (q.fromMs !== undefined) add((n) => `time_ms >= $${n}`, q.fromMs);
+      if (q.toMs !== undefined) add((n) => `time_ms < $${n}`, q.toMs);
+      if (q.after) {
+        args.push(q.after.timeMs, q.after.source, q.after.id);
+        where.push(`(time_ms, source, id) > ($${args.length - 2}, $${args.length - 1}, $${args.length})`);
+      }
+      args.push(q.limit);
+      const r = await pool.query(
+        `SELECT source, id, store, gateway, type, time, time_ms AS "timeMs", subject, data, received_at AS "receivedAt"
+         FROM hq_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, source, id LIMIT $${args.length}`,
+        args,
+      );
+      return r.rows.map((row: Omit<StoredEvent, 'data'> & { data: string }) => ({ ...row, data: JSON.parse(row.data) as unknown }));
+    },
+    async memberPoints(member) {
+      const r = await pool.query(
+        `SELECT store, SUM(points_delta)::bigint AS points, COUNT(*)::bigint AS events FROM hq_events
+         WHERE member = $1 AND points_delta IS NOT NULL GROUP BY store ORDER BY store`,
+        [member],
+      );
+      const stores = r.rows as { store: string; points: number; events: number }[];
+      return { member, total: stores.reduce((a, s) => a + s.points, 0), stores };
+    },
+    async gateways() {
+      const r = await pool.query(
+        `SELECT source, store, gateway, status, status_at AS "statusAt", last_seen_at AS "lastSeenAt",
+                last_event_time_ms AS "lastEventTimeMs", last_lag_ms AS "lastLagMs", events
+         FROM hq_gateways ORDER BY store, gateway`,
+      );
+      return r.rows as GatewayRow[];
+    },
+    async deadLetters(q) {
+      const r = await pool.query(
+        `SELECT seq, received_at AS "receivedAt", topic, reason, detail, size, payload FROM hq_dead_letters
+         ${q.reason ? 'WHERE reason = $2' : ''} ORDER BY seq DESC LIMIT $1`,
+        q.reason ? [q.limit, q.reason] : [q.limit],
+      );
+      return r.rows.map((row: Omit<DeadLetterRow, 'payload'> & { payload: Buffer }) => ({ ...row, payload: row.payload.toString('utf8') }));
+    },
+    async counts() {
+      const r = await pool.query(`SELECT (SELECT COUNT(*) FROM hq_events)::bigint AS events, (SELECT COUNT(*) FROM hq_dead_letters)::bigint AS "deadLetters"`);
+      return r.rows[0] as { events: number; deadLetters: number };
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * HQ storage on SQLite (better-sqlite3): the default, for the demo and small chains. WAL with
+ * `synchronous = NORMAL`: a commit survives a crash of the ingest process (the PUBACK follows
+ * it); after a power cut the last commits may be lost, so a chain that cannot accept that
+ * uses PostgreSQL or sets `synchronous: 'full'`. Several ingest processes may share one file
+ * (they take turns at the write lock; `busy_timeout` waits).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hqSchemaSql, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+
+export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 10000');
+  let st: ReturnType<typeof prepare> | undefined;
+
+  function prepare() {
+    return {
+      insert: db.prepare(
+        `INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
+         VALUES (@source, @id, @store, @gateway, @type, @time, @timeMs, @subject, @member, @pointsDelta, @data, @receivedAt)
+         ON CONFLICT (source, id) DO NOTHING`,
+      ),
+      seen: db.prepare(
+        `INSERT INTO hq_gateways (source, store, gateway, last_seen_at, last_event_time_ms, last_lag_ms, events)
+         VALUES (@source, @store, @gateway, @receivedAt, @timeMs, @receivedAt - @timeMs, 1)
+         ON CONFLICT (source) DO UPDATE SET
+           last_seen_at = max(coalesce(last_seen_at, 0), excluded.last_seen_at),
+           last_lag_ms = CASE WHEN excluded.last_event_time_ms >= coalesce(last_event_time_ms, 0) THEN excluded.last_lag_ms ELSE last_lag_ms END,
+           last_event_time_ms = max(coalesce(last_event_time_ms, 0), excluded.last_event_time_ms),
+           events = events + 1`,
+      ),
+      dead: db.prepare(`INSERT INTO hq_dead_letters (received_at, topic, reason, detail, size, payload) VALUES (?, ?, ?, ?, ?, ?)`),
+      status: db.prepare(
+        `INSERT INTO hq_gateways (source, store, gateway, status, status_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (source) DO UPDATE SET status = excluded.status, status_at = excluded.status_at`,
+      ),
+      member: db.prepare(
+        `SELECT store, SUM(points_delta) AS points, COUNT(*) AS events FROM hq_events
+         WHERE member = ? AND points_delta IS NOT NULL GROUP BY store ORDER BY store`,
+      ),
+      gateways: db.prepare(
+        `SELECT source, store, gateway, status, status_at AS statusAt, last_seen_at AS lastSeenAt,
+                last_event_time_ms AS lastEventTimeMs, last_lag_ms AS lastLagMs, events
+         FROM hq_gateways ORDER BY store, gateway`,
+      ),
+      counts: db.prepare(`SELECT (SELECT COUNT(*) FROM hq_events) AS events, (SELECT COUNT(*) FROM hq_dead_letters) AS deadLetters`),
+    };
+  }
+
+  const insertTx = db.transaction((e: Parameters<HqStore['insertEvent']>[0]) => {
+    const r = st!.insert.run(e);
+    if (r.changes === 0) return false;
+    st!.seen.run(e);
+    return true;
+  });
+
+  return {
+    kind: 'sqlite',
+    async migrate() {
+      db.exec(hqSchemaSql({ bigint: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', blob: 'BLOB' }));
+      st = prepare();
+    },
+    async insertEvent(e) {
+      return insertTx(e);
+    },
+    async deadLetter(d) {
+      st!.dead.run(d.receivedAt, d.topic, d.reason, d.detail, d.size, d.payload);
+    },
+    async recordStatus(store, gateway, status, at) {
+      st!.status.run(`/stores/${store}/${gateway}`, store, gateway, status, at);
+    },
+    async queryEvents(q: EventQuery): Promise<StoredEvent[]> {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const add = (sql: string, ...v: unknown[]) => {
+        where.push(sql);
+        args.push(...v);
+      };
+      if (q.store) add('store = ?', q.store);
+      if (q.gateway) add('gateway = ?', q.gateway);
+      if (q.type) add('type = ?', q.type);
+      if (q.member) add('member = ?', q.member);
+      if (q.fromMs !== undefined) add('time_ms >= ?', q.fromMs);
+      if (q.toMs !== undefined) add('time_ms < ?', q.toMs);
+      if (q.after) add('(time_ms, source, id) > (?, ?, ?)', q.after.timeMs, q.after.source, q.after.id);
+      const rows = db
+        .prepare(
+          `SELECT source, id, store, gateway, type, time, time_ms AS timeMs, subject, data, received_at AS receivedAt
+           FROM hq_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, source, id LIMIT ?`,
+        )
+        .all(...args, q.limit) as (Omit<StoredEvent, 'data'> & { data: string })[];
+      return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as unknown }));
+    },
+    async memberPoints(member) {
+      const stores = (st!.member.all(member) as { store: string; points: number; events: number }[]).map((r) => ({ ...r, points: Number(r.points) }));
+      return { member, total: stores.reduce((a, s) => a + s.points, 0), stores };
+    },
+    async gateways() {
+      return st!.gateways.all() as GatewayRow[];
+    },
+    async deadLetters(q) {
+      const rows = db
+        .prepare(
+          `SELECT seq, received_at AS receivedAt, topic, reason, detail, size, payload FROM hq_dead_letters
+           ${q.reason ? 'WHERE reason = ?' : ''} ORDER BY seq DESC LIMIT ?`,
+        )
+        .all(...(q.reason ? [q.reason] : []), q.limit) as (Omit<DeadLetterRow, 'payload'> & { payload: Buffer })[];
+      return rows.map((r) => ({ ...r, payload: r.payload.toString('utf8') }));
+    },
+    async counts() {
+      return st!.counts.get() as { events: number; deadLetters: number };
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

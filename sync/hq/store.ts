@@ -1,0 +1,152 @@
+/**
+ * HQ storage port. Two implementations with one schema and one contract suite
+ * (test/integration/sync-hq-store.test.ts): SQLite (default, the demo and small chains) and
+ * PostgreSQL (at scale, several ingest processes and machines).
+ *
+ * The contract: `insertEvent` stores an event unless one with the same (source, id) exists
+ * (then it changes nothing and returns false), and updates the gateway's last-seen, lag and
+ * count in the same transaction; it resolves only after the commit, because the ingest sends
+ * the PUBACK after it.
+ */
+export interface IngestedEvent {
+  source: string;
+  id: string;
+  store: string;
+  gateway: string;
+  type: string;
+  /** Event time as sent (RFC 3339) and as epoch ms. */
+  time: string;
+  timeMs: number;
+  subject: string | null;
+  member: string | null;
+  pointsDelta: number | null;
+  /** The `data` member, JSON text. */
+  data: string;
+  receivedAt: number;
+}
+
+export interface DeadLetter {
+  receivedAt: number;
+  topic: string;
+  reason: string;
+  detail: string;
+  /** The payload as received (truncated to `DEAD_LETTER_PAYLOAD_BYTES`). */
+  payload: Buffer;
+  size: number;
+}
+
+export const DEAD_LETTER_PAYLOAD_BYTES = 64 * 1024;
+
+export interface EventQuery {
+  store?: string;
+  gateway?: string;
+  type?: string;
+  /** Event time range, epoch ms, [from, to). */
+  fromMs?: number;
+  toMs?: number;
+  member?: string;
+  limit: number;
+  /** Keyset paging: events after this (timeMs, source, id). */
+  after?: { timeMs: number; source: string; id: string };
+}
+
+export interface StoredEvent {
+  source: string;
+  id: string;
+  store: string;
+  gateway: string;
+  type: string;
+  time: string;
+  timeMs: number;
+  subject: string | null;
+  data: unknown;
+  receivedAt: number;
+}
+
+export interface GatewayRow {
+  source: string;
+  store: string;
+  gateway: string;
+  status: string | null;
+  statusAt: number | null;
+  lastSeenAt: number | null;
+  lastEventTimeMs: number | null;
+  /** Receive time minus event time of the newest event received: how far behind the store is. */
+  lastLagMs: number | null;
+  events: number;
+}
+
+export interface MemberPoints {
+  member: string;
+  total: number;
+  stores: { store: string; points: number; events: number }[];
+}
+
+export interface DeadLetterRow {
+  seq: number;
+  receivedAt: number;
+  topic: string;
+  reason: string;
+  detail: string;
+  size: number;
+  payload: string;
+}
+
+export interface HqStore {
+  readonly kind: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  insertEvent(e: IngestedEvent): Promise<boolean>;
+  deadLetter(d: DeadLetter): Promise<void>;
+  recordStatus(store: string, gateway: string, status: string, at: number): Promise<void>;
+  queryEvents(q: EventQuery): Promise<StoredEvent[]>;
+  memberPoints(member: string): Promise<MemberPoints>;
+  gateways(): Promise<GatewayRow[]>;
+  deadLetters(q: { limit: number; reason?: string }): Promise<DeadLetterRow[]>;
+  counts(): Promise<{ events: number; deadLetters: number }>;
+  close(): Promise<void>;
+}
+
+/** The schema, with the few words the two dialects spell differently. */
+export function hqSchemaSql(d: { bigint: string; serial: string; blob: string }): string {
+  return `
+    CREATE TABLE IF NOT EXISTS hq_events (
+      source        TEXT NOT NULL,
+      id            TEXT NOT NULL,
+      store         TEXT NOT NULL,
+      gateway       TEXT NOT NULL,
+      type          TEXT NOT NULL,
+      time          TEXT NOT NULL,
+      time_ms       ${d.bigint} NOT NULL,
+      subject       TEXT,
+      member        TEXT,
+      points_delta  ${d.bigint},
+      data          TEXT NOT NULL,
+      received_at   ${d.bigint} NOT NULL,
+      PRIMARY KEY (source, id)
+    );
+    CREATE INDEX IF NOT EXISTS hq_events_store_time ON hq_events (store, time_ms);
+    CREATE INDEX IF NOT EXISTS hq_events_type_time ON hq_events (type, time_ms);
+    CREATE INDEX IF NOT EXISTS hq_events_time ON hq_events (time_ms);
+    CREATE INDEX IF NOT EXISTS hq_events_member ON hq_events (member) WHERE member IS NOT NULL;
+    CREATE TABLE IF NOT EXISTS hq_dead_letters (
+      seq          ${d.serial},
+      received_at  ${d.bigint} NOT NULL,
+      topic        TEXT NOT NULL,
+      reason       TEXT NOT NULL,
+      detail       TEXT NOT NULL,
+      size         ${d.bigint} NOT NULL,
+      payload      ${d.blob} NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS hq_dead_letters_reason ON hq_dead_letters (reason, seq);
+    CREATE TABLE IF NOT EXISTS hq_gateways (
+      source              TEXT PRIMARY KEY,
+      store               TEXT NOT NULL,
+      gateway             TEXT NOT NULL,
+      status              TEXT,
+      status_at           ${d.bigint},
+      last_seen_at        ${d.bigint},
+      last_event_time_ms  ${d.bigint},
+      last_lag_ms         ${d.bigint},
+      events              ${d.bigint} NOT NULL DEFAULT 0
+    );`;
+}
