@@ -21,6 +21,11 @@ done
 for pkg in libpcsclite-dev postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# Card tests (issue 3): pcscd and the vpcd virtual reader driver (vsmartcard-vpcd); checked by
+# package, since pcscd lives in /usr/sbin, which need not be on PATH.
+for pkg in pcscd vsmartcard-vpcd; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 if ((${#missing[@]})); then
   echo "test:all: installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
