@@ -13,8 +13,8 @@ export interface ApiDeps extends HealthRoutesOptions {
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger?.child({ component: 'http' }) as FastifyBaseLogger | undefined,
-    disableRequestLogging: true,
+    // Request lines at info would log every health poll; warnings and errors still show.
+    loggerInstance: deps.logger?.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger | undefined,
     bodyLimit: 64 * 1024,
   });
   installErrorHandler(app);
