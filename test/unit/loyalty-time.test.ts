@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { addMonths, daysInMonth, isIsoDate, parseIsoDate } from '../../gateway/core/time/calendar';
-import { isValidTimeZone, localDate } from '../../gateway/core/time/local-date';
+import { intlDate, isValidTimeZone, localDate } from '../../gateway/core/time/local-date';
 
 describe('localDate', () => {
   it('uses the store zone, not UTC, at the edges of the day', () => {
@@ -77,5 +77,24 @@ describe('calendar', () => {
     expect(b).toBeDefined();
     expect(b!.year * 12 + b!.month - (a.year * 12 + a.month)).toBe(n);
     expect(b!.day).toBe(Math.min(a.day, daysInMonth(b!.year, b!.month)));
+  });
+});
+
+describe('localDate slot cache', () => {
+  const zones = ['Europe/Amsterdam', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC'];
+  test.prop([fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1980, 0, 1), max: Date.UTC(2060, 0, 1) }), fc.integer({ min: -3_600_000, max: 3_600_000 })])(
+    'agrees with Intl for instants near each other (same and neighbouring slots)',
+    (zone, ms, delta) => {
+      expect(localDate(ms, zone)).toBe(intlDate(ms, zone));
+      expect(localDate(ms + delta, zone)).toBe(intlDate(ms + delta, zone));
+    },
+  );
+
+  it('agrees with Intl minute by minute across a day with a DST switch in odd-offset zones', () => {
+    for (const zone of zones) {
+      for (let ms = Date.UTC(2024, 3, 6, 0, 0); ms < Date.UTC(2024, 3, 8, 0, 0); ms += 60_000) {
+        if (localDate(ms, zone) !== intlDate(ms, zone)) throw new Error(`${zone} ${new Date(ms).toISOString()}`);
+      }
+    }
   });
 });

@@ -49,4 +49,4 @@ export function takeFromLots(lots: readonly Lot[], amount: number, preferSaleId?
 }
 
 /** Lots that expire on or before `today` and still hold points. */
-export const lotsDue = (lots: readonly Lot[], today: IsoDate): Lot[] => lots.filter((l) => l.remaining > 0 && l.expiresOn <= today);
+export const lotsDue = <L extends Lot>(lots: readonly L[], today: IsoDate): L[] => lots.filter((l) => l.remaining > 0 && l.expiresOn <= today);

@@ -28,9 +28,28 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+// Every UTC offset and every DST switch in use since the 1980s is a multiple of 15 minutes,
+// so local midnight falls on a 15-minute UTC boundary and the date is constant within each
+// 15-minute UTC slot. One remembered slot per zone saves the Intl call (≈7 µs) on the till
+// path. Older instants (odd LMT offsets) always go through Intl.
+const SLOT_MS = 15 * 60_000;
+const CACHE_FROM_MS = Date.UTC(1980, 0, 1);
+const lastSlot = new Map<string, { slot: number; date: IsoDate }>();
+
 /** The calendar date in `timeZone` at instant `epochMs`. Throws RangeError for an unknown zone. */
 export function localDate(epochMs: number, timeZone: string): IsoDate {
   if (!Number.isFinite(epochMs)) throw new RangeError(`not an instant: ${epochMs}`);
+  if (epochMs < CACHE_FROM_MS) return intlDate(epochMs, timeZone);
+  const slot = Math.floor(epochMs / SLOT_MS);
+  const hit = lastSlot.get(timeZone);
+  if (hit?.slot === slot) return hit.date;
+  const date = intlDate(epochMs, timeZone);
+  lastSlot.set(timeZone, { slot, date });
+  return date;
+}
+
+/** The same without the slot cache (tests check the two agree). */
+export function intlDate(epochMs: number, timeZone: string): IsoDate {
   let year = '';
   let month = '';
   let day = '';

@@ -1,0 +1,15 @@
+/**
+ * Forward-only, numbered migrations. `PRAGMA user_version` holds the number of the last one
+ * applied. Never edit a released migration: add the next number.
+ */
+import { migration001 } from './001-initial';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [migration001];
+
+export const LATEST_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0);
