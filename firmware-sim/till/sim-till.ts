@@ -8,51 +8,21 @@
  * (same id) while the 2 s last. Faults (faults.ts) go on its own request frames.
  */
 import type { SaleLine, SaleRequest, TillRequest, TillResponse } from '../../gateway/core/till/messages';
-import { err, ok, type Result } from '../../gateway/core/result';
+import { err, ok } from '../../gateway/core/result';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
-import type { Connection, Connector } from '../../gateway/adapters/pos/connection';
-import { LinkEngine } from '../../gateway/adapters/pos/link-engine';
+import type { LinkEngine } from '../../gateway/adapters/pos/link-engine';
 import {
-  LinkError, newCounters, silentLogger, systemTimers, type LinkCounters, type LinkLogger, type Timers,
+  LinkError, newCounters, silentLogger, systemTimers, type LinkCounters, type Timers,
 } from '../../gateway/adapters/pos/link-types';
-import { SerialConnector, type BaudRate } from '../../gateway/adapters/pos/serial-pos-link';
-import { TcpDialConnector } from '../../gateway/adapters/pos/tcp-pos-link';
-import { faultyTransmit, randomFaults, type FaultKind } from './faults';
+import { randomFaults, type FaultKind } from './faults';
 import { Journal, readJournal, summariseJournal } from './journal';
 import { createRng, type Rng } from './prng';
 import { RequestFactory, type Identify, type SaleInput } from './requests';
+import { TillLine, type TillTransport } from './till-line';
 
-export type TillTransport = { kind: 'serial'; path: string; baudRate?: BaudRate } | { kind: 'tcp'; host: string; port: number };
+import type { ExchangeResult, FailedOpen, SimTillOptions } from './sim-till-types';
 
-export interface SimTillOptions {
-  transport: TillTransport;
-  /** Journal file (JSONL); pending requests in it are picked up again. */
-  journal: string;
-  lane?: string;
-  receiptPrefix?: string;
-  /** Member numbers for random sales; none given: sales without a member. */
-  members?: readonly string[];
-  /** Share of random sales with a member (default 0.7). */
-  memberRate?: number;
-  seed?: number;
-  /** Random faults on request frames: each gets one with probability `rate`. */
-  faults?: { rate: number; kinds?: readonly FaultKind[] };
-  failOpenMs?: number;
-  ackTimeoutMs?: number;
-  maxRetries?: number;
-  interByteGapMs?: number;
-  clock?: Clock;
-  timers?: Timers;
-  logger?: LinkLogger;
-}
-
-export interface FailedOpen {
-  code: 'timeout' | 'link-down' | 'gateway-error';
-  message: string;
-  /** Will be resent (sales, refunds and voids). */
-  pending: boolean;
-}
-export type ExchangeResult = Result<TillResponse, FailedOpen>;
+export type { ExchangeResult, FailedOpen, SimTillOptions, TillTransport };
 
 const RESENT_TYPES = new Set<TillRequest['type']>(['sale', 'refund', 'void']);
 const idOf = (body: string): unknown => {
@@ -70,13 +40,10 @@ export class SimTill {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly rng: Rng;
-  private readonly connector: Connector;
+  private readonly line: TillLine;
   private readonly pendingRequests = new Map<string, TillRequest>();
   private readonly randomFault: () => FaultKind | null;
   private forcedFault: FaultKind | null | undefined;
-  private conn: Connection | null = null;
-  private engine: LinkEngine | null = null;
-  private nextSeq = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private flushQueued = false;
 
@@ -84,8 +51,6 @@ export class SimTill {
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? systemTimers;
     this.rng = createRng(opts.seed ?? 1);
-    const t = opts.transport;
-    this.connector = t.kind === 'serial' ? new SerialConnector(t.path, t.baudRate) : new TcpDialConnector(t.host, t.port);
     const journalled = summariseJournal(readJournal(opts.journal));
     for (const r of journalled) if (r.pending) this.pendingRequests.set(r.id, r.body);
     this.journal = new Journal(opts.journal);
@@ -97,6 +62,10 @@ export class SimTill {
       journalled.map((r) => r.body),
     );
     this.randomFault = opts.faults ? randomFaults(this.rng, opts.faults.rate, opts.faults.kinds) : () => null;
+    this.line = new TillLine({
+      ...opts, counters: this.counters, clock: this.clock, timers: this.timers, logger: opts.logger ?? silentLogger, rng: this.rng,
+      nextFault: () => this.takeFault(), onLateReply: (b) => this.lateReply(b),
+    });
   }
 
   get journalPath(): string {
@@ -105,16 +74,13 @@ export class SimTill {
 
   /** Open the port or connection now (exchanges also open it on demand). */
   async open(): Promise<void> {
-    await this.connect();
+    await this.line.engine();
   }
 
   /** Finish queued exchanges, then close the link and the journal. */
   async close(): Promise<void> {
     await this.settled();
-    this.engine?.close();
-    await this.conn?.close();
-    this.conn = null;
-    this.engine = null;
+    await this.line.close();
     this.journal.close();
   }
 
@@ -186,7 +152,7 @@ export class SimTill {
     for (let attempt = 1; this.clock.monotonic() < deadline; attempt++) {
       let engine: LinkEngine;
       try {
-        engine = await this.connect();
+        engine = await this.line.engine();
       } catch (e) {
         failure = { code: 'link-down', message: e instanceof Error ? e.message : String(e), pending: false };
         await this.sleep(Math.min(100, deadline - this.clock.monotonic()));
@@ -228,37 +194,6 @@ export class SimTill {
       this.flushQueued = false;
       await this.flushNow();
     });
-  }
-
-  private async connect(): Promise<LinkEngine> {
-    if (this.engine && !this.engine.isClosed) return this.engine;
-    const conn = await this.connector.connect();
-    const o = this.opts;
-    const engine = new LinkEngine(conn.stream, {
-      firstSeq: this.nextSeq, counters: this.counters, clock: this.clock, timers: this.timers,
-      logger: o.logger ?? silentLogger, onLateReply: (b) => this.lateReply(b),
-      ...(o.ackTimeoutMs !== undefined && { ackTimeoutMs: o.ackTimeoutMs }),
-      ...(o.maxRetries !== undefined && { maxRetries: o.maxRetries }),
-      ...(o.interByteGapMs !== undefined && { interByteGapMs: o.interByteGapMs }),
-      transmit: faultyTransmit(() => this.takeFault(), {
-        write: (bytes) => void conn.stream.write(bytes),
-        // Let the partial frame leave the port before the line goes dead.
-        drop: () => this.sleep(20).then(() => conn.close()),
-        stall: () => this.sleep((o.interByteGapMs ?? 100) * 1.5 + 30),
-      }, this.rng),
-    });
-    conn.onLost(() => {
-      this.nextSeq = engine.nextSeq;
-      engine.close();
-      void conn.close();
-      if (this.conn === conn) {
-        this.conn = null;
-        this.engine = null;
-      }
-    });
-    this.conn = conn;
-    this.engine = engine;
-    return engine;
   }
 
   private takeFault(): FaultKind | null {

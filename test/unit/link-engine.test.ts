@@ -200,6 +200,36 @@ describe('LinkEngine', () => {
     expect(gw.counters.naksSent).toBe(1);
   });
 
+  it('sends a pending NAK within nakWithinMs even while a re-scanned candidate is still open', async () => {
+    // Manual time: the engine takes its clock and timers from the caller.
+    let now = 0;
+    let due: Array<{ at: number; fn: () => void; id: number }> = [];
+    let ids = 0;
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => (due.push({ at: now + ms, fn, id: ++ids }), ids),
+      clearTimeout: (id: unknown) => void (due = due.filter((d) => d.id !== id)),
+    };
+    const advance = (ms: number) => {
+      now += ms;
+      const ready = due.filter((d) => d.at <= now);
+      due = due.filter((d) => d.at > now);
+      ready.forEach((d) => d.fn());
+    };
+    const [rawEnd, gwEnd] = duplexPair();
+    const peer = rawPeer(rawEnd);
+    engine(gwEnd, { clock: { monotonic: () => now }, timers, interByteGapMs: 1000, nakWithinMs: 20 });
+    // A false STX, then a second STX that opens a candidate which never completes.
+    rawEnd.write(Uint8Array.of(STX, 0x31, STX, 0x30));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(peer.count('nak')).toBe(0);
+    advance(10);
+    await new Promise((r) => setImmediate(r));
+    expect(peer.count('nak')).toBe(0);
+    advance(15);
+    await waitFor(() => peer.count('nak') === 1, 'the NAK');
+  });
+
   it('gives up with codes the caller can test', async () => {
     const [tillEnd, gwEnd] = duplexPair();
     rawPeer(gwEnd, { ackFrames: false });

@@ -10,36 +10,14 @@
  */
 import { ACK, DEFAULT_INTER_BYTE_GAP_MS, ENQ, FrameDecoder, NAK, type FrameEvent } from '../../core/till/frame';
 import type { Clock } from '../../ports/clock';
+import { Responder, type RequestHandler } from './link-responder';
 import { StopAndWaitSender } from './link-sender';
 import {
   LinkError, newCounters, silentLogger, systemTimers,
-  type ByteStream, type LinkCounters, type LinkLogger, type Timers, type Transmit,
+  type ByteStream, type LinkCounters, type LinkEngineOptions, type LinkLogger, type Timers,
 } from './link-types';
 
-export interface LinkEngineOptions {
-  /** Wait this long for an ACK before resending (default 1000). */
-  ackTimeoutMs?: number;
-  /** Resends after a NAK or timeout (default 3). */
-  maxRetries?: number;
-  /** A longer silence inside a frame aborts it (default 100). */
-  interByteGapMs?: number;
-  /** Requester: give up on a reply after this long (default 2000: the till then fails open). */
-  replyTimeoutMs?: number;
-  /** Responder: requests waiting behind the one in hand; more are not ACKed (default 16). */
-  maxQueued?: number;
-  /** SEQ of the first frame sent (default 0); increments mod 256. */
-  firstSeq?: number;
-  clock?: Pick<Clock, 'monotonic'>;
-  timers?: Timers;
-  /** Shared with the owner so counts survive reconnects. */
-  counters?: LinkCounters;
-  logger?: LinkLogger;
-  transmit?: Transmit;
-  /** Requester: a frame that arrived after its request gave up (already ACKed). */
-  onLateReply?: (body: string) => void;
-}
-
-export type RequestHandler = (body: string) => Promise<string>;
+export type { LinkEngineOptions, RequestHandler };
 
 export class LinkEngine {
   readonly counters: LinkCounters;
@@ -49,11 +27,10 @@ export class LinkEngine {
   private readonly clock: Pick<Clock, 'monotonic'>;
   private readonly log: LinkLogger;
   private lastIn: { seq: number; crc: number } | null = null;
-  private nakPending = false;
+  /** When the oldest corruption not yet NAKed was seen (monotonic ms), or null. */
+  private nakPendingSince: number | null = null;
   private expiry: unknown;
-  private handler: RequestHandler | null = null;
-  private readonly queue: string[] = [];
-  private handling = false;
+  private readonly responder: Responder;
   private stopping = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -78,6 +55,12 @@ export class LinkEngine {
       maxRetries: opts.maxRetries ?? 3,
       firstSeq: opts.firstSeq ?? 0,
     });
+    this.responder = new Responder({
+      answer: (body) => this.sender.send(body, false),
+      log: this.log,
+      maxQueued: opts.maxQueued ?? 16,
+      onIdle: () => this.notifyIdle(),
+    });
     stream.on('data', this.onData);
     stream.on('close', this.onClose);
   }
@@ -88,13 +71,12 @@ export class LinkEngine {
 
   /** True when no request is being handled or queued and nothing is being sent. */
   get idle(): boolean {
-    return !this.handling && this.queue.length === 0 && !this.sender.busy;
+    return this.responder.idle && !this.sender.busy;
   }
 
   /** Responder: answer every request frame with `handler`'s body. */
   serve(handler: RequestHandler): void {
-    this.handler = handler;
-    this.pump();
+    this.responder.serve(handler);
   }
 
   /** SEQ of the next frame this end sends: pass it as `firstSeq` to the next engine. */
@@ -160,7 +142,7 @@ export class LinkEngine {
     this.timers.clearTimeout(this.expiry);
     this.sender.close(new LinkError('closed', 'link closed'));
     this.probeWaiter?.(false);
-    this.queue.length = 0;
+    this.responder.close();
     this.notifyIdle();
   }
 
@@ -182,15 +164,18 @@ export class LinkEngine {
     for (const e of events) this.handleEvent(e);
     // One NAK per burst of corruption, sent once the decoder is between frames: if re-scanning
     // finds a good frame right after the bad bytes, that frame's ACK is the only answer due.
-    if (this.nakPending && !this.decoder.inFrame) {
-      this.nakPending = false;
+    // A NAK is due within 200 ms (DESIGN.md §6), so it waits no longer than `nakWithinMs`.
+    const now = this.clock.monotonic();
+    const nakBy = this.nakPendingSince === null ? undefined : this.nakPendingSince + (this.opts.nakWithinMs ?? 150);
+    if (nakBy !== undefined && (!this.decoder.inFrame || now >= nakBy)) {
+      this.nakPendingSince = null;
       this.counters.naksSent++;
       this.write(Uint8Array.of(NAK));
     }
     this.timers.clearTimeout(this.expiry);
-    const deadline = this.decoder.deadline();
-    if (deadline !== undefined && !this.closed) {
-      const wait = Math.max(0, deadline - this.clock.monotonic()) + 1;
+    const deadline = Math.min(this.decoder.deadline() ?? Infinity, this.nakPendingSince === null ? Infinity : nakBy!);
+    if (deadline !== Infinity && !this.closed) {
+      const wait = Math.max(0, deadline - now) + 1;
       this.expiry = this.timers.setTimeout(() => this.handleEvents(this.decoder.expire(this.clock.monotonic())), wait);
     }
   }
@@ -198,7 +183,7 @@ export class LinkEngine {
   private handleEvent(e: FrameEvent): void {
     switch (e.kind) {
       case 'frame':
-        this.nakPending = false;
+        this.nakPendingSince = null;
         return this.onFrame(e.seq, e.crc, e.body);
       case 'ack':
         if (!this.sender.onAck() && this.probeWaiter) this.probeWaiter(true);
@@ -211,7 +196,7 @@ export class LinkEngine {
         return;
       case 'corrupt':
         this.log.debug({ reason: e.reason }, 'corrupt till frame');
-        this.nakPending = true;
+        this.nakPendingSince ??= this.clock.monotonic();
         return;
       case 'garbage':
         this.counters.garbageBytes += e.bytes;
@@ -226,7 +211,7 @@ export class LinkEngine {
       return;
     }
     const isReply = this.sender.awaitingReply;
-    if (!isReply && this.handler && (this.stopping || this.queue.length >= (this.opts.maxQueued ?? 16))) {
+    if (!isReply && this.responder.serving && (this.stopping || this.responder.full)) {
       this.log.warn({ seq, stopping: this.stopping }, 'till frame not taken');
       return;
     }
@@ -236,30 +221,8 @@ export class LinkEngine {
     this.write(Uint8Array.of(ACK));
     if (isReply) {
       if (!this.sender.onReply(body)) this.opts.onLateReply?.(body);
-    } else if (this.handler) {
-      this.queue.push(body);
-      this.pump();
-    } else this.opts.onLateReply?.(body);
-  }
-
-  private pump(): void {
-    if (this.handling || !this.handler) return;
-    const body = this.queue.shift();
-    if (body === undefined) return this.notifyIdle();
-    this.handling = true;
-    const handler = this.handler;
-    void (async () => {
-      try {
-        const answer = await handler(body);
-        await this.sender.send(answer, false);
-      } catch (e) {
-        // The till resends (or fails open); the gateway replays its stored answer then.
-        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'till answer not delivered');
-      } finally {
-        this.handling = false;
-        if (!this.closed) this.pump();
-      }
-    })();
+    } else if (this.responder.serving) this.responder.push(body);
+    else this.opts.onLateReply?.(body);
   }
 
   private notifyIdle(): void {

@@ -2,6 +2,7 @@
  * Small types shared by the till link engine, the PosLink adapters and the simulated till.
  * No vendor types: a serial port, a TCP socket and an in-process pipe all fit `ByteStream`.
  */
+import type { Clock } from '../../ports/clock';
 import type { LinkHealth } from '../../ports/pos-link';
 
 /** What the engine needs of a byte stream: Node's Duplex, SerialPort and net.Socket all fit. */
@@ -69,3 +70,29 @@ export class LinkError extends Error {
  * The engine waits for the returned promise before it starts the ACK timer.
  */
 export type Transmit = (frame: Uint8Array, info: { seq: number; attempt: number }) => void | Promise<void>;
+
+/** LinkEngine options; every protocol timer of DESIGN.md §6 is one, with its default. */
+export interface LinkEngineOptions {
+  /** Wait this long for an ACK before resending (default 1000). */
+  ackTimeoutMs?: number;
+  /** Resends after a NAK or timeout (default 3). */
+  maxRetries?: number;
+  /** A longer silence inside a frame aborts it (default 100). */
+  interByteGapMs?: number;
+  /** Requester: give up on a reply after this long (default 2000: the till then fails open). */
+  replyTimeoutMs?: number;
+  /** Responder: requests waiting behind the one in hand; more are not ACKed (default 16). */
+  maxQueued?: number;
+  /** SEQ of the first frame sent (default 0); increments mod 256. */
+  firstSeq?: number;
+  clock?: Pick<Clock, 'monotonic'>;
+  timers?: Timers;
+  /** Shared with the owner so counts survive reconnects. */
+  counters?: LinkCounters;
+  logger?: LinkLogger;
+  transmit?: Transmit;
+  /** Requester: a frame that arrived after its request gave up (already ACKed). */
+  onLateReply?: (body: string) => void;
+  /** Send the NAK for a corrupt frame at the latest this long after it (default 150). */
+  nakWithinMs?: number;
+}
