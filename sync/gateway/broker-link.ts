@@ -9,6 +9,10 @@
  *   broker answered with an MQTT 5 failure reason (not authorised, packet too large, ...):
  *   sending the same message again would fail the same way. Any other rejection (link closed
  *   for good) is transient. Over MQTT 3.1.1 a broker cannot refuse: an ACL denial is a PUBACK.
+ * - A non-retained publish that the broker accepted but had no subscriber for (MQTT 5 reason
+ *   0x10) rejects with `NoSubscribers`: nobody will ever get that copy, so it must be sent
+ *   again later (HQ's subscription missing, e.g. after a broker lost it). A retained one
+ *   resolves: the broker keeps it for the next subscriber.
  * - Inbound QoS 1 messages go to the one handler, one at a time, in order. The PUBACK is sent
  *   only after the handler's promise resolves, so a crash before that means the broker sends
  *   the message again. If the handler throws, the link drops the connection without the
@@ -32,6 +36,13 @@ export class PublishRefused extends Error {
   readonly code = 'SYNC_PUBLISH_REFUSED';
   constructor(readonly reasonCode: number, message: string) {
     super(message);
+  }
+}
+
+export class NoSubscribers extends Error {
+  readonly code = 'SYNC_NO_SUBSCRIBERS';
+  constructor(readonly topic: string) {
+    super(`no subscriber for ${topic}`);
   }
 }
 

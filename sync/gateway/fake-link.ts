@@ -4,7 +4,7 @@
  * the link comes back. Acknowledgement is automatic or driven by the test.
  */
 import type { DeviceHealth } from '../../gateway/ports/health';
-import { PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
+import { NoSubscribers, PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
 
 export interface SentMessage {
   topic: string;
@@ -30,7 +30,7 @@ export interface FakeLink extends BrokerLink {
   setState(s: LinkState): void;
   /** Acknowledges the oldest `n` pending publishes (default all). */
   ack(n?: number): void;
-  /** Fails the oldest pending publish: with a reason code = refused for good, else transient. */
+  /** Fails the oldest pending publish: 0x10 = no subscribers, another reason code = refused for good, none = transient. */
   fail(reasonCode?: number): void;
   /** Delivers an inbound message to the handler, as the broker would. */
   deliver(topic: string, payload: string | Buffer, retain?: boolean): Promise<void>;
@@ -106,7 +106,7 @@ export function createFakeLink(initial: LinkState = 'up'): FakeLink {
     fail(reasonCode) {
       const p = pending.shift();
       if (!p) return;
-      p.reject(reasonCode ? new PublishRefused(reasonCode, `refused (${reasonCode})`) : new Error('connection closed'));
+      p.reject(reasonCode === 0x10 ? new NoSubscribers(p.topic) : reasonCode ? new PublishRefused(reasonCode, `refused (${reasonCode})`) : new Error('connection closed'));
     },
     async deliver(topic, payload, retain = false) {
       await handler?.({ topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), retain });

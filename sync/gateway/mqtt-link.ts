@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { DeviceHealth } from '../../gateway/ports/health';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
 import { backoffDelay } from './backoff';
-import { PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
+import { NoSubscribers, PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
 
 export interface MqttLinkOptions {
   url: string;
@@ -140,13 +140,23 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
     reconnectTimer.unref?.();
   };
 
+  // mqtt.js hands the publish callback the stored PUBLISH, not the PUBACK: note PUBACKs that
+  // said "no matching subscribers" (0x10) by message id as they arrive.
+  const noSubscriberAcks = new Set<number>();
+  client.on('packetreceive', (p) => {
+    if (p.cmd === 'puback' && p.reasonCode === 0x10 && p.messageId !== undefined) noSubscriberAcks.add(p.messageId);
+  });
+
   client.on('connect', (connack: IConnackPacket) => {
     attempt = 0;
     serverReceiveMaximum = version === 5 ? connack.properties?.receiveMaximum ?? 65_535 : undefined;
     setState('up');
     log?.info({ protocol: version === 5 ? '5' : '3.1.1', sessionPresent: connack.sessionPresent }, 'sync: broker connected');
     if (o.statusTopic) client.publish(o.statusTopic, 'online', { qos: 1, retain: true }, () => undefined);
-    if (!connack.sessionPresent && filters.size) {
+    // Subscribe again on every connect, not only when the session is gone: mosquitto 2.0.11
+    // restores a persistent session after a restart without its shared subscriptions
+    // (seen in test/integration/sync-mqtt.test.ts). Subscribing again is harmless.
+    if (filters.size) {
       client.subscribe([...filters], { qos: 1 }, (e) => e && log?.warn({ err: e }, 'sync: resubscribe failed'));
     }
   });
@@ -172,8 +182,10 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
 
   const publish = (topic: string, payload: Buffer | string, opts?: { retain?: boolean }) =>
     new Promise<void>((resolve, reject) => {
-      client.publish(topic, payload, { qos: 1, retain: opts?.retain ?? false }, (e?: Error & { code?: number }) => {
-        if (!e) return resolve();
+      const retain = opts?.retain ?? false;
+      client.publish(topic, payload, { qos: 1, retain }, (e?: Error & { code?: number }, packet?: { messageId?: number }) => {
+        const noSubscribers = packet?.messageId !== undefined && noSubscriberAcks.delete(packet.messageId);
+        if (!e) return noSubscribers && !retain ? reject(new NoSubscribers(topic)) : resolve();
         if (typeof e.code === 'number' && (PERMANENT.has(e.code) || e.code >= 0x80)) return reject(new PublishRefused(e.code, e.message));
         reject(e);
       });

@@ -16,6 +16,8 @@
  *   periodic sweep. Business rows (priority ≤ `businessMaxPriority`) never expire.
  * - Cap: over `maxRows`, non-business rows are dropped, least important and oldest first, and
  *   counted. Business rows are never dropped; health reports an outbox over its cap.
+ * - A PUBACK saying "no matching subscribers" (MQTT 5, 0x10) means HQ is not subscribed and
+ *   nobody got the event: the row stays and the publisher pauses with back-off.
  * - A row the broker refuses for good (MQTT 5 reason code ≥ 0x80: not authorised, too large)
  *   or that cannot be sent (its `data` is not JSON, its type is not a valid topic segment) is
  *   moved to `sync_outbox_rejected` with the reason: kept for store IT, not retried forever.
@@ -26,7 +28,8 @@ import { systemClock, type Clock } from '../../gateway/ports/clock';
 import type { DeviceHealth } from '../../gateway/ports/health';
 import { storeSource } from '../envelope/cloudevent';
 import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics';
-import { PublishRefused, type BrokerLink } from './broker-link';
+import { NoSubscribers, PublishRefused, type BrokerLink } from './broker-link';
+import { backoffDelay } from './backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
 
 export interface PublisherOptions {
@@ -163,6 +166,9 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   let nextSweepAt = 0;
   let sweeping = false;
   let upSince = clock.monotonic();
+  /** Set when the broker said nobody subscribes to our events (HQ not subscribed): wait, with back-off. */
+  let pausedUntil = 0;
+  let noSubscriberStreak = 0;
   const drainWaiters: (() => void)[] = [];
   const pendingDelete = new Set<number>();
   const held = (seq: number) => inflight.has(seq) || pendingDelete.has(seq);
@@ -263,6 +269,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     if (!f || f.gen !== g) return; // superseded by a resend; that one will settle it
     inflight.delete(seq);
     acknowledged++;
+    noSubscriberStreak = 0;
     lastAckAt = clock.now();
     if (!running) {
       // A late PUBACK after stop(): delete the row now while the database is still open.
@@ -277,6 +284,18 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     const f = inflight.get(row.seq);
     if (!f || f.gen !== g) return;
     inflight.delete(row.seq);
+    if (e instanceof NoSubscribers) {
+      // Nobody got it, so it is not delivered: keep the row, send again after a pause.
+      rewindTo(row);
+      const now = clock.monotonic();
+      if (now >= pausedUntil) {
+        const delay = backoffDelay(noSubscriberStreak++, { minMs: cfg.retryDelayMs, maxMs: 60_000 });
+        pausedUntil = now + delay;
+        log?.warn({ delay }, 'sync: the broker has no subscriber for our events (HQ ingest not subscribed); pausing');
+      }
+      wake(Math.max(1, pausedUntil - now));
+      return;
+    }
     if (e instanceof PublishRefused) {
       setAside(row, `broker refused: ${e.message} (reason code ${e.reasonCode})`);
       wake(0);
@@ -330,7 +349,9 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       void sweep();
     }
     let more = false;
-    if (link.state === 'up') {
+    const paused = started < pausedUntil;
+    if (paused) wake(pausedUntil - started);
+    if (link.state === 'up' && !paused) {
       checkStalled();
       const window = windowSize();
       while (inflight.size < window && clock.monotonic() - started < cfg.sliceMs) {

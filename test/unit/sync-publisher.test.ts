@@ -231,6 +231,22 @@ describe('outbox publisher', () => {
     expect(p.stats().rejected).toBe(1);
   });
 
+  it('keeps rows nobody subscribed to (PUBACK 0x10) and pauses before sending them again', async () => {
+    const link = createFakeLink();
+    link.autoAck = false;
+    const s = setup({ retryDelayMs: 30 }, link);
+    for (let i = 0; i < 3; i++) s.sale(i);
+    const p = s.make({ inFlight: 3 });
+    p.start();
+    await until(() => link.pending.length === 3);
+    for (let i = 0; i < 3; i++) link.fail(0x10);
+    expect(s.rows()).toBe(3);
+    await until(() => link.pending.length === 3, 'sent again after the pause');
+    link.ack();
+    await until(() => s.rows() === 0);
+    expect(s.receipts()).toEqual(['R0', 'R1', 'R2']);
+  });
+
   it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
     const s = setup({ maxPayloadBytes: 2048 });
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
