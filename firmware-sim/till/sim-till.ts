@@ -98,6 +98,8 @@ export class SimTill {
     return [...this.pendingRequests.keys()];
   }
 
+  /** ENQ probe between exchanges: true if the gateway answers ACK. */
+  probe = (): Promise<boolean> => this.exclusive(async () => (await this.line.engine()).probe());
   hello = () => this.send(this.requests.hello());
   ping = () => this.send(this.requests.ping());
   identify = (by: Identify) => this.send(this.requests.identify(by));

@@ -88,6 +88,7 @@ describe('till link over a socat pty pair', () => {
     await waitFor(() => state(link) === 'up', 'link up');
     const till = simTill(pair.b);
     await till.open();
+    expect(await till.probe()).toBe(true);
 
     const sale = till.requests.sale({ member: MEMBERS[0]! });
     const results = [
