@@ -43,11 +43,15 @@ export const eventTypes = (): string[] => [...registry.keys()].sort();
 const open = <P extends TProperties>(props: P, description: string): TObject<P> =>
   Type.Object(props, { additionalProperties: true, description });
 
-const Member = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9-]+$', description: 'member number' });
+const Member = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9-]+$', description: 'member number (chain-wide)' });
+/** The gateway's own member id (ULID); local to one gateway, so HQ keys members by number. */
+const MemberId = Type.String({ minLength: 1, maxLength: 64 });
 const Receipt = Type.String({ minLength: 1, maxLength: 64 });
 const Points = Type.Integer({ minimum: 0, maximum: 100_000_000 });
 const Cents = Type.Integer({ minimum: 0, maximum: 100_000_000 });
 const Lane = Type.String({ minLength: 1, maxLength: 64 });
+/** Optional, and null allowed (producers write null for "none"). */
+const opt = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 /** Keys no event may carry (DESIGN.md §5, §9): the schema rejects an event that has them. */
 const forbidden = {
   pan: Type.Optional(Type.Never()),
@@ -55,7 +59,11 @@ const forbidden = {
   apdu: Type.Optional(Type.Never()),
   uid: Type.Optional(Type.Never()),
 };
-const memberOf = (d: { member?: string | null }) => d.member ?? undefined;
+/** Who: the member number when the producer knew it (`member` is accepted as an older spelling). */
+const memberOf = (d: { memberNumber?: string | null; member?: string | null }) => d.memberNumber ?? d.member ?? undefined;
+const who = { memberId: opt(MemberId), memberNumber: opt(Member), member: opt(Member) };
+
+// The ledger's events (gateway/app/till-sale.ts, till-returns.ts, members.ts, points-expiry.ts).
 
 export const SaleCompleted = registerEvent({
   type: 'trouw.sale.completed.v1',
@@ -65,12 +73,15 @@ export const SaleCompleted = registerEvent({
     {
       receipt: Receipt,
       lane: Type.Optional(Lane),
-      member: Type.Optional(Type.Union([Member, Type.Null()])),
+      ...who,
+      memberKnown: Type.Optional(Type.Boolean()),
       totalCents: Type.Optional(Cents),
       eligibleCents: Type.Optional(Cents),
       pointsAwarded: Points,
-      balance: Type.Optional(Type.Integer()),
-      tier: Type.Optional(Type.String({ maxLength: 32 })),
+      balance: opt(Type.Integer()),
+      deficit: opt(Type.Integer()),
+      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
+      entries: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
       ...forbidden,
     },
     'sale.completed: receipt and points awarded',
@@ -79,23 +90,31 @@ export const SaleCompleted = registerEvent({
   pointsDelta: (d) => d.pointsAwarded,
 });
 
-export const SaleRefunded = registerEvent({
-  type: 'trouw.sale.refunded.v1',
-  summary: 'Lines of an earlier sale were refunded; points reversed.',
-  priority: Priority.business,
-  data: open(
+const reversal = (what: string) =>
+  open(
     {
       receipt: Receipt,
       original: Type.Optional(Receipt),
       lane: Type.Optional(Lane),
-      member: Type.Optional(Type.Union([Member, Type.Null()])),
+      ...who,
       pointsReversed: Points,
-      /** Points that could not be taken back because they were already spent. */
-      deficit: Type.Optional(Points),
+      /** Points actually taken back; the rest became a deficit (already spent). */
+      taken: Type.Optional(Points),
+      deficitAdded: Type.Optional(Points),
+      balance: opt(Type.Integer()),
+      deficit: opt(Type.Integer()),
+      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
+      entries: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
       ...forbidden,
     },
-    'sale.refunded: points reversed',
-  ),
+    what,
+  );
+
+export const SaleRefunded = registerEvent({
+  type: 'trouw.sale.refunded.v1',
+  summary: 'Lines of an earlier sale were refunded; points reversed.',
+  priority: Priority.business,
+  data: reversal('sale.refunded: points reversed'),
   member: memberOf,
   pointsDelta: (d) => -d.pointsReversed,
 });
@@ -104,19 +123,28 @@ export const SaleVoided = registerEvent({
   type: 'trouw.sale.voided.v1',
   summary: 'A sale was voided; its points reversed.',
   priority: Priority.business,
-  data: open(
-    {
-      receipt: Receipt,
-      lane: Type.Optional(Lane),
-      member: Type.Optional(Type.Union([Member, Type.Null()])),
-      pointsReversed: Points,
-      deficit: Type.Optional(Points),
-      ...forbidden,
-    },
-    'sale.voided: points reversed',
-  ),
+  data: reversal('sale.voided: points reversed'),
   member: memberOf,
   pointsDelta: (d) => -d.pointsReversed,
+});
+
+export const PointsExpired = registerEvent({
+  type: 'trouw.points.expired.v1',
+  summary: 'A lot of points reached its expiry date; what it still held is gone.',
+  priority: Priority.business,
+  data: open(
+    {
+      ...who,
+      memberId: MemberId,
+      lotId: Type.Optional(Type.String({ maxLength: 64 })),
+      expiresOn: Type.Optional(Type.String({ maxLength: 10 })),
+      points: Points,
+      balance: opt(Type.Integer()),
+    },
+    'points.expired: points taken off',
+  ),
+  member: memberOf,
+  pointsDelta: (d) => -d.points,
 });
 
 export const PointsAdjusted = registerEvent({
@@ -125,18 +153,54 @@ export const PointsAdjusted = registerEvent({
   priority: Priority.business,
   data: open(
     {
-      member: Member,
+      ...who,
+      memberNumber: Member,
       points: Type.Integer({ minimum: -100_000_000, maximum: 100_000_000 }),
       reason: Type.String({ minLength: 1, maxLength: 500 }),
       by: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
       commandId: Type.Optional(Ulid),
-      balance: Type.Optional(Type.Integer()),
+      balance: opt(Type.Integer()),
     },
     'points.adjusted: signed points and a reason',
   ),
-  member: (d) => d.member,
+  member: memberOf,
   pointsDelta: (d) => d.points,
 });
+
+export const MemberCreated = registerEvent({
+  type: 'trouw.member.created.v1',
+  summary: 'A member enrolled at this store.',
+  priority: Priority.business,
+  data: open(
+    {
+      memberId: Type.Optional(MemberId),
+      number: Member,
+      name: Type.Optional(Type.String({ maxLength: 100 })),
+      consent: Type.Optional(open({ presence: Type.Optional(Type.Boolean()) }, 'consents given at enrolment')),
+      ...forbidden,
+    },
+    'member.created: the new member number',
+  ),
+  member: (d) => d.number,
+});
+
+export const CardLinked = registerEvent({
+  type: 'trouw.card.linked.v1',
+  summary: 'A card (its HMAC token, never its number) was linked to a member.',
+  priority: Priority.business,
+  data: open(
+    {
+      ...who,
+      memberId: MemberId,
+      token: Type.String({ minLength: 8, maxLength: 128, description: 'card token: HMAC identity (DESIGN.md §5)' }),
+      ...forbidden,
+    },
+    'card.linked: token and member',
+  ),
+  member: memberOf,
+});
+
+// Produced by subsystems still being built: the fields HQ needs, and room for more.
 
 export const CardTapped = registerEvent({
   type: 'trouw.card.tapped.v1',
@@ -147,28 +211,13 @@ export const CardTapped = registerEvent({
       reader: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
       lane: Type.Optional(Lane),
       kind: Type.String({ minLength: 1, maxLength: 40, description: 'card kind, e.g. mifare-classic-1k, emv' }),
-      member: Type.Optional(Type.Union([Member, Type.Null()])),
+      ...who,
       outcome: Type.Optional(Type.String({ maxLength: 40 })),
       ...forbidden,
     },
     'card.tapped: reader, kind, member if known',
   ),
   member: memberOf,
-});
-
-export const MemberCreated = registerEvent({
-  type: 'trouw.member.created.v1',
-  summary: 'A member enrolled at this store.',
-  priority: Priority.business,
-  data: open(
-    {
-      member: Member,
-      consent: Type.Optional(open({ presence: Type.Optional(Type.Boolean()) }, 'consents given at enrolment')),
-      ...forbidden,
-    },
-    'member.created: the new member number',
-  ),
-  member: (d) => d.member,
 });
 
 const Problem = Type.Object({ path: Type.String({ maxLength: 200 }), message: Type.String({ maxLength: 500 }) });

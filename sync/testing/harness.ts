@@ -31,11 +31,11 @@ export function openGatewayDb(path: string): Database.Database {
 /** The i-th test event: mostly sales, some refunds and card taps (priority 1). */
 export function testEvent(i: number): { type: string; data: Record<string, unknown>; priority: number } {
   const member = `M-${i % 97}`;
-  if (i % 10 === 7) return { type: 'trouw.card.tapped.v1', data: { lane: 'lane-1', kind: 'mifare-classic-1k', member }, priority: Priority.card };
-  if (i % 10 === 9) return { type: 'trouw.sale.refunded.v1', data: { receipt: `F${i}`, original: `S${i - 1}`, member, pointsReversed: 1 }, priority: Priority.business };
+  if (i % 10 === 7) return { type: 'trouw.card.tapped.v1', data: { lane: 'lane-1', kind: 'mifare-classic-1k', memberNumber: member }, priority: Priority.card };
+  if (i % 10 === 9) return { type: 'trouw.sale.refunded.v1', data: { receipt: `F${i}`, original: `S${i - 1}`, memberNumber: member, pointsReversed: 1 }, priority: Priority.business };
   return {
     type: 'trouw.sale.completed.v1',
-    data: { receipt: `S${i}`, lane: 'lane-1', member, totalCents: 1000 + i, eligibleCents: 1000 + i, pointsAwarded: 10 + (i % 5) },
+    data: { receipt: `S${i}`, lane: 'lane-1', memberNumber: member, totalCents: 1000 + i, eligibleCents: 1000 + i, pointsAwarded: 10 + (i % 5) },
     priority: Priority.business,
   };
 }
