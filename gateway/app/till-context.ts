@@ -1,0 +1,84 @@
+/** What the till message handlers share: repositories (statements prepared once), rules, clock. */
+import { createIdempotencyRepo, type IdempotencyRepo } from '../adapters/sqlite/idempotency-repo';
+import { createLedgerRepo } from '../adapters/sqlite/ledger-repo';
+import { createMembersRepo, type MembersRepo } from '../adapters/sqlite/members-repo';
+import type { Db } from '../adapters/sqlite/open-database';
+import { createOutboxRepo, type OutboxRepo } from '../adapters/sqlite/outbox-repo';
+import { createSalesRepo, type SalesRepo } from '../adapters/sqlite/sales-repo';
+import type { EarningRulesConfig } from '../config/schema';
+import { compileRules, type CompiledRules } from '../core/loyalty/earning';
+import type { TillErrorCode, TillResponse } from '../core/till/messages';
+import type { CardTapSource } from '../ports/card-taps';
+import type { Clock } from '../ports/clock';
+import { createIdFactory, type IdFactory } from './ids';
+import { createLedgerWriter, type LedgerWriter } from './ledger';
+
+export interface StoreInfo {
+  id: string;
+  gateway: string;
+  /** IANA zone: business dates and expiry dates follow it. */
+  timeZone: string;
+}
+
+export interface TillContext {
+  readonly members: MembersRepo;
+  readonly sales: SalesRepo;
+  readonly outbox: OutboxRepo;
+  readonly idempotency: IdempotencyRepo;
+  readonly ledger: LedgerWriter;
+  readonly rules: CompiledRules;
+  readonly store: StoreInfo;
+  readonly ids: IdFactory;
+  readonly cardTaps: CardTapSource | undefined;
+}
+
+export function createTillContext(deps: {
+  db: Db;
+  rules: EarningRulesConfig;
+  store: StoreInfo;
+  clock: Clock;
+  cardTaps?: CardTapSource | undefined;
+}): TillContext {
+  const ids = createIdFactory(deps.clock);
+  const members = createMembersRepo(deps.db);
+  return {
+    members,
+    sales: createSalesRepo(deps.db),
+    outbox: createOutboxRepo(deps.db),
+    idempotency: createIdempotencyRepo(deps.db),
+    ledger: createLedgerWriter({ members, ledger: createLedgerRepo(deps.db), ids }),
+    rules: compileRules(deps.rules),
+    store: deps.store,
+    ids,
+    cardTaps: deps.cardTaps,
+  };
+}
+
+/**
+ * A handler's answer. `record`: store it under the request id (effects happened or a
+ * resend must get the same answer). Errors are never recorded: a refund refused because
+ * its sale has not arrived yet succeeds when the till retries after the sale is in.
+ */
+export interface Handled {
+  readonly text: string;
+  readonly record: boolean;
+}
+
+export const answer = (response: TillResponse, record = true): Handled => ({ text: JSON.stringify(response), record });
+
+export const errorResponse = (id: string, code: TillErrorCode, message: string): TillResponse => ({
+  v: 1, id, type: 'error', code, message,
+});
+
+export const refuse = (id: string, code: TillErrorCode, message: string): Handled => answer(errorResponse(id, code, message), false);
+
+/**
+ * A stored answer to the same content sent under another request id: the same answer,
+ * with `id` echoing the new request (the till matches answers to requests by id).
+ */
+export function withId(stored: string, id: string): Handled {
+  const response = JSON.parse(stored) as TillResponse;
+  return { text: JSON.stringify({ ...response, id }), record: true };
+}
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
