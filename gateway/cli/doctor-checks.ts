@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, statSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { LaneConfig } from '../config/schema';
 
 export interface Finding {
@@ -17,7 +18,7 @@ export function checkDatabase(path: string): Finding {
   if (path === ':memory:') return { level: 'warn', name, detail: 'in memory: nothing survives a restart', fix: 'set database.path to a file' };
   if (!existsSync(path)) return { level: 'ok', name, detail: 'not created yet; `start` creates it and applies the migrations' };
   try {
-    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
       const version = db.pragma('user_version', { simple: true });
