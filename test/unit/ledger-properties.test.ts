@@ -1,8 +1,8 @@
 /**
  * Model-based property test of the whole till path on a real database: random sales,
  * refunds, voids, spends and resends; after every run the ledger audit holds, balances are
- * never negative, resends are byte-identical, and each sale's points are reversed exactly
- * when all of it comes back.
+ * never negative, resends are byte-identical, each sale's points are reversed exactly when
+ * all of it comes back, and every ledger entry is carried by an outbox event.
  */
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
@@ -92,6 +92,15 @@ describe('ledger properties', () => {
           const row = members.byNumber(m)!;
           expect(row.balance === 0 || row.deficit === 0).toBe(true);
         }
+        // Every ledger entry the till wrote travels in an outbox event (spends here are
+        // written by the test itself, not by a service, so they have none).
+        const entryIds = (tt.db.prepare("SELECT id FROM ledger_entries WHERE kind != 'burn'").all() as { id: string }[]).map((r) => r.id);
+        const inEvents = new Set(
+          (tt.db.prepare('SELECT data FROM outbox').all() as { data: string }[]).flatMap((r) =>
+            ((JSON.parse(r.data) as { entries?: { id: string }[] }).entries ?? []).map((e) => e.id),
+          ),
+        );
+        expect(entryIds.filter((id) => !inEvents.has(id))).toEqual([]);
         expect(tt.faults).toEqual([]);
       } finally {
         tt.cleanup();
