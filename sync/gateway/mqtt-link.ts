@@ -162,6 +162,7 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
   });
 
   client.on('error', (e: Error & { code?: number }) => {
+    if (stopping) return;
     if (o.protocol !== '5' && version === 5 && typeof e.code === 'number' && UNSUPPORTED_VERSION.has(e.code)) {
       log?.info('sync: broker refused MQTT 5; using MQTT 3.1.1');
       version = 4;

@@ -1,6 +1,6 @@
 /**
  * HQ command line:
- *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq]
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8]
  *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1]
  *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
@@ -28,6 +28,7 @@ const { positionals, values: v } = parseArgs({
     username: { type: 'string', default: process.env.TROUW_HQ_USERNAME },
     password: { type: 'string', default: process.env.TROUW_HQ_PASSWORD },
     instance: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '8' },
     'client-id': { type: 'string' },
     group: { type: 'string', default: 'hq' },
     protocol: { type: 'string', default: 'auto' },
@@ -75,6 +76,7 @@ switch (command) {
       ...creds,
       clientId: v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`,
       group: v.group!,
+      connections: Number(v.connections),
       protocol: v.protocol as 'auto' | '5' | '3.1.1',
       startTimeoutMs: 120_000,
       logger: log,

@@ -16,7 +16,7 @@ import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, parseTopic, sharedFilter } from '
 import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validate-event';
 import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
 import type { InboundMessage } from '../gateway/broker-link';
-import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore } from './store';
+import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore, type IngestedEvent } from './store';
 
 export interface IngestOptions {
   url: string;
@@ -33,6 +33,13 @@ export interface IngestOptions {
   sessionExpirySeconds?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * MQTT connections in the shared group (default 8; 1 over MQTT 3.1.1). mqtt.js hands over a
+   * connection's messages one at a time, so several connections let one commit carry several
+   * events. Each has its own persistent session (`clientId`, `clientId-c1`, ...): keep the
+   * number stable for an instance, since an abandoned session keeps its queue until it expires.
+   */
+  connections?: number;
   /** How long start waits for the broker (default 30 s). */
   startTimeoutMs?: number;
   logger?: Logger;
@@ -46,10 +53,13 @@ export interface IngestStats {
   deadLettered: number;
   /** Whether this process receives a share (MQTT 5 shared subscription) or everything. */
   shared: boolean;
+  connections: number;
 }
 
 export interface IngestService {
+  /** The first connection (status topics; health). */
   readonly link: MqttLink;
+  readonly links: readonly MqttLink[];
   stats(): IngestStats;
   /** Handles one message as if it came from the broker (exposed for tests). */
   handle(m: InboundMessage): Promise<void>;
@@ -57,10 +67,18 @@ export interface IngestService {
 }
 
 /** The per-message logic, without a broker (unit tests drive it directly). */
-export function createIngestHandler(o: { store: HqStore; maxEventBytes?: number; clock?: Clock; logger?: Logger }) {
+export function createIngestHandler(o: {
+  store: HqStore;
+  maxEventBytes?: number;
+  clock?: Clock;
+  logger?: Logger;
+  /** How events are written (default: one insert each); the ingest passes its group commit. */
+  insert?: (e: IngestedEvent) => Promise<boolean>;
+}) {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
   const store = o.store;
+  const insert = o.insert ?? ((e: IngestedEvent) => store.insertEvent(e));
   const maxBytes = o.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const stats = { received: 0, stored: 0, duplicates: 0, deadLettered: 0 };
 
@@ -92,7 +110,7 @@ export function createIngestHandler(o: { store: HqStore; maxEventBytes?: number;
     const timeMs = Date.parse(event.time);
     if (!Number.isFinite(timeMs)) return deadLetter(m, 'bad-envelope', `time ${event.time} is not a date`, now);
     const data = event.data as never;
-    const inserted = await store.insertEvent({
+    const inserted = await insert({
       source: event.source,
       id: event.id,
       store: v.value.store,
@@ -113,42 +131,107 @@ export function createIngestHandler(o: { store: HqStore; maxEventBytes?: number;
   return { handle, stats: () => ({ ...stats }) };
 }
 
+/**
+ * Group commit: events handed in while a commit is being prepared share one transaction, and
+ * each caller hears back (so its PUBACK goes out) only after that commit. mqtt.js hands a
+ * connection's messages over one at a time, so the batch is fed by several connections.
+ */
+export function createGroupCommit(store: HqStore, opts: { target: number; maxBatch?: number }) {
+  const maxBatch = opts.maxBatch ?? 500;
+  let pending: { e: IngestedEvent; resolve: (v: boolean) => void; reject: (err: unknown) => void }[] = [];
+  let scheduled = false;
+  let flushing = false;
+
+  function schedule() {
+    if (flushing || scheduled) return;
+    scheduled = true;
+    // Every connection has a message waiting: nothing more can come before a commit.
+    if (pending.length >= opts.target) queueMicrotask(flush);
+    else setImmediate(flush);
+  }
+
+  async function flush() {
+    scheduled = false;
+    if (flushing || pending.length === 0) return;
+    flushing = true;
+    const batch = pending.slice(0, maxBatch);
+    pending = pending.slice(batch.length);
+    try {
+      const r = await store.insertEvents(batch.map((b) => b.e));
+      batch.forEach((b, i) => b.resolve(r[i]!));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    } finally {
+      flushing = false;
+      if (pending.length) schedule();
+    }
+  }
+
+  return {
+    add(e: IngestedEvent): Promise<boolean> {
+      return new Promise((resolve, reject) => {
+        pending.push({ e, resolve, reject });
+        schedule();
+      });
+    },
+  };
+}
+
 export async function startIngest(o: IngestOptions): Promise<IngestService> {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
-  const handler = createIngestHandler({ store: o.store, clock, ...(o.maxEventBytes ? { maxEventBytes: o.maxEventBytes } : {}), ...(log ? { logger: log } : {}) });
-  let shared = false;
-
-  const link = createMqttLink({
-    url: o.url,
-    clientId: o.clientId ?? `trouw-hq-ingest-${hostname()}-1`,
-    ...(o.username !== undefined ? { username: o.username } : {}),
-    ...(o.password !== undefined ? { password: o.password } : {}),
-    ...(o.tls ? { tls: o.tls } : {}),
-    protocol: o.protocol ?? 'auto',
-    sessionExpirySeconds: o.sessionExpirySeconds ?? 7 * 86_400,
-    reconnectMinMs: o.reconnectMinMs ?? 500,
-    reconnectMaxMs: o.reconnectMaxMs ?? 30_000,
-    receiveMaximum: 100,
-    name: 'hq-ingest',
-    ...(log ? { logger: log } : {}),
+  const clientId = o.clientId ?? `trouw-hq-ingest-${hostname()}-1`;
+  const wanted = Math.max(1, o.connections ?? 8);
+  const commit = createGroupCommit(o.store, { target: wanted });
+  const handler = createIngestHandler({
+    store: o.store,
     clock,
+    insert: commit.add,
+    ...(o.maxEventBytes ? { maxEventBytes: o.maxEventBytes } : {}),
+    ...(log ? { logger: log } : {}),
   });
 
-  link.setHandler(handler.handle);
-  await link.whenUp(o.startTimeoutMs ?? 30_000);
-  shared = link.protocolVersion === 5;
+  const makeLink = (id: string, protocol: 'auto' | '5' | '3.1.1') => {
+    const l = createMqttLink({
+      url: o.url,
+      clientId: id,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.tls ? { tls: o.tls } : {}),
+      protocol,
+      sessionExpirySeconds: o.sessionExpirySeconds ?? 7 * 86_400,
+      reconnectMinMs: o.reconnectMinMs ?? 500,
+      reconnectMaxMs: o.reconnectMaxMs ?? 30_000,
+      receiveMaximum: 100,
+      name: 'hq-ingest',
+      ...(log ? { logger: log } : {}),
+      clock,
+    });
+    l.setHandler(handler.handle);
+    return l;
+  };
+
+  const first = makeLink(clientId, o.protocol ?? 'auto');
+  await first.whenUp(o.startTimeoutMs ?? 30_000);
+  const shared = first.protocolVersion === 5;
   const group = o.group ?? 'hq';
-  await link.subscribe([shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER, ALL_STATUS_FILTER]);
+  const events = shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER;
+  const links = [first];
+  // Without shared subscriptions every connection would get every event: one connection only.
+  if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(`${clientId}-c${i}`, '5'));
+  await Promise.all(links.map((l) => l.whenUp(o.startTimeoutMs ?? 30_000)));
+  await first.subscribe([events, ALL_STATUS_FILTER]);
+  await Promise.all(links.slice(1).map((l) => l.subscribe([events])));
   if (!shared) log?.warn('hq: broker speaks MQTT 3.1.1 only: no shared subscription, this process receives every event');
-  log?.info({ shared, group }, 'hq: ingest subscribed');
+  log?.info({ shared, group, connections: links.length }, 'hq: ingest subscribed');
 
   return {
-    link,
-    stats: () => ({ ...handler.stats(), shared }),
+    link: first,
+    links,
+    stats: () => ({ ...handler.stats(), shared, connections: links.length }),
     handle: handler.handle,
     async stop() {
-      await link.close();
+      await Promise.all(links.map((l) => l.close()));
     },
   };
 }

@@ -5,7 +5,7 @@
  * durable (`synchronous_commit` as the server has it, on by default) before the PUBACK.
  */
 import pg from 'pg';
-import { hqSchemaSql, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
 
 // BIGINT as JS numbers: every bigint here (epoch ms, counts, points) is far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -29,6 +29,15 @@ export function openPgHqStore(url: string, opts: { poolSize?: number } = {}): Hq
       last_event_time_ms = GREATEST(coalesce(g.last_event_time_ms, 0), excluded.last_event_time_ms),
       events = g.events + 1`;
 
+  async function insertSingle(e: IngestedEvent): Promise<boolean> {
+    const r = await pool.query({
+      name: 'hq_insert_event',
+      text: INSERT,
+      values: [e.source, e.id, e.store, e.gateway, e.type, e.time, e.timeMs, e.subject, e.member, e.pointsDelta, e.data, e.receivedAt],
+    });
+    return (r.rowCount ?? 0) > 0;
+  }
+
   return {
     kind: 'postgres',
     async migrate() {
@@ -42,13 +51,47 @@ export function openPgHqStore(url: string, opts: { poolSize?: number } = {}): Hq
         c.release();
       }
     },
-    async insertEvent(e) {
-      const r = await pool.query({
-        name: 'hq_insert_event',
-        text: INSERT,
-        values: [e.source, e.id, e.store, e.gateway, e.type, e.time, e.timeMs, e.subject, e.member, e.pointsDelta, e.data, e.receivedAt],
-      });
-      return (r.rowCount ?? 0) > 0;
+    insertEvent: insertSingle,
+    async insertEvents(batch) {
+      if (batch.length === 0) return [];
+      if (batch.length === 1) return [await insertSingle(batch[0]!)];
+      // One statement: the new events, then each gateway's last-seen from those (aggregated, so
+      // a gateway's row is updated once per statement).
+      const r = await pool.query<{ source: string; id: string }>(
+        `WITH v AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[])
+             AS t(source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
+         ),
+         ins AS (
+           INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
+           SELECT DISTINCT ON (source, id) * FROM v
+           ON CONFLICT (source, id) DO NOTHING
+           RETURNING source, id, store, gateway, time_ms, received_at
+         ),
+         agg AS (
+           SELECT source, min(store) AS store, min(gateway) AS gateway, max(received_at) AS seen, max(time_ms) AS newest,
+                  (array_agg(received_at - time_ms ORDER BY time_ms DESC))[1] AS lag, count(*) AS n
+           FROM ins GROUP BY source
+         ),
+         up AS (
+           INSERT INTO hq_gateways AS g (source, store, gateway, last_seen_at, last_event_time_ms, last_lag_ms, events)
+           SELECT source, store, gateway, seen, newest, lag, n FROM agg
+           ON CONFLICT (source) DO UPDATE SET
+             last_seen_at = GREATEST(coalesce(g.last_seen_at, 0), excluded.last_seen_at),
+             last_lag_ms = CASE WHEN excluded.last_event_time_ms >= coalesce(g.last_event_time_ms, 0) THEN excluded.last_lag_ms ELSE g.last_lag_ms END,
+             last_event_time_ms = GREATEST(coalesce(g.last_event_time_ms, 0), excluded.last_event_time_ms),
+             events = g.events + excluded.events
+         )
+         SELECT source, id FROM ins`,
+        [
+          batch.map((e) => e.source), batch.map((e) => e.id), batch.map((e) => e.store), batch.map((e) => e.gateway),
+          batch.map((e) => e.type), batch.map((e) => e.time), batch.map((e) => e.timeMs), batch.map((e) => e.subject),
+          batch.map((e) => e.member), batch.map((e) => e.pointsDelta), batch.map((e) => e.data), batch.map((e) => e.receivedAt),
+        ],
+      );
+      const stored = new Set(r.rows.map((x) => `${x.source}\u0000${x.id}`));
+      // The first occurrence of a stored key is the one that was stored.
+      return batch.map((e) => stored.delete(`${e.source}\u0000${e.id}`));
     },
     async deadLetter(d) {
       await pool.query(

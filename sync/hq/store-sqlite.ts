@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hqSchemaSql, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
 
 export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -27,12 +27,12 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       ),
       seen: db.prepare(
         `INSERT INTO hq_gateways (source, store, gateway, last_seen_at, last_event_time_ms, last_lag_ms, events)
-         VALUES (@source, @store, @gateway, @receivedAt, @timeMs, @receivedAt - @timeMs, 1)
+         VALUES (@source, @store, @gateway, @seen, @newest, @lag, @n)
          ON CONFLICT (source) DO UPDATE SET
            last_seen_at = max(coalesce(last_seen_at, 0), excluded.last_seen_at),
            last_lag_ms = CASE WHEN excluded.last_event_time_ms >= coalesce(last_event_time_ms, 0) THEN excluded.last_lag_ms ELSE last_lag_ms END,
            last_event_time_ms = max(coalesce(last_event_time_ms, 0), excluded.last_event_time_ms),
-           events = events + 1`,
+           events = events + excluded.events`,
       ),
       dead: db.prepare(`INSERT INTO hq_dead_letters (received_at, topic, reason, detail, size, payload) VALUES (?, ?, ?, ?, ?, ?)`),
       status: db.prepare(
@@ -52,11 +52,25 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     };
   }
 
-  const insertTx = db.transaction((e: Parameters<HqStore['insertEvent']>[0]) => {
-    const r = st!.insert.run(e);
-    if (r.changes === 0) return false;
-    st!.seen.run(e);
-    return true;
+  // One transaction per batch; each gateway's row is updated once per batch, from its new events.
+  const insertTx = db.transaction((batch: IngestedEvent[]) => {
+    const seen = new Map<string, { source: string; store: string; gateway: string; seen: number; newest: number; lag: number; n: number }>();
+    const out = batch.map((e) => {
+      if (st!.insert.run(e).changes === 0) return false;
+      const g = seen.get(e.source);
+      if (!g) seen.set(e.source, { source: e.source, store: e.store, gateway: e.gateway, seen: e.receivedAt, newest: e.timeMs, lag: e.receivedAt - e.timeMs, n: 1 });
+      else {
+        g.n++;
+        g.seen = Math.max(g.seen, e.receivedAt);
+        if (e.timeMs >= g.newest) {
+          g.newest = e.timeMs;
+          g.lag = e.receivedAt - e.timeMs;
+        }
+      }
+      return true;
+    });
+    for (const g of seen.values()) st!.seen.run(g);
+    return out;
   });
 
   return {
@@ -66,7 +80,10 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       st = prepare();
     },
     async insertEvent(e) {
-      return insertTx(e);
+      return insertTx([e])[0]!;
+    },
+    async insertEvents(batch) {
+      return batch.length ? insertTx(batch) : [];
     },
     async deadLetter(d) {
       st!.dead.run(d.receivedAt, d.topic, d.reason, d.detail, d.size, d.payload);

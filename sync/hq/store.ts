@@ -96,6 +96,12 @@ export interface HqStore {
   readonly kind: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   insertEvent(e: IngestedEvent): Promise<boolean>;
+  /**
+   * The same for several events in one transaction (the ingest's group commit): one result
+   * per event, true when stored, false when (source, id) was there already (also when the
+   * same event appears twice in the batch: the first is stored).
+   */
+  insertEvents(batch: IngestedEvent[]): Promise<boolean[]>;
   deadLetter(d: DeadLetter): Promise<void>;
   recordStatus(store: string, gateway: string, status: string, at: number): Promise<void>;
   queryEvents(q: EventQuery): Promise<StoredEvent[]>;

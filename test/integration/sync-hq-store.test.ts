@@ -117,6 +117,17 @@ describe.each(kinds)('HQ store contract: %s', (_kind, newUrl) => {
     expect(await store.deadLetters({ limit: 10, reason: 'malformed-json' })).toMatchObject([{ topic: 't/1', payload: '{"a":', size: 5 }]);
   });
 
+  it('a batch stores each new event once, also when it holds one twice, and counts once per gateway', async () => {
+    const before = (await store.gateways()).find((r) => r.source === '/stores/store-c/gw-1')?.events ?? 0;
+    const c = (n: number, timeMs: number) => ev({ id: id(500 + n), source: '/stores/store-c/gw-1', store: 'store-c', timeMs, receivedAt: T + 100_000 });
+    const r = await store.insertEvents([c(1, T + 1000), c(2, T + 3000), c(1, T + 1000), c(3, T + 2000)]);
+    expect(r).toEqual([true, true, false, true]);
+    expect(await store.insertEvents([c(2, T + 3000), c(4, T + 500)])).toEqual([false, true]);
+    expect(await store.insertEvents([])).toEqual([]);
+    const g = (await store.gateways()).find((x) => x.source === '/stores/store-c/gw-1');
+    expect(g).toMatchObject({ events: before + 4, lastEventTimeMs: T + 3000, lastLagMs: T + 100_000 - (T + 3000), lastSeenAt: T + 100_000 });
+  });
+
   it('two writers racing on the same events store each once', async () => {
     const other = await openHqStore(url);
     try {

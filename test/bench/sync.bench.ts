@@ -1,0 +1,288 @@
+/**
+ * `npm run bench:sync` (issue 5). Real mosquitto and PostgreSQL from test/support, HQ ingest as
+ * child processes (the real CLI), the publisher in this process as in the gateway.
+ *  1. Drain rate: a filled outbox through mosquitto into HQ ingest (SQLite), until HQ holds
+ *     every event, against a raw mqtt.js QoS 1 publish → subscribe loop of the same payloads
+ *     with the same in-flight window, in the same run on the same broker.
+ *  2. Backlog: an outbox of --backlog rows drains while a till sends sales through the
+ *     gateway's till service (in process, over the same database, group commit as in the
+ *     gateway) at --till-rate per second: the till's processing p99 idle vs during the drain.
+ *     Not over the serial line: that path's own cost is in bench:till.
+ *  3. HQ ingest into PostgreSQL with one and with two ingest processes (shared subscription).
+ * Last line: one JSON object. Options: --events N --backlog N --pg-events N --window N
+ * --till-rate N --till-seconds N
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import pg from 'pg';
+import { Value } from '@sinclair/typebox/value';
+import { startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { startPostgres } from '../support/postgres';
+import { createMqttLink } from '../../sync/gateway/mqtt-link';
+import { createOutboxPublisher } from '../../sync/gateway/publisher';
+import { ensureSyncTables } from '../../sync/gateway/tables';
+import { fillOutbox, openGatewayDb, until } from '../../sync/testing/harness';
+import { eventTopic, statusTopic, type GatewayAddress } from '../../sync/envelope/topics';
+import { makeCloudEvent, storeSource } from '../../sync/envelope/cloudevent';
+import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
+import { seedMembers } from '../../gateway/app/members';
+import { createTillService } from '../../gateway/app/till-service';
+import { EarningRulesConfig } from '../../gateway/config/schema';
+import { systemClock } from '../../gateway/ports/clock';
+import { round, summary } from './stats';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '50000' },
+    backlog: { type: 'string', default: '1000000' },
+    'pg-events': { type: 'string', default: '20000' },
+    window: { type: 'string', default: '100' },
+    'till-rate': { type: 'string', default: '50' },
+    'till-seconds': { type: 'string', default: '10' },
+  },
+});
+const EVENTS = Number(values.events);
+const BACKLOG = Number(values.backlog);
+const PG_EVENTS = Number(values['pg-events']);
+const WINDOW = Number(values.window);
+const TILL_RATE = Number(values['till-rate']);
+const TILL_SECONDS = Number(values['till-seconds']);
+const CLI = resolve(import.meta.dirname, '../../sync/hq/cli.ts');
+const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
+const log = (s: string) => console.log(s);
+const children: ChildProcess[] = [];
+
+/** HQ ingest as its own process (the CLI), as in production. Resolves once subscribed. */
+async function spawnIngest(m: Mosquitto, db: string, group: string, instance: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn'], {
+    env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await new Promise<void>((ok, fail) => {
+    createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"ingest":"up"') && ok());
+    child.once('exit', () => fail(new Error('ingest exited early')));
+  });
+  return child;
+}
+
+async function stopChild(c: ChildProcess) {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await exited;
+}
+
+/** A subscriber that only counts (acknowledges on receipt, stores nothing): the raw loop's far end. */
+async function spawnCounter(m: Mosquitto, topic: string, n: number): Promise<{ done: Promise<number> }> {
+  const code = `
+    import mqtt from 'mqtt';
+    const [url, user, pass, topic, n] = process.argv.slice(1);
+    const c = mqtt.connect(url, { username: user, password: pass, protocolVersion: 5, clientId: 'bench-counter-' + process.pid });
+    let count = 0;
+    c.on('message', () => { if (++count === Number(n)) { console.log('done'); c.end(); } });
+    c.on('connect', () => c.subscribe(topic, { qos: 1 }, () => console.log('ready')));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, 'hq', m.users.hq!, topic, String(n)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: resolve(import.meta.dirname, '../..') });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((ok) => lines.on('line', (l) => l === 'ready' && ok()));
+  return { done: new Promise((ok) => lines.on('line', (l) => l === 'done' && ok(performance.now()))) };
+}
+
+/** Publishes payloads QoS 1 with at most `window` unacknowledged; resolves when all are acknowledged. */
+async function rawPublish(m: Mosquitto, user: string, items: { topic: string; payload: string }[], window: number): Promise<void> {
+  const c = await mqtt.connectAsync(m.url, { username: user, password: m.users[user], protocolVersion: 5, clientId: `bench-raw-${user}-${process.pid}` });
+  let next = 0;
+  let acked = 0;
+  await new Promise<void>((done, fail) => {
+    const pump = () => {
+      while (next < items.length && next - acked < window) {
+        const it = items[next++]!;
+        c.publish(it.topic, it.payload, { qos: 1 }, (e) => {
+          if (e) return fail(e);
+          if (++acked === items.length) done();
+          else pump();
+        });
+      }
+    };
+    pump();
+  });
+  await c.endAsync();
+}
+
+/** The envelopes the publisher would send for the rows of an outbox, for the raw loop. */
+function renderOutbox(db: Database.Database, gw: GatewayAddress): { topic: string; payload: string }[] {
+  const rows = db.prepare('SELECT id, type, subject, time, data FROM outbox ORDER BY priority, seq').all() as { id: string; type: string; subject: string | null; time: string; data: string }[];
+  return rows.map((r) => ({
+    topic: eventTopic(gw, r.type),
+    payload: JSON.stringify(makeCloudEvent({ id: r.id, source: storeSource(gw), type: r.type, time: r.time, subject: r.subject, data: JSON.parse(r.data) as unknown })),
+  }));
+}
+
+async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number }> {
+  const gw = { store: 'store-a', gateway: 'gw-drain' };
+  const db = openGatewayDb(join(dir, 'drain.db'));
+  fillOutbox(db, EVENTS);
+  const rawItems = renderOutbox(db, { store: 'store-a', gateway: 'gw-raw' });
+  const bytes = rawItems.reduce((a, i) => a + i.payload.length, 0) / rawItems.length;
+  log(`outbox: ${EVENTS} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
+
+  // Drain through HQ ingest (SQLite).
+  const hqPath = join(dir, 'hq-drain.db');
+  const ingest = await spawnIngest(m, hqPath, 'bench-drain', 1);
+  const hq = new Database(hqPath, { readonly: true });
+  const count = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck();
+  const link = createMqttLink({ url: m.url, clientId: 'bench-gw-drain', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(gw) });
+  await link.whenUp();
+  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+  let t = performance.now();
+  pub.start();
+  await until(() => (count.get() as number) >= EVENTS, 'HQ holds the drained events', 600_000, 10);
+  const drainS = (performance.now() - t) / 1000;
+  await pub.stop();
+  await link.close();
+  hq.close();
+  db.close();
+  await stopChild(ingest);
+  const drain = EVENTS / drainS;
+  log(`drain: outbox → mosquitto → HQ ingest (SQLite): ${EVENTS} in ${drainS.toFixed(2)} s = ${drain.toFixed(0)} events/s`);
+
+  // Raw mqtt.js loop, same payloads, same window.
+  const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-raw/evt/#', EVENTS);
+  t = performance.now();
+  await rawPublish(m, 'store-a', rawItems, WINDOW);
+  const end = await counter.done;
+  const rawS = (end - t) / 1000;
+  const raw = EVENTS / rawS;
+  log(`raw: mqtt.js QoS 1 publish → subscribe, same payloads and window: ${EVENTS} in ${rawS.toFixed(2)} s = ${raw.toFixed(0)} events/s`);
+  return { drain, raw };
+}
+
+/**
+ * The till's processing time (request in → answer out of the till service, including any wait
+ * for the event loop) for sales at a steady rate. This is the hook for the full simulated till
+ * (firmware-sim over a pty); in process it isolates what the drain costs the till.
+ */
+async function tillLatencies(service: ReturnType<typeof createTillService>, numbers: string[], seconds: number, tag: string): Promise<number[]> {
+  const out: number[] = [];
+  let i = 0;
+  const total = Math.round(seconds * TILL_RATE);
+  await new Promise<void>((done) => {
+    const timer = setInterval(() => {
+      if (i >= total) {
+        clearInterval(timer);
+        return;
+      }
+      const n = i++;
+      const body = JSON.stringify({
+        v: 1, id: `${tag}-${n}`, type: 'sale', receipt: `${tag}-${n}`, member: numbers[n % numbers.length],
+        lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 + (n % 500) }], tenders: [{ kind: 'card', amountCents: 1000 + (n % 500) }],
+      });
+      const t0 = performance.now();
+      void service.handle(body, { lane: 'lane-1' }).then((text) => {
+        if (!text.includes('"sale.ok"')) throw new Error(`till answered ${text.slice(0, 100)}`);
+        out.push(performance.now() - t0);
+        if (out.length === total) done();
+      });
+    }, 1000 / TILL_RATE);
+  });
+  return out;
+}
+
+async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: number; drainedDuring: number; fillS: number }> {
+  const gw = { store: 'store-b', gateway: 'gw-backlog' };
+  const path = join(dir, 'backlog.db');
+  const db = openDatabase(path);
+  ensureSyncTables(db);
+  const now = Date.now();
+  const numbers = Array.from({ length: 1000 }, (_, i) => `B-${i}`);
+  seedMembers(db, numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })), now);
+  let t = performance.now();
+  fillOutbox(db, BACKLOG, { now });
+  const fillS = (performance.now() - t) / 1000;
+  log(`backlog: ${BACKLOG} outbox rows written in ${fillS.toFixed(1)} s`);
+  const service = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' }, clock: systemClock });
+  await tillLatencies(service, numbers, 1, 'warm');
+  const idle = summary(await tillLatencies(service, numbers, TILL_SECONDS, 'idle'));
+  log(`till idle: ${idle.n} sales at ${TILL_RATE}/s: p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms, max ${idle.max.toFixed(2)} ms`);
+
+  const ingest = await spawnIngest(m, join(dir, 'hq-backlog.db'), 'bench-backlog', 1);
+  const link = createMqttLink({ url: m.url, clientId: 'bench-gw-backlog', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
+  await link.whenUp();
+  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+  pub.start();
+  t = performance.now();
+  const draining = summary(await tillLatencies(service, numbers, TILL_SECONDS, 'drain'));
+  const acked = pub.stats().acknowledged;
+  log(`till while draining: ${draining.n} sales: p50 ${draining.p50.toFixed(2)} ms, p99 ${draining.p99.toFixed(2)} ms, max ${draining.max.toFixed(2)} ms; ${acked} events drained meanwhile (${(acked / ((performance.now() - t) / 1000)).toFixed(0)}/s)`);
+  await pub.stop();
+  await link.close();
+  db.close();
+  await stopChild(ingest);
+  return { idle: idle.p99, draining: draining.p99, drainedDuring: acked, fillS };
+}
+
+async function pgIngest(m: Mosquitto, url: string, processes: number): Promise<number> {
+  const gw = { store: 'store-a', gateway: `gw-pg${processes}` };
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, type TEXT, subject TEXT, time TEXT, data TEXT, priority INTEGER, expires_at INTEGER)');
+  fillOutbox(db, PG_EVENTS);
+  const items = renderOutbox(db, gw);
+  db.close();
+  const group = `bench-pg${processes}`;
+  const ingests = await Promise.all(Array.from({ length: processes }, (_, i) => spawnIngest(m, url, group, i + 1)));
+  const client = new pg.Client(url);
+  await client.connect();
+  const t = performance.now();
+  await rawPublish(m, 'store-a', items, 1000);
+  await until(async () => Number((await client.query(`SELECT COUNT(*) AS n FROM hq_events WHERE gateway = $1`, [gw.gateway])).rows[0].n) >= PG_EVENTS, 'PostgreSQL holds the events', 600_000, 50);
+  const s = (performance.now() - t) / 1000;
+  await client.end();
+  await Promise.all(ingests.map(stopChild));
+  const rate = PG_EVENTS / s;
+  log(`HQ ingest into PostgreSQL, ${processes} process${processes > 1 ? 'es' : ''}: ${PG_EVENTS} in ${s.toFixed(2)} s = ${rate.toFixed(0)} events/s`);
+  return rate;
+}
+
+async function main() {
+  const m = await startMosquitto({ maxInflight: Math.max(100, WINDOW) });
+  const pgServer = await startPostgres();
+  try {
+    const { drain, raw } = await drainRate(m);
+    const till = await backlogTill(m);
+    const pgUrl = pgServer.createDatabase('hq_bench');
+    const pg1 = await pgIngest(m, pgUrl, 1);
+    const pg2 = await pgIngest(m, pgUrl, 2);
+    console.log(JSON.stringify({
+      drain_events_per_s: round(drain, 0),
+      raw_events_per_s: round(raw, 0),
+      ratio: round(drain / raw),
+      till_p99_idle_ms: round(till.idle),
+      till_p99_draining_ms: round(till.draining),
+      pg_ingest_1_per_s: round(pg1, 0),
+      pg_ingest_2_per_s: round(pg2, 0),
+      events: EVENTS,
+      window: WINDOW,
+      backlog_rows: BACKLOG,
+      backlog_drained_during_till_run: till.drainedDuring,
+      till_rate_per_s: TILL_RATE,
+      till_path: 'in-process till service (group commit); pty path: bench:till',
+    }));
+  } finally {
+    await Promise.all(children.map(stopChild));
+    await m.dispose();
+    await pgServer.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
