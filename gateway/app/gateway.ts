@@ -3,15 +3,14 @@
  * Stops in the reverse order: lanes first (no new frames; the request in hand is finished
  * and answered), then HTTP, then the database, so nothing is written after close.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/schema';
 import { systemClock, type Clock } from '../ports/clock';
 import type { GatewayHealth } from '../ports/health';
 import type { CardTapSource } from '../ports/card-taps';
-import { openDatabase } from '../adapters/sqlite/open-database';
+import { openLedger } from '../adapters/sqlite/open-ledger';
+import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
 import { createTillService } from './till-service';
 import { seedMembers } from './members';
@@ -28,7 +27,7 @@ export interface GatewayDeps {
 
 export interface RunningGateway {
   readonly config: Readonly<GatewayConfig>;
-  readonly db: ReturnType<typeof openDatabase>;
+  readonly db: Db;
   readonly api: FastifyInstance;
   /** The till service, for in-process drivers (demo, benchmarks). */
   readonly till: ReturnType<typeof createTillService>;
@@ -42,8 +41,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const log = deps.logger;
   const startedAt = clock.now();
 
-  if (config.database.path !== ':memory:') mkdirSync(dirname(config.database.path), { recursive: true });
-  const db = openDatabase(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  const db = ledger.db;
   const seeded = seedMembers(db, config.members, clock.now());
   log.info({ seeded }, 'database open');
 
@@ -69,7 +68,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopping: lanes');
       await lanes.stop();
       await api.close();
-      db.close();
+      await ledger.close();
       log.info('stopped');
     })());
 

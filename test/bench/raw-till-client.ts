@@ -54,9 +54,10 @@ export class RawTillClient {
         }
       };
     });
-    const lastRequestByteOut = await new Promise<number>((res, rej) =>
-      this.port.write(Buffer.from(frame), (e) => (e ? rej(e) : this.port.drain(() => res(performance.now())))),
-    );
+    // Taken before the write: on a pty the bytes are at the gateway as soon as write()
+    // returns, and the drain callback can fire after the answer started (an underestimate).
+    const lastRequestByteOut = performance.now();
+    await new Promise<void>((res, rej) => this.port.write(Buffer.from(frame), (e) => (e ? rej(e) : res())));
     const response = await done;
     this.waiter = null;
     return { body: response, processingMs: firstResponseByteAt - lastRequestByteOut, requestBytes: frame.length, responseBytes };
