@@ -6,9 +6,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandler } from './error-handler';
 import { healthRoutes, type HealthRoutesOptions } from './health-routes';
+import { storeRoutes, type StoreRoutesOptions } from './store-routes';
 
 export interface ApiDeps extends HealthRoutesOptions {
   logger?: Logger;
+  store?: StoreRoutesOptions;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -19,5 +21,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   installErrorHandler(app);
   await app.register(healthRoutes, { health: deps.health, ready: deps.ready });
+  if (deps.store) await app.register(storeRoutes, deps.store);
   return app;
 }

@@ -8,19 +8,23 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/schema';
 import { systemClock, type Clock } from '../ports/clock';
 import type { GatewayHealth } from '../ports/health';
-import type { CardTapSource } from '../ports/card-taps';
+import type { CardReaders } from '../ports/card-reader';
 import { openLedger } from '../adapters/sqlite/open-ledger';
 import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
 import { createTillService } from './till-service';
-import { seedMembers } from './members';
+import { createMembersService, seedMembers } from './members';
+import { createCardLinks } from './card-links';
+import { createStaffSessions } from './staff-sessions';
 import { createLanes } from './lanes';
 import { summariseHealth } from './health';
+import { startCards, type CardSubsystem } from './cards';
 
 export interface GatewayDeps {
   logger: Logger;
   clock?: Clock;
-  cardTaps?: CardTapSource;
+  /** Card readers to use instead of nfc-pcsc (the demo's in-process readers, tests). */
+  cardReaders?: CardReaders;
   /** Listen on HTTP (default true). Tests and benchmarks may skip it. */
   listen?: boolean;
 }
@@ -31,6 +35,7 @@ export interface RunningGateway {
   readonly api: FastifyInstance;
   /** The till service, for in-process drivers (demo, benchmarks). */
   readonly till: ReturnType<typeof createTillService>;
+  readonly cards: CardSubsystem | undefined;
   url(): string | undefined;
   health(): GatewayHealth;
   stop(): Promise<void>;
@@ -46,15 +51,34 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const seeded = seedMembers(db, config.members, clock.now());
   log.info({ seeded }, 'database open');
 
-  const till = createTillService({ db, rules: config.loyalty, store: config.store, clock, cardTaps: deps.cardTaps });
+  let cards: CardSubsystem | undefined;
+  try {
+    cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
+  } catch (e) {
+    await ledger.close();
+    throw e;
+  }
+  const till = createTillService({ db, rules: config.loyalty, store: config.store, clock, cardTaps: cards?.router });
   const lanes = createLanes(config, { logger: log, clock });
   let stopping = false;
   lanes.start((body, ctx) => till.handle(body, ctx));
 
   const health = (): GatewayHealth =>
-    summariseHealth({ config, startedAt, lanes: lanes.health(), database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' } });
+    summariseHealth({
+      config, startedAt, lanes: lanes.health(),
+      database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' },
+      devices: cards ? cards.health() : [{ name: 'card-readers', kind: 'pcsc', state: 'disabled', detail: 'no readers configured' }],
+    });
 
-  const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping });
+  const members = createMembersService({ db, clock });
+  const store = {
+    sessions: createStaffSessions({ clock, adminToken: config.http.adminToken }),
+    members,
+    cardLinks: createCardLinks({ db, clock, members }),
+    taps: cards?.router,
+    clock,
+  };
+  const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store });
   let url: string | undefined;
   if (deps.listen !== false) {
     url = await api.listen({ host: config.http.host, port: config.http.port });
@@ -67,10 +91,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       stopping = true;
       log.info('stopping: lanes');
       await lanes.stop();
+      await cards?.stop();
       await api.close();
       await ledger.close();
       log.info('stopped');
     })());
 
-  return { config, db, api, till, url: () => url, health, stop };
+  return { config, db, api, till, cards, url: () => url, health, stop };
 }

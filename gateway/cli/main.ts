@@ -8,11 +8,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load';
 
-const USAGE = `usage: trouw-gateway <start|check-config|doctor> [--config FILE]
+const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> [--config FILE]
 
   start          run the gateway (till lanes, ledger, HTTP health on /healthz, /readyz)
   check-config   validate the configuration file and environment overrides, then exit
   doctor         list serial ports, lanes, database and optional subsystems, with fixes
+  create-card-key  write a new random card key to cards.keyFile (mode 600; never overwrites).
+                 A chain shares one key (HQ's staff list and card links depend on it):
+                 use this for a test store only, otherwise install the chain's key.
 
 Environment: TROUW_CONFIG=FILE, TROUW_<SECTION>__<KEY>=VALUE (e.g. TROUW_HTTP__PORT=8081)`;
 
@@ -35,6 +38,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./check-config')).runCheckConfig(file);
     case 'doctor':
       return (await import('./doctor')).runDoctor(file);
+    case 'create-card-key':
+      return (await import('./create-card-key')).runCreateCardKey(file);
     default:
       console.error(`trouw-gateway: unknown command "${command}"\n${USAGE}`);
       return 2;
@@ -46,8 +51,8 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (e: unknown) => {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
+    if (e instanceof ConfigError || (e as { code?: string }).code === 'CARD_KEY') {
+      console.error((e as Error).message);
       process.exitCode = 2;
       return;
     }

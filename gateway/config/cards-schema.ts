@@ -40,6 +40,8 @@ export const CardsConfig = Type.Object(
     /** pcscd's socket: checked before the PC/SC library is started (it spins without pcscd). */
     pcscdSocket: Type.String({ minLength: 1, default: '/run/pcscd/pcscd.comm' }),
     readers: Type.Array(ReaderBindingConfig, { default: [] }),
+    /** A tap at a lane is used by that lane's next `identify`/`sale` within this window. */
+    tapWindowMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
     /** The same card on the same reader within this window is one tap. */
     debounceMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 2000 }),
     /** A read (UID or the whole EMV flow) that takes longer is abandoned: reason `timeout`. */

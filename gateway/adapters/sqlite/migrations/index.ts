@@ -3,6 +3,8 @@
  * applied. Never edit a released migration: add the next number.
  */
 import { migration001 } from './001-initial';
+import { migration002 } from './002-card-details';
+import { migrationPresence } from './002-presence';
 
 export interface Migration {
   readonly version: number;
@@ -10,6 +12,6 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001];
+export const migrations: readonly Migration[] = [migration001, migration002, migrationPresence];
 
 export const LATEST_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0);
