@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CardsConfig } from './cards-schema';
 import { SyncConfig } from './sync-schema';
+import { PresenceConfig } from './presence-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -146,6 +147,8 @@ export const GatewayConfig = Type.Object(
     sync: SyncConfig,
     /** Card readers and card identity (issue 3); see config/cards-schema.ts. */
     cards: CardsConfig,
+    /** BLE presence (issue 4); off while no scanner is configured; see config/presence-schema.ts. */
+    presence: PresenceConfig,
   },
   { additionalProperties: false },
 );

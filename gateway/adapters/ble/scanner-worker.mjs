@@ -1,0 +1,201 @@
+/* global process, Buffer, setTimeout, clearTimeout, setInterval, clearInterval, console */
+/**
+ * One scanner worker: a child process that drives one HCI controller through noble's own HCI
+ * layer and sends plain adverts to the gateway over IPC (messages: worker-protocol.ts).
+ *
+ * Why a process per controller: the UART socket reads its port from the environment when it
+ * binds, and reads it again when it reconnects, so two controllers in one process would race
+ * on one variable; noble also installs process-wide SIGINT/exit handlers. A process has its
+ * own environment and dies cleanly, and a controller that wedges noble takes only its worker
+ * down. See docs/presence.md.
+ *
+ * Plain JavaScript on purpose: the worker runs without the TypeScript loader, which would
+ * cost each worker ~25 MB of memory and ~0.1 s of start-up for 200 lines of glue.
+ *
+ * noble's traps handled here (DESIGN.md §3): its per-device maps never shrink, and it keeps a
+ * stale `manufacturerData` when a peripheral object is re-used. The worker deletes every
+ * trace of a device as soon as its advert is read, so each advert is parsed afresh and memory
+ * is flat however many rotating addresses pass. Addresses never leave this process.
+ */
+import { createRequire } from 'node:module';
+
+const WORKER_CONFIG_ENV = 'TROUW_BLE_WORKER';
+
+/** @param {import('./worker-protocol').WorkerToParent} m */
+const send = (m) => {
+  if (process.connected) process.send(m);
+};
+
+let failed = false;
+/** Reports the failure and exits; the gateway restarts the worker with back-off. */
+function fail(reason) {
+  if (failed) return;
+  failed = true;
+  send({ t: 'failed', reason: String(reason).replace(/^(Error: )+/, '') });
+  // Let the IPC message leave before exiting.
+  setTimeout(() => process.exit(1), 20);
+}
+
+function main() {
+  const raw = process.env[WORKER_CONFIG_ENV];
+  if (!raw || !process.send) {
+    console.error('scanner-worker: start me from the gateway (fork with IPC and TROUW_BLE_WORKER)');
+    process.exit(2);
+  }
+  /** @type {import('./worker-protocol').WorkerConfig} */
+  const cfg = JSON.parse(raw);
+  // Every device is reported on every advert: otherwise noble holds back connectable
+  // adverts until a scan response or a second sighting, which pruning would never allow.
+  process.env.NOBLE_REPORT_ALL_HCI_EVENTS = '1';
+
+  send({ t: 'state', state: 'starting' });
+  const require = createRequire(import.meta.url);
+  let noble;
+  try {
+    noble = require('@abandonware/noble');
+  } catch (e) {
+    fail(`cannot load noble: ${e.message}`);
+    return;
+  }
+
+  const accept = cfg.accept.map((h) => Buffer.from(h, 'hex'));
+  const stats = { heard: 0, passed: 0, dropped: 0 };
+  let batch = { rssi: [], data: [], at: [] };
+  let flushTimer = null;
+  let wasOn = false;
+  let scanning = false;
+  let stopping = false;
+
+  const flush = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    if (batch.rssi.length === 0) return;
+    const now = Date.now();
+    send({ t: 'adverts', rssi: batch.rssi, data: batch.data, age: batch.at.map((t) => now - t) });
+    batch = { rssi: [], data: [], at: [] };
+  };
+
+  const b = noble._bindings;
+  /** Every map noble keys by device, in noble, its HCI bindings and its GAP layer. */
+  const forget = (p) => {
+    delete noble._peripherals[p.id];
+    delete noble._services[p.id];
+    delete noble._characteristics[p.id];
+    delete noble._descriptors[p.id];
+    delete noble._discoveredPeripheralUUids[p.id];
+    delete b._addresses[p.id];
+    delete b._addresseTypes[p.id];
+    delete b._connectable[p.id];
+    delete b.scannable[p.id];
+    delete b._gap._discoveries[p.address];
+  };
+
+  const accepted = (md) => {
+    if (accept.length === 0) return true;
+    for (const prefix of accept) if (md.length >= prefix.length && md.compare(prefix, 0, prefix.length, 0, prefix.length) === 0) return true;
+    return false;
+  };
+
+  noble.on('discover', (p) => {
+    stats.heard++;
+    const md = p.advertisement.manufacturerData;
+    const rssi = p.rssi;
+    forget(p);
+    if (stopping || failed || !md || md.length === 0 || rssi === 127 || !accepted(md)) {
+      stats.dropped++;
+      return;
+    }
+    stats.passed++;
+    batch.rssi.push(rssi);
+    batch.data.push(md.toString('hex'));
+    batch.at.push(Date.now());
+    if (batch.rssi.length >= cfg.batchMax) flush();
+    else flushTimer ??= setTimeout(flush, cfg.batchMs);
+  });
+
+  noble.on('stateChange', (state) => {
+    if (stopping || failed) return;
+    if (state === 'poweredOn') {
+      wasOn = true;
+      send({ t: 'state', state: 'poweredOn' });
+      noble.startScanning([], true); // allowDuplicates: every advert, not one per address
+    } else if (state === 'unsupported' || state === 'unauthorized') {
+      fail(`controller ${state}`);
+    } else if (state === 'poweredOff' && wasOn) {
+      flush();
+      fail('controller gone (poweredOff)');
+    }
+  });
+  noble.on('scanStart', () => {
+    scanning = true;
+    send({ t: 'state', state: 'scanning' });
+  });
+  noble.on('scanStop', () => {
+    if (stopping || failed) return;
+    // Something (a controller reset) stopped the scan: ask again.
+    scanning = false;
+    noble.startScanning([], true);
+  });
+
+  // Wake noble: the first startScanning binds the socket. Scanning starts on poweredOn.
+  try {
+    noble.startScanning([], true);
+  } catch {
+    // "state is poweredOff": expected before the controller answers; poweredOn starts the scan.
+  }
+  try {
+    b._hci._socket.on('error', (e) => {
+      if (!stopping) fail(`controller port: ${e.message}`);
+    });
+  } catch {
+    // A noble without these internals: the start timeout still catches a dead port.
+  }
+  setTimeout(() => {
+    if (!scanning && !stopping) fail(`no answer from the controller within ${cfg.startTimeoutMs} ms`);
+  }, cfg.startTimeoutMs).unref();
+
+  const report = () => {
+    const m = process.memoryUsage();
+    send({
+      t: 'stats',
+      ...stats,
+      peripherals: Object.keys(noble._peripherals).length,
+      discoveries: Object.keys(b._gap._discoveries).length,
+      bindingAddresses: Object.keys(b._addresses).length,
+      heapUsed: m.heapUsed,
+      rss: m.rss,
+    });
+  };
+  const statsTimer = setInterval(report, cfg.statsIntervalMs);
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(statsTimer);
+    flush();
+    try {
+      noble.stopScanning();
+    } catch {
+      // not scanning
+    }
+    // Give the scan-disable command a moment on the wire, then go.
+    setTimeout(() => process.exit(0), 50);
+  };
+
+  process.on('message', (m) => {
+    if (m.t === 'stop') stop();
+    else if (m.t === 'stats') report();
+    else if (m.t === 'gc') {
+      globalThis.gc?.();
+      report();
+    }
+  });
+  // The gateway went away: nobody to report to.
+  process.on('disconnect', () => {
+    stopping = true;
+    process.exit(0);
+  });
+  process.on('uncaughtException', (e) => fail(`worker fault: ${e.message}`));
+}
+
+main();

@@ -1,0 +1,54 @@
+/**
+ * Messages between the gateway and a scanner worker (one child process per controller; see
+ * docs/presence.md "Why one process per controller"). The worker's configuration travels in
+ * its environment (`TROUW_BLE_WORKER`), together with the variables that choose noble's HCI
+ * driver, because those are read when noble is loaded.
+ */
+import type { ScannerTransport } from '../../ports/ble-scanner';
+
+export const WORKER_CONFIG_ENV = 'TROUW_BLE_WORKER';
+
+export interface WorkerConfig {
+  scanner: string;
+  transport: ScannerTransport;
+  /** Lower-case hex prefixes of manufacturer data to pass on; empty passes all. */
+  accept: string[];
+  /** Adverts are sent in batches: at most this old (ms)… */
+  batchMs: number;
+  /** …or this many, whichever comes first. */
+  batchMax: number;
+  /** No scanning within this long after start: the controller is not answering. */
+  startTimeoutMs: number;
+  /** How often the worker reports its counters and memory. */
+  statsIntervalMs: number;
+}
+
+/** Batch of adverts as parallel arrays (cheap to serialise). `age` = ms before the batch was sent. */
+export interface AdvertBatchMessage {
+  t: 'adverts';
+  rssi: number[];
+  /** Manufacturer data, hex. */
+  data: string[];
+  age: number[];
+}
+
+export interface WorkerStats {
+  /** Adverts reported by noble / passed on / dropped (no data, RSSI unknown, not accepted). */
+  heard: number;
+  passed: number;
+  dropped: number;
+  /** Sizes of noble's per-device maps (should stay ~0: the worker prunes them). */
+  peripherals: number;
+  discoveries: number;
+  bindingAddresses: number;
+  heapUsed: number;
+  rss: number;
+}
+
+export type WorkerToParent =
+  | { t: 'state'; state: 'starting' | 'poweredOn' | 'scanning' }
+  | AdvertBatchMessage
+  | { t: 'failed'; reason: string }
+  | ({ t: 'stats' } & WorkerStats);
+
+export type ParentToWorker = { t: 'stop' } | { t: 'stats' } | { t: 'gc' };

@@ -1,0 +1,315 @@
+/**
+ * The presence engine (DESIGN.md §4, issue 4), pure and synchronous: adverts in (`ingest`),
+ * zone and visit events out (`evaluate`, called every few hundred ms with `now`).
+ *
+ * Privacy by construction: an advert is classified first (classify.ts); one that is neither
+ * a resolved member token nor a configured tag leaves no identity behind. An unresolved or
+ * ambiguous token only moves an anonymous counter, keyed by a salted hash and forgotten
+ * after `anonymousWindowMs`. Raw RSSI lives in per-(device, scanner) windows of a few
+ * seconds and is never reported.
+ *
+ * Bounded: at most `maxTracked` members and tags and `maxAnonymous` anonymous devices; the
+ * stalest is evicted (an evicted member's stay and visit are closed with reason `evicted`).
+ */
+import { classifyAdvert, createClassifier, type Classifier } from './classify';
+import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
+import { subjectKey } from './events';
+import { DEFAULT_ENGINE, type EngineParams, type ZoneParams } from './params';
+import { TokenTable } from './token';
+import { SampleWindow, robustMean } from './window-filter';
+import { ZoneTracker, type LeaveReason, type ZoneTransition } from './zone-tracker';
+
+/** The advert as the engine needs it (structurally the BLE port's Advert). */
+export interface RadioAdvert {
+  readonly scanner: string;
+  readonly rssi: number;
+  readonly manufacturerData: Uint8Array;
+  readonly at: number;
+}
+
+export type IngestOutcome = 'member' | 'tag' | 'anonymous' | 'dropped' | 'unknown-scanner';
+
+interface Visit {
+  readonly id: string;
+  readonly startedAt: number;
+  readonly zones: Map<string, { dwellMs: number; entries: number }>;
+}
+
+interface Track {
+  readonly key: string;
+  readonly subject: Subject;
+  lastSeen: number;
+  readonly windows: Array<SampleWindow | undefined>;
+  readonly tracker: ZoneTracker;
+  visit: Visit | null;
+}
+
+interface Anonymous {
+  lastSeen: number;
+  /** Index of the zone it was heard strongest in, lately. */
+  zone: number;
+  level: number;
+  levelAt: number;
+}
+
+export interface EngineOptions {
+  tokens?: TokenTable;
+  /** Visit ids; default deterministic (`v<startedAt base36>-<n>`). The service passes ULIDs. */
+  visitId?: (at: number) => string;
+  /** Salt of the anonymous counter's hash (the service passes a random one per process). */
+  anonymousSalt?: number;
+}
+
+export interface EngineCounters {
+  member: number;
+  tag: number;
+  anonymous: number;
+  dropped: number;
+  unknownScanner: number;
+  evicted: number;
+}
+
+/** Anonymous level decays this fast (dB/ms) so a device that moved on is re-placed. */
+const ANON_DECAY_DB_PER_MS = 1 / 1000;
+
+export class PresenceEngine {
+  private readonly p: EngineParams;
+  private readonly scannerIndex = new Map<string, number>();
+  private readonly scannerZone: string[] = [];
+  private readonly scannerOffset: number[] = [];
+  private readonly scannerParams: ZoneParams[] = [];
+  private readonly zoneIds: string[];
+  private readonly zoneIndex = new Map<string, number>();
+  private readonly zoneParams = new Map<string, ZoneParams>();
+  private readonly maxWindowMs: number;
+  private readonly tracks = new Map<string, Track>();
+  private readonly anonymous = new Map<number, Anonymous>();
+  private classifier: Classifier;
+  private readonly visitId: (at: number) => string;
+  private readonly salt: number;
+  private visitSeq = 0;
+  readonly counters: EngineCounters = { member: 0, tag: 0, anonymous: 0, dropped: 0, unknownScanner: 0, evicted: 0 };
+  /** Scratch buffers (evaluate is not re-entrant). */
+  private readonly scratch: number[] = [];
+  private readonly sums = new Map<string, { sum: number; n: number; max: number }>();
+  private readonly levels = new Map<string, number>();
+  private readonly transitions: ZoneTransition[] = [];
+
+  constructor(params: Partial<EngineParams> & Pick<EngineParams, 'programUuid' | 'zones' | 'scanners'>, opts: EngineOptions = {}) {
+    this.p = { ...DEFAULT_ENGINE, tags: [], ...params };
+    this.zoneIds = this.p.zones.map((z) => z.id);
+    for (const [i, z] of this.p.zones.entries()) {
+      this.zoneIndex.set(z.id, i);
+      this.zoneParams.set(z.id, z.params);
+    }
+    for (const s of this.p.scanners) {
+      const zp = this.zoneParams.get(s.zone);
+      if (!zp) throw new RangeError(`scanner ${s.name}: unknown zone ${s.zone}`);
+      this.scannerIndex.set(s.name, this.scannerZone.length);
+      this.scannerZone.push(s.zone);
+      this.scannerOffset.push(s.offsetDb);
+      this.scannerParams.push(zp);
+    }
+    this.maxWindowMs = Math.max(0, ...this.p.zones.map((z) => z.params.windowMs));
+    this.classifier = createClassifier({ programUuid: this.p.programUuid, tags: this.p.tags, tokens: opts.tokens ?? new TokenTable() });
+    this.visitId = opts.visitId ?? ((at) => `v${at.toString(36)}-${(this.visitSeq++).toString(36)}`);
+    this.salt = (opts.anonymousSalt ?? 0x9e3779b9) | 0;
+  }
+
+  get zones(): readonly string[] {
+    return this.zoneIds;
+  }
+
+  /** Replaces the token table (HQ sends a new one as epochs roll). */
+  setTokens(tokens: TokenTable): void {
+    this.classifier = createClassifier({ programUuid: this.p.programUuid, tags: this.p.tags, tokens });
+  }
+
+  ingest(a: RadioAdvert): IngestOutcome {
+    const si = this.scannerIndex.get(a.scanner);
+    if (si === undefined) {
+      this.counters.unknownScanner++;
+      return 'unknown-scanner';
+    }
+    const c = classifyAdvert(this.classifier, a.manufacturerData, a.at);
+    if (c === null) {
+      this.counters.dropped++;
+      return 'dropped';
+    }
+    if (c.kind === 'anonymous') {
+      this.counters.anonymous++;
+      this.countAnonymous(c.token, si, a.rssi + this.scannerOffset[si]!, a.at);
+      return 'anonymous';
+    }
+    this.counters[c.subject.kind]++;
+    const key = subjectKey(c.subject);
+    let t = this.tracks.get(key);
+    if (t) {
+      // Re-insert: the map's order is least recently heard first (eviction order).
+      this.tracks.delete(key);
+    } else {
+      t = { key, subject: c.subject, lastSeen: a.at, windows: [], tracker: new ZoneTracker((z) => this.zoneParams.get(z)!), visit: null };
+    }
+    this.tracks.set(key, t);
+    if (a.at > t.lastSeen) t.lastSeen = a.at;
+    const w = (t.windows[si] ??= new SampleWindow(this.p.maxSamples));
+    w.push(a.at, a.rssi);
+    return c.subject.kind;
+  }
+
+  /** Runs every device's filter and state machine at `now`; returns the events, in order. */
+  evaluate(now: number): PresenceEvent[] {
+    const out: PresenceEvent[] = [];
+    while (this.tracks.size > this.p.maxTracked) {
+      const stalest = this.tracks.values().next().value as Track;
+      this.close(stalest, stalest.lastSeen, 'evicted', out);
+      this.counters.evicted++;
+    }
+    for (const t of [...this.tracks.values()]) this.evaluateTrack(t, now, out);
+    this.expireAnonymous(now);
+    return out;
+  }
+
+  private evaluateTrack(t: Track, now: number, out: PresenceEvent[]): void {
+    const unseen = now - t.lastSeen;
+    if (t.visit && unseen >= this.p.visitEndMs) {
+      this.close(t, t.lastSeen, 'visit-end', out);
+      return;
+    }
+    const zone = t.tracker.zone;
+    if (zone !== null && unseen >= this.zoneParams.get(zone)!.absenceTimeoutMs) {
+      this.apply(t, (tr) => t.tracker.leave(t.lastSeen, 'absence', tr), out);
+      return;
+    }
+    if (zone === null && unseen > this.maxWindowMs) {
+      // Nothing to decide on; a device that never entered a zone is forgotten.
+      if (!t.visit) this.tracks.delete(t.key);
+      return;
+    }
+    const levels = this.levelsOf(t, now);
+    this.apply(t, (tr) => t.tracker.step(levels, now, tr), out);
+  }
+
+  /** Each zone's combined level from its scanners' robust means (offsets applied). */
+  private levelsOf(t: Track, now: number): ReadonlyMap<string, number> {
+    this.sums.clear();
+    this.levels.clear();
+    for (let si = 0; si < t.windows.length; si++) {
+      const w = t.windows[si];
+      if (!w) continue;
+      const zp = this.scannerParams[si]!;
+      if (w.newest <= now - zp.windowMs) continue;
+      if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples) continue;
+      const level = robustMean(this.scratch, zp.fenceK) + this.scannerOffset[si]!;
+      const zone = this.scannerZone[si]!;
+      const s = this.sums.get(zone);
+      if (s) {
+        s.sum += level;
+        s.n++;
+        if (level > s.max) s.max = level;
+      } else this.sums.set(zone, { sum: level, n: 1, max: level });
+    }
+    for (const [zone, s] of this.sums) this.levels.set(zone, this.p.combine === 'max' ? s.max : s.sum / s.n);
+    return this.levels;
+  }
+
+  /** Runs a tracker operation and turns its transitions into events (visits opened as needed). */
+  private apply(t: Track, op: (out: ZoneTransition[]) => void, out: PresenceEvent[]): void {
+    const tr = this.transitions;
+    tr.length = 0;
+    op(tr);
+    for (const x of tr) {
+      if (x.type === 'entered') {
+        if (!t.visit) {
+          t.visit = { id: this.visitId(x.at), startedAt: x.at, zones: new Map() };
+          out.push({ type: 'visit-started', visitId: t.visit.id, subject: t.subject, at: x.at });
+        }
+        const z = t.visit.zones.get(x.zone);
+        if (z) z.entries++;
+        else t.visit.zones.set(x.zone, { dwellMs: 0, entries: 1 });
+        out.push({ type: 'zone-entered', visitId: t.visit.id, subject: t.subject, zone: x.zone, at: x.at });
+      } else {
+        const dwellMs = x.at - x.enteredAt;
+        const visit = t.visit!;
+        visit.zones.get(x.zone)!.dwellMs += dwellMs;
+        out.push({
+          type: 'zone-left', visitId: visit.id, subject: t.subject, zone: x.zone, enteredAt: x.enteredAt, at: x.at, dwellMs, reason: x.reason,
+        });
+      }
+    }
+  }
+
+  /** Closes the track's stay and visit and forgets it. */
+  private close(t: Track, at: number, reason: LeaveReason, out: PresenceEvent[]): void {
+    this.apply(t, (tr) => t.tracker.leave(at, reason, tr), out);
+    if (t.visit) {
+      const zones = [...t.visit.zones].map(([zone, d]) => ({ zone, dwellMs: d.dwellMs, entries: d.entries }));
+      out.push({
+        type: 'visit-ended', visitId: t.visit.id, subject: t.subject, startedAt: t.visit.startedAt, at: Math.max(at, t.visit.startedAt), zones,
+        reason: reason === 'evicted' ? 'evicted' : 'unseen',
+      });
+    }
+    this.tracks.delete(t.key);
+  }
+
+  /** Forgets a member at once, emitting nothing (erasure: their presence is purged, not ended). */
+  erase(member: string): boolean {
+    return this.tracks.delete(subjectKey({ kind: 'member', id: member }));
+  }
+
+  /** Current zone of a member or tag (null: in no zone, or not tracked). */
+  zoneOf(subject: Subject): string | null {
+    return this.tracks.get(subjectKey(subject))?.tracker.zone ?? null;
+  }
+
+  occupancy(now: number): ZoneOccupancy[] {
+    const members = new Array<number>(this.zoneIds.length).fill(0);
+    const tags = new Array<number>(this.zoneIds.length).fill(0);
+    const anonymous = new Array<number>(this.zoneIds.length).fill(0);
+    for (const t of this.tracks.values()) {
+      const z = t.tracker.zone;
+      if (z === null) continue;
+      const i = this.zoneIndex.get(z)!;
+      if (t.subject.kind === 'member') members[i]!++;
+      else tags[i]!++;
+    }
+    for (const a of this.anonymous.values()) if (now - a.lastSeen <= this.p.anonymousWindowMs) anonymous[a.zone]!++;
+    return this.zoneIds.map((zone, i) => ({ zone, members: members[i]!, tags: tags[i]!, anonymous: anonymous[i]! }));
+  }
+
+  /** Sizes of the engine's state (for the memory test and health). */
+  stats(): { tracked: number; anonymous: number; samples: number } {
+    let samples = 0;
+    for (const t of this.tracks.values()) for (const w of t.windows) samples += w?.size ?? 0;
+    return { tracked: this.tracks.size, anonymous: this.anonymous.size, samples };
+  }
+
+  private countAnonymous(token: number, si: number, level: number, at: number): void {
+    // A salted hash, so the raw token is not what sits in memory.
+    const h = Math.imul((token ^ this.salt) | 0, 0x85ebca6b) ^ Math.imul(((token >>> 16) ^ this.salt) | 0, 0xc2b2ae35);
+    const zone = this.zoneIndex.get(this.scannerZone[si]!)!;
+    const a = this.anonymous.get(h);
+    if (a) {
+      const decayed = a.level - Math.max(0, at - a.levelAt) * ANON_DECAY_DB_PER_MS;
+      if (zone === a.zone || level >= decayed) {
+        a.level = zone === a.zone ? Math.max(level, decayed) : level;
+        a.zone = zone;
+        a.levelAt = at;
+      }
+      if (at > a.lastSeen) a.lastSeen = at;
+      this.anonymous.delete(h);
+      this.anonymous.set(h, a);
+    } else {
+      this.anonymous.set(h, { lastSeen: at, zone, level, levelAt: at });
+      if (this.anonymous.size > this.p.maxAnonymous) this.anonymous.delete(this.anonymous.keys().next().value as number);
+    }
+  }
+
+  private expireAnonymous(now: number): void {
+    for (const [h, a] of this.anonymous) {
+      if (now - a.lastSeen <= this.p.anonymousWindowMs) break; // the rest were heard later
+      this.anonymous.delete(h);
+    }
+  }
+}
+

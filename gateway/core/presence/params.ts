@@ -1,0 +1,91 @@
+/**
+ * The presence engine's parameters, every one per zone (DESIGN.md §4). The config schema
+ * (config/presence-schema.ts) fills them from `presence.defaults` and each zone's overrides;
+ * the engine takes them as plain values and never reads config itself.
+ */
+
+export interface ZoneParams {
+  /** RSSI window per (device, scanner), ms. */
+  readonly windowMs: number;
+  /** Tukey fence factor of the robust mean. */
+  readonly fenceK: number;
+  /** Fewer samples in the window than this and the scanner does not count. */
+  readonly minSamples: number;
+  /** A zone can be entered only when its combined level is at least this (dBm). */
+  readonly enterLevelDbm: number;
+  /** …held this long (ms) when entering from no zone. */
+  readonly enterTimeMs: number;
+  /** Switching into this zone needs its level above the current zone's by this margin (dB)… */
+  readonly switchMarginDb: number;
+  /** …held this long (ms). */
+  readonly switchTimeMs: number;
+  /** Leaving this zone (to none) needs its level below this (dBm)… */
+  readonly exitLevelDbm: number;
+  /** …for this long (ms). */
+  readonly exitTimeMs: number;
+  /** A device not heard at all for this long (ms) has left the zone. */
+  readonly absenceTimeoutMs: number;
+}
+
+export const DEFAULT_ZONE_PARAMS: ZoneParams = {
+  windowMs: 5000,
+  fenceK: 1.5,
+  minSamples: 2,
+  enterLevelDbm: -90,
+  enterTimeMs: 2000,
+  switchMarginDb: 4,
+  switchTimeMs: 4000,
+  exitLevelDbm: -95,
+  exitTimeMs: 15_000,
+  absenceTimeoutMs: 30_000,
+};
+
+export interface ZoneSpec {
+  readonly id: string;
+  readonly params: ZoneParams;
+}
+
+export interface ScannerSpec {
+  readonly name: string;
+  readonly zone: string;
+  /** Added to every RSSI this scanner reports (calibration, dB). */
+  readonly offsetDb: number;
+}
+
+export interface TagSpec {
+  readonly id: string;
+  /** Dashed UUID; the program UUID when the tag uses it. */
+  readonly uuid: string;
+  readonly major: number;
+  readonly minor: number;
+}
+
+export type ZoneCombine = 'max' | 'mean';
+
+export interface EngineParams {
+  readonly programUuid: string;
+  readonly zones: readonly ZoneSpec[];
+  readonly scanners: readonly ScannerSpec[];
+  readonly tags: readonly TagSpec[];
+  /** How a zone's scanners are combined into the zone's level. */
+  readonly combine: ZoneCombine;
+  /** A visit ends after the device has been unseen this long (ms). */
+  readonly visitEndMs: number;
+  /** Cap on tracked members and tags; the stalest is evicted (its stay and visit closed). */
+  readonly maxTracked: number;
+  /** Cap on anonymous (unresolved) devices counted; the stalest is forgotten. */
+  readonly maxAnonymous: number;
+  /** An anonymous device counts towards a zone's occupancy this long after it was heard (ms). */
+  readonly anonymousWindowMs: number;
+  /** Samples kept per (device, scanner) at most (a ring). */
+  readonly maxSamples: number;
+}
+
+export const DEFAULT_ENGINE = {
+  combine: 'mean',
+  visitEndMs: 600_000,
+  maxTracked: 5000,
+  maxAnonymous: 5000,
+  anonymousWindowMs: 30_000,
+  maxSamples: 48,
+} as const satisfies Partial<EngineParams>;
