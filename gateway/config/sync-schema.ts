@@ -35,6 +35,8 @@ export const SyncPublisherConfig = Type.Object(
     idlePollMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
     /** A publish without PUBACK this long on a live link is sent again (HQ deduplicates). */
     ackTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+    /** Cap on events sent per second (0 = none): for a thin store uplink, or to drain a backlog gently. */
+    maxEventsPerSecond: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
     /** Largest event payload; a larger row is set aside locally, never sent (HQ's limit is the same). */
     maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 256 * 1024 }),
   },

@@ -51,6 +51,8 @@ export interface PublisherOptions {
   sweepIntervalMs?: number;
   /** Delay before a row whose publish failed transiently is tried again. */
   retryDelayMs?: number;
+  /** Cap on the send rate (events/s; 0 = none): a thin store uplink, or a backlog drained gently. */
+  maxEventsPerSecond?: number;
 }
 
 export interface PublisherStats {
@@ -116,6 +118,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     businessMax: o.businessMaxPriority ?? 1,
     sweepIntervalMs: o.sweepIntervalMs ?? 60_000,
     retryDelayMs: o.retryDelayMs ?? 1000,
+    maxRate: o.maxEventsPerSecond ?? 0,
   };
   checkOutboxTable(db);
   ensureSyncTables(db);
@@ -137,6 +140,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
        WHERE priority > ? ORDER BY priority, seq LIMIT ?`,
     ) as Statement<[number, number], Row>,
     del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+    delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ?'),
     expired: db.prepare(
       'SELECT seq FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ? AND priority > ? LIMIT ?',
     ) as Statement<[number, number, number], { seq: number }>,
@@ -169,6 +173,18 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   /** Set when the broker said nobody subscribes to our events (HQ not subscribed): wait, with back-off. */
   let pausedUntil = 0;
   let noSubscriberStreak = 0;
+  /** Token bucket for `maxEventsPerSecond` (burst: a tenth of a second's worth). */
+  const bucketSize = Math.max(1, cfg.maxRate / 10);
+  let tokens = bucketSize;
+  let tokensAt = clock.monotonic();
+  function takeTokens(want: number, now: number): number {
+    if (!cfg.maxRate) return want;
+    tokens = Math.min(bucketSize, tokens + ((now - tokensAt) * cfg.maxRate) / 1000);
+    tokensAt = now;
+    const n = Math.min(want, Math.floor(tokens));
+    tokens -= n;
+    return n;
+  }
   const drainWaiters: (() => void)[] = [];
   const pendingDelete = new Set<number>();
   const held = (seq: number) => inflight.has(seq) || pendingDelete.has(seq);
@@ -314,7 +330,15 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   }
 
   const deleteRows = db.transaction((seqs: number[], expired: number) => {
-    for (const s of seqs) st.del.run(s);
+    // Runs of adjacent seqs (the usual case: one priority draining in order) go as one range.
+    seqs.sort((a, b) => a - b);
+    for (let i = 0; i < seqs.length; ) {
+      let j = i;
+      while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
+      if (j === i) st.del.run(seqs[i]!);
+      else st.delRange.run(seqs[i]!, seqs[j]!);
+      i = j + 1;
+    }
     addCounter(db, 'outbox_expired', expired);
   });
 
@@ -324,8 +348,26 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     const expired = expiredPending;
     toDelete = [];
     expiredPending = 0;
-    deleteRows(seqs, expired);
+    withoutFsync(() => deleteRows(seqs, expired));
     for (const s of seqs) pendingDelete.delete(s);
+  }
+
+  /**
+   * Deleting sent rows need not be durable: a delete lost in a power cut means the row is sent
+   * again and HQ ignores the copy. So these commits skip the fsync (synchronous NORMAL: still
+   * crash-safe in WAL mode), and the connection's own setting is put back at once. Nothing can
+   * run in between: better-sqlite3 is synchronous and the gateway's writes share this thread.
+   * Measured: the fsync was most of the time the till waited behind a delete batch.
+   */
+  function withoutFsync(f: () => void) {
+    const was = db.pragma('synchronous', { simple: true }) as number;
+    if (was <= 1 || db.inTransaction) return f();
+    db.pragma('synchronous = NORMAL');
+    try {
+      f();
+    } finally {
+      db.pragma(`synchronous = ${was}`);
+    }
   }
 
   function checkStalled() {
@@ -358,8 +400,13 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       // more than the row (measured: small reads halved the drain rate).
       const refill = inflight.size <= window / 2;
       while (refill && inflight.size < window && clock.monotonic() - started < cfg.sliceMs) {
-        const limit = Math.min(cfg.sliceRows, window - inflight.size);
+        const limit = takeTokens(Math.min(cfg.sliceRows, window - inflight.size), clock.monotonic());
+        if (limit === 0) {
+          wake(Math.ceil((1000 * (1 - tokens)) / cfg.maxRate));
+          break;
+        }
         const rows = readNext(limit);
+        if (rows.length < limit) tokens += limit - rows.length;
         for (const row of rows) {
           if (held(row.seq)) continue;
           if (row.expiresAt !== null && row.expiresAt <= now && row.priority > cfg.businessMax) queueDelete(row.seq, true);

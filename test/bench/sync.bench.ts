@@ -4,17 +4,20 @@
  *  1. Drain rate: a filled outbox through mosquitto into HQ ingest (SQLite), until HQ holds
  *     every event, against a raw mqtt.js QoS 1 publish → subscribe loop of the same payloads
  *     with the same in-flight window, in the same run on the same broker.
+ *     Also each stage alone: publisher → counting subscriber; raw publisher → HQ ingest.
  *  2. Backlog: an outbox of --backlog rows drains while a till sends sales through the
  *     gateway's till service (in process, over the same database, group commit as in the
- *     gateway) at --till-rate per second: the till's processing p99 idle vs during the drain.
- *     Not over the serial line: that path's own cost is in bench:till.
+ *     gateway) at --till-rate per second: the till's processing p99 idle vs during the drain,
+ *     in alternating windows (--rounds × --till-seconds each). Not over the serial line: that
+ *     path's own cost is in bench:till. TODO(till-sim): drive firmware-sim's till over a pty
+ *     here once the gateway starts the sync agent itself (see tillLatencies).
  *  3. HQ ingest into PostgreSQL with one and with two ingest processes (shared subscription).
  * Last line: one JSON object. Options: --events N --backlog N --pg-events N --window N
- * --till-rate N --till-seconds N
+ * --till-rate N --till-seconds N --rounds N
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -44,7 +47,8 @@ const { values } = parseArgs({
     'pg-events': { type: 'string', default: '20000' },
     window: { type: 'string', default: '100' },
     'till-rate': { type: 'string', default: '50' },
-    'till-seconds': { type: 'string', default: '10' },
+    'till-seconds': { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 const EVENTS = Number(values.events);
@@ -53,6 +57,7 @@ const PG_EVENTS = Number(values['pg-events']);
 const WINDOW = Number(values.window);
 const TILL_RATE = Number(values['till-rate']);
 const TILL_SECONDS = Number(values['till-seconds']);
+const ROUNDS = Number(values.rounds);
 const CLI = resolve(import.meta.dirname, '../../sync/hq/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
 const log = (s: string) => console.log(s);
@@ -195,7 +200,11 @@ async function tillLatencies(service: ReturnType<typeof createTillService>, numb
   return out;
 }
 
-async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: number; drainedDuring: number; fillS: number }> {
+/**
+ * Idle and draining windows alternate (--rounds of --till-seconds each), so a change in the
+ * machine's background load hits both sides alike; the publisher is stopped in idle windows.
+ */
+async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: number; drainedDuring: number; drainRate: number }> {
   const gw = { store: 'store-b', gateway: 'gw-backlog' };
   const path = join(dir, 'backlog.db');
   const db = openDatabase(path);
@@ -205,27 +214,67 @@ async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: numb
   seedMembers(db, numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })), now);
   let t = performance.now();
   fillOutbox(db, BACKLOG, { now });
-  const fillS = (performance.now() - t) / 1000;
-  log(`backlog: ${BACKLOG} outbox rows written in ${fillS.toFixed(1)} s`);
+  db.pragma('wal_checkpoint(TRUNCATE)'); // the fill's WAL, so the first idle window does not pay for it
+  log(`backlog: ${BACKLOG} outbox rows written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const service = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' }, clock: systemClock });
-  await tillLatencies(service, numbers, 1, 'warm');
-  const idle = summary(await tillLatencies(service, numbers, TILL_SECONDS, 'idle'));
-  log(`till idle: ${idle.n} sales at ${TILL_RATE}/s: p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms, max ${idle.max.toFixed(2)} ms`);
-
   const ingest = await spawnIngest(m, join(dir, 'hq-backlog.db'), 'bench-backlog', 1);
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-backlog', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
-  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
-  pub.start();
-  t = performance.now();
-  const draining = summary(await tillLatencies(service, numbers, TILL_SECONDS, 'drain'));
-  const acked = pub.stats().acknowledged;
-  log(`till while draining: ${draining.n} sales: p50 ${draining.p50.toFixed(2)} ms, p99 ${draining.p99.toFixed(2)} ms, max ${draining.max.toFixed(2)} ms; ${acked} events drained meanwhile (${(acked / ((performance.now() - t) / 1000)).toFixed(0)}/s)`);
-  await pub.stop();
+  await tillLatencies(service, numbers, 1, 'warm');
+  const idle: number[] = [];
+  const draining: number[] = [];
+  let drained = 0;
+  let drainMs = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    idle.push(...(await tillLatencies(service, numbers, TILL_SECONDS, `idle${r}-`)));
+    const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+    pub.start();
+    t = performance.now();
+    draining.push(...(await tillLatencies(service, numbers, TILL_SECONDS, `drain${r}-`)));
+    drainMs += performance.now() - t;
+    drained += pub.stats().acknowledged;
+    await pub.stop();
+  }
+  const i = summary(idle);
+  const d = summary(draining);
+  log(`till idle: ${i.n} sales at ${TILL_RATE}/s: p50 ${i.p50.toFixed(2)} ms, p99 ${i.p99.toFixed(2)} ms, max ${i.max.toFixed(2)} ms`);
+  log(`till while draining: ${d.n} sales: p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(2)} ms; ${drained} events drained meanwhile (${(drained / (drainMs / 1000)).toFixed(0)}/s)`);
   await link.close();
   db.close();
   await stopChild(ingest);
-  return { idle: idle.p99, draining: draining.p99, drainedDuring: acked, fillS };
+  return { idle: i.p99, draining: d.p99, drainedDuring: drained, drainRate: drained / (drainMs / 1000) };
+}
+
+/** Where the drain's time goes: the publisher alone (to a counting subscriber), the ingest alone (fed raw). */
+async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly: number }> {
+  const gw = { store: 'store-a', gateway: 'gw-stage' };
+  const db = openGatewayDb(join(dir, 'stage.db'));
+  fillOutbox(db, EVENTS);
+  const items = renderOutbox(db, { store: 'store-a', gateway: 'gw-stage-raw' });
+  const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-stage/evt/#', EVENTS);
+  const link = createMqttLink({ url: m.url, clientId: 'bench-gw-stage', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(gw) });
+  await link.whenUp();
+  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+  let t = performance.now();
+  pub.start();
+  const publisherOnly = EVENTS / ((await counter.done) - t) * 1000;
+  await pub.stop();
+  await link.close();
+  db.close();
+  log(`stage: publisher → mosquitto → counting subscriber: ${publisherOnly.toFixed(0)} events/s`);
+
+  const hqPath = join(dir, 'hq-stage.db');
+  const ingest = await spawnIngest(m, hqPath, 'bench-stage', 1);
+  const hq = new Database(hqPath, { readonly: true });
+  const count = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-stage-raw'`).pluck();
+  t = performance.now();
+  await rawPublish(m, 'store-a', items, WINDOW);
+  await until(() => (count.get() as number) >= EVENTS, 'HQ holds the raw events', 600_000, 10);
+  const ingestOnly = EVENTS / ((performance.now() - t) / 1000);
+  hq.close();
+  await stopChild(ingest);
+  log(`stage: raw mqtt.js publisher → mosquitto → HQ ingest (SQLite): ${ingestOnly.toFixed(0)} events/s`);
+  return { publisherOnly, ingestOnly };
 }
 
 async function pgIngest(m: Mosquitto, url: string, processes: number): Promise<number> {
@@ -255,6 +304,7 @@ async function main() {
   const pgServer = await startPostgres();
   try {
     const { drain, raw } = await drainRate(m);
+    const stage = await stages(m);
     const till = await backlogTill(m);
     const pgUrl = pgServer.createDatabase('hq_bench');
     const pg1 = await pgIngest(m, pgUrl, 1);
@@ -267,11 +317,15 @@ async function main() {
       till_p99_draining_ms: round(till.draining),
       pg_ingest_1_per_s: round(pg1, 0),
       pg_ingest_2_per_s: round(pg2, 0),
+      publisher_only_per_s: round(stage.publisherOnly, 0),
+      ingest_only_sqlite_per_s: round(stage.ingestOnly, 0),
       events: EVENTS,
       window: WINDOW,
       backlog_rows: BACKLOG,
       backlog_drained_during_till_run: till.drainedDuring,
+      backlog_drain_per_s: round(till.drainRate, 0),
       till_rate_per_s: TILL_RATE,
+      cpus: availableParallelism(),
       till_path: 'in-process till service (group commit); pty path: bench:till',
     }));
   } finally {

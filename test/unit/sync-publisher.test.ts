@@ -247,6 +247,31 @@ describe('outbox publisher', () => {
     expect(s.receipts()).toEqual(['R0', 'R1', 'R2']);
   });
 
+  it('keeps to maxEventsPerSecond (token bucket, a tenth of a second of burst)', async () => {
+    let mono = 0;
+    const link = createFakeLink();
+    const db = new Database(':memory:');
+    ensureOutboxTable(db);
+    const writer = createOutboxWriter(db);
+    for (let i = 0; i < 100; i++) writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: 1 } }, T0);
+    const p = createOutboxPublisher({ db, link, address, clock: { now: () => T0, monotonic: () => mono }, maxEventsPerSecond: 100, idlePollMs: 10 });
+    try {
+      p.start();
+      await until(() => link.acked.length === 10, 'the first burst');
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      expect(link.acked.length).toBe(10);
+      mono += 50; // half a burst's worth of time
+      p.notify();
+      await until(() => link.acked.length === 15, 'five more');
+      mono += 10_000;
+      p.notify();
+      await until(() => link.acked.length === 25, 'one burst, not a flood');
+    } finally {
+      await p.stop();
+      db.close();
+    }
+  });
+
   it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
     const s = setup({ maxPayloadBytes: 2048 });
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
