@@ -1,6 +1,6 @@
 /**
  * HQ command line:
- *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8]
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s]
  *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1]
  *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
@@ -8,6 +8,8 @@
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
  * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
+ * Retiring an ingest instance for good: run it once more with --session-expiry 0 and stop it,
+ * or its sessions keep taking their share of the events until they expire (7 days).
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ const { positionals, values: v } = parseArgs({
     password: { type: 'string', default: process.env.TROUW_HQ_PASSWORD },
     instance: { type: 'string', default: '1' },
     connections: { type: 'string', default: '8' },
+    'session-expiry': { type: 'string', default: String(7 * 86_400) },
     'client-id': { type: 'string' },
     group: { type: 'string', default: 'hq' },
     protocol: { type: 'string', default: 'auto' },
@@ -77,6 +80,7 @@ switch (command) {
       clientId: v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`,
       group: v.group!,
       connections: Number(v.connections),
+      sessionExpirySeconds: Number(v['session-expiry']),
       protocol: v.protocol as 'auto' | '5' | '3.1.1',
       startTimeoutMs: 120_000,
       logger: log,

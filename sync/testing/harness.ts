@@ -50,7 +50,8 @@ export function fillOutbox(db: Database.Database, n: number, opts: { start?: num
     db.transaction(() => {
       for (let i = from; i < Math.min(n, from + 1000); i++) {
         const e = testEvent(start + i);
-        seqs.push(writer.append({ type: e.type, data: e.data, priority: e.priority }, now + i));
+        // One millisecond apart, the last one at `now` (never in the future: HQ computes lag from it).
+        seqs.push(writer.append({ type: e.type, data: e.data, priority: e.priority }, now - n + i + 1));
       }
     })();
   }

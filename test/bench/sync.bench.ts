@@ -63,9 +63,12 @@ const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
 const log = (s: string) => console.log(s);
 const children: ChildProcess[] = [];
 
-/** HQ ingest as its own process (the CLI), as in production. Resolves once subscribed. */
+/**
+ * HQ ingest as its own process (the CLI), as in production. Resolves once subscribed. Session
+ * expiry 0: a stopped phase's shared subscription must not go on queueing every later event.
+ */
 async function spawnIngest(m: Mosquitto, db: string, group: string, instance: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0'], {
     env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -22,7 +22,7 @@ import { startIngest, type IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from '../../sync/hq/control';
-import { startEmbeddedBroker } from '../../sync/broker/embedded';
+import { startDemoHq } from '../../sync/hq/demo';
 import { configTopic, eventTopic, statusTopic, type GatewayAddress } from '../../sync/envelope/topics';
 import { makeCloudEvent, storeSource } from '../../sync/envelope/cloudevent';
 import { fillOutbox, openGatewayDb, outboxCount, until } from '../../sync/testing/harness';
@@ -267,19 +267,13 @@ describe('sync over mosquitto', () => {
   });
 });
 
-describe('sync over the embedded broker (aedes, MQTT 3.1.1)', () => {
+describe('sync over the embedded demo broker (aedes, MQTT 3.1.1) with the demo HQ', () => {
   it('falls back to 3.1.1 and still delivers every event once; config and commands work', async () => {
-    const broker = await startEmbeddedBroker();
-    cleanups.push(() => broker.stop());
+    const hq = await startDemoHq({ dataDir: join(dir, 'demo') });
+    cleanups.push(() => hq.stop());
+    const broker = { url: hq.brokerUrl };
+    const { store, ingest } = hq;
     const gw = { store: 'demo-store', gateway: 'gw-1' };
-    const store = openSqliteHqStore(join(dir, 'hq-aedes.db'));
-    await store.migrate();
-    const ingest = await startIngest({ url: broker.url, store, clientId: 'hq-aedes', reconnectMinMs: 100 });
-    cleanups.push(async () => {
-      await ingest.stop();
-      await store.close();
-    });
-    expect(ingest.stats().shared).toBe(false);
     const db = openGatewayDb(join(dir, 'gw-aedes.db'));
     cleanups.push(() => void db.close());
     const ids = fillOutbox(db, 2000);
@@ -307,6 +301,8 @@ describe('sync over the embedded broker (aedes, MQTT 3.1.1)', () => {
     await sendCommand(ctl, gw, 'erase-member', { member: 'M-2' });
     await until(() => downlink.runningConfig()?.version === 4 && erased.length === 1, 'downlink over 3.1.1');
     await until(async () => (await store.counts()).events === 2002, 'outcomes at HQ');
-    expect((await store.counts()).deadLetters).toBe(0);
+    const view = await hq.view();
+    expect(view).toMatchObject({ events: 2002, deadLetters: 0, gateways: [{ store: 'demo-store', gateway: 'gw-1', status: 'online', events: 2002 }] });
+    expect(view.gateways[0]!.lastLagMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,0 +1,64 @@
+/**
+ * HQ for the zero-install demo (`npm start`): the embedded broker (aedes, MQTT 3.1.1), the
+ * HQ ingest on SQLite and, if asked, the read API, in the demo's own process. The gateway's
+ * sync agent connects to `brokerUrl` (no credentials: the demo broker has none).
+ * `view()` is what a live view shows: events at HQ, dead letters, and per gateway its last
+ * seen and sync lag.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded';
+import { startIngest, type IngestService } from './ingest';
+import { openSqliteHqStore } from './store-sqlite';
+import { buildHqApi } from './api';
+import type { GatewayRow, HqStore } from './store';
+
+export interface DemoHqOptions {
+  /** Folder for hq.db (e.g. the demo's .trouw). */
+  dataDir: string;
+  /** Broker port (default 0: a free one). */
+  brokerPort?: number;
+  /** Serve the read API on this port (127.0.0.1); omit for none. */
+  apiPort?: number;
+  logger?: Logger;
+}
+
+export interface DemoHq {
+  readonly brokerUrl: string;
+  readonly store: HqStore;
+  readonly ingest: IngestService;
+  readonly apiUrl: string | undefined;
+  view(): Promise<{ events: number; deadLetters: number; gateways: (GatewayRow & { silentForMs: number | null })[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startDemoHq(o: DemoHqOptions): Promise<DemoHq> {
+  const broker: EmbeddedBroker = await startEmbeddedBroker({ ...(o.brokerPort !== undefined ? { port: o.brokerPort } : {}) });
+  const store = openSqliteHqStore(join(o.dataDir, 'hq.db'));
+  await store.migrate();
+  const ingest = await startIngest({ url: broker.url, store, clientId: 'trouw-demo-hq', reconnectMinMs: 200, reconnectMaxMs: 2000, ...(o.logger ? { logger: o.logger } : {}) });
+  let api: FastifyInstance | undefined;
+  let apiUrl: string | undefined;
+  if (o.apiPort !== undefined) {
+    api = await buildHqApi({ store, ...(o.logger ? { logger: o.logger } : {}) });
+    apiUrl = await api.listen({ host: '127.0.0.1', port: o.apiPort });
+  }
+  return {
+    brokerUrl: broker.url,
+    store,
+    ingest,
+    apiUrl,
+    async view() {
+      const now = Date.now();
+      const [counts, gateways] = await Promise.all([store.counts(), store.gateways()]);
+      return { ...counts, gateways: gateways.map((g) => ({ ...g, silentForMs: g.lastSeenAt === null ? null : now - g.lastSeenAt })) };
+    },
+    async stop() {
+      await api?.close();
+      await ingest.stop();
+      await store.close();
+      await broker.stop();
+    },
+  };
+}
