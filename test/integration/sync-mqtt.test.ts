@@ -273,6 +273,7 @@ describe('sync over the embedded demo broker (aedes, MQTT 3.1.1) with the demo H
     cleanups.push(() => hq.stop());
     const broker = { url: hq.brokerUrl };
     const { store, ingest } = hq;
+    expect(ingest.stats()).toMatchObject({ shared: false, connections: 1 });
     const gw = { store: 'demo-store', gateway: 'gw-1' };
     const db = openGatewayDb(join(dir, 'gw-aedes.db'));
     cleanups.push(() => void db.close());
