@@ -12,6 +12,8 @@ import type { CardTapSource } from '../ports/card-taps';
 import type { Clock } from '../ports/clock';
 import { createIdFactory, type IdFactory } from './ids';
 import { createLedgerWriter, type LedgerWriter } from './ledger';
+import type { ProgramConfig } from '../config/loyalty-program-schema';
+import { createProgram, defaultProgram, type Program } from './program';
 
 export interface StoreInfo {
   id: string;
@@ -30,6 +32,8 @@ export interface TillContext {
   readonly store: StoreInfo;
   readonly ids: IdFactory;
   readonly cardTaps: CardTapSource | undefined;
+  /** Tiers, spending within the offline budget, vouchers (issue 6). */
+  readonly program: Program;
 }
 
 export function createTillContext(deps: {
@@ -38,15 +42,20 @@ export function createTillContext(deps: {
   store: StoreInfo;
   clock: Clock;
   cardTaps?: CardTapSource | undefined;
+  program?: ProgramConfig | undefined;
 }): TillContext {
   const ids = createIdFactory(deps.clock);
   const members = createMembersRepo(deps.db);
+  const ledgerRepo = createLedgerRepo(deps.db);
+  const outbox = createOutboxRepo(deps.db);
+  const ledger = createLedgerWriter({ members, ledger: ledgerRepo, ids });
   return {
     members,
     sales: createSalesRepo(deps.db),
-    outbox: createOutboxRepo(deps.db),
+    outbox,
     idempotency: createIdempotencyRepo(deps.db),
-    ledger: createLedgerWriter({ members, ledger: createLedgerRepo(deps.db), ids }),
+    ledger,
+    program: createProgram({ db: deps.db, config: deps.program ?? defaultProgram(), ids, members, ledger: ledgerRepo, writer: ledger, outbox }),
     rules: compileRules(deps.rules),
     store: deps.store,
     ids,

@@ -1,7 +1,7 @@
 /** The till messages that only read: identify, basket, end-of-day, hello, ping. */
 import type { MemberRow } from '../adapters/sqlite/members-repo';
 import { computeEarning } from '../core/loyalty/earning';
-import { memberView } from '../core/loyalty/member-view';
+import { applyTierMultiplier } from '../core/loyalty/tiers';
 import type { BasketRequest, EndOfDayRequest, HelloRequest, IdentifyRequest, TillResponse } from '../core/till/messages';
 import { isIsoDate } from '../core/time/calendar';
 import { localDate } from '../core/time/local-date';
@@ -16,7 +16,7 @@ type IdentifyReason = Extract<TillResponse, { type: 'identify.ok' }>['reason'];
  */
 export function handleIdentify(c: TillContext, req: IdentifyRequest, lane: string, now: number): Handled {
   const found = (reason: IdentifyReason, member?: MemberRow) =>
-    answer({ v: 1, id: req.id, type: 'identify.ok', member: member ? memberView(member) : null, ...(reason ? { reason } : {}) });
+    answer({ v: 1, id: req.id, type: 'identify.ok', member: member ? c.program.view(member, localDate(now, c.store.timeZone)) : null, ...(reason ? { reason } : {}) });
 
   if (req.member !== undefined) {
     const m = c.members.byNumber(req.member);
@@ -36,14 +36,16 @@ export function handleIdentify(c: TillContext, req: IdentifyRequest, lane: strin
 
 /**
  * Points preview: what these lines would earn for a member today (the sale itself may
- * still differ: minimum spend, deficit settling). The preview does not depend on whether a
- * member is given; `member` is shown when known. No offers engine yet: `offers` is empty.
+ * still differ: minimum spend, deficit settling), with the member's tier multiplier when
+ * a known member is given. No offers engine yet: `offers` is empty.
  */
 export function handleBasket(c: TillContext, req: BasketRequest, now: number): Handled {
   const member = req.member !== undefined ? c.members.byNumber(req.member) : undefined;
-  const earning = computeEarning(c.rules, req.lines, localDate(now, c.store.timeZone));
+  const today = localDate(now, c.store.timeZone);
+  const earning = computeEarning(c.rules, req.lines, today);
+  const preview = member ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, today)).points : earning.points;
   return answer(
-    { v: 1, id: req.id, type: 'basket.ok', member: member ? memberView(member) : null, pointsPreview: earning.points, offers: [] },
+    { v: 1, id: req.id, type: 'basket.ok', member: member ? c.program.view(member, today) : null, pointsPreview: preview, offers: [] },
     false,
   );
 }

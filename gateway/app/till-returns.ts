@@ -9,7 +9,7 @@
  */
 import type { ReturnKind, SaleRow, StoredSaleLine } from '../adapters/sqlite/sales-repo';
 import { applyReverse } from '../core/loyalty/account';
-import { memberView } from '../core/loyalty/member-view';
+import { isExcluded } from '../core/loyalty/earning';
 import { describeReturnError, planReturn, planVoid, type ReturnPlan, type SoldLine } from '../core/loyalty/returns';
 import type { RefundRequest, TillResponse, VoidRequest } from '../core/till/messages';
 import { localDate } from '../core/time/local-date';
@@ -37,12 +37,18 @@ function applyReturn(
   if (sale.memberId && !member) throw new Error(`sale ${sale.id} refers to a missing member`);
   const businessDate = localDate(now, c.store.timeZone);
 
+  // Tier (issue 6): the return takes its points and eligible cents off the month it happens in.
+  if (member) {
+    const cents = plan.lines.reduce((a, l) => (isExcluded(c.rules, p.lines[l.line]!) ? a : a + (p.amounts.get(l.line) ?? 0)), 0);
+    c.program.recordActivity(member, businessDate, { points: -plan.points, cents: -cents }, now);
+  }
+
   // The answer does not depend on row ids, so it is built first and stored with the return.
   const outcome = member ? applyReverse(member, plan.points) : undefined;
   const deficitAdded = outcome?.deficitAdded ?? 0;
   const response: TillResponse = {
     v: 1, id: p.id, type: p.kind === 'refund' ? 'refund.ok' : 'void.ok', receipt: p.receipt,
-    member: member && outcome ? memberView({ ...member, balance: outcome.account.balance }) : null,
+    member: member && outcome ? c.program.view(member, businessDate, outcome.account.balance) : null,
     pointsReversed: plan.points,
     deficit: deficitAdded,
   };

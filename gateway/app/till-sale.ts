@@ -3,20 +3,32 @@
  * outbox event in the caller's transaction. A receipt already recorded with the same
  * content (resent under a new id after the till failed open) gets the stored answer;
  * with other content it is a conflict.
+ *
+ * Issue 6: the member's tier multiplier applies to the points (the tier before this sale:
+ * the sale that crosses a threshold upgrades at once, and the next sale earns at the new
+ * rate); the sale's qualifying points and eligible cents count towards the tier in the same
+ * transaction. A tender `{kind:'points', amountCents, member}` burns points (rounded up)
+ * within the offline budget and the daily cap, before the sale's own points are credited
+ * (points cannot pay for the sale that earns them); beyond either limit the whole sale is
+ * refused with `points-refused` and nothing is written, so the till can take another tender.
  */
 import type { StoredSaleLine } from '../adapters/sqlite/sales-repo';
 import { applyEarn } from '../core/loyalty/account';
 import { computeEarning } from '../core/loyalty/earning';
 import { lotExpiry } from '../core/loyalty/lots';
-import { memberView } from '../core/loyalty/member-view';
+import { applyTierMultiplier } from '../core/loyalty/tiers';
 import type { SaleRequest, TillResponse } from '../core/till/messages';
 import { localDate } from '../core/time/local-date';
 import { entryEvent, type EarnResult } from './ledger';
-import { isoTime, refuse, withId, type Handled, type TillContext } from './till-context';
+import { POINTS_SPENT } from './program-events';
+import { answer, errorResponse, isoTime, refuse, withId, type Handled, type TillContext } from './till-context';
 
 type SaleReason = Extract<TillResponse, { type: 'sale.ok' }>['reason'];
 
 export const SALE_COMPLETED = 'trouw.sale.completed.v1';
+
+/** Points that pay `cents` at `pointsPerEuro` points per euro, rounded up (a tender never underpays). */
+export const tenderPoints = (cents: number, pointsPerEuro: number): number => Math.ceil((cents * pointsPerEuro) / 100);
 
 export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash: string, now: number): Handled {
   const existing = c.sales.byReceipt(req.receipt);
@@ -29,25 +41,54 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
 
   const at = req.at !== undefined ? Date.parse(req.at) : now;
   const businessDate = localDate(at, c.store.timeZone);
-  const member = req.member !== undefined ? c.members.byNumber(req.member) : undefined;
+  const today = localDate(now, c.store.timeZone);
+  let member = req.member !== undefined ? c.members.byNumber(req.member) : undefined;
   const earning = computeEarning(c.rules, req.lines, businessDate);
-  const points = member ? earning.points : 0;
+  const tiered = member
+    ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, businessDate))
+    : { points: 0, linePoints: earning.linePoints.map(() => 0) };
+  const points = tiered.points;
   const reason: SaleReason =
     req.member === undefined ? 'no-member' : !member ? 'unknown-member' : earning.belowMinimum ? 'below-minimum' : undefined;
+
+  // Points as tender: checked and spent first; a refusal writes nothing.
+  const pointsTenders = req.tenders.filter((t) => t.kind === 'points');
+  const refusePoints = (code: string, message: string): Handled =>
+    answer({ ...errorResponse(req.id, 'points-refused', message), reason: code } as TillResponse, false);
+  let spent: { points: number; amountCents: number; member: NonNullable<typeof member>; entryEvent: ReturnType<typeof entryEvent>; balance: number } | undefined;
+  if (pointsTenders.length > 1) return refuse(req.id, 'bad-request', '/tenders: at most one points tender per sale');
+  const pt = pointsTenders[0];
+  if (pt) {
+    const ppe = c.program.config.tender.pointsPerEuro;
+    if (ppe === 0) return refusePoints('points-tender-disabled', 'points are not accepted as tender in this store');
+    const payer = pt.member !== undefined ? c.members.byNumber(pt.member) : member;
+    if (!payer) return refusePoints('unknown-member', 'the points tender needs a known member');
+    const need = tenderPoints(pt.amountCents, ppe);
+    if (need > 0) {
+      const out = c.program.spend(payer, { points: need, key: `tender:${req.receipt}`, reason: `tender:${req.receipt}`, today, now });
+      if (!out.ok) return refusePoints(out.error.code, out.error.message);
+      spent = { points: need, amountCents: pt.amountCents, member: payer, entryEvent: entryEvent(out.value.entry), balance: out.value.account.balance };
+      if (member && member.id === payer.id) member = c.members.byId(member.id)!;
+    }
+  }
+
+  // Tier: this sale counts at once (upgrade at once), in the month of its business date.
+  if (member) c.program.recordActivity(member, businessDate, { points, cents: earning.eligibleCents }, now);
   const after = member ? applyEarn(member, points).account : undefined;
 
   const response: TillResponse = {
     v: 1, id: req.id, type: 'sale.ok', receipt: req.receipt,
-    member: member && after ? memberView({ ...member, balance: after.balance }) : null,
+    member: member && after ? c.program.view(member, today, after.balance) : null,
     pointsAwarded: points,
     ...(reason ? { reason } : {}),
+    ...(spent ? { pointsSpent: spent.points } : {}),
   };
   const text = JSON.stringify(response);
 
   let totalCents = 0;
   const lines: StoredSaleLine[] = req.lines.map((l, i) => {
     totalCents += l.amountCents;
-    return { sku: l.sku, category: l.category, qty: l.qty, amountCents: l.amountCents, points: member ? earning.linePoints[i]! : 0 };
+    return { sku: l.sku, category: l.category, qty: l.qty, amountCents: l.amountCents, points: member ? tiered.linePoints[i]! : 0 };
   });
   const expiresOn = lotExpiry(businessDate, c.rules.expiryMonths);
   const saleId = c.sales.insert({
@@ -67,6 +108,15 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   let earned: EarnResult | undefined;
   if (member && points > 0) earned = c.ledger.earn(member, { points, saleId, expiresOn, at: now });
 
+  if (spent) {
+    c.outbox.append({
+      id: c.ids(), type: POINTS_SPENT, subject: spent.member.id, time: isoTime(now),
+      data: {
+        memberId: spent.member.id, memberNumber: spent.member.number, receipt: req.receipt, lane,
+        points: spent.points, amountCents: spent.amountCents, entries: [spent.entryEvent], balance: spent.balance,
+      },
+    });
+  }
   c.outbox.append({
     id: c.ids(),
     type: SALE_COMPLETED,
@@ -79,6 +129,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
       memberKnown: member !== undefined,
       totalCents, eligibleCents: earning.eligibleCents, pointsAwarded: points,
       promotions: member ? earning.promotions : [],
+      tier: member ? c.program.repo.get(member.id)?.tier ?? null : null,
       lines,
       entries: earned ? earned.entries.map(entryEvent) : [],
       expiresOn: earned && earned.credited > 0 ? expiresOn : null,

@@ -3,7 +3,7 @@
  *
  * Per request: parse and validate (till-parse.ts; bad input is answered, never thrown).
  * Read-only requests (hello, ping, basket, end-of-day) are answered at once. Requests with
- * effects (identify, sale, refund, void) run atomically: a stored answer for this
+ * effects (identify, sale, refund, void, redeem) run atomically: a stored answer for this
  * (lane, id) is replayed byte-identical (other content under the same id: conflict);
  * otherwise the handler writes its rows and the answer is recorded, all or nothing. The
  * till is answered only after the commit (WAL, synchronous=FULL: durable).
@@ -27,6 +27,8 @@ import { handleBasket, handleEndOfDay, handleHello, handleIdentify } from './til
 import { parseTillRequest } from './till-parse';
 import { handleRefund, handleVoid } from './till-returns';
 import { handleSale } from './till-sale';
+import { handleRedeem } from './till-redeem';
+import type { ProgramConfig } from '../config/loyalty-program-schema';
 
 export interface TillServiceDeps {
   db: Db;
@@ -34,6 +36,8 @@ export interface TillServiceDeps {
   store: StoreInfo;
   clock: Clock;
   cardTaps?: CardTapSource | undefined;
+  /** The loyalty program (config `program`); defaults when absent. */
+  program?: ProgramConfig | undefined;
   /** Most requests sharing one commit (default 32; 1 = one transaction per request). */
   maxBatch?: number;
   /**
@@ -50,7 +54,7 @@ export interface TillService {
   handleText(body: string, ctx: { lane: string }): string;
 }
 
-type Recorded = Extract<TillRequest, { type: 'identify' | 'sale' | 'refund' | 'void' }>;
+type Recorded = Extract<TillRequest, { type: 'identify' | 'sale' | 'refund' | 'void' | 'redeem' }>;
 
 interface Pending {
   req: Recorded;
@@ -87,6 +91,8 @@ export function createTillService(deps: TillServiceDeps): TillService {
         return handleVoid(c, req, lane, hash, now);
       case 'identify':
         return handleIdentify(c, req, lane, now);
+      case 'redeem':
+        return handleRedeem(c, req, lane, now);
     }
   };
 

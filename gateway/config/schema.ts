@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CardsConfig } from './cards-schema';
 import { SyncConfig } from './sync-schema';
 import { PresenceConfig } from './presence-schema';
+import { ProgramConfig } from './loyalty-program-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -149,6 +150,8 @@ export const GatewayConfig = Type.Object(
     cards: CardsConfig,
     /** BLE presence (issue 4); off while no scanner is configured; see config/presence-schema.ts. */
     presence: PresenceConfig,
+    /** Loyalty program depth (issue 6): tiers, expiry notices, rewards, points tender, offline budget; see config/loyalty-program-schema.ts. */
+    program: ProgramConfig,
   },
   { additionalProperties: false },
 );

@@ -38,6 +38,8 @@ export function answer(req: TillRequest): TillResponse {
       return { ...base, type: 'refund.ok', receipt: req.receipt, member: null, pointsReversed: 0, deficit: 0 };
     case 'void':
       return { ...base, type: 'void.ok', receipt: req.receipt, member: null, pointsReversed: 0, deficit: 0 };
+    case 'redeem':
+      return { ...base, type: 'redeem.ok', ok: false, voucher: req.voucher, reward: null, member: null, reason: 'unknown-voucher' };
     case 'end-of-day':
       return { ...base, type: 'end-of-day.ok', date: req.date ?? '2026-01-01', sales: 0, refunds: 0, pointsAwarded: 0, pointsReversed: 0 };
   }

@@ -19,7 +19,7 @@ function setup() {
 describe('till service: identify', () => {
   it('by member number, known and unknown', () => {
     const tt = setup();
-    expect(tt.send({ type: 'identify', member: 'M-100' })).toMatchObject({ type: 'identify.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'standard' } });
+    expect(tt.send({ type: 'identify', member: 'M-100' })).toMatchObject({ type: 'identify.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 } });
     const unknown = tt.send({ type: 'identify', member: 'M-999' });
     expect(unknown).toEqual({ v: 1, id: unknown.id, type: 'identify.ok', member: null, reason: 'unknown-member' });
   });
@@ -61,7 +61,7 @@ describe('till service: basket', () => {
   it('previews points with the same rules as a sale, without writing anything', () => {
     const tt = setup();
     const res = tt.send({ type: 'basket', member: 'M-100', lines: [line(1000), line(1000, 'drinks'), line(5000, 'tobacco')] });
-    expect(res).toEqual({ v: 1, id: res.id, type: 'basket.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'standard' }, pointsPreview: 30, offers: [] });
+    expect(res).toEqual({ v: 1, id: res.id, type: 'basket.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 }, pointsPreview: 30, offers: [] });
     expect(tt.send({ type: 'basket', lines: [] })).toMatchObject({ member: null, pointsPreview: 0 });
     expect(tt.count('till_requests')).toBe(0);
     expect(tt.count('sales')).toBe(0);

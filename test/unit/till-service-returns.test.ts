@@ -35,7 +35,7 @@ describe('till service: refund', () => {
     tt.send(sale('S-1', [line(1000, 'food', 'a', 3), line(500, 'drinks', 'b')], 'M-100'));
     expect(tt.member('M-100').balance).toBe(15);
     const r1 = tt.send(refund('F-1', 'S-1', [{ sku: 'a', qty: 1, amountCents: 333 }]));
-    expect(r1).toEqual({ v: 1, id: r1.id, type: 'refund.ok', receipt: 'F-1', member: { number: 'M-100', name: 'Ada', balance: 12, tier: 'standard' }, pointsReversed: 3, deficit: 0 });
+    expect(r1).toEqual({ v: 1, id: r1.id, type: 'refund.ok', receipt: 'F-1', member: { number: 'M-100', name: 'Ada', balance: 12, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 12 }, pointsReversed: 3, deficit: 0 });
     expect(tt.send(refund('F-2', 'S-1', [{ sku: 'a', qty: 2, amountCents: 667 }, { sku: 'b', qty: 1, amountCents: 500 }]))).toMatchObject({ pointsReversed: 12, deficit: 0 });
     expect(tt.member('M-100').balance).toBe(0);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, salesMatchEntries: true });
@@ -124,7 +124,7 @@ describe('till service: void', () => {
     tt.send(sale('S-10', [line(1000, 'food', 'a', 3), line(2000, 'drinks', 'b')], 'M-100')); // 30
     tt.send(refund('F-12', 'S-10', [{ sku: 'a', qty: 1, amountCents: 333 }])); // 3
     const v1 = tt.send({ type: 'void', receipt: 'S-10' });
-    expect(v1).toEqual({ v: 1, id: v1.id, type: 'void.ok', receipt: 'S-10', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'standard' }, pointsReversed: 27, deficit: 0 });
+    expect(v1).toEqual({ v: 1, id: v1.id, type: 'void.ok', receipt: 'S-10', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 }, pointsReversed: 27, deficit: 0 });
     const v2 = tt.send({ type: 'void', receipt: 'S-10' });
     expect(v2).toEqual({ ...v1, id: v2.id });
     expect(tt.count('returns', "kind = 'void'")).toBe(1);

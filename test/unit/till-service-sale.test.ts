@@ -28,7 +28,7 @@ describe('till service: sale', () => {
     const res = tt.send<'sale.ok'>(sale('R-1', [line(1299, 'food', 'a', 2), line(450, 'drinks'), line(5000, 'tobacco')], 'M-100'));
     expect(res).toEqual({
       v: 1, id: 'T000001', type: 'sale.ok', receipt: 'R-1',
-      member: { number: 'M-100', name: 'Ada', balance: 17, tier: 'standard' },
+      member: { number: 'M-100', name: 'Ada', balance: 17, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 17 },
       pointsAwarded: 17,
     });
     const m = tt.member('M-100');

@@ -32,7 +32,15 @@ export const SaleLine = Type.Object(
 export type SaleLine = Static<typeof SaleLine>;
 
 export const Tender = Type.Object(
-  { kind: Type.String({ minLength: 1, maxLength: 32 }), amountCents: Cents },
+  {
+    kind: Type.String({ minLength: 1, maxLength: 32 }),
+    amountCents: Cents,
+    /**
+     * `kind: 'points'` only: the member whose points pay `amountCents` (at
+     * `program.tender.pointsPerEuro`, rounded up to whole points), within the offline budget.
+     */
+    member: Type.Optional(MemberNumber),
+  },
   { additionalProperties: false },
 );
 
@@ -71,13 +79,20 @@ export const RefundRequest = envelope('refund', {
   ),
 });
 export const VoidRequest = envelope('void', { receipt: Receipt });
+/** A voucher presented at the till (issue 6): accepted once, whichever lane and however often resent. */
+export const RedeemRequest = envelope('redeem', {
+  /** The code as typed or scanned; case, hyphens, I/L/O are forgiven (Crockford). */
+  voucher: Type.String({ minLength: 1, maxLength: 32 }),
+  /** The receipt the voucher is used on, if the till knows it (not `receipt`: a redeem is not a receipt of its own). */
+  onReceipt: Type.Optional(Receipt),
+});
 export const EndOfDayRequest = envelope('end-of-day', {
   /** Store-local business date (YYYY-MM-DD); defaults to today in the store's time zone. */
   date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
 });
 
 export const TillRequest = Type.Union([
-  HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, EndOfDayRequest,
+  HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, RedeemRequest, EndOfDayRequest,
 ]);
 export type TillRequest = Static<typeof TillRequest>;
 export type HelloRequest = Static<typeof HelloRequest>;
@@ -87,11 +102,12 @@ export type SaleRequest = Static<typeof SaleRequest>;
 export type RefundRequest = Static<typeof RefundRequest>;
 export type VoidRequest = Static<typeof VoidRequest>;
 export type EndOfDayRequest = Static<typeof EndOfDayRequest>;
+export type RedeemRequest = Static<typeof RedeemRequest>;
 export type TillRequestType = TillRequest['type'];
 
 export const tillRequestSchemas = {
   hello: HelloRequest, ping: PingRequest, identify: IdentifyRequest, basket: BasketRequest,
-  sale: SaleRequest, refund: RefundRequest, void: VoidRequest, 'end-of-day': EndOfDayRequest,
+  sale: SaleRequest, refund: RefundRequest, void: VoidRequest, redeem: RedeemRequest, 'end-of-day': EndOfDayRequest,
 } as const satisfies Record<TillRequestType, TSchema>;
 
 /** Application error codes the till can show or act on. */
@@ -102,6 +118,7 @@ export type TillErrorCode =
   | 'unsupported-version'
   | 'unknown-receipt'   // refund/void of a sale the gateway never saw
   | 'conflict'          // same receipt sent again with different content
+  | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
   | 'internal';         // the gateway failed; the till fails open
 
 /** Member summary as the till shows it. */
@@ -109,7 +126,13 @@ export interface MemberView {
   number: string;
   name: string;
   balance: number;
+  /** Tier id (`program.tiers.levels[].id`). */
   tier: string;
+  /** Tier name to show, and its benefits (issue 6). */
+  tierName?: string;
+  benefits?: string[];
+  /** Points the member may spend here now: balance within the offline budget and today's cap. */
+  spendable?: number;
 }
 
 /**
@@ -121,8 +144,21 @@ export type TillResponse =
   | { v: 1; id: string; type: 'ping.ok' }
   | { v: 1; id: string; type: 'identify.ok'; member: MemberView | null; reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable' }
   | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: unknown[] }
-  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum' }
+  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum'; pointsSpent?: number }
   | { v: 1; id: string; type: 'refund.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | { v: 1; id: string; type: 'void.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
+  | {
+      v: 1; id: string; type: 'redeem.ok';
+      /** true: the voucher is accepted and now used; false: refused, see `reason` and `message`. */
+      ok: boolean;
+      voucher: string;
+      reward: { id: string; name: string; valueCents?: number } | null;
+      member: { number: string; name: string } | null;
+      reason?: RedeemRefusal;
+      message?: string;
+    }
   | { v: 1; id: string; type: 'end-of-day.ok'; date: string; sales: number; refunds: number; pointsAwarded: number; pointsReversed: number }
-  | { v: 1; id: string; type: 'error'; code: TillErrorCode; message: string };
+  | { v: 1; id: string; type: 'error'; code: TillErrorCode; message: string; reason?: string };
+
+/** Why a voucher was refused at the till. */
+export type RedeemRefusal = 'malformed' | 'bad-check' | 'unknown-voucher' | 'already-redeemed' | 'cancelled' | 'expired';
