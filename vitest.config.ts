@@ -16,6 +16,10 @@ export default defineConfig({
         },
       },
       {
+        // Kiosk in Debian Chromium (playwright-core); one browser at a time.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000, fileParallelism: false },
+      },
+      {
         test: {
           name: 'chaos',
           include: ['test/chaos/**/*.test.ts'],
