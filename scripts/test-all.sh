@@ -11,6 +11,8 @@ declare -A wanted=(
   [socat]=socat
   [mosquitto]=mosquitto
   [mosquitto_pub]=mosquitto-clients
+  # Kiosk e2e (issue 7): the renderer in Debian Chromium, driven by playwright-core.
+  [chromium]=chromium
 )
 missing=()
 for cmd in "${!wanted[@]}"; do

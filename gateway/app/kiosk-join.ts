@@ -33,7 +33,7 @@ const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/;
 // Crockford base32 without I, L, O, U: easy to read out at a till.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export function newMemberNumber(bytes = randomBytes(8)): string {
+export function newMemberNumber(bytes: Uint8Array = randomBytes(8)): string {
   let s = 'K-';
   for (const b of bytes) s += ALPHABET[b % 32];
   return s;
