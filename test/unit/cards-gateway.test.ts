@@ -117,6 +117,6 @@ describe('card taps through the gateway', () => {
     ]);
     const all = JSON.stringify(gw.db.prepare('SELECT * FROM outbox').all());
     expect(all).not.toContain('4761739001010119');
-    expect(all).not.toContain(cardToken(KEY, 'emv', '4761739001010119'));
+    expect(all).not.toContain(cardToken(KEY, 'emv', Buffer.from('4761739001010119', 'hex')));
   });
 });
