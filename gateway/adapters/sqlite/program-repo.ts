@@ -70,10 +70,8 @@ export function createProgramRepo(db: Db) {
   );
   const cancel = db.prepare<[number, string]>("UPDATE vouchers SET status = 'cancelled', cancelled_at = ? WHERE code = ? AND status = 'issued'");
   const stock = db.prepare<[string], { issued: number }>('SELECT issued FROM reward_stock WHERE reward_id = ?');
-  const bumpStock = db.prepare<[string, number]>(
-    `INSERT INTO reward_stock (reward_id, issued) VALUES (?, max(0, ?2))
-     ON CONFLICT (reward_id) DO UPDATE SET issued = max(0, issued + ?2)`,
-  );
+  const ensureStock = db.prepare<[string]>('INSERT OR IGNORE INTO reward_stock (reward_id, issued) VALUES (?, 0)');
+  const bumpStock = db.prepare<[number, string]>('UPDATE reward_stock SET issued = max(0, issued + ?) WHERE reward_id = ?');
   const notice = db.prepare<[string, string, string]>('INSERT OR IGNORE INTO lot_notices (member_id, lot_id, sent_on) VALUES (?, ?, ?)');
   const insertRun = db.prepare<[string, number, number, number, number]>(
     'INSERT OR REPLACE INTO program_runs (day, finished_at, expired_lots, notices, tiers_changed) VALUES (?, ?, ?, ?, ?)',
@@ -122,7 +120,8 @@ export function createProgramRepo(db: Db) {
     cancelVoucher: (code: string, at: number): boolean => cancel.run(at, code).changes === 1,
     stockIssued: (rewardId: string): number => stock.get(rewardId)?.issued ?? 0,
     bumpStock: (rewardId: string, delta: number): void => {
-      bumpStock.run(rewardId, delta);
+      ensureStock.run(rewardId);
+      bumpStock.run(delta, rewardId);
     },
     /** True when the notice was not sent before (and is now marked sent). */
     markNotice: (memberId: string, lotId: string, day: string): boolean => notice.run(memberId, lotId, day).changes === 1,
