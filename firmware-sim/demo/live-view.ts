@@ -3,7 +3,9 @@
  * and the ledger (read through a second, read-only SQLite connection, as store IT would).
  */
 import Database from 'better-sqlite3';
+import type { DeviceHealth } from '../../gateway/ports/health';
 import type { LinkHealth } from '../../gateway/ports/pos-link';
+import type { CardStats } from './card-taps';
 import type { TillActivity } from './shopper-traffic';
 
 export interface ViewInput {
@@ -11,6 +13,8 @@ export interface ViewInput {
   url: string | undefined;
   lanes: LinkHealth[];
   activity: { lane: string; at: number; a: TillActivity }[];
+  /** The till card readers (gateway health) and what the tills heard back about the taps. */
+  cards?: { readers: DeviceHealth[]; stats: Readonly<CardStats> };
   startedAt: number;
   now: number;
 }
@@ -57,6 +61,13 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
     const colourState = l.state === 'up' ? c.green : l.state === 'down' ? c.red : c.yellow;
     const k = l.counters;
     out.push(`  ${pad(l.lane, 8)} ${colourState}${pad(l.state, 10)}${c.reset} ${pad(l.endpoint, 22)} frames in ${k.framesIn} out ${k.framesOut} · NAKs sent ${k.naksSent} · dup ${k.duplicates} · garbage ${k.garbageBytes} B`);
+  }
+  if (v.cards) {
+    const { readers, stats: s } = v.cards;
+    const up = readers.filter((d) => d.state === 'up').length;
+    const readerState = `${up === readers.length ? c.green : c.red}${up}/${readers.length} up${c.reset}`;
+    out.push('');
+    out.push(`${c.bold}Card readers${c.reset} ${readerState} · taps ${s.taps} · members found by card ${c.green}${s.found}${c.reset} · unknown card ${s.unknown} · random id ${s.randomId} · unreadable ${s.unreadable}`);
   }
   out.push('');
   out.push(`${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`);

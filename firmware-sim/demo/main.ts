@@ -1,7 +1,8 @@
 /**
  * `npm start`: a whole simulated store on embedded defaults, no system packages needed.
  * The real gateway (ledger, till service, TCP till links, HTTP health) runs in this process;
- * simulated tills connect to its lanes over TCP and ring up sales for seeded members; the
+ * simulated tills connect to its lanes over TCP and ring up sales for seeded members, who
+ * often tap their card at the till first (in-process card readers: no pcscd); the
  * terminal shows what happens. Data: .trouw/demo/ (reset at each start). Gateway logs go to
  * .trouw/demo/gateway.log so the view stays readable.
  *   --duration S   stop after S seconds and print a summary (default: run until Ctrl-C)
@@ -15,6 +16,7 @@ import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { startGateway } from '../../gateway/app/gateway';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { SimTill } from '../till/sim-till';
+import { createDemoCards } from './card-taps';
 import { demoConfig, demoMembers } from './demo-store';
 import { freePort } from './free-port';
 import { LedgerReader, renderView } from './live-view';
@@ -33,7 +35,13 @@ async function main(): Promise<void> {
   const lanePorts = await Promise.all(Array.from({ length: laneCount }, () => freePort()));
   const config = loadConfig({ base: demoConfig({ dataDir, lanePorts, httpPort: await freePort() }), env: process.env });
   const logger = createLogger({ level: config.log.level }, pino.destination({ dest: `${dataDir}/gateway.log`, sync: false }));
-  const gateway = await startGateway(config, { logger });
+  const cards = createDemoCards({
+    cards: config.cards,
+    lanes: config.lanes.map((l) => l.id),
+    members: demoMembers.map((m) => m.number),
+    log: logger.child({ component: 'cards' }),
+  });
+  const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
 
   const tills = config.lanes.map(
     (lane, i) =>
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
   const traffic = tills.map((till, i) =>
     runTraffic({
       till, seed: 7 + i, minGapMs: 400, maxGapMs: 1600, isRunning: () => running,
+      cards: { tapper: cards, lane: config.lanes[i]!.id },
       onActivity: (a) => {
         activity.push({ lane: config.lanes[i]!.id, at: Date.now(), a });
         if (activity.length > 50) activity.shift();
@@ -66,7 +75,13 @@ async function main(): Promise<void> {
   const tty = process.stdout.isTTY;
   const startedAt = Date.now();
   const draw = () => {
-    const text = renderView({ title: 'Trouw demo store', url: gateway.url(), lanes: gateway.health().lanes, activity, startedAt, now: Date.now() }, ledger, tty);
+    const health = gateway.health();
+    const readers = health.devices.filter((d) => d.kind === 'card-reader');
+    const text = renderView(
+      { title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats }, startedAt, now: Date.now() },
+      ledger,
+      tty,
+    );
     process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
   };
   const timer = setInterval(draw, tty ? 1000 : 5000);

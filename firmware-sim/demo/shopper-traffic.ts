@@ -1,8 +1,10 @@
 /**
  * Drives one simulated till like a busy lane: mostly sales (some announced with an
- * `identify` first), now and then a basket preview, a refund of an earlier sale or a void.
+ * `identify` first: a card tapped at the till's reader, or the member number typed), now and
+ * then a basket preview, a refund of an earlier sale or a void.
  */
 import type { SaleRequest } from '../../gateway/core/till/messages';
+import type { DemoCards } from './card-taps';
 import type { SimTill, ExchangeResult } from '../till/sim-till';
 import { createRng } from '../till/prng';
 
@@ -20,6 +22,14 @@ export interface TrafficOptions {
   maxGapMs: number;
   onActivity: (a: TillActivity) => void;
   isRunning: () => boolean;
+  /** The card reader at this till; without it shoppers only give their member number. */
+  cards?: { tapper: DemoCards; lane: string };
+}
+
+/** The sale as rung for whoever the card named (or for nobody). */
+function forMember(sale: SaleRequest, member: string | undefined): SaleRequest {
+  const { member: _given, ...rest } = sale;
+  return member ? { ...rest, member } : rest;
 }
 
 const outcome = (r: ExchangeResult): string => {
@@ -57,8 +67,16 @@ export async function runTraffic(o: TrafficOptions): Promise<void> {
       const original = recent.pop()!;
       o.onActivity({ kind: 'void', receipt: original.receipt, outcome: outcome(await o.till.voidSale(original.receipt)) });
     } else {
-      const sale = o.till.requests.sale();
-      if (sale.member && rng.chance(0.5)) {
+      let sale = o.till.requests.sale();
+      if (o.cards && rng.chance(sale.member ? 0.6 : 0.5)) {
+        // A card on the reader before paying; the till asks whom it names and rings the sale for them.
+        const tapped = await o.cards.tapper.tap(o.cards.lane, sale.member);
+        const r = await o.till.identify({ card: true });
+        o.cards.tapper.answered(r);
+        o.onActivity({ kind: 'card', outcome: `${tapped}: ${outcome(r)}` });
+        const named = r.ok && r.value.type === 'identify.ok' ? r.value.member?.number : undefined;
+        if (named !== sale.member) sale = forMember(sale, named);
+      } else if (sale.member && rng.chance(0.5)) {
         o.onActivity({ kind: 'identify', outcome: outcome(await o.till.identify({ member: sale.member })) });
       }
       if (rng.chance(0.15)) o.onActivity({ kind: 'basket', outcome: outcome(await o.till.basket(sale.lines, sale.member)) });
