@@ -12,6 +12,9 @@ import type { CardReaders } from '../ports/card-reader';
 import { openLedger } from '../adapters/sqlite/open-ledger';
 import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
+import { kioskRoutes } from '../api/kiosk-routes';
+import { createRewards } from './rewards';
+import { kioskRewardsFrom } from './kiosk-rewards';
 import { createTillService } from './till-service';
 import { createMembersService, seedMembers } from './members';
 import { createCardLinks } from './card-links';
@@ -79,6 +82,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     clock,
   };
   const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store });
+  await api.register(kioskRoutes, {
+    router: cards?.router, members, cardLinks: store.cardLinks, db, clock, config, health,
+    screenKeys: config.kiosk.screenKeys, screenIdleMs: config.kiosk.idleMs,
+    rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
+  });
   let url: string | undefined;
   if (deps.listen !== false) {
     url = await api.listen({ host: config.http.host, port: config.http.port });

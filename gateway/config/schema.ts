@@ -143,6 +143,19 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     loyalty: EarningRulesConfig,
+    kiosk: Type.Object(
+      {
+        /** Idle time before the kiosk screen returns to the attract screen and forgets the member. */
+        idleMs: Type.Integer({ minimum: 5_000, maximum: 600_000, default: 45_000 }),
+        /**
+         * Per-kiosk screen keys (`{ "k1": "…" }`): a kiosk's event stream, which carries session
+         * tokens, then needs `?key=`; the Electron shell puts it in the kiosk URL. Set them in
+         * any store whose network is reachable by shoppers.
+         */
+        screenKeys: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }), Type.String({ minLength: 16 }), { default: {} }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     members: Type.Array(SeedMember, { default: [] }),
     /** HQ sync over MQTT (issue 5); off unless `sync.brokerUrl` is set. */
     sync: SyncConfig,
