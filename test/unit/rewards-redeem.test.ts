@@ -97,6 +97,9 @@ describe('rewards: vouchers', () => {
     expect(tt.count('point_lots', "expires_on = '2025-06-15' AND remaining > 0")).toBe(2);
     expect(tt.send({ type: 'redeem', voucher: v.value.code })).toMatchObject({ ok: false, reason: 'cancelled' });
     expect(rewards.catalogue()[0]).toMatchObject({ available: true, stockLeft: 2 });
+    // Every ledger change is carried by an outbox event written with it.
+    const outbox = (tt.db.prepare('SELECT data FROM outbox').all() as { data: string }[]).map((r) => r.data).join('\n');
+    for (const e of tt.db.prepare('SELECT id FROM ledger_entries').all() as { id: string }[]) expect(outbox).toContain(e.id);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, deficitsMatchEntries: true });
   });
 
