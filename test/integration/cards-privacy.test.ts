@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CARDS, TEST_BANK_EXPIRY, TEST_BANK_PAN, type CardName } from '../../firmware-sim/cards/catalogue';
+import { CARDS, TEST_BANK_EXPIRY, TEST_BANK_PAN, TEST_PAR, type CardName } from '../../firmware-sim/cards/catalogue';
+import { cardToken } from '../../gateway/core/identity/token';
 import { track2 } from '../../firmware-sim/cards/emv-card';
 import { vpcdReaderName } from '../../firmware-sim/cards/vpcd';
 import { freePort } from '../../firmware-sim/demo/free-port';
@@ -32,6 +33,7 @@ import { startSocat, type PtyPair } from '../support/socat';
 import { PCSCD_POLL_MS, presentCard } from '../bench/cards-vpcd';
 
 const ADMIN = 'privacy-admin-token-0123456789';
+const CARD_KEY = 'a7'.repeat(32);
 const LANE_READER = 0;
 const DESK_READER = 1;
 
@@ -144,7 +146,7 @@ beforeAll(async () => {
       TROUW_TILL__RECONNECT_MIN_MS: '50',
       TROUW_MEMBERS: JSON.stringify([{ number: 'M-2001', name: 'Fleur Bos' }]),
       TROUW_LOYALTY__MINIMUM_SPEND_CENTS: '0',
-      TROUW_CARDS__KEY: 'a7'.repeat(32),
+      TROUW_CARDS__KEY: CARD_KEY,
       TROUW_CARDS__PCSCD_SOCKET: pcscd.socket,
       TROUW_CARDS__READERS: JSON.stringify([
         { match: vpcdReaderName(LANE_READER), place: 'lane:lane-1' },
@@ -220,8 +222,12 @@ describe('the test bank card leaves no PAN and no track 2 behind', () => {
     expect(leaks).toEqual([]);
   });
 
-  it('not in anything the gateway process printed, at debug level', () => {
-    expect(leaksIn(readFileSync(logFile))).toEqual([]);
+  it('not in anything the gateway process printed, at debug level; nor the card tokens or the member number (DESIGN §9)', () => {
+    const log = readFileSync(logFile);
+    expect(leaksIn(log)).toEqual([]);
+    const key = Buffer.from(CARD_KEY, 'hex');
+    for (const token of [cardToken(key, 'emv', Buffer.from(PAN)), cardToken(key, 'emv', Buffer.from(TEST_PAR))]) expect(log.includes(token)).toBe(false);
+    expect(log.includes('M-2001')).toBe(false);
   });
 
   it('not in the outbox payloads', () => {
