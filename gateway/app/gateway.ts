@@ -14,6 +14,7 @@ import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
 import { kioskRoutes } from '../api/kiosk-routes';
 import { createRewards } from './rewards';
+import { createProgramDaily } from './program-daily';
 import { kioskRewardsFrom } from './kiosk-rewards';
 import { createTillService } from './till-service';
 import { createMembersService, seedMembers } from './members';
@@ -61,7 +62,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     await ledger.close();
     throw e;
   }
-  const till = createTillService({ db, rules: config.loyalty, store: config.store, clock, cardTaps: cards?.router });
+  const till = createTillService({ db, rules: config.loyalty, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+  // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
+  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'daily program job failed') });
+  daily.start();
   const lanes = createLanes(config, { logger: log, clock });
   let stopping = false;
   lanes.start((body, ctx) => till.handle(body, ctx));
@@ -100,6 +104,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopping: lanes');
       await lanes.stop();
       await cards?.stop();
+      await daily.stop();
       await api.close();
       await ledger.close();
       log.info('stopped');

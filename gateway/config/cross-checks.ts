@@ -1,6 +1,7 @@
 /** Rules a JSON Schema cannot say: uniqueness, ordering between fields, a real time zone. */
 import type { GatewayConfig } from './schema';
 import type { ConfigProblem } from './explain';
+import { programProblems } from './loyalty-program-schema';
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -37,5 +38,5 @@ export function crossChecks(c: GatewayConfig): ConfigProblem | undefined {
     if (numbers.has(m.number)) return { key: `members.${i}.number`, value: m.number, expected: 'a member number not used twice' };
     numbers.add(m.number);
   }
-  return undefined;
+  return programProblems(c.program)[0];
 }
