@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -329,6 +329,7 @@ async function main() {
       backlog_drain_per_s: round(till.drainRate, 0),
       till_rate_per_s: TILL_RATE,
       cpus: availableParallelism(),
+      load_avg_1m_at_end: round(loadavg()[0]!, 2),
       till_path: 'in-process till service (group commit); pty path: bench:till',
     }));
   } finally {
