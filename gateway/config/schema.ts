@@ -8,6 +8,7 @@ import { CardsConfig } from './cards-schema';
 import { SyncConfig } from './sync-schema';
 import { PresenceConfig } from './presence-schema';
 import { ProgramConfig } from './loyalty-program-schema';
+import { OffersConfig } from './offers-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -165,6 +166,8 @@ export const GatewayConfig = Type.Object(
     presence: PresenceConfig,
     /** Loyalty program depth (issue 6): tiers, expiry notices, rewards, points tender, offline budget; see config/loyalty-program-schema.ts. */
     program: ProgramConfig,
+    /** Location-triggered offers (issue 8): definitions, caps, phone credentials; see config/offers-schema.ts. */
+    offers: OffersConfig,
   },
   { additionalProperties: false },
 );
