@@ -14,6 +14,7 @@ import { createIdFactory, type IdFactory } from './ids';
 import { createLedgerWriter, type LedgerWriter } from './ledger';
 import type { ProgramConfig } from '../config/loyalty-program-schema';
 import { createProgram, defaultProgram, type Program } from './program';
+import { createOffersTill, type OffersTill } from './offers-till';
 
 export interface StoreInfo {
   id: string;
@@ -34,6 +35,8 @@ export interface TillContext {
   readonly cardTaps: CardTapSource | undefined;
   /** Tiers, spending within the offline budget, vouchers (issue 6). */
   readonly program: Program;
+  /** Offers held by members or typed as codes: basket preview, applied once by the sale (issue 8). */
+  readonly offers: OffersTill;
 }
 
 export function createTillContext(deps: {
@@ -60,6 +63,7 @@ export function createTillContext(deps: {
     store: deps.store,
     ids,
     cardTaps: deps.cardTaps,
+    offers: createOffersTill({ db: deps.db, outbox, ids }),
   };
 }
 

@@ -37,15 +37,16 @@ export function handleIdentify(c: TillContext, req: IdentifyRequest, lane: strin
 /**
  * Points preview: what these lines would earn for a member today (the sale itself may
  * still differ: minimum spend, deficit settling), with the member's tier multiplier when
- * a known member is given. No offers engine yet: `offers` is empty.
+ * a known member is given, and the offers that apply (held by the member or typed as codes).
  */
 export function handleBasket(c: TillContext, req: BasketRequest, now: number): Handled {
   const member = req.member !== undefined ? c.members.byNumber(req.member) : undefined;
   const today = localDate(now, c.store.timeZone);
   const earning = computeEarning(c.rules, req.lines, today);
   const preview = member ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, today)).points : earning.points;
+  const offers = c.offers.preview(req.member, req.lines, req.offerCodes, now).map((o) => o.view);
   return answer(
-    { v: 1, id: req.id, type: 'basket.ok', member: member ? c.program.view(member, today) : null, pointsPreview: preview, offers: [] },
+    { v: 1, id: req.id, type: 'basket.ok', member: member ? c.program.view(member, today) : null, pointsPreview: preview, offers },
     false,
   );
 }

@@ -42,14 +42,15 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   const at = req.at !== undefined ? Date.parse(req.at) : now;
   const businessDate = localDate(at, c.store.timeZone);
   const today = localDate(now, c.store.timeZone);
-  let member = req.member !== undefined ? c.members.byNumber(req.member) : undefined;
+  const byCard = req.member === undefined && req.card === true ? memberFromTap(c, req, lane, now) : undefined;
+  let member = req.member !== undefined ? c.members.byNumber(req.member) : byCard?.member;
   const earning = computeEarning(c.rules, req.lines, businessDate);
   const tiered = member
     ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, businessDate))
     : { points: 0, linePoints: earning.linePoints.map(() => 0) };
   const points = tiered.points;
   const reason: SaleReason =
-    req.member === undefined ? 'no-member' : !member ? 'unknown-member' : earning.belowMinimum ? 'below-minimum' : undefined;
+    byCard?.reason ?? (req.member === undefined && !member ? 'no-member' : !member ? 'unknown-member' : earning.belowMinimum ? 'below-minimum' : undefined);
 
   // Points as tender: checked and spent first; a refusal writes nothing.
   const pointsTenders = req.tenders.filter((t) => t.kind === 'points');
@@ -75,13 +76,18 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   // Tier: this sale counts at once (upgrade at once), in the month of its business date.
   if (member) c.program.recordActivity(member, businessDate, { points, cents: earning.eligibleCents }, now);
   const after = member ? applyEarn(member, points).account : undefined;
+  // Offers (issue 8): those the basket qualifies for are applied with this sale, once.
+  const offers = c.offers.preview(member?.number ?? req.member, req.lines, req.offerCodes, now).filter((o) => o.view.points === 0 || member);
+  const offerPoints = offers.reduce((a, o) => a + o.view.points, 0);
+  const shown = member && after && offerPoints > 0 ? applyEarn({ ...member, ...after }, offerPoints).account : after;
 
   const response: TillResponse = {
     v: 1, id: req.id, type: 'sale.ok', receipt: req.receipt,
-    member: member && after ? c.program.view(member, today, after.balance) : null,
+    member: member && shown ? c.program.view(member, today, shown.balance) : null,
     pointsAwarded: points,
     ...(reason ? { reason } : {}),
     ...(spent ? { pointsSpent: spent.points } : {}),
+    ...(offers.length > 0 ? { offers: offers.map((o) => o.view) } : {}),
   };
   const text = JSON.stringify(response);
 
@@ -107,6 +113,11 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
 
   let earned: EarnResult | undefined;
   if (member && points > 0) earned = c.ledger.earn(member, { points, saleId, expiresOn, at: now });
+  for (const o of c.offers.redeem(offers, { receipt: req.receipt, lane, now, member })) {
+    if (o.points > 0 && member) {
+      c.program.credit(c.members.byId(member.id)!, { key: `offer:${o.id}`, reason: `offer:${o.offerId}`, parts: [{ points: o.points, expiresOn }], now });
+    }
+  }
 
   if (spent) {
     c.outbox.append({
@@ -125,7 +136,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     data: {
       receipt: req.receipt, lane, at: isoTime(at), businessDate,
       memberId: member?.id ?? null,
-      memberNumber: req.member ?? null,
+      memberNumber: member?.number ?? req.member ?? null,
       memberKnown: member !== undefined,
       totalCents, eligibleCents: earning.eligibleCents, pointsAwarded: points,
       promotions: member ? earning.promotions : [],
@@ -138,4 +149,20 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     },
   });
   return { text, record: true };
+}
+
+/**
+ * A sale that names no member but says `card: true` takes the card tapped at this lane.
+ * Only a fresh sale may: one resent late (the till failed open, `at` minutes ago) must not
+ * pick up the next customer's card, so it earns as "no-tap" and can be linked later.
+ */
+const TAP_FRESH_MS = 15_000;
+function memberFromTap(c: TillContext, req: SaleRequest, lane: string, now: number): { member?: ReturnType<TillContext['members']['byCardToken']>; reason?: SaleReason } {
+  if (req.at !== undefined && Math.abs(now - Date.parse(req.at)) > TAP_FRESH_MS) return { reason: 'no-tap' };
+  const tap = c.cardTaps?.takeTap(lane, now);
+  if (!tap) return { reason: 'no-tap' };
+  if (tap.kind === 'random-id') return { reason: 'random-id' };
+  if (tap.kind === 'unreadable') return { reason: 'card-unreadable' };
+  const member = c.members.byCardToken(tap.token);
+  return member ? { member } : { reason: 'unknown-card' };
 }

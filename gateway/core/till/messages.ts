@@ -57,17 +57,23 @@ export const IdentifyRequest = envelope('identify', {
   /** Identify by a phone code shown in the member's app. */
   phoneCode: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })),
 });
+/** Offer codes typed or scanned at the till (issue 8); case and separators are forgiven. */
+const OfferCodes = Type.Optional(Type.Array(Type.String({ minLength: 4, maxLength: 32 }), { maxItems: 10 }));
 export const BasketRequest = envelope('basket', {
   member: Type.Optional(MemberNumber),
   lines: Type.Array(SaleLine, { maxItems: 200 }),
+  offerCodes: OfferCodes,
 });
 export const SaleRequest = envelope('sale', {
   receipt: Receipt,
   member: Type.Optional(MemberNumber),
+  /** No member number: use the card just tapped at this lane's reader (if the sale is fresh). */
+  card: Type.Optional(Type.Literal(true)),
   lines: Type.Array(SaleLine, { minItems: 1, maxItems: 200 }),
   tenders: Type.Array(Tender, { maxItems: 20 }),
   /** When the till rang the sale (ISO 8601); a sale sent late (till failed open) keeps its own time. */
   at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+  offerCodes: OfferCodes,
 });
 export const RefundRequest = envelope('refund', {
   receipt: Receipt,
@@ -121,6 +127,20 @@ export type TillErrorCode =
   | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
   | 'internal';         // the gateway failed; the till fails open
 
+/**
+ * An offer that applies to the basket (issue 8): `discountCents` for the till to take off,
+ * `points` credited with the sale, `rewardId` a catalogue reward to hand out. `id` is the send.
+ */
+export interface BasketOffer {
+  id: string;
+  offerId: string;
+  code: string;
+  title: { nl: string; en: string };
+  discountCents: number;
+  points: number;
+  rewardId?: string;
+}
+
 /** Member summary as the till shows it. */
 export interface MemberView {
   number: string;
@@ -143,8 +163,8 @@ export type TillResponse =
   | { v: 1; id: string; type: 'hello.ok'; store: string; gateway: string; lane: string; time: string }
   | { v: 1; id: string; type: 'ping.ok' }
   | { v: 1; id: string; type: 'identify.ok'; member: MemberView | null; reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable' }
-  | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: unknown[] }
-  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum'; pointsSpent?: number }
+  | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: BasketOffer[] }
+  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum' | 'no-tap' | 'unknown-card' | 'random-id' | 'card-unreadable'; pointsSpent?: number; offers?: BasketOffer[] }
   | { v: 1; id: string; type: 'refund.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | { v: 1; id: string; type: 'void.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | {

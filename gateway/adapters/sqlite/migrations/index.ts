@@ -6,6 +6,7 @@ import { migration001 } from './001-initial';
 import { migration002 } from './002-card-details';
 import { migrationPresence } from './002-presence';
 import { migration004 } from './004-loyalty-program';
+import { migration005 } from './005-offers';
 
 export interface Migration {
   readonly version: number;
@@ -13,6 +14,6 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001, migration002, migrationPresence, migration004];
+export const migrations: readonly Migration[] = [migration001, migration002, migrationPresence, migration004, migration005];
 
 export const LATEST_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0);
