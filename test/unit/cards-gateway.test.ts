@@ -70,6 +70,21 @@ describe('card taps through the gateway', () => {
     expect(await identify()).toMatchObject({ member: null, reason: 'random-id' });
   });
 
+  it('a sale with `card: true` earns for the card just tapped at that lane, once', async () => {
+    await tap('kiosk reader', CARDS['ov-pas']());
+    expect((await api('POST', '/api/members/M-1/cards', { place: 'kiosk:k1' })).statusCode).toBe(201);
+    await tap('lane reader', CARDS['ov-pas']());
+    const sale = (receipt: string, extra: object = {}) =>
+      gw.till.handle(JSON.stringify({ v: 1, id: `s-${receipt}`, type: 'sale', receipt, card: true, lines: [{ sku: 'a', category: 'dairy', qty: 1, amountCents: 1000 }], tenders: [], ...extra }), { lane: 'lane-1' }).then((b) => JSON.parse(b));
+    expect(await sale('R-1')).toMatchObject({ type: 'sale.ok', member: { number: 'M-1' }, pointsAwarded: 10 });
+    expect(await sale('R-2')).toMatchObject({ member: null, reason: 'no-tap', pointsAwarded: 0 });
+    // A sale resent long after it was rung must not take the next customer's card.
+    await tap('lane reader', CARDS['ov-pas']());
+    expect(await sale('R-3', { at: new Date(Date.now() - 10 * 60_000).toISOString() })).toMatchObject({ member: null, reason: 'no-tap' });
+    const event = gw.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.sale.completed.v1' AND subject = 'R-1'").get() as { data: string };
+    expect(JSON.parse(event.data)).toMatchObject({ memberNumber: 'M-1' });
+  });
+
   it('links a bank card by token only, lists it by kind and label, unlinks it', async () => {
     await tap('kiosk reader', CARDS['bank-card']());
     expect((await api('POST', '/api/members/M-1/cards', { place: 'kiosk:k1' })).statusCode).toBe(201);
