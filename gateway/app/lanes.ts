@@ -17,7 +17,8 @@ export interface Lanes {
 export function createLanes(config: Readonly<GatewayConfig>, deps: { logger: Logger; clock: Clock }): Lanes {
   const links: PosLink[] = config.lanes.map((lane) =>
     createPosLink(lane, {
-      logger: deps.logger.child({ lane: lane.id }),
+      // The link adds `lane` to its own log lines.
+      logger: deps.logger,
       clock: deps.clock,
       reconnectMinMs: config.till.reconnectMinMs,
       reconnectMaxMs: config.till.reconnectMaxMs,

@@ -6,7 +6,7 @@
  * - `takeTap(lane, nowMs)` is synchronous (it reads the adapter's in-memory state; it is
  *   called inside the ledger transaction, so it must not do I/O or wait).
  * - It CONSUMES the tap: a second call for the same tap returns `undefined`. A tap older
- *   than the adapter's freshness window (a few seconds before `nowMs`) is not returned.
+ *   than the adapter's freshness window (`cards.tapWindowMs`, 30 s by default) is not returned.
  * - It returns only the card's token (the HMAC identity of DESIGN.md §5), never a UID or
  *   card number. A card whose UID is random per tap gives `{ kind: 'random-id' }`; a card
  *   that was seen but could not be read gives `{ kind: 'unreadable' }`.
