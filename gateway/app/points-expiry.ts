@@ -62,7 +62,7 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
       members.setAccount(member.id, member.balance - lot.remaining, member.deficit);
       outbox.append({
         id: ids(), type: POINTS_EXPIRED, subject: lot.memberId, time: isoTime(now),
-        data: { memberId: lot.memberId, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining, entry: { id: entry.id, key: entry.key, kind: entry.kind, points: entry.points }, balance: member.balance - lot.remaining },
+        data: { memberId: lot.memberId, memberNumber: member.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining, entry: { id: entry.id, key: entry.key, kind: entry.kind, points: entry.points }, balance: member.balance - lot.remaining },
       });
       expiredLots++;
       points += lot.remaining;

@@ -71,6 +71,8 @@ function applyReturn(
     data: {
       receipt: p.receipt, original: sale.receipt, lane: p.lane, businessDate,
       memberId: sale.memberId,
+      // HQ attributes points across stores by member number (the id is local to this store).
+      ...(member ? { memberNumber: member.number } : {}),
       lines: returnLines,
       pointsReversed: plan.points,
       taken: reversed?.taken ?? 0,
