@@ -39,6 +39,8 @@ interface Track {
   readonly key: string;
   readonly subject: Subject;
   lastSeen: number;
+  /** Start of the current spell of hearing it (reset after a gap longer than the windows). */
+  heardSince: number;
   readonly windows: Array<SampleWindow | undefined>;
   readonly tracker: ZoneTracker;
   visit: Visit | null;
@@ -148,9 +150,10 @@ export class PresenceEngine {
       // Re-insert: the map's order is least recently heard first (eviction order).
       this.tracks.delete(key);
     } else {
-      t = { key, subject: c.subject, lastSeen: a.at, windows: [], tracker: new ZoneTracker((z) => this.zoneParams.get(z)!), visit: null };
+      t = { key, subject: c.subject, lastSeen: a.at, heardSince: a.at, windows: [], tracker: new ZoneTracker((z) => this.zoneParams.get(z)!), visit: null };
     }
     this.tracks.set(key, t);
+    if (a.at - t.lastSeen > this.maxWindowMs) t.heardSince = a.at;
     if (a.at > t.lastSeen) t.lastSeen = a.at;
     const w = (t.windows[si] ??= new SampleWindow(this.p.maxSamples));
     w.push(a.at, a.rssi);
@@ -186,6 +189,9 @@ export class PresenceEngine {
       if (!t.visit) this.tracks.delete(t.key);
       return;
     }
+    // A device just heard (again) has a few samples from some scanners: placing it on those
+    // would often pick the wrong zone. Wait until its windows are half full.
+    if (zone === null && now - t.heardSince < this.maxWindowMs / 2) return;
     const levels = this.levelsOf(t, now);
     this.apply(t, (tr) => t.tracker.step(levels, now, tr), out);
   }
@@ -198,8 +204,10 @@ export class PresenceEngine {
       const w = t.windows[si];
       if (!w) continue;
       const zp = this.scannerParams[si]!;
-      if (w.newest <= now - zp.windowMs) continue;
-      if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples) continue;
+      if (w.newest <= now - 2 * zp.windowMs) continue;
+      // Too few samples in the window (a slow phone, a few adverts lost): look back twice as
+      // far rather than drop the scanner, whose absence would swing its zone's mean.
+      if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * zp.windowMs, now, this.scratch) < zp.minSamples) continue;
       const level = robustMean(this.scratch, zp.fenceK) + this.scannerOffset[si]!;
       const zone = this.scannerZone[si]!;
       const s = this.sums.get(zone);

@@ -15,9 +15,12 @@ export interface ZoneParams {
   readonly enterLevelDbm: number;
   /** …held this long (ms) when entering from no zone. */
   readonly enterTimeMs: number;
-  /** Switching into this zone needs its level above the current zone's by this margin (dB)… */
+  /**
+   * Switching into this zone: its lead over the current zone, less this margin (dB),
+   * accumulates over time; it takes over at (margin / 2) × switchTime (zone-tracker.ts). A
+   * lead of 1.5 margins takes `switchTimeMs`; a lead at or under the margin never switches.
+   */
   readonly switchMarginDb: number;
-  /** …held this long (ms). */
   readonly switchTimeMs: number;
   /** Leaving this zone (to none) needs its level below this (dBm)… */
   readonly exitLevelDbm: number;
@@ -34,7 +37,7 @@ export const DEFAULT_ZONE_PARAMS: ZoneParams = {
   enterLevelDbm: -90,
   enterTimeMs: 2000,
   switchMarginDb: 4,
-  switchTimeMs: 4000,
+  switchTimeMs: 3000,
   exitLevelDbm: -95,
   exitTimeMs: 15_000,
   absenceTimeoutMs: 30_000,

@@ -3,16 +3,29 @@
  * combined level (dBm, only zones heard in their window) and `now`, and says when the device
  * entered or left a zone.
  *
- * - No zone: the strongest zone at or above its enter level, held `enterTimeMs`, is entered.
- * - In zone C: another zone Z is entered (and C left) when Z is at or above its enter level
- *   and above C by Z's switch margin, held Z's switch time. C is left for no zone when its
- *   level is below its exit level (or it is not heard) for its exit time. Absence (nothing
- *   heard from the device at all) is the engine's business: `absent()`.
+ * - No zone: the strongest zone at or above its enter level is entered once it leads the
+ *   runner-up by half its margin for `enterTimeMs` (or stays strongest 3 × that in a tie).
+ * - In zone C: another zone Z is entered (and C left) when Z, at or above its enter level,
+ *   has led C by more than its margin for long enough: evidence accumulates as
+ *   (lead − margin) × time and Z takes over at (margin / 2) × switchTime (so a lead of 1.5
+ *   margins takes `switchTimeMs`; see `decide`). C is left for no zone when its level is below its exit
+ *   level (or it is not heard) for its exit time. Absence (nothing heard from the device at
+ *   all) is the engine's business: it calls `leave()`.
  * - Dwell runs from the entry to the confirmed exit.
  */
 import type { ZoneParams } from './params';
 
-export type LeaveReason = 'switch' | 'exit' | 'absence' | 'visit-end' | 'evicted' | 'erased';
+/** The strongest level among zones other than `a` and `b` (-Infinity when none). */
+function runnerUp(levels: ReadonlyMap<string, number>, a: string, b: string): number {
+  let r = -Infinity;
+  for (const [z, l] of levels) if (z !== a && z !== b && l > r) r = l;
+  return r;
+}
+
+/** A gap between steps longer than this counts as this long (the engine was not running). */
+const MAX_STEP_MS = 2000;
+
+export type LeaveReason = 'switch' | 'exit' | 'absence' | 'visit-end' | 'evicted';
 
 export type ZoneTransition =
   | { readonly type: 'entered'; readonly zone: string; readonly at: number }
@@ -23,12 +36,24 @@ export class ZoneTracker {
   enteredAt = 0;
   private candidate: string | null = null;
   private candidateSince = 0;
+  private clearSince: number | null = null;
   private weakSince: number | null = null;
+  private lastStep: number | null = null;
+  /** Switch evidence per rival zone (dB·s). */
+  private readonly evidence = new Map<string, number>();
 
   constructor(private readonly paramsOf: (zone: string) => ZoneParams) {}
 
   /** `levels`: zone → combined level, for zones heard in their window. */
   step(levels: ReadonlyMap<string, number>, now: number, out: ZoneTransition[]): void {
+    try {
+      this.decide(levels, now, out);
+    } finally {
+      this.lastStep = now;
+    }
+  }
+
+  private decide(levels: ReadonlyMap<string, number>, now: number, out: ZoneTransition[]): void {
     let best: string | null = null;
     let bestLevel = -Infinity;
     for (const [zone, level] of levels) {
@@ -40,9 +65,8 @@ export class ZoneTracker {
     }
 
     if (this.zone !== null) {
-      const current = this.zone;
-      const p = this.paramsOf(current);
-      const level = levels.get(current);
+      const p = this.paramsOf(this.zone);
+      const level = levels.get(this.zone);
       if (level === undefined || level < p.exitLevelDbm) {
         this.weakSince ??= now;
         if (now - this.weakSince >= p.exitTimeMs) {
@@ -62,23 +86,56 @@ export class ZoneTracker {
       if (this.candidate !== best) {
         this.candidate = best;
         this.candidateSince = now;
+        this.clearSince = null;
       }
-      if (now - this.candidateSince >= this.paramsOf(best).enterTimeMs) this.enter(best, now, out);
+      // Placing a device matters most: once placed, only a lead beyond the margin moves it.
+      // So the strongest zone is entered once it stands clear of the runner-up by half its
+      // margin for `enterTimeMs`, or, in a near tie, once it has simply stayed the strongest
+      // for three times that.
+      const p = this.paramsOf(best);
+      if (bestLevel - runnerUp(levels, best, best) >= p.switchMarginDb / 2) this.clearSince ??= now;
+      else this.clearSince = null;
+      const held = now - this.candidateSince;
+      if ((this.clearSince !== null && now - this.clearSince >= p.enterTimeMs) || held >= 3 * p.enterTimeMs) this.enter(best, now, out);
       return;
     }
 
-    const currentLevel = levels.get(this.zone) ?? -Infinity;
-    if (best === null || best === this.zone || bestLevel < currentLevel + this.paramsOf(best).switchMarginDb) {
-      this.candidate = null;
-      return;
+    // Switching: per rival zone, evidence accumulates as (lead over the current zone − the
+    // margin) × time (a CUSUM); the rival takes over at (margin / 2) × switchTime. So a lead
+    // of 1.5 margins switches after `switchTimeMs`, 2 margins after half of it, a lead under
+    // the margin never (standing still, noise alone does not carry a device across). Unlike
+    // "held continuously", a noisy but persistent lead still wins; a flicker adds little.
+    const current = this.zone;
+    const currentLevel = levels.get(current) ?? this.paramsOf(current).exitLevelDbm;
+    const dt = Math.min(MAX_STEP_MS, Math.max(0, now - (this.lastStep ?? now))) / 1000;
+    let winner: string | null = null;
+    for (const [zone, e] of this.evidence) {
+      if (zone === current || levels.has(zone)) continue;
+      // Not heard in its window: its evidence fades at its margin per second.
+      const next = e - this.paramsOf(zone).switchMarginDb * dt;
+      if (next <= 0) this.evidence.delete(zone);
+      else this.evidence.set(zone, next);
     }
-    if (this.candidate !== best) {
-      this.candidate = best;
-      this.candidateSince = now;
+    for (const [zone, level] of levels) {
+      if (zone === current) continue;
+      const p = this.paramsOf(zone);
+      const margin = p.switchMarginDb;
+      const gain = level < p.enterLevelDbm ? -margin : Math.min(level - currentLevel - margin, 2 * margin);
+      const e = Math.max(0, (this.evidence.get(zone) ?? 0) + gain * dt);
+      if (e === 0) {
+        this.evidence.delete(zone);
+        continue;
+      }
+      this.evidence.set(zone, e);
+      // Only the strongest zone right now may take over, and only when it stands clear of
+      // the other rivals by half its margin: walking past, a neighbouring zone often leads
+      // the one being left for a while; switching to it would be a detour, not a move.
+      const threshold = Math.max(1e-9, (margin / 2) * (p.switchTimeMs / 1000));
+      if (zone === best && e >= threshold && level - runnerUp(levels, zone, current) >= margin / 2) winner = zone;
     }
-    if (now - this.candidateSince >= this.paramsOf(best).switchTimeMs) {
+    if (winner !== null) {
       this.leave(now, 'switch', out);
-      this.enter(best, now, out);
+      this.enter(winner, now, out);
     }
   }
 
@@ -89,6 +146,7 @@ export class ZoneTracker {
     this.zone = null;
     this.candidate = null;
     this.weakSince = null;
+    this.evidence.clear();
   }
 
   private enter(zone: string, now: number, out: ZoneTransition[]): void {
@@ -96,6 +154,7 @@ export class ZoneTracker {
     this.enteredAt = now;
     this.candidate = null;
     this.weakSince = null;
+    this.evidence.clear();
     out.push({ type: 'entered', zone, at: now });
   }
 }
