@@ -2,6 +2,7 @@
 import type { GatewayConfig } from './schema';
 import type { ConfigProblem } from './explain';
 import { programProblems } from './loyalty-program-schema';
+import { offersProblems } from './offers-schema';
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -38,5 +39,5 @@ export function crossChecks(c: GatewayConfig): ConfigProblem | undefined {
     if (numbers.has(m.number)) return { key: `members.${i}.number`, value: m.number, expected: 'a member number not used twice' };
     numbers.add(m.number);
   }
-  return programProblems(c.program)[0];
+  return programProblems(c.program)[0] ?? offersProblems(c.offers)[0];
 }
