@@ -23,6 +23,7 @@ import { createStaffSessions } from './staff-sessions';
 import { createLanes } from './lanes';
 import { summariseHealth } from './health';
 import { startCards, type CardSubsystem } from './cards';
+import { startGatewaySync, type SyncAgent } from './sync';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -40,6 +41,8 @@ export interface RunningGateway {
   /** The till service, for in-process drivers (demo, benchmarks). */
   readonly till: ReturnType<typeof createTillService>;
   readonly cards: CardSubsystem | undefined;
+  /** HQ sync (undefined when `sync.brokerUrl` is not set). */
+  readonly sync: SyncAgent | undefined;
   url(): string | undefined;
   health(): GatewayHealth;
   stop(): Promise<void>;
@@ -63,6 +66,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     throw e;
   }
   const till = createTillService({ db, rules: config.loyalty, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+  // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
+  let sync: SyncAgent | undefined;
+  try {
+    sync = await startGatewaySync(config, { db, clock, logger: log });
+  } catch (e) {
+    await cards?.stop();
+    await ledger.close();
+    throw e;
+  }
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
   const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'daily program job failed') });
   daily.start();
@@ -74,7 +86,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     summariseHealth({
       config, startedAt, lanes: lanes.health(),
       database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' },
-      devices: cards ? cards.health() : [{ name: 'card-readers', kind: 'pcsc', state: 'disabled', detail: 'no readers configured' }],
+      devices: [
+        ...(cards ? cards.health() : [{ name: 'card-readers', kind: 'pcsc', state: 'disabled' as const, detail: 'no readers configured' }]),
+        ...(sync ? sync.health() : []),
+      ],
     });
 
   const members = createMembersService({ db, clock });
@@ -104,11 +119,12 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopping: lanes');
       await lanes.stop();
       await cards?.stop();
+      await sync?.stop();
       await daily.stop();
       await api.close();
       await ledger.close();
       log.info('stopped');
     })());
 
-  return { config, db, api, till, cards, url: () => url, health, stop };
+  return { config, db, api, till, cards, sync, url: () => url, health, stop };
 }
