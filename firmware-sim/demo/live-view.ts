@@ -15,8 +15,21 @@ export interface ViewInput {
   activity: { lane: string; at: number; a: TillActivity }[];
   /** The till card readers (gateway health) and what the tills heard back about the taps. */
   cards?: { readers: DeviceHealth[]; stats: Readonly<CardStats> };
+  /** HQ (sync/hq/demo.ts) and the gateway's link to it. */
+  hq?: HqView & { link: string };
   startedAt: number;
   now: number;
+}
+
+/** What HQ holds and how far behind it is (sync/hq/demo.ts `view()`). */
+export interface HqView {
+  events: number;
+  deadLetters: number;
+  /** The gateway's retained status at HQ (`online` / `offline`). */
+  status: string | null;
+  /** Receive time minus event time of the newest event HQ got from this gateway. */
+  lagMs: number | null;
+  silentForMs: number | null;
 }
 
 const euro = (cents: number) => `€${(cents / 100).toFixed(2)}`;
@@ -71,6 +84,13 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
   }
   out.push('');
   out.push(`${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`);
+  if (v.hq) {
+    const h = v.hq;
+    const linkColour = h.link === 'up' ? c.green : h.link === 'connecting' ? c.yellow : c.red;
+    const lag = h.lagMs === null ? '-' : `${h.lagMs} ms`;
+    const seen = h.silentForMs === null ? 'never' : `${(h.silentForMs / 1000).toFixed(1)} s ago`;
+    out.push(`${c.bold}HQ${c.reset}      events ${h.events} · dead letters ${h.deadLetters} · lag ${lag} · last heard ${seen} · store ${h.status ?? '-'} · broker link ${linkColour}${h.link}${c.reset}`);
+  }
   out.push('');
   out.push(`${c.bold}Top balances${c.reset}`);
   for (const m of ledger.topBalances(6)) out.push(`  ${pad(m.name, 20)} ${String(m.balance).padStart(6)} pts${m.deficit ? `  ${c.yellow}deficit ${m.deficit}${c.reset}` : ''}`);

@@ -3,7 +3,10 @@
  * The real gateway (ledger, till service, TCP till links, HTTP health) runs in this process;
  * simulated tills connect to its lanes over TCP and ring up sales for seeded members, who
  * often tap their card at the till first (in-process card readers: no pcscd); the
- * terminal shows what happens. Data: .trouw/demo/ (reset at each start). Gateway logs go to
+ * terminal shows what happens. HQ runs here too (sync/hq/demo.ts: an embedded MQTT 3.1.1
+ * broker and the HQ ingest on SQLite, .trouw/demo/hq.db); the gateway's sync agent publishes
+ * its outbox to it, and the view shows events arriving at HQ and the sync lag.
+ * Data: .trouw/demo/ (reset at each start). Gateway logs go to
  * .trouw/demo/gateway.log so the view stays readable.
  *   --duration S   stop after S seconds and print a summary (default: run until Ctrl-C)
  *   --lanes N      number of tills (default 2)
@@ -14,12 +17,13 @@ import pino from 'pino';
 import { loadConfig } from '../../gateway/config/load';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { startGateway } from '../../gateway/app/gateway';
+import { startDemoHq } from '../../sync/hq/demo';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { SimTill } from '../till/sim-till';
 import { createDemoCards } from './card-taps';
 import { demoConfig, demoMembers } from './demo-store';
 import { freePort } from './free-port';
-import { LedgerReader, renderView } from './live-view';
+import { LedgerReader, renderView, type HqView } from './live-view';
 import { runTraffic, type TillActivity } from './shopper-traffic';
 
 const { values } = parseArgs({
@@ -33,7 +37,11 @@ async function main(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const lanePorts = await Promise.all(Array.from({ length: laneCount }, () => freePort()));
-  const config = loadConfig({ base: demoConfig({ dataDir, lanePorts, httpPort: await freePort() }), env: process.env });
+  const hqLog = pino({ level: 'warn' }, pino.destination({ dest: `${dataDir}/hq.log`, sync: false }));
+  const hq = await startDemoHq({ dataDir, logger: hqLog });
+  // The embedded broker speaks MQTT 3.1.1 only: `protocol: auto` tries 5 and falls back.
+  const base = { ...demoConfig({ dataDir, lanePorts, httpPort: await freePort() }), sync: { brokerUrl: hq.brokerUrl, reconnectMinMs: 200, reconnectMaxMs: 2000 } };
+  const config = loadConfig({ base, env: process.env });
   const logger = createLogger({ level: config.log.level }, pino.destination({ dest: `${dataDir}/gateway.log`, sync: false }));
   const cards = createDemoCards({
     cards: config.cards,
@@ -72,13 +80,26 @@ async function main(): Promise<void> {
   );
 
   const ledger = new LedgerReader(config.database.path);
+  // HQ's side, read asynchronously and shown on the next draw.
+  let hqView: HqView | undefined;
+  const refreshHq = () =>
+    hq.view().then(
+      (v) => {
+        const g = v.gateways.find((x) => x.store === config.store.id && x.gateway === config.store.gateway);
+        hqView = { events: v.events, deadLetters: v.deadLetters, status: g?.status ?? null, lagMs: g?.lastLagMs ?? null, silentForMs: g?.silentForMs ?? null };
+      },
+      () => undefined,
+    );
+  const hqTimer = setInterval(() => void refreshHq(), 500);
   const tty = process.stdout.isTTY;
   const startedAt = Date.now();
   const draw = () => {
     const health = gateway.health();
     const readers = health.devices.filter((d) => d.kind === 'card-reader');
+    const link = health.devices.find((d) => d.name === 'hq-broker');
+    const hqLine = hqView ? { ...hqView, link: link?.state ?? 'off' } : undefined;
     const text = renderView(
-      { title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats }, startedAt, now: Date.now() },
+      { title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats }, ...(hqLine ? { hq: hqLine } : {}), startedAt, now: Date.now() },
       ledger,
       tty,
     );
@@ -92,9 +113,15 @@ async function main(): Promise<void> {
     clearInterval(timer);
     await Promise.all(traffic);
     await Promise.all(tills.map((t) => t.close()));
+    // Let the last events reach HQ before the final picture.
+    const drainUntil = Date.now() + 3000;
+    while (ledger.outboxDepth() > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 100));
+    await refreshHq();
+    clearInterval(hqTimer);
     draw();
     ledger.close();
     await gateway.stop();
+    await hq.stop();
     // Re-open to audit what the store holds after a clean shutdown.
     const { openDatabase } = await import('../../gateway/adapters/sqlite/open-database');
     const db = openDatabase(config.database.path);
