@@ -94,10 +94,10 @@ export function presenceOutboxEvent(e: PresenceEvent, now: number, ttlMs: number
       data = { visitId: e.visitId, ...whoOf, zone: e.zone, at: iso(e.at) };
       break;
     case 'zone-left':
-      data = { visitId: e.visitId, ...whoOf, zone: e.zone, enteredAt: iso(e.enteredAt), leftAt: iso(e.at), dwellMs: e.dwellMs, reason: e.reason };
+      data = { visitId: e.visitId, ...whoOf, zone: e.zone, enteredAt: iso(e.enteredAt), leftAt: iso(e.at), dwellMs: Math.round(e.dwellMs), reason: e.reason };
       break;
     case 'visit-ended':
-      data = { visitId: e.visitId, ...whoOf, startedAt: iso(e.startedAt), endedAt: iso(e.at), zones: e.zones, reason: e.reason };
+      data = { visitId: e.visitId, ...whoOf, startedAt: iso(e.startedAt), endedAt: iso(e.at), zones: e.zones.map((z) => ({ ...z, dwellMs: Math.round(z.dwellMs) })), reason: e.reason };
       break;
   }
   return {

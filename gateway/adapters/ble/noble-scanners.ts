@@ -31,6 +31,8 @@ export interface NobleScannersOptions {
   random?: () => number;
   /** Extra Node flags for the workers (tests: `--expose-gc`). */
   workerExecArgv?: readonly string[];
+  /** Tests only: leave noble's maps alone, to show what pruning saves. */
+  pruneNobleMaps?: boolean;
 }
 
 /** Plain JavaScript: runs without the TypeScript loader (see its header). */
@@ -88,7 +90,7 @@ class ScannerRunner {
 
   constructor(
     readonly spec: ScannerSpec,
-    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv'>,
+    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps'>,
     private readonly deliver: (batch: Advert[]) => void,
   ) {
     this.since = o.clock.now();
@@ -113,6 +115,7 @@ class ScannerRunner {
       batchMax: this.o.batchMax,
       startTimeoutMs: this.o.startTimeoutMs,
       statsIntervalMs: this.o.statsIntervalMs,
+      prune: this.o.pruneNobleMaps !== false,
     };
     let child: ChildProcess;
     try {

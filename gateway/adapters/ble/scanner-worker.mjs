@@ -100,7 +100,7 @@ function main() {
     stats.heard++;
     const md = p.advertisement.manufacturerData;
     const rssi = p.rssi;
-    forget(p);
+    if (cfg.prune !== false) forget(p);
     if (stopping || failed || !md || md.length === 0 || rssi === 127 || !accepted(md)) {
       stats.dropped++;
       return;

@@ -21,6 +21,8 @@ export interface WorkerConfig {
   startTimeoutMs: number;
   /** How often the worker reports its counters and memory. */
   statsIntervalMs: number;
+  /** Forget each device in noble's maps after its advert (default true; false only to measure the trap). */
+  prune?: boolean;
 }
 
 /** Batch of adverts as parallel arrays (cheap to serialise). `age` = ms before the batch was sent. */

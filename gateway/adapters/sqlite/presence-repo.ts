@@ -48,25 +48,28 @@ export function createPresenceRepo(db: Db, opts: PresenceRepoOptions): PresenceS
   const count = (table: string) => db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`);
   const counters = { events: count('presence_events'), visits: count('presence_visits'), daily: count('presence_daily') };
 
+  /** Instants and durations are whole milliseconds in the database (STRICT INTEGER). */
+  const ms = Math.round;
   const write = (e: PresenceEvent) => {
     const subject = subjectColumn(e.subject);
     switch (e.type) {
       case 'visit-started':
-        insertEvent.run(e.type, e.visitId, subject, null, e.at, null, null, null);
-        openVisit.run(e.visitId, subject, e.at);
+        insertEvent.run(e.type, e.visitId, subject, null, ms(e.at), null, null, null);
+        openVisit.run(e.visitId, subject, ms(e.at));
         break;
       case 'zone-entered':
-        insertEvent.run(e.type, e.visitId, subject, e.zone, e.at, null, null, null);
+        insertEvent.run(e.type, e.visitId, subject, e.zone, ms(e.at), null, null, null);
         break;
       case 'zone-left':
-        insertEvent.run(e.type, e.visitId, subject, e.zone, e.at, e.enteredAt, e.dwellMs, e.reason);
+        insertEvent.run(e.type, e.visitId, subject, e.zone, ms(e.at), ms(e.enteredAt), ms(e.dwellMs), e.reason);
         break;
       case 'visit-ended': {
-        insertEvent.run(e.type, e.visitId, subject, null, e.at, null, null, e.reason);
-        closeVisit.run(e.at, JSON.stringify(e.zones), e.visitId);
+        const zones = e.zones.map((z) => ({ ...z, dwellMs: ms(z.dwellMs) }));
+        insertEvent.run(e.type, e.visitId, subject, null, ms(e.at), null, null, e.reason);
+        closeVisit.run(ms(e.at), JSON.stringify(zones), e.visitId);
         const day = localDate(e.at, opts.timeZone);
-        addDaily.run(day, '*', e.subject.kind, 1, 0, e.zones.reduce((s, z) => s + z.dwellMs, 0));
-        for (const z of e.zones) addDaily.run(day, z.zone, e.subject.kind, 1, z.entries, z.dwellMs);
+        addDaily.run(day, '*', e.subject.kind, 1, 0, zones.reduce((s, z) => s + z.dwellMs, 0));
+        for (const z of zones) addDaily.run(day, z.zone, e.subject.kind, 1, z.entries, z.dwellMs);
         break;
       }
     }
