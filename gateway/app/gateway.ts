@@ -13,6 +13,8 @@ import { openLedger } from '../adapters/sqlite/open-ledger';
 import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
 import { kioskRoutes } from '../api/kiosk-routes';
+import { phoneRoutes } from '../api/phone-routes';
+import { createOffersService } from './offers-service';
 import { createRewards } from './rewards';
 import { createProgramDaily } from './program-daily';
 import { kioskRewardsFrom } from './kiosk-rewards';
@@ -78,6 +80,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
   const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'daily program job failed') });
   daily.start();
+  // Location-triggered offers (issue 8): presence events in, offers to phones out.
+  const offers = createOffersService({ config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log });
+  offers.start();
   const lanes = createLanes(config, { logger: log, clock });
   let stopping = false;
   lanes.start((body, ctx) => till.handle(body, ctx));
@@ -106,6 +111,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     screenKeys: config.kiosk.screenKeys, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
   });
+  await api.register(phoneRoutes, {
+    offers, clock, hqPublicKey: config.offers.phone.hqPublicKey,
+    pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
+  });
   let url: string | undefined;
   if (deps.listen !== false) {
     url = await api.listen({ host: config.http.host, port: config.http.port });
@@ -121,6 +130,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       await cards?.stop();
       await sync?.stop();
       await daily.stop();
+      offers.stop();
       await api.close();
       await ledger.close();
       log.info('stopped');
