@@ -26,6 +26,7 @@ import { createLanes } from './lanes';
 import { summariseHealth } from './health';
 import { startCards, type CardSubsystem } from './cards';
 import { startGatewaySync, type SyncAgent } from './sync';
+import type { StoreConfig } from '../../sync/schemas/downlink';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -42,6 +43,8 @@ export interface RunningGateway {
   readonly api: FastifyInstance;
   /** The till service, for in-process drivers (demo, benchmarks). */
   readonly till: ReturnType<typeof createTillService>;
+  /** Version of the HQ config whose earning rules are in force (undefined: the file's). */
+  readonly rulesVersion: number | undefined;
   readonly cards: CardSubsystem | undefined;
   /** HQ sync (undefined when `sync.brokerUrl` is not set). */
   readonly sync: SyncAgent | undefined;
@@ -67,11 +70,25 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     await ledger.close();
     throw e;
   }
-  const till = createTillService({ db, rules: config.loyalty, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+  // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
+  // flight finish on the service that took them, the next ones use the new rules.
+  const tillFor = (rules: GatewayConfig['loyalty']) =>
+    createTillService({ db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+  let till = tillFor(config.loyalty);
+  let rulesVersion: number | undefined;
+  const applyHqConfig = (cfg: StoreConfig): string[] => {
+    if (!cfg.loyalty) return [];
+    till = tillFor(cfg.loyalty);
+    rulesVersion = cfg.version;
+    return ['loyalty'];
+  };
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
   let sync: SyncAgent | undefined;
   try {
-    sync = await startGatewaySync(config, { db, clock, logger: log });
+    sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig });
+    // HQ's last accepted config outlives restarts: apply it over the file's rules.
+    const stored = sync?.downlink.runningConfig();
+    if (stored) applyHqConfig(stored.config);
   } catch (e) {
     await cards?.stop();
     await ledger.close();
@@ -136,5 +153,5 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopped');
     })());
 
-  return { config, db, api, till, cards, sync, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, sync, url: () => url, health, stop };
 }

@@ -28,6 +28,12 @@ export interface GatewaySyncDeps {
   logger: Logger;
   /** In-memory holders of a member (presence, offers) to forget on `erase-member`. */
   forgetMember?: (memberNumber: string) => void;
+  /**
+   * Sections of a validated, newer HQ config the running gateway can apply at once; returns
+   * the names of the sections it applied. Called for each new document, and by the gateway at
+   * start with the stored one.
+   */
+  applyHqConfig?: (cfg: StoreConfig) => string[];
 }
 
 /** Sections of HQ's config document; none can be applied to a running gateway today. */
@@ -71,11 +77,10 @@ export async function startGatewaySync(config: Readonly<GatewayConfig>, deps: Ga
     clock: deps.clock,
     checkConfig: checkHqConfig,
     onConfig: (cfg) => {
-      const sections = SECTIONS.filter((s) => cfg[s] !== undefined);
-      log.warn(
-        { version: cfg.version, sections },
-        'sync: HQ config stored; the running gateway keeps its start-up config (frozen) — these sections are not applied until the gateway applies the stored document at start (not wired yet)',
-      );
+      const applied = deps.applyHqConfig?.(cfg) ?? [];
+      const pending = SECTIONS.filter((s) => cfg[s] !== undefined && !applied.includes(s));
+      log.info({ version: cfg.version, applied }, 'sync: HQ config applied');
+      if (pending.length) log.warn({ version: cfg.version, sections: pending }, 'sync: HQ config sections stored but not applied by this gateway version');
     },
     commands,
   });
