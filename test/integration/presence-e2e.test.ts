@@ -59,7 +59,7 @@ async function rig(members: Array<{ member: string; key: Uint8Array }>): Promise
     emulators.push(emu);
   }
   const db = openDatabase(join(dir, 'gw.db'));
-  cleanups.push(() => db.close());
+  cleanups.push(() => void db.close());
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (s: string) => void logLines.push(s) });
   const config = presenceConfigFrom({

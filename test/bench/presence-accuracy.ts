@@ -1,0 +1,183 @@
+/**
+ * bench:presence-accuracy (issue 4). Runs a simulated store (default: 6 zones, 200 shoppers,
+ * one simulated hour, realistic radio) through the presence engine and scores its zone
+ * timeline against the ground truth, side by side with a naive baseline (strongest raw RSSI
+ * per advert, no filter, no hysteresis). Or scores a recorded CSV (--replay).
+ *
+ *   npm run bench:presence-accuracy -- [--seed 2] [--scenario file.json] [--replay rec.csv]
+ *     [--scanner-zones s1=A,s2=B] [--radio exponent=1.5,bodyLossDb=6] [--shoppers 200]
+ *     [--minutes 60] [--scanners-per-zone 2] [--layout default|tuning] [--config presence.json]
+ *
+ * The engine's defaults were tuned on `--layout tuning --seed 1`; the default run reports
+ * a different layout and seed (`--layout default --seed 2`), so the figures are out of sample.
+ * Last line: one JSON object.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { engineParams, presenceConfigFrom } from '../../gateway/app/presence-config';
+import { PresenceEngine } from '../../gateway/core/presence/engine';
+import { TokenTable } from '../../gateway/core/presence/token';
+import { iBeaconAdData } from '../../firmware-sim/hci/h4';
+import { gridPlan, parsePlan, type FloorPlan, type GridPlanOptions } from '../../firmware-sim/store/floor-plan';
+import type { RadioParams } from '../../firmware-sim/store/radio';
+import { inferScannerZones, readReplayCsv } from '../../firmware-sim/store/replay';
+import { Scorer, type Score } from '../../firmware-sim/store/score';
+import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
+import { runAccuracy } from './presence-run';
+
+const { values: a } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '2' },
+    scenario: { type: 'string' },
+    replay: { type: 'string' },
+    'scanner-zones': { type: 'string' },
+    radio: { type: 'string' },
+    shoppers: { type: 'string' },
+    minutes: { type: 'string' },
+    'scanners-per-zone': { type: 'string' },
+    layout: { type: 'string', default: 'default' },
+    config: { type: 'string' },
+    step: { type: 'string', default: '500' },
+  },
+});
+
+const kv = (s: string | undefined): Record<string, number> =>
+  Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => {
+    const [k, v] = p.split('=');
+    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`bad key=value: ${p}`);
+    return [k.trim(), Number(v)];
+  }));
+
+interface Scenario {
+  plan?: unknown;
+  grid?: GridPlanOptions;
+  sim?: Omit<StoreSimOptions, 'plan' | 'radio' | 'seed'>;
+  radio?: Partial<RadioParams>;
+  presence?: Record<string, unknown>;
+}
+
+const scenario: Scenario = a.scenario ? JSON.parse(readFileSync(a.scenario, 'utf8')) : {};
+const overrides: Record<string, unknown> = { ...scenario.presence, ...(a.config ? JSON.parse(readFileSync(a.config, 'utf8')) : {}) };
+const step = Number(a.step);
+
+/** The layouts: `tuning` (2 × 3 zones of 12 × 9 m) is where the defaults were tuned. */
+const LAYOUTS: Record<string, GridPlanOptions> = {
+  default: { cols: 3, rows: 2, zoneWidth: 10, zoneDepth: 10, scannersPerZone: 2 },
+  tuning: { cols: 2, rows: 3, zoneWidth: 12, zoneDepth: 9, scannersPerZone: 2 },
+};
+
+function planOf(): FloorPlan {
+  if (scenario.plan) return parsePlan(scenario.plan);
+  const base = { ...(LAYOUTS[a.layout!] ?? LAYOUTS.default), ...scenario.grid };
+  if (a['scanners-per-zone']) base.scannersPerZone = Number(a['scanners-per-zone']) as 1 | 2 | 4;
+  return gridPlan(base);
+}
+
+function line(name: string, s: Score): string {
+  return `${name.padEnd(9)} accuracy ${s.zoneAccuracy.toFixed(3)}  entry delay p50 ${s.enterDelayP50S.toFixed(1)} s p90 ${s.enterDelayP90S.toFixed(1)} s` +
+    ` (${s.stays} stays ≥ 30 s, ${s.missedStays} never shown)  false changes ${s.falseChangesPerHour.toFixed(2)}/h (${s.falseChanges} of ${s.predictedEntries} entries)`;
+}
+
+function replay(path: string): { engine: Score; baseline: Score; rows: number } {
+  const rows = readReplayCsv(path);
+  const given = a['scanner-zones'] ? new Map(a['scanner-zones'].split(',').map((p) => p.split('=') as [string, string])) : null;
+  const zoneOf = given ?? inferScannerZones(rows);
+  if (!given) console.log(`scanner zones inferred from the recording (pass --scanner-zones to set them): ${[...zoneOf].map(([s, z]) => `${s}=${z}`).join(' ')}`);
+  const devices = [...new Set(rows.map((r) => r.device))];
+  const cfg = presenceConfigFrom({
+    scanners: [...zoneOf].map(([name, zone]) => ({ name, zone, port: `/replay/${name}` })),
+    tokens: [],
+    ...overrides,
+  });
+  // Each recorded device becomes a member whose token never changes (the table holds it for every epoch).
+  const table: Array<{ member: string; epoch: number; token: number }> = [];
+  const md = new Map<string, Uint8Array>();
+  devices.forEach((d, i) => {
+    const token = 0x7e000000 + i;
+    md.set(d, iBeaconAdData(PROGRAM_UUID, token >>> 16, token & 0xffff, -59).subarray(5));
+    for (let e = 0; e < 4; e++) table.push({ member: `R-${i + 1}`, epoch: e, token });
+  });
+  const engine = new PresenceEngine(engineParams(cfg), { tokens: new TokenTable(table) });
+  const baselineZone = new Map<string, string>();
+  const es = new Scorer();
+  const bs = new Scorer();
+  const truth = new Map<string, { zone: string | null; at: number }>();
+  let next = (rows[0]?.t ?? 0) + step;
+  let group: typeof rows = [];
+  const flushGroup = () => {
+    if (group.length === 0) return;
+    let best = group[0]!;
+    for (const r of group) if (r.rssi > best.rssi) best = r;
+    const z = zoneOf.get(best.scanner);
+    if (z) baselineZone.set(best.device, z);
+    group = [];
+  };
+  const observe = (t: number) => {
+    devices.forEach((d, i) => {
+      const tr = truth.get(d);
+      if (!tr || t - tr.at > 5000) return;
+      es.observe(d, t, tr.zone, engine.zoneOf({ kind: 'member', id: `R-${i + 1}` }));
+      bs.observe(d, t, tr.zone, baselineZone.get(d) ?? null);
+    });
+  };
+  for (const r of rows) {
+    while (next <= r.t) {
+      flushGroup();
+      engine.evaluate(next);
+      observe(next);
+      next += step;
+    }
+    if (group.length && (group[0]!.t !== r.t || group[0]!.device !== r.device)) flushGroup();
+    group.push(r);
+    truth.set(r.device, { zone: r.trueZone, at: r.t });
+    if (zoneOf.has(r.scanner)) engine.ingest({ scanner: r.scanner, rssi: r.rssi, manufacturerData: md.get(r.device)!, at: r.t });
+  }
+  return { engine: es.result(), baseline: bs.result(), rows: rows.length };
+}
+
+const t0 = performance.now();
+let engineScore: Score;
+let baselineScore: Score;
+let meta: Record<string, unknown>;
+if (a.replay) {
+  const r = replay(a.replay);
+  engineScore = r.engine;
+  baselineScore = r.baseline;
+  meta = { replay: a.replay, rows: r.rows };
+} else {
+  const plan = planOf();
+  const radio = { ...scenario.radio, ...kv(a.radio) } as Partial<RadioParams>;
+  const simOptions: StoreSimOptions = {
+    ...scenario.sim,
+    plan,
+    radio,
+    seed: Number(a.seed),
+    ...(a.shoppers && { shoppers: Number(a.shoppers) }),
+    ...(a.minutes && { durationMs: Number(a.minutes) * 60_000 }),
+  };
+  const r = runAccuracy(simOptions, overrides, step);
+  engineScore = r.engine;
+  baselineScore = r.baseline;
+  meta = {
+    layout: plan.name, zones: plan.zones.length, scanners: plan.scanners.length, seed: Number(a.seed),
+    shoppers: simOptions.shoppers ?? 200, simulated_minutes: r.simMs / 60_000, adverts: r.adverts, readings: r.readings,
+    scored_members: r.engine.subjects, shopper_hours: Number(r.engine.inStoreHours.toFixed(2)), radio,
+    engine_defaults: presenceConfigFrom(overrides).defaults,
+  };
+}
+console.log(JSON.stringify(meta));
+console.log(line('engine', engineScore));
+console.log(line('baseline', baselineScore));
+console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x === Infinity ? 'Infinity' : null);
+console.log(JSON.stringify({
+  zone_accuracy: round(engineScore.zoneAccuracy),
+  enter_delay_p50_s: round(engineScore.enterDelayP50S, 1),
+  enter_delay_p90_s: round(engineScore.enterDelayP90S, 1),
+  false_changes_per_hour: round(engineScore.falseChangesPerHour, 2),
+  missed_stays: engineScore.missedStays,
+  stays: engineScore.stays,
+  baseline_zone_accuracy: round(baselineScore.zoneAccuracy),
+  baseline_enter_delay_p90_s: round(baselineScore.enterDelayP90S, 1),
+  baseline_false_changes_per_hour: round(baselineScore.falseChangesPerHour, 2),
+}));
