@@ -41,6 +41,8 @@ export interface StoreSimOptions {
   /** Phones advertise every 100 ms–1 s (a fixed interval per phone). */
   phoneIntervalMs?: [number, number];
   programUuid?: string;
+  /** Member numbers for consenting shoppers, in order (the demo's members); then generated ones. */
+  memberNumbers?: readonly string[];
 }
 
 export type DeviceRole = 'member' | 'non-consenting' | 'stranger' | 'trolley' | 'staff-badge';
@@ -153,7 +155,7 @@ export class StoreSim {
       this.people.push(person);
       const r = pop.next();
       if (r < mix.consenting) {
-        const member = `M-${String(100_000 + k + 1)}`;
+        const member = o.memberNumbers?.[this.members.length] ?? `M-${String(100_000 + k + 1)}`;
         const key = pop.bytes(32);
         this.members.push({ member, key, person });
         this.devices.push({ device: memberPhone({ member, key, programUuid: this.programUuid, intervalMs: interval() }, pop), person, role: 'member', subject: member });
