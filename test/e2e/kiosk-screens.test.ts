@@ -33,7 +33,8 @@ describe('member kiosk in Chromium', () => {
     // A context per page: nothing (storage, cache) is shared between screens.
     const context = await browser.newContext({ viewport: { width: 1280, height: 1024 } });
     const page = await context.newPage();
-    page.on('close', () => void context.close());
+    // The browser may already be closing (afterAll): a failed context close is not an error.
+    page.on('close', () => void context.close().catch(() => undefined));
     await page.goto(`${kg.url()}/kiosk/?${query}`);
     await page.getByRole('heading', { name: 'Tik je pas' }).waitFor({ timeout: 5000 });
     return page;
