@@ -121,12 +121,21 @@ describe('presence through socat, the HCI emulator and noble', () => {
       return null;
     };
     let tick = 0;
+    const traces = new Set<string>(); // what would identify a device: addresses, advert bytes
     for (;;) {
       const ms = Date.now() - t0;
       const levels = levelsAt(ms);
       if (!levels) break;
       broadcast(r, phone, Date.now(), levels, rng);
-      if (tick++ % 2 === 0) for (const s of strangers) broadcast(r, s, Date.now(), [-62, -64], rng);
+      if (tick++ % 2 === 0) {
+        for (const s of strangers) {
+          const ad = s.advert(Date.now());
+          traces.add(ad.address.toLowerCase()).add(ad.address.replace(/:/g, '').toLowerCase()).add(Buffer.from(ad.data.subarray(5)).toString('hex'));
+          broadcast(r, s, Date.now(), [-62, -64], rng);
+        }
+      }
+      const mine = phone.advert(Date.now());
+      traces.add(mine.address.toLowerCase()).add(mine.address.replace(/:/g, '').toLowerCase());
       await sleep(100);
     }
     const walkEnd = Date.now();
@@ -172,6 +181,14 @@ describe('presence through socat, the HCI emulator and noble', () => {
     // Other companies' adverts never left the worker: only program-UUID adverts came through.
     expect(statuses.every((s) => (s.worker?.dropped ?? 0) > 0 || s.adverts > 0)).toBe(true);
     expect(r.logLines.join('\n')).not.toContain(member.member);
+    // Privacy: no address (of anyone) and no stranger's advert bytes in SQLite or the logs.
+    const tables = r.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+    const dump = tables.map((t) => JSON.stringify(r.db.prepare(`SELECT * FROM "${t.name}"`).all())).join('\n').toLowerCase();
+    const logs = r.logLines.join('\n').toLowerCase();
+    for (const t of traces) {
+      expect(dump.includes(t), `SQLite holds ${t}`).toBe(false);
+      expect(logs.includes(t), `logs hold ${t}`).toBe(false);
+    }
   });
 
   it('a controller that goes away is down in health, retried, and comes back by itself', { timeout: 120_000 }, async () => {
