@@ -12,8 +12,8 @@ import type { CardTap as ReaderTap } from '../ports/card-reader';
 import { err, ok, type Result } from '../core/result';
 import { createIdFactory } from './ids';
 import { createMembersService, type MembersService } from './members';
+import { CARD_UNLINKED } from './card-events';
 
-export const CARD_UNLINKED = 'trouw.card.unlinked.v1';
 
 const KIND_LABEL: Record<string, string> = {
   'ov-chipkaart': 'OV-chipkaart',

@@ -25,6 +25,8 @@ import { createStaffSessions } from './staff-sessions';
 import { createLanes } from './lanes';
 import { summariseHealth } from './health';
 import { startCards, type CardSubsystem } from './cards';
+import { createPresenceService, type PresenceService } from './presence-service';
+import { presenceRoutes } from '../api/presence-routes';
 import { startGatewaySync, type SyncAgent } from './sync';
 import type { StoreConfig } from '../../sync/schemas/downlink';
 
@@ -46,6 +48,7 @@ export interface RunningGateway {
   /** Version of the HQ config whose earning rules are in force (undefined: the file's). */
   readonly rulesVersion: number | undefined;
   readonly cards: CardSubsystem | undefined;
+  readonly presence: PresenceService;
   /** HQ sync (undefined when `sync.brokerUrl` is not set). */
   readonly sync: SyncAgent | undefined;
   url(): string | undefined;
@@ -82,14 +85,21 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     rulesVersion = cfg.version;
     return ['loyalty'];
   };
+  // Presence (issue 4): scanners → zones, dwell, visits; off without scanners.
+  const presence = createPresenceService({
+    config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
+    outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000,
+  });
+  presence.start();
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
   let sync: SyncAgent | undefined;
   try {
-    sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig });
+    sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig, forgetMember: (n) => void presence.eraseMember(n) });
     // HQ's last accepted config outlives restarts: apply it over the file's rules.
     const stored = sync?.downlink.runningConfig();
     if (stored) applyHqConfig(stored.config);
   } catch (e) {
+    await presence.stop();
     await cards?.stop();
     await ledger.close();
     throw e;
@@ -100,6 +110,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // Location-triggered offers (issue 8): presence events in, offers to phones out.
   const offers = createOffersService({ config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log });
   offers.start();
+  const detachOffers = offers.attach(presence);
   const lanes = createLanes(config, { logger: log, clock });
   let stopping = false;
   lanes.start((body, ctx) => till.handle(body, ctx));
@@ -110,6 +121,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' },
       devices: [
         ...(cards ? cards.health() : [{ name: 'card-readers', kind: 'pcsc', state: 'disabled' as const, detail: 'no readers configured' }]),
+        ...presence.health(),
         ...(sync ? sync.health() : []),
       ],
     });
@@ -128,6 +140,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     screenKeys: config.kiosk.screenKeys, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
   });
+  await api.register(presenceRoutes, { occupancy: () => presence.occupancy(), authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
   await api.register(phoneRoutes, {
     offers, clock, hqPublicKey: config.offers.phone.hqPublicKey,
     pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
@@ -145,6 +158,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopping: lanes');
       await lanes.stop();
       await cards?.stop();
+      detachOffers();
+      await presence.stop();
       await sync?.stop();
       await daily.stop();
       offers.stop();
@@ -153,5 +168,5 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, sync, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, sync, url: () => url, health, stop };
 }

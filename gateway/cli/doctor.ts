@@ -3,6 +3,7 @@
  * It only looks: it never creates the database or takes a port the gateway would use.
  */
 import { loadConfig, ConfigError } from '../config/load';
+import { checkPresence } from '../app/presence-doctor';
 import { checkDatabase, checkLane, checkSerialPorts, checkHttpPort, checkCardStack, type Finding } from './doctor-checks';
 
 const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;
@@ -28,6 +29,7 @@ export async function runDoctor(file: string | undefined): Promise<number> {
     ...(await Promise.all(config.lanes.map((lane) => checkLane(lane)))),
     await checkHttpPort(config.http.host, config.http.port),
     ...checkCardStack(),
+    ...checkPresence(config.presence),
   ];
   findings.forEach(print);
   const failed = findings.filter((f) => f.level === 'fail').length;

@@ -3,6 +3,7 @@ import type { GatewayConfig } from './schema';
 import type { ConfigProblem } from './explain';
 import { programProblems } from './loyalty-program-schema';
 import { offersProblems } from './offers-schema';
+import { presenceCrossChecks } from './presence-schema';
 
 function isTimeZone(tz: string): boolean {
   try {
@@ -39,5 +40,5 @@ export function crossChecks(c: GatewayConfig): ConfigProblem | undefined {
     if (numbers.has(m.number)) return { key: `members.${i}.number`, value: m.number, expected: 'a member number not used twice' };
     numbers.add(m.number);
   }
-  return programProblems(c.program)[0] ?? offersProblems(c.offers)[0];
+  return presenceCrossChecks(c.presence) ?? programProblems(c.program)[0] ?? offersProblems(c.offers)[0];
 }

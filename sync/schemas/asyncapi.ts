@@ -8,7 +8,7 @@
 import { stringify } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import { CloudEvent, HQ_SOURCE, STORE_SOURCE_PATTERN } from '../envelope/cloudevent';
-import { eventDefinition, eventTypes } from './events';
+import { eventDefinition, eventTypes } from './catalogue';
 import { CONFIG_EVENT_TYPE, StoreConfig, commandEventType, commandSchemas } from './downlink';
 
 /** Plain JSON Schema: TypeBox's symbols dropped, `$id`s removed. */

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 import { renderAsyncApi } from '../../sync/schemas/asyncapi';
-import { eventTypes } from '../../sync/schemas/events';
+import { eventTypes } from '../../sync/schemas/catalogue';
 import { commandSchemas } from '../../sync/schemas/downlink';
 
 const FILE = resolve(import.meta.dirname, '../../docs/asyncapi.yaml');
