@@ -17,6 +17,8 @@ export interface ViewInput {
   cards?: { readers: DeviceHealth[]; stats: Readonly<CardStats> };
   /** HQ (sync/hq/demo.ts) and the gateway's link to it. */
   hq?: HqView & { link: string };
+  /** Zone occupancy as the gateway estimates it, and where the simulated shoppers really are. */
+  presence?: { occupancy: { zone: string; label?: string; members: number; anonymous: number; tags: number }[]; truth: { zone: string | null; member?: string }[] };
   startedAt: number;
   now: number;
 }
@@ -83,6 +85,14 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
     out.push(`${c.bold}Card readers${c.reset} ${readerState} · taps ${s.taps} · members found by card ${c.green}${s.found}${c.reset} · unknown card ${s.unknown} · random id ${s.randomId} · unreadable ${s.unreadable}`);
   }
   out.push('');
+  if (v.presence) {
+    // Estimated members per zone against the simulator's ground truth (members only).
+    const truth = new Map<string, number>();
+    for (const p of v.presence.truth) if (p.zone && p.member) truth.set(p.zone, (truth.get(p.zone) ?? 0) + 1);
+    const zones = v.presence.occupancy.map((z) => `${z.label ?? z.zone} ${z.members}/${truth.get(z.zone) ?? 0}${z.anonymous ? ` +${z.anonymous} anon` : ''}`);
+    out.push(`${c.bold}Zones${c.reset}   members seen/really there: ${zones.join(' · ') || 'none'}`);
+    out.push('');
+  }
   out.push(`${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`);
   if (v.hq) {
     const h = v.hq;

@@ -22,6 +22,7 @@ import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { SimTill } from '../till/sim-till';
 import { createDemoCards } from './card-taps';
 import { demoConfig, demoMembers } from './demo-store';
+import { demoPresence } from '../store/demo-presence';
 import { freePort } from './free-port';
 import { LedgerReader, renderView, type HqView } from './live-view';
 import { runTraffic, type TillActivity } from './shopper-traffic';
@@ -40,7 +41,14 @@ async function main(): Promise<void> {
   const hqLog = pino({ level: 'warn' }, pino.destination({ dest: `${dataDir}/hq.log`, sync: false }));
   const hq = await startDemoHq({ dataDir, logger: hqLog });
   // The embedded broker speaks MQTT 3.1.1 only: `protocol: auto` tries 5 and falls back.
-  const base = { ...demoConfig({ dataDir, lanePorts, httpPort: await freePort() }), sync: { brokerUrl: hq.brokerUrl, reconnectMinMs: 200, reconnectMaxMs: 2000 } };
+  // Shoppers' phones walking the floor, heard by simulated scanners (the real HCI path runs in
+  // the tests and in `tsx firmware-sim/store/cli.ts`); the store plays HQ's token push.
+  const presenceSim = demoPresence({ memberNumbers: demoMembers.map((m) => m.number) });
+  const base = {
+    ...demoConfig({ dataDir, lanePorts, httpPort: await freePort() }),
+    sync: { brokerUrl: hq.brokerUrl, reconnectMinMs: 200, reconnectMaxMs: 2000 },
+    presence: presenceSim.config,
+  };
   const config = loadConfig({ base, env: process.env });
   const logger = createLogger({ level: config.log.level }, pino.destination({ dest: `${dataDir}/gateway.log`, sync: false }));
   const cards = createDemoCards({
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
     log: logger.child({ component: 'cards' }),
   });
   const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
+  const walking = presenceSim.start(gateway.presence);
 
   const tills = config.lanes.map(
     (lane, i) =>
@@ -99,7 +108,12 @@ async function main(): Promise<void> {
     const link = health.devices.find((d) => d.name === 'hq-broker');
     const hqLine = hqView ? { ...hqView, link: link?.state ?? 'off' } : undefined;
     const text = renderView(
-      { title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats }, ...(hqLine ? { hq: hqLine } : {}), startedAt, now: Date.now() },
+      {
+        title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats },
+        ...(hqLine ? { hq: hqLine } : {}),
+        presence: { occupancy: gateway.presence.occupancy().zones, truth: walking.truth() },
+        startedAt, now: Date.now(),
+      },
       ledger,
       tty,
     );
@@ -120,6 +134,7 @@ async function main(): Promise<void> {
     clearInterval(hqTimer);
     draw();
     ledger.close();
+    walking.stop();
     await gateway.stop();
     await hq.stop();
     // Re-open to audit what the store holds after a clean shutdown.
