@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: command → package. Later issues add pcscd, mosquitto, chromium, postgresql.
+# Debian packages: command → package (checked by command), then packages checked by name.
 declare -A wanted=(
   [socat]=socat
   [mosquitto]=mosquitto
@@ -20,7 +20,8 @@ for cmd in "${!wanted[@]}"; do
 done
 # Build headers some optional npm modules need (nfc-pcsc builds against winscard.h).
 # PostgreSQL's initdb/pg_ctl live outside PATH (/usr/lib/postgresql/15/bin): check the package.
-for pkg in libpcsclite-dev postgresql; do
+# fonts-liberation: the kiosk screenshots need real fonts (chromium only recommends them).
+for pkg in libpcsclite-dev postgresql fonts-liberation; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 # Card tests (issue 3): pcscd and the vpcd virtual reader driver (vsmartcard-vpcd); checked by
@@ -50,7 +51,7 @@ echo "test:all: lint"
 npx eslint .
 
 mkdir -p .trouw
-echo "test:all: tests (unit, integration, chaos)"
+echo "test:all: tests (unit, integration, chaos, e2e)"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile=.trouw/vitest-report.json || status=$?
 node -e '
