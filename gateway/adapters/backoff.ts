@@ -1,6 +1,7 @@
 /**
  * Reconnect delays: exponential from `minMs` to `maxMs`, with "equal jitter" (half fixed,
- * half random) so lanes that lost their ports together do not retry in lockstep.
+ * half random) so lanes that lost their ports together, or stores that lost the broker together, do
+ * not retry in lockstep. Shared by the till links, the BLE scanners and the MQTT link.
  */
 export interface BackoffOptions {
   minMs: number;

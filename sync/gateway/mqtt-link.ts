@@ -17,7 +17,7 @@ import mqtt, { type IClientOptions, type MqttClient, type IConnackPacket, type I
 import type { Logger } from 'pino';
 import type { DeviceHealth } from '../../gateway/ports/health';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../../gateway/adapters/backoff';
 import { NoSubscribers, PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
 
 export interface MqttLinkOptions {
@@ -128,7 +128,7 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
 
   const scheduleReconnect = () => {
     if (stopping || reconnectTimer) return;
-    const delay = backoffDelay(attempt++, { minMs: o.reconnectMinMs ?? 1000, maxMs: o.reconnectMaxMs ?? 60_000, random: o.random });
+    const delay = backoffDelay(++attempt, { minMs: o.reconnectMinMs ?? 1000, maxMs: o.reconnectMaxMs ?? 60_000, random: o.random });
     log?.debug({ delay, attempt }, 'sync: reconnect scheduled');
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;

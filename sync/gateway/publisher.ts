@@ -29,7 +29,7 @@ import type { DeviceHealth } from '../../gateway/ports/health';
 import { storeSource } from '../envelope/cloudevent';
 import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics';
 import { NoSubscribers, PublishRefused, type BrokerLink } from './broker-link';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../../gateway/adapters/backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
 
 export interface PublisherOptions {
@@ -305,7 +305,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       rewindTo(row);
       const now = clock.monotonic();
       if (now >= pausedUntil) {
-        const delay = backoffDelay(noSubscriberStreak++, { minMs: cfg.retryDelayMs, maxMs: 60_000 });
+        const delay = backoffDelay(++noSubscriberStreak, { minMs: cfg.retryDelayMs, maxMs: 60_000 });
         pausedUntil = now + delay;
         log?.warn({ delay }, 'sync: the broker has no subscriber for our events (HQ ingest not subscribed); pausing');
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectedPosLink } from '../../gateway/adapters/pos/link-runner';
-import { backoffDelay } from '../../gateway/adapters/pos/backoff';
+import { backoffDelay } from '../../gateway/adapters/backoff';
 import { LinkEngine } from '../../gateway/adapters/pos/link-engine';
 import { silentLogger } from '../../gateway/adapters/pos/link-types';
 import { systemClock } from '../../gateway/ports/clock';

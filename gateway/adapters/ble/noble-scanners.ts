@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Advert, AdvertListener, BleScanners, ScannerSpec } from '../../ports/ble-scanner';
 import type { Clock } from '../../ports/clock';
 import type { DeviceState } from '../../ports/health';
-import { backoffDelay } from '../pos/backoff';
+import { backoffDelay } from '../backoff';
 import { WORKER_CONFIG_ENV, type ParentToWorker, type WorkerConfig, type WorkerStats, type WorkerToParent } from './worker-protocol';
 
 export interface NobleScannersOptions {

@@ -8,7 +8,7 @@
 import { MAX_BODY } from '../../core/till/frame';
 import type { Clock } from '../../ports/clock';
 import type { LinkHealth, LinkState, PosLink, TillBodyHandler } from '../../ports/pos-link';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../backoff';
 import { errorMessage, type Connection, type Connector } from './connection';
 import { LinkEngine } from './link-engine';
 import { newCounters, systemTimers, type LinkCounters, type LinkLogger, type Timers } from './link-types';
