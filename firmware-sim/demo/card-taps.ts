@@ -25,6 +25,9 @@ import type { ExchangeResult } from '../till/sim-till';
 export const DEMO_CARD_KEY = createHash('sha256').update('trouw demo store card key (not a real key)').digest('hex');
 
 export const laneReaderName = (lane: string) => `Demo till reader ${lane}`;
+/** The member kiosk's reader (issue 7), bound to `kiosk:<id>` in the demo config. */
+export const kioskReaderName = (kiosk: string) => `Demo kiosk reader ${kiosk}`;
+export const DEMO_KIOSK = 'k1';
 
 interface DemoCard {
   /** What the shopper taps, as the view names it (never its number). */
@@ -108,20 +111,26 @@ export interface DemoCards {
    * member, a stranger's card. Resolves with what was tapped once the gateway has the tap.
    */
   tap(lane: string, member: string | undefined): Promise<string>;
+  /**
+   * A card tapped at the kiosk's reader: `member`'s own card, or (undefined) a card the
+   * store does not know, which the kiosk offers to join. Resolves with what was tapped.
+   */
+  tapKiosk(member: string | undefined): Promise<string>;
   /** Counts the till's identify answer to a tap. */
   answered(r: ExchangeResult): void;
 }
 
-export function createDemoCards(o: { cards: CardsConfig; lanes: readonly string[]; members: readonly string[]; log: Logger }): DemoCards {
+export function createDemoCards(o: { cards: CardsConfig; lanes: readonly string[]; kiosks?: readonly string[]; members: readonly string[]; log: Logger }): DemoCards {
   const readers = createInProcessCardReaders({
     config: o.cards,
     cardKey: Buffer.from(o.cards.key ?? DEMO_CARD_KEY, 'hex'),
     log: o.log,
-    readers: o.lanes.map(laneReaderName),
+    readers: [...o.lanes.map(laneReaderName), ...(o.kiosks ?? []).map(kioskReaderName)],
   });
   const stats: CardStats = { taps: 0, found: 0, unknown: 0, randomId: 0, unreadable: 0 };
 
   let strangers = 0;
+  let kioskStrangers = 0;
   function pickCard(member: string | undefined): { name: string; card: VirtualCard } {
     const index = member === undefined ? -1 : o.members.indexOf(member);
     if (index < 0) return STRANGERS[strangers++ % STRANGERS.length]!();
@@ -136,6 +145,23 @@ export function createDemoCards(o: { cards: CardsConfig; lanes: readonly string[
       const { name, card } = pickCard(member);
       stats.taps++;
       await readers.present(laneReaderName(lane), { atr: card.atr, transmit: inProcessTransmit(card) });
+      return name;
+    },
+    async tapKiosk(member) {
+      const index = member === undefined ? -1 : o.members.indexOf(member);
+      let name: string;
+      let card: VirtualCard;
+      if (index >= 0) {
+        const c = memberCard(index);
+        name = c.name;
+        card = c.make();
+      } else {
+        // A card nobody has linked yet (a fresh one each time, so each can join).
+        kioskStrangers++;
+        name = 'unknown OV-chipkaart';
+        card = uidCard(name, 'ov-chipkaart', Uint8Array.from([0x2a, 0x3c, (kioskStrangers >> 8) & 0xff, kioskStrangers & 0xff])).make();
+      }
+      await readers.present(kioskReaderName(DEMO_KIOSK), { atr: card.atr, transmit: inProcessTransmit(card) });
       return name;
     },
     answered(r) {

@@ -1,5 +1,5 @@
 /** The demo store's embedded defaults: members (each with a linked card), lanes, card readers and earning rules. */
-import { DEMO_CARD_KEY, laneReaderName, memberCardToken } from './card-taps';
+import { DEMO_CARD_KEY, DEMO_KIOSK, kioskReaderName, laneReaderName, memberCardToken } from './card-taps';
 
 const FIRST = ['Sanne', 'Daan', 'Emma', 'Lucas', 'Julia', 'Sem', 'Tess', 'Milan', 'Fleur', 'Noah', 'Lotte', 'Finn', 'Anouk', 'Bram', 'Isa', 'Jesse', 'Roos', 'Thijs', 'Eva', 'Ruben'];
 const LAST = ['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Dijk', 'Dekker', 'Brouwer', 'de Wit', 'Dijkstra', 'Smits', 'de Graaf'];
@@ -30,11 +30,23 @@ export function demoConfig(opts: { dataDir: string; lanePorts: number[]; httpPor
       exclusions: { categories: ['tobacco', 'gift-card'], skus: [] },
       promotions: [],
     },
+    // Rewards a member can buy with points at the kiosk; the till accepts each voucher once.
+    program: {
+      rewards: [
+        { id: 'coffee', name: 'Gratis koffie', points: 25, valueCents: 250 },
+        { id: 'five-off', name: '€5 korting', points: 100, valueCents: 500 },
+        { id: 'tote', name: 'Boodschappentas', points: 250 },
+      ],
+    },
     members: demoMembers,
     // One in-process card reader per till (main.ts); a store binds its PC/SC readers the same way.
     cards: {
       key: DEMO_CARD_KEY,
-      readers: laneIds.map((id) => ({ match: laneReaderName(id), place: `lane:${id}` })),
+      readers: [
+        ...laneIds.map((id) => ({ match: laneReaderName(id), place: `lane:${id}` })),
+        // The member kiosk (issue 7): a tap here shows the member at <gateway>/kiosk/?kiosk=k1.
+        { match: kioskReaderName(DEMO_KIOSK), place: `kiosk:${DEMO_KIOSK}` },
+      ],
       // Every simulated tap is a new presentation (nobody leaves a card lying on the reader).
       debounceMs: 0,
     },

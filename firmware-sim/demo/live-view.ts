@@ -6,11 +6,14 @@ import Database from 'better-sqlite3';
 import type { DeviceHealth } from '../../gateway/ports/health';
 import type { LinkHealth } from '../../gateway/ports/pos-link';
 import type { CardStats } from './card-taps';
+import type { KioskVisit } from './kiosk-visitors';
 import type { TillActivity } from './shopper-traffic';
 
 export interface ViewInput {
   title: string;
   url: string | undefined;
+  /** The member kiosk's page (open it in a browser) and the last taps at its reader. */
+  kiosk?: { url: string; visits: readonly KioskVisit[] };
   lanes: LinkHealth[];
   activity: { lane: string; at: number; a: TillActivity }[];
   /** The till card readers (gateway health) and what the tills heard back about the taps. */
@@ -70,6 +73,12 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
   const up = Math.round((v.now - v.startedAt) / 1000);
   const out: string[] = [];
   out.push(`${c.bold}${v.title}${c.reset}  ${c.dim}up ${up}s · health ${v.url ? v.url + '/healthz' : '-'} · Ctrl-C to stop${c.reset}`);
+  if (v.kiosk) {
+    const last = v.kiosk.visits.at(-1);
+    const when = last ? `${Math.round((v.now - last.at) / 1000)} s ago` : '';
+    const who = last ? ` · last tap ${when}: ${last.member ?? 'a new shopper'} (${last.card})` : ' · first shopper on the way';
+    out.push(`${c.bold}Kiosk${c.reset}   open ${c.green}${v.kiosk.url}${c.reset}${c.dim}${who}${c.reset}`);
+  }
   out.push('');
   out.push(`${c.bold}Lanes${c.reset}`);
   for (const l of v.lanes) {

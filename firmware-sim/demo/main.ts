@@ -20,7 +20,8 @@ import { startGateway } from '../../gateway/app/gateway';
 import { startDemoHq } from '../../sync/hq/demo';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { SimTill } from '../till/sim-till';
-import { createDemoCards } from './card-taps';
+import { createDemoCards, DEMO_KIOSK } from './card-taps';
+import { runKioskVisitors, type KioskVisit } from './kiosk-visitors';
 import { demoConfig, demoMembers } from './demo-store';
 import { demoPresence } from '../store/demo-presence';
 import { freePort } from './free-port';
@@ -54,11 +55,15 @@ async function main(): Promise<void> {
   const cards = createDemoCards({
     cards: config.cards,
     lanes: config.lanes.map((l) => l.id),
+    kiosks: [DEMO_KIOSK],
     members: demoMembers.map((m) => m.number),
     log: logger.child({ component: 'cards' }),
   });
   const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
   const walking = presenceSim.start(gateway.presence);
+  // The member kiosk (issue 7), served by the gateway; open it in a browser to watch the taps.
+  const kioskUrl = `${gateway.url() ?? `http://127.0.0.1:${config.http.port}`}/kiosk/?kiosk=${DEMO_KIOSK}`;
+  console.log(`Trouw demo store: member kiosk at ${kioskUrl}`);
 
   const tills = config.lanes.map(
     (lane, i) =>
@@ -89,6 +94,22 @@ async function main(): Promise<void> {
   );
 
   const ledger = new LedgerReader(config.database.path);
+  // Now and then a shopper walks up to the kiosk and taps (every 20-40 s; sometimes a new card).
+  const kioskVisits: KioskVisit[] = [];
+  const kioskTraffic = runKioskVisitors({
+    tapper: cards, members: demoMembers, seed: 11, minGapMs: 20_000, maxGapMs: 40_000, firstAfterMs: 10_000,
+    // Mostly members who have shopped by now, so the screen shows points and rewards.
+    likely: () => {
+      const names = new Set(ledger.topBalances(8).filter((b) => b.balance > 0).map((b) => b.name));
+      return demoMembers.filter((m) => names.has(m.name)).map((m) => m.number);
+    },
+    isRunning: () => running,
+    onVisit: (v) => {
+      kioskVisits.push(v);
+      if (kioskVisits.length > 5) kioskVisits.shift();
+    },
+  });
+
   // HQ's side, read asynchronously and shown on the next draw.
   let hqView: HqView | undefined;
   const refreshHq = () =>
@@ -109,7 +130,7 @@ async function main(): Promise<void> {
     const hqLine = hqView ? { ...hqView, link: link?.state ?? 'off' } : undefined;
     const text = renderView(
       {
-        title: 'Trouw demo store', url: gateway.url(), lanes: health.lanes, activity, cards: { readers, stats: cards.stats },
+        title: 'Trouw demo store', url: gateway.url(), kiosk: { url: kioskUrl, visits: kioskVisits }, lanes: health.lanes, activity, cards: { readers, stats: cards.stats },
         ...(hqLine ? { hq: hqLine } : {}),
         presence: { occupancy: gateway.presence.occupancy().zones, truth: walking.truth() },
         startedAt, now: Date.now(),
@@ -125,7 +146,7 @@ async function main(): Promise<void> {
     if (!running) return;
     running = false;
     clearInterval(timer);
-    await Promise.all(traffic);
+    await Promise.all([...traffic, kioskTraffic]);
     await Promise.all(tills.map((t) => t.close()));
     // Let the last events reach HQ before the final picture.
     const drainUntil = Date.now() + 3000;
