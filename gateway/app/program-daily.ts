@@ -55,6 +55,22 @@ export function createProgramDaily(deps: {
     return { last: ids[ids.length - 1], changed, n: ids.length };
   });
 
+  /** Recomputes the tier of every member above the lowest tier (downgrades fall due without a sale). */
+  async function runTiers(day: string, now: number, yieldBetween = true): Promise<{ members: number; changed: number }> {
+    let changed = 0;
+    let n = 0;
+    let after = '';
+    for (;;) {
+      const r = tierChunk.immediate(after, day, now);
+      changed += r.changed;
+      n += r.n;
+      if (r.n < chunk || r.last === undefined) break;
+      after = r.last;
+      if (yieldBetween) await yieldToLoop();
+    }
+    return { members: n, changed };
+  }
+
   /** One whole run for the store-local date at `now`; `yieldBetween` lets the till in between chunks. */
   async function runDay(now = clock.now(), yieldBetween = true): Promise<DailySummary> {
     const run = expiry.start(now);
@@ -63,15 +79,7 @@ export function createProgramDaily(deps: {
       if (yieldBetween) await yieldToLoop();
       p = run.step();
     }
-    let tiersChanged = 0;
-    let after = '';
-    for (;;) {
-      const r = tierChunk.immediate(after, run.today, now);
-      tiersChanged += r.changed;
-      if (r.n < chunk || r.last === undefined) break;
-      after = r.last;
-      if (yieldBetween) await yieldToLoop();
-    }
+    const tiersChanged = (await runTiers(run.today, now, yieldBetween)).changed;
     const summary = { day: run.today, expiredLots: p.expiredLots, expiredPoints: p.points, notices: p.notices, tiersChanged };
     program.repo.recordRun({ day: run.today, finishedAt: now, expiredLots: p.expiredLots, notices: p.notices, tiersChanged });
     return summary;
@@ -94,6 +102,7 @@ export function createProgramDaily(deps: {
 
   return {
     runDay,
+    runTiers,
     /** Runs now (catch-up after downtime) and then at every store midnight. */
     start(): void {
       if (!stopped) return;
