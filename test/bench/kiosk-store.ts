@@ -36,7 +36,7 @@ export interface KioskStore {
 }
 
 export async function startKioskStore(o: {
-  pcsc?: { kioskReader: string; laneReader: string };
+  pcsc?: { kioskReader: string; laneReader: string; socket: string };
   rewards?: { id: string; name: string; points: number; valueCents?: number }[];
   /** Euros Sanne spends at the till before the test (1 point per euro). */
   earnEuros?: number;
@@ -62,6 +62,7 @@ export async function startKioskStore(o: {
       ],
       staff: [{ token: cardToken(KEY, 'mifare-classic-1k', UIDS.classic1k), role: 'supervisor', label: 'Bedrijfsleider' }],
       debounceMs: 0,
+      ...(o.pcsc && { pcscdSocket: o.pcsc.socket, readTimeoutMs: 2500, retryMinMs: 200, retryMaxMs: 1000 }),
     },
   });
   const readers = o.pcsc ? undefined : createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: [LANE_READER, KIOSK_READER] });
