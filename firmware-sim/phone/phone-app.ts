@@ -2,8 +2,8 @@
  * A member's phone app (issue 8): holds the offer stream with an HQ-signed credential,
  * reconnects after a drop (offers still valid are replayed; ids dedupe), reports shown for
  * every offer and opens or dismisses some (seeded choice), and logs what it received.
- * Advertising the rotating token is presence's simulator (firmware-sim/store): pair them by
- * member number.
+ * Advertising the rotating token is advertiser.ts (into HCI controller emulators) or
+ * presence's store simulator (firmware-sim/store): pair them by member number.
  */
 import { request, type ClientRequest } from 'node:http';
 
