@@ -1,0 +1,100 @@
+/**
+ * The kiosk with a real card stack (issue 7): virtual cards tapped on vsmartcard's vpcd
+ * reader "Virtual PCD 00 00", read by a real pcscd through nfc-pcsc in the real gateway
+ * (`startGateway`, readers from `cards.readers`, that reader bound to `kiosk:k1`), and the
+ * kiosk page in Debian Chromium showing what was tapped. Needs root and the pcscd and
+ * vsmartcard-vpcd packages (scripts/test-all.sh installs them); it starts its own pcscd.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { CARDS, type CardName } from '../../firmware-sim/cards/catalogue';
+import { vpcdReaderName } from '../../firmware-sim/cards/vpcd';
+import { launchChromium } from '../support/browser';
+import { startPcscd, waitFor, type PcscdHandle } from '../support/pcscd';
+import { PCSCD_POLL_MS, presentCard } from '../bench/cards-vpcd';
+import { openKiosk } from '../bench/kiosk-screen';
+import { MEMBER, startKioskStore, type KioskStore } from '../bench/kiosk-store';
+
+const KIOSK_READER = 0;
+
+/** The card tests in the integration project run their own pcscd: let theirs finish first. */
+async function pcscdFree(timeoutMs: number) {
+  const pidFile = '/run/pcscd/pcscd.pid';
+  await waitFor('another pcscd to exit', () => {
+    if (!existsSync(pidFile)) return true;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, timeoutMs, 200);
+}
+
+describe('kiosk: virtual cards on a real pcscd reader bound to the kiosk', () => {
+  let pcscd: PcscdHandle;
+  let store: KioskStore;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  let kioskTaps = 0;
+
+  beforeAll(async () => {
+    await pcscdFree(90_000);
+    pcscd = await startPcscd();
+    store = await startKioskStore({
+      pcsc: { kioskReader: vpcdReaderName(KIOSK_READER), laneReader: vpcdReaderName(1), socket: pcscd.socket },
+      earnEuros: 300,
+      rewards: [{ id: 'koffie', name: 'Gratis koffie', points: 100 }],
+    });
+    const gw = store.gw;
+    await waitFor('both card readers up', () => gw.health().devices.filter((d) => d.kind === 'card-reader' && d.state === 'up').length === 2, 30_000);
+    gw.cards!.router.onKioskTap(() => void kioskTaps++);
+    chrome = await launchChromium();
+    page = (await openKiosk(chrome.browser, store.kioskUrl)).page;
+  }, 180_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await store?.stop();
+    await pcscd?.stop();
+  });
+
+  /** Puts `card` on the kiosk's vpcd reader until the gateway has the tap, then takes it off. */
+  const tap = async (card: CardName) => {
+    const before = kioskTaps;
+    await presentCard(CARDS[card](), { reader: KIOSK_READER, seen: () => (kioskTaps > before ? true : undefined), settleMs: PCSCD_POLL_MS });
+  };
+  const attract = async () => {
+    await page.getByRole('button', { name: 'Klaar' }).click();
+    await page.getByRole('heading', { name: 'Tik je pas' }).waitFor({ timeout: 3000 });
+  };
+
+  it('shows the member of an OV-chipkaart tapped on the pcscd reader', async () => {
+    const t0 = Date.now();
+    await tap('ov-chipkaart');
+    await page.getByRole('heading', { name: `Hallo ${MEMBER.first}!` }).waitFor({ timeout: 3000 });
+    // pcscd polls vpcd every ~0.4 s; the rest is the gateway and the page.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(await page.getByTestId('balance').textContent()).toContain('300');
+    expect(await page.locator('main').innerText()).toContain('Gratis koffie');
+    await attract();
+  });
+
+  it('offers an unknown bank card to join, and explains a random-id card', async () => {
+    await tap('bank-card');
+    await page.getByRole('heading', { name: 'Deze pas kennen we nog niet' }).waitFor({ timeout: 3000 });
+    await attract();
+    await tap('random-uid');
+    await page.getByRole('heading', { name: 'Deze pas werkt hier niet' }).waitFor({ timeout: 3000 });
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('heading', { name: 'Tik je pas' }).waitFor({ timeout: 3000 });
+  });
+
+  it('shows a staff pass the staff view only', async () => {
+    await tap('classic-1k');
+    await page.getByRole('heading', { name: /Personeel/ }).waitFor({ timeout: 3000 });
+    const text = await page.locator('main').innerText();
+    expect(text).toContain(vpcdReaderName(KIOSK_READER));
+    expect(text).not.toContain(MEMBER.first);
+  });
+});
