@@ -1,8 +1,9 @@
 /**
  * The loyalty program's daily job (issue 6), at the store's midnight: expire what is due,
- * send expiry notices, apply tier downgrades that fell due (no sale needed), and record the
- * run. Safe to run any number of times on any day (points-expiry.ts: once per lot; notices:
- * once per lot; tiers: recomputed, changed only if due), and it catches up at start after a
+ * send expiry notices, apply tier downgrades that fell due (no sale needed), award the
+ * birthday bonuses due (program-bonuses.ts), and record the run. Safe to run any number of
+ * times on any day (points-expiry.ts: once per lot; notices: once per lot; tiers:
+ * recomputed, changed only if due; birthdays: once per year), and it catches up at start after a
  * power-off, however long.
  *
  * Scheduling: `start()` runs once at once (catch-up), then at each next local midnight,
@@ -17,6 +18,7 @@ import { nextLocalMidnight } from '../core/loyalty/dates';
 import { localDate } from '../core/time/local-date';
 import type { Clock } from '../ports/clock';
 import { createPointsExpiry } from './points-expiry';
+import { createProgramBonuses } from './program-bonuses';
 import { createProgramContext } from './program-context';
 
 export interface DailySummary {
@@ -25,6 +27,8 @@ export interface DailySummary {
   expiredPoints: number;
   notices: number;
   tiersChanged: number;
+  /** Birthday bonuses awarded by this run (program.bonuses.birthdayPoints). */
+  birthdayBonuses: number;
 }
 
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
@@ -44,6 +48,7 @@ export function createProgramDaily(deps: {
   const chunk = deps.chunk ?? 2000;
   const expiry = createPointsExpiry({ db, clock, timeZone: deps.timeZone, chunk, noticeDays: program.config.expiry.noticeDays });
   const lowest = program.config.tiers.levels[0]!.id;
+  const bonuses = createProgramBonuses({ db, clock, timeZone: deps.timeZone, program: program.config });
 
   const tierChunk = db.transaction((after: string, day: string, now: number): { last: string | undefined; changed: number; n: number } => {
     const ids = program.repo.membersAboveTier(lowest, after, chunk);
@@ -80,7 +85,8 @@ export function createProgramDaily(deps: {
       p = run.step();
     }
     const tiersChanged = (await runTiers(run.today, now, yieldBetween)).changed;
-    const summary = { day: run.today, expiredLots: p.expiredLots, expiredPoints: p.points, notices: p.notices, tiersChanged };
+    const birthdayBonuses = bonuses.awardBirthdays(now).awarded;
+    const summary = { day: run.today, expiredLots: p.expiredLots, expiredPoints: p.points, notices: p.notices, tiersChanged, birthdayBonuses };
     program.repo.recordRun({ day: run.today, finishedAt: now, expiredLots: p.expiredLots, notices: p.notices, tiersChanged });
     return summary;
   }

@@ -72,6 +72,29 @@ export const RewardConfig = Type.Object(
 );
 export type RewardConfig = Static<typeof RewardConfig>;
 
+/** An in-store event held in a presence zone (issue 6: earning without buying). */
+export const EventBonus = Type.Object(
+  {
+    id: Name,
+    name: Type.String({ minLength: 1, maxLength: 80 }),
+    /** Presence zone id where the event takes place. */
+    zone: Type.String({ minLength: 1, maxLength: 64 }),
+    /** Store-local dates the event runs (inclusive); absent: open-ended. */
+    from: Type.Optional(IsoDate),
+    to: Type.Optional(IsoDate),
+    /** Dwell in the zone needed to count as attending. */
+    minDwellMinutes: Type.Integer({ minimum: 0, maximum: 24 * 60, default: 10 }),
+    points: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    /** Awards of this event per member per store-local day. */
+    perDay: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+    /** Awards of this event per member per calendar period of `periodMonths` months. */
+    perPeriod: Type.Integer({ minimum: 1, maximum: 10_000, default: 4 }),
+    periodMonths: Type.Union([1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)), { default: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type EventBonus = Static<typeof EventBonus>;
+
 export const ProgramConfig = Type.Object(
   {
     tiers: TiersConfig,
@@ -112,6 +135,19 @@ export const ProgramConfig = Type.Object(
         visitMonthlyCap: Type.Integer({ minimum: 0, default: 8 }),
         /** Lifetime of bonus points, in months. */
         expiryMonths: Type.Integer({ minimum: 1, maximum: 120, default: 12 }),
+        /** Points when a member joins (once per member); 0: off. */
+        joinPoints: Type.Integer({ minimum: 0, default: 0 }),
+        /** Points on the member's birthday (`member_program.birthday`, MM-DD), once a year; 0: off. */
+        birthdayPoints: Type.Integer({ minimum: 0, default: 0 }),
+        /** The daily job still awards a birthday this many days late (after a power-off). */
+        birthdayGraceDays: Type.Integer({ minimum: 0, maximum: 31, default: 7 }),
+        /** In-store events: dwelling in the zone while the event runs earns points. */
+        events: Type.Array(EventBonus, { default: [] }),
+        /** All bonus points together (visit, join, birthday, events): most per member per store-local day; 0: no cap. */
+        maxPointsPerDay: Type.Integer({ minimum: 0, default: 0 }),
+        /** … and per calendar period of `capPeriodMonths` months from 1 January; 0: no cap. */
+        maxPointsPerPeriod: Type.Integer({ minimum: 0, default: 0 }),
+        capPeriodMonths: Type.Union([1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)), { default: 1 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -135,6 +171,12 @@ export function programProblems(p: ProgramConfig): { key: string; value: unknown
     if (seen.has(r.id)) out.push({ key: `program.rewards.${i}.id`, value: r.id, expected: 'a unique reward id' });
     seen.add(r.id);
     if (r.from && r.to && r.to < r.from) out.push({ key: `program.rewards.${i}.to`, value: r.to, expected: `a date on or after "from" (${r.from})` });
+  });
+  const events = new Set<string>();
+  p.bonuses.events.forEach((e, i) => {
+    if (events.has(e.id)) out.push({ key: `program.bonuses.events.${i}.id`, value: e.id, expected: 'a unique event id' });
+    events.add(e.id);
+    if (e.from && e.to && e.to < e.from) out.push({ key: `program.bonuses.events.${i}.to`, value: e.to, expected: `a date on or after "from" (${e.from})` });
   });
   return out;
 }

@@ -76,7 +76,7 @@ describe('points as tender at the till', () => {
 
 describe('visit bonus', () => {
   it('first visit of the day earns, once a day, capped per month', () => {
-    const program = { ...defaultProgram(), bonuses: { visitPoints: 5, visitMonthlyCap: 2, expiryMonths: 12 } };
+    const program = { ...defaultProgram(), bonuses: { ...defaultProgram().bonuses, visitPoints: 5, visitMonthlyCap: 2, expiryMonths: 12 } };
     const tt = makeTill({ deps: { program } });
     t = tt;
     const m = tt.members.create({ number: 'M-1', name: 'Ada' });

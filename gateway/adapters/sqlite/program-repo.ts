@@ -83,6 +83,13 @@ export function createProgramRepo(db: Db) {
   const bonusCount = db.prepare<[string, string, string, string], { n: number }>(
     'SELECT count(*) AS n FROM bonus_awards WHERE member_id = ? AND kind = ? AND day >= ? AND day <= ?',
   );
+  const bonusPoints = db.prepare<[string, string, string], { n: number | null }>(
+    'SELECT sum(points) AS n FROM bonus_awards WHERE member_id = ? AND day >= ? AND day <= ?',
+  );
+  // No index on birthday: the daily job reads it once a day, a scan of the program rows.
+  const withBirthday = db.prepare<[string], { memberId: string }>(
+    'SELECT member_id AS memberId FROM member_program WHERE birthday IN (SELECT value FROM json_each(?)) ORDER BY member_id',
+  );
 
   return {
     get: (memberId: string): ProgramRow | undefined => get.get(memberId),
@@ -133,6 +140,10 @@ export function createProgramRepo(db: Db) {
     insertBonus: (b: { memberId: string; key: string; kind: string; day: string; points: number }): boolean =>
       insertBonus.run(b.memberId, b.key, b.kind, b.day, b.points).changes === 1,
     bonusCount: (memberId: string, kind: string, from: string, to: string): number => bonusCount.get(memberId, kind, from, to)!.n,
+    /** Σ bonus points of all kinds awarded to the member on days from..to (inclusive). */
+    bonusPoints: (memberId: string, from: string, to: string): number => bonusPoints.get(memberId, from, to)?.n ?? 0,
+    /** Members whose birthday (MM-DD) is one of `birthdays`. */
+    membersWithBirthday: (birthdays: readonly string[]): string[] => withBirthday.all(JSON.stringify(birthdays)).map((r) => r.memberId),
   };
 }
 export type ProgramRepo = ReturnType<typeof createProgramRepo>;
