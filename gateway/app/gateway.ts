@@ -14,7 +14,7 @@ import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
 import { kioskRoutes } from '../api/kiosk-routes';
 import { phoneRoutes } from '../api/phone-routes';
-import { createOffersService } from './offers-service';
+import { createOffersService, type OffersService } from './offers-service';
 import { createRewards } from './rewards';
 import { createProgramDaily } from './program-daily';
 import { kioskRewardsFrom } from './kiosk-rewards';
@@ -49,6 +49,8 @@ export interface RunningGateway {
   readonly rulesVersion: number | undefined;
   readonly cards: CardSubsystem | undefined;
   readonly presence: PresenceService;
+  /** Location-triggered offers (issue 8), for in-process drivers (benchmarks, demo). */
+  readonly offers: OffersService;
   /** HQ sync (undefined when `sync.brokerUrl` is not set). */
   readonly sync: SyncAgent | undefined;
   url(): string | undefined;
@@ -168,5 +170,5 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, sync, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, url: () => url, health, stop };
 }
