@@ -84,6 +84,11 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
       const m = members.byNumber(memberNumber);
       return m ? program.status(m, today(now)) : undefined;
     },
+    /** Points of sales still in the return window (`program.pending.returnDays`): part of the balance, not yet spendable. */
+    pendingPoints: (memberNumber: string, now = clock.now()): number | undefined => {
+      const m = members.byNumber(memberNumber);
+      return m ? program.pendingPoints(m, today(now)) : undefined;
+    },
     /** Points the member may spend here now, and which limit binds. */
     spendable: (memberNumber: string, now = clock.now()) => {
       const m = members.byNumber(memberNumber);

@@ -14,7 +14,7 @@ import type { Db } from '../adapters/sqlite/open-database';
 import { ProgramConfig } from '../config/loyalty-program-schema';
 import { applyEarn, type Account } from '../core/loyalty/account';
 import { checkSpend, spendable, type SpendRefusal, type SpendState } from '../core/loyalty/budget';
-import { monthIndex, monthKey } from '../core/loyalty/dates';
+import { addDays, monthIndex, monthKey } from '../core/loyalty/dates';
 import { takeFromLots } from '../core/loyalty/lots';
 import { tierAt, type MonthActivity, type TierStatus } from '../core/loyalty/tiers';
 import { err, ok, type Result } from '../core/result';
@@ -83,11 +83,22 @@ export function createProgram(deps: {
     return refreshTier(member, date, now);
   }
 
+  /**
+   * Points of sales still inside the return window (`program.pending.returnDays`), not yet
+   * spendable: the net points (earned − reversed) of the member's sales whose business date
+   * is after today − returnDays. A sale of 15 June with 14 days is spendable from 29 June.
+   */
+  function pendingPoints(member: MemberRow, today: string): number {
+    const days = config.pending.returnDays;
+    if (days === 0 || member.balance === 0) return 0;
+    return Math.max(0, Math.min(member.balance, repo.pendingAfter(member.id, addDays(today, -days))));
+  }
+
   function spendState(member: MemberRow, today: string): SpendState {
     const p = repo.get(member.id);
     const snapshot = p?.hqBalance != null && p.hqAsOf != null ? { balance: p.hqBalance, netSince: repo.netSince(member.id, p.hqAsOf) } : null;
     return {
-      balance: member.balance,
+      balance: member.balance - pendingPoints(member, today),
       snapshot,
       spentToday: repo.spentOn(member.id, today),
       dailyCap: config.offline.dailySpendCap,
@@ -171,6 +182,6 @@ export function createProgram(deps: {
     return true;
   }
 
-  return { config, repo, status, refreshTier, recordActivity, spendState, spend, credit, view, applySnapshot, multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier };
+  return { config, repo, status, refreshTier, pendingPoints, recordActivity, spendState, spend, credit, view, applySnapshot, multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier };
 }
 export type Program = ReturnType<typeof createProgram>;

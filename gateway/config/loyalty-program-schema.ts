@@ -127,6 +127,16 @@ export const ProgramConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    pending: Type.Object(
+      {
+        /**
+         * Points of a sale become spendable this many days after the sale's date (the return
+         * window); a refund inside the window cancels them before they could be spent. 0: off.
+         */
+        returnDays: Type.Integer({ minimum: 0, maximum: 365, default: 0 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     bonuses: Type.Object(
       {
         /** Points for the first store visit of a store-local day (presence or kiosk); 0: off. */

@@ -54,6 +54,7 @@ const program: ProgramConfig = {
   },
   rewards: [{ id: 'koffie', name: 'Koffie', points: 30, voucherDays: 20 }],
   offline: { dailySpendCap: 400, withoutSnapshot: 'local' },
+  pending: { returnDays: 3 },
   bonuses: { ...defaultProgram().bonuses, visitPoints: 5, visitMonthlyCap: 3, expiryMonths: 2 },
 };
 

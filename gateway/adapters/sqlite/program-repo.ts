@@ -83,6 +83,13 @@ export function createProgramRepo(db: Db) {
   const bonusCount = db.prepare<[string, string, string, string], { n: number }>(
     'SELECT count(*) AS n FROM bonus_awards WHERE member_id = ? AND kind = ? AND day >= ? AND day <= ?',
   );
+  // Net points (earn + reverse) of the member's sales with a business date after `date`.
+  const pendingAfter = db.prepare<[string, string, string], { n: number | null }>(
+    `SELECT sum(points) AS n FROM ledger_entries
+      WHERE member_id = ? AND kind IN ('earn', 'reverse')
+        AND sale_id IN (SELECT s.id FROM ledger_entries x JOIN sales s ON s.id = x.sale_id
+                         WHERE x.member_id = ? AND x.kind = 'earn' AND s.business_date > ?)`,
+  );
   const bonusPoints = db.prepare<[string, string, string], { n: number | null }>(
     'SELECT sum(points) AS n FROM bonus_awards WHERE member_id = ? AND day >= ? AND day <= ?',
   );
@@ -140,6 +147,8 @@ export function createProgramRepo(db: Db) {
     insertBonus: (b: { memberId: string; key: string; kind: string; day: string; points: number }): boolean =>
       insertBonus.run(b.memberId, b.key, b.kind, b.day, b.points).changes === 1,
     bonusCount: (memberId: string, kind: string, from: string, to: string): number => bonusCount.get(memberId, kind, from, to)!.n,
+    /** Net points of the member's sales with a business date after `date`: what is still pending. */
+    pendingAfter: (memberId: string, date: string): number => pendingAfter.get(memberId, memberId, date)?.n ?? 0,
     /** Σ bonus points of all kinds awarded to the member on days from..to (inclusive). */
     bonusPoints: (memberId: string, from: string, to: string): number => bonusPoints.get(memberId, from, to)?.n ?? 0,
     /** Members whose birthday (MM-DD) is one of `birthdays`. */
