@@ -8,8 +8,8 @@
  * Callers (wiring lives in app/gateway.ts):
  * - `awardJoin(memberId)` right after a member is created (members service / kiosk sign-up);
  * - `awardBirthdays()` from the daily job (program-daily.ts calls it when given);
- * - `attendEvent(memberId, zone, dwellMs, {stayId})` from the presence wiring when a member's
- *   dwell in a zone ends or passes the event's minimum.
+ * - `attendEvent(memberId, zone, dwellMs, {stayId})` for a member's dwell in a zone; `attach(presence)`
+ *   does it for every ended visit (the presence wiring's one line).
  * The visit bonus stays in member-program.ts; its points count toward the total caps here.
  */
 import type { Db } from '../adapters/sqlite/open-database';
@@ -20,6 +20,7 @@ import { addMonths } from '../core/time/calendar';
 import { err, ok, type Result } from '../core/result';
 import { localDate } from '../core/time/local-date';
 import type { Clock } from '../ports/clock';
+import type { PresenceEventSource } from '../ports/presence-events';
 import { entryEvent } from './ledger';
 import { createProgramContext } from './program-context';
 import { POINTS_BONUS } from './program-events';
@@ -41,7 +42,7 @@ export interface EventOutcome extends BonusOutcome {
 
 type UnknownMember = { code: 'unknown-member'; message: string };
 
-export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined }) {
+export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined; onError?: (e: unknown) => void }) {
   const { db, clock } = deps;
   const ctx = createProgramContext(deps);
   const { program, members, outbox, ids } = ctx;
@@ -152,6 +153,30 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
       eventTx.immediate(memberId, zone, dwellMs, opts.stayId, opts.now ?? clock.now()),
     /** Whether a zone hosts an event on the store-local date of `now` (for the presence wiring to skip others cheaply). */
     isEventZone: (zone: string, now = clock.now()): boolean => eventsIn(b.events, zone, today(now)).length > 0,
+    /**
+     * Listens to presence: when a member's visit ends, each event zone's total dwell in that
+     * visit (brief exits and BLE flaps add up, see core/presence/events.ts `visit-ended`)
+     * is reported to `attendEvent` with stay id `{visitId}:{zone}`, so a replayed event awards
+     * once. Tags and unknown members are ignored; errors go to `onError`, never to presence.
+     * Returns unsubscribe.
+     */
+    attach(source: PresenceEventSource): () => void {
+      if (b.events.length === 0) return () => {};
+      return source.onEvents((events) => {
+        for (const e of events) {
+          if (e.type !== 'visit-ended' || e.subject.kind !== 'member') continue;
+          for (const z of e.zones) {
+            if (!eventsIn(b.events, z.zone, today(e.at)).length) continue;
+            try {
+              const m = members.byNumber(e.subject.id);
+              if (m) eventTx.immediate(m.id, z.zone, z.dwellMs, `${e.visitId}:${z.zone}`, e.at);
+            } catch (err) {
+              deps.onError?.(err);
+            }
+          }
+        }
+      });
+    },
   };
 }
 export type ProgramBonuses = ReturnType<typeof createProgramBonuses>;

@@ -5,6 +5,7 @@ import { defaultProgram } from '../../gateway/app/program';
 import { createProgramBonuses } from '../../gateway/app/program-bonuses';
 import { createProgramDaily } from '../../gateway/app/program-daily';
 import type { ProgramConfig } from '../../gateway/config/loyalty-program-schema';
+import type { PresenceEvent } from '../../gateway/core/presence/events';
 import { birthdayIn, birthdaysDue, capAward, capPeriod, eventAward, eventsIn, parseBirthday } from '../../gateway/core/loyalty/bonuses';
 import { makeTill, type TestTill } from './till-service-helpers';
 
@@ -179,5 +180,35 @@ describe('earning without buying', () => {
     expect(pb.attendEvent(id, 'z', MIN)).toMatchObject({ ok: true, value: [{ points: 0, reason: 'period-cap' }] });
     expect(balance('M-1')).toBe(100);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true });
+  });
+});
+
+describe('event attendance from presence', () => {
+  it('a member’s ended visit awards each event zone once per visit, by total dwell; tags and others ignored', () => {
+    const event = { id: 'proeverij', name: 'Wijnproeverij', zone: 'wijn', minDwellMinutes: 10, points: 25, perDay: 2, perPeriod: 10, periodMonths: 1 as const };
+    const program: ProgramConfig = { ...defaultProgram(), bonuses: { ...defaultProgram().bonuses, events: [event] } };
+    const tt = makeTill({ deps: { program } });
+    t = tt;
+    tt.clock.set(Date.UTC(2024, 5, 15, 10));
+    tt.members.create({ number: 'M-1', name: 'Ada' });
+    const errors: unknown[] = [];
+    const pb = createProgramBonuses({ db: tt.db, clock: tt.clock, timeZone: TZ, program, onError: (e) => errors.push(e) });
+    let listener: ((events: readonly PresenceEvent[]) => void) | undefined;
+    const off = pb.attach({ onEvents: (l) => ((listener = l), () => (listener = undefined)) });
+    const at = tt.clock.now();
+    const ended = (visitId: string, id: string, kind: 'member' | 'tag', zones: { zone: string; dwellMs: number }[]): PresenceEvent => ({
+      type: 'visit-ended', visitId, subject: { kind, id }, startedAt: at - 3_600_000, at, reason: 'unseen', zones: zones.map((z) => ({ ...z, entries: 1 })),
+    });
+    listener!([
+      ended('v1', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 12 * MIN }, { zone: 'kaas', dwellMs: 30 * MIN }]),
+      ended('v1', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 12 * MIN }]), // replayed
+      ended('v2', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 5 * MIN }]), // too short
+      ended('v3', 'T-1', 'tag', [{ zone: 'wijn', dwellMs: 60 * MIN }]),
+      ended('v4', 'M-404', 'member', [{ zone: 'wijn', dwellMs: 60 * MIN }]),
+    ]);
+    expect(tt.member('M-1').balance).toBe(25);
+    expect(errors).toEqual([]);
+    off();
+    expect(listener).toBeUndefined();
   });
 });
