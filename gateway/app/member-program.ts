@@ -6,6 +6,7 @@
  */
 import type { Db } from '../adapters/sqlite/open-database';
 import type { ProgramConfig } from '../config/loyalty-program-schema';
+import { capAward, capPeriod } from '../core/loyalty/bonuses';
 import { spendable } from '../core/loyalty/budget';
 import { addMonths } from '../core/time/calendar';
 import { expiringSoon, type ExpiringSoon } from '../core/loyalty/expiry-notices';
@@ -22,7 +23,7 @@ export type VisitSource = 'presence' | 'kiosk';
 export interface VisitOutcome {
   /** Bonus points awarded by this visit (0: not the first today, capped, or bonus off). */
   points: number;
-  reason?: 'not-first-today' | 'monthly-cap' | 'bonus-off';
+  reason?: 'not-first-today' | 'monthly-cap' | 'bonus-off' | 'daily-cap' | 'period-cap';
   balance: number;
 }
 
@@ -51,19 +52,28 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
       const already = program.repo.bonusCount(m.id, 'visit', day, day) > 0;
       return ok({ points: 0, reason: already ? 'not-first-today' : 'monthly-cap', balance: m.balance });
     }
+    if (program.repo.bonusCount(m.id, 'visit', day, day) > 0) return ok({ points: 0, reason: 'not-first-today', balance: m.balance });
+    // The total caps over all bonus kinds (core/loyalty/bonuses.ts) cut or refuse it.
+    const period = capPeriod(day, b.capPeriodMonths);
+    const decision = capAward(b.visitPoints, { pointsPerDay: b.maxPointsPerDay, pointsPerPeriod: b.maxPointsPerPeriod, periodMonths: b.capPeriodMonths }, {
+      today: program.repo.bonusPoints(m.id, day, day),
+      period: program.repo.bonusPoints(m.id, period.from, period.to),
+    });
+    if ('refused' in decision) return ok({ points: 0, reason: decision.refused === 'period-cap' ? 'period-cap' : 'daily-cap', balance: m.balance });
+    const points = decision.points;
     program.repo.ensure(m.id, program.config.tiers.levels[0]!.id, day);
-    if (!program.repo.insertBonus({ memberId: m.id, key: `visit:${day}`, kind: 'visit', day, points: b.visitPoints })) {
+    if (!program.repo.insertBonus({ memberId: m.id, key: `visit:${day}`, kind: 'visit', day, points })) {
       return ok({ points: 0, reason: 'not-first-today', balance: m.balance });
     }
     const credited = program.credit(m, {
       key: `bonus:${m.id}:visit:${day}`, reason: `bonus:visit:${source}`, now,
-      parts: [{ points: b.visitPoints, expiresOn: addMonths(day, b.expiryMonths) }],
+      parts: [{ points, expiresOn: addMonths(day, b.expiryMonths) }],
     });
     outbox.append({
       id: ids(), type: POINTS_BONUS, subject: m.id, time: new Date(now).toISOString(),
-      data: { memberId: m.id, memberNumber: m.number, kind: 'visit', source, day, points: b.visitPoints, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
+      data: { memberId: m.id, memberNumber: m.number, kind: 'visit', source, day, points, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
     });
-    return ok({ points: b.visitPoints, balance: credited.account.balance });
+    return ok({ points, balance: credited.account.balance });
   });
 
   return {

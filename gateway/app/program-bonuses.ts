@@ -10,7 +10,7 @@
  * - `awardBirthdays()` from the daily job (program-daily.ts calls it when given);
  * - `attendEvent(memberId, zone, dwellMs, {stayId})` for a member's dwell in a zone; `attach(presence)`
  *   does it for every ended visit (the presence wiring's one line).
- * The visit bonus stays in member-program.ts; its points count toward the total caps here.
+ * The visit bonus stays in member-program.ts; it counts toward the same total caps and is bound by them.
  */
 import type { Db } from '../adapters/sqlite/open-database';
 import type { MemberRow } from '../adapters/sqlite/members-repo';

@@ -179,6 +179,14 @@ describe('earning without buying', () => {
     expect(pb.attendEvent(id, 'z', MIN)).toMatchObject({ ok: true, value: [{ points: 10, cut: true }] });
     expect(pb.attendEvent(id, 'z', MIN)).toMatchObject({ ok: true, value: [{ points: 0, reason: 'period-cap' }] });
     expect(balance('M-1')).toBe(100);
+    // The visit bonus is bound by the same caps.
+    tt.clock.set(Date.UTC(2024, 5, 17, 10));
+    expect(mp.recordVisit(id, 'presence')).toMatchObject({ ok: true, value: { points: 0, reason: 'period-cap' } });
+    tt.clock.set(Date.UTC(2024, 6, 1, 10));
+    expect(pb.attendEvent(id, 'z', MIN)).toMatchObject({ ok: true, value: [{ points: 30 }] });
+    expect(pb.attendEvent(id, 'z', MIN)).toMatchObject({ ok: true, value: [{ points: 30 }] });
+    expect(mp.recordVisit(id, 'kiosk')).toMatchObject({ ok: true, value: { points: 0, reason: 'daily-cap' } });
+    expect(balance('M-1')).toBe(160);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true });
   });
 });
