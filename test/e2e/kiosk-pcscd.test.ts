@@ -2,7 +2,9 @@
  * The kiosk with a real card stack (issue 7): virtual cards tapped on vsmartcard's vpcd
  * reader "Virtual PCD 00 00", read by a real pcscd through nfc-pcsc in the real gateway
  * (`startGateway`, readers from `cards.readers`, that reader bound to `kiosk:k1`), and the
- * kiosk page in Debian Chromium showing what was tapped. Needs root and the pcscd and
+ * kiosk page in Debian Chromium showing what was tapped: member view, redeem (the till taking
+ * the voucher once), linking a card tapped on that reader, joining, random-id, staff pass.
+ * Needs root and the pcscd and
  * vsmartcard-vpcd packages (scripts/test-all.sh installs them); it starts its own pcscd.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,9 +82,42 @@ describe('kiosk: virtual cards on a real pcscd reader bound to the kiosk', () =>
     await attract();
   });
 
-  it('offers an unknown bank card to join, and explains a random-id card', async () => {
+  it('redeems a reward; the till accepts the voucher once and refuses it the second time', async () => {
+    await tap('ov-chipkaart');
+    await page.getByRole('heading', { name: `Hallo ${MEMBER.first}!` }).waitFor({ timeout: 3000 });
+    await page.getByRole('button', { name: 'Inwisselen: Gratis koffie' }).click();
+    await page.getByTestId('voucher').waitFor({ timeout: 2000 });
+    const code = ((await page.getByTestId('voucher').textContent()) ?? '').trim();
+    expect(await page.getByTestId('balance').textContent()).toContain('200');
+    expect(await store.till({ type: 'redeem', voucher: code })).toMatchObject({ ok: true, reward: { id: 'koffie' } });
+    expect(await store.till({ type: 'redeem', voucher: code })).toMatchObject({ ok: false, reason: 'already-redeemed' });
+    await attract();
+  });
+
+  it('links another card tapped on the pcscd reader to the member on screen', async () => {
+    await tap('ov-chipkaart');
+    await page.getByRole('heading', { name: `Hallo ${MEMBER.first}!` }).waitFor({ timeout: 3000 });
+    await page.getByRole('button', { name: 'Nog een pas koppelen' }).click();
+    await page.getByText('Houd nu je andere pas tegen de lezer.').first().waitFor();
+    await tap('ov-pas');
+    await page.getByText('De pas is gekoppeld.').first().waitFor({ timeout: 3000 });
+    await attract();
+    // The OV-pas now opens Sanne's screen by itself.
+    await tap('ov-pas');
+    await page.getByRole('heading', { name: `Hallo ${MEMBER.first}!` }).waitFor({ timeout: 3000 });
+    await attract();
+  });
+
+  it('lets an unknown bank card join, and explains a random-id card', async () => {
     await tap('bank-card');
     await page.getByRole('heading', { name: 'Deze pas kennen we nog niet' }).waitFor({ timeout: 3000 });
+    await page.getByRole('button', { name: 'Lid worden' }).click();
+    await page.getByLabel('Je naam').fill('Daan Jansen');
+    await page.getByRole('button', { name: 'Lid worden en pas koppelen' }).click();
+    await page.getByRole('heading', { name: 'Hallo Daan!' }).waitFor({ timeout: 3000 });
+    await attract();
+    await tap('bank-card');
+    await page.getByRole('heading', { name: 'Hallo Daan!' }).waitFor({ timeout: 3000 });
     await attract();
     await tap('random-uid');
     await page.getByRole('heading', { name: 'Deze pas werkt hier niet' }).waitFor({ timeout: 3000 });
