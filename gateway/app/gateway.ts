@@ -17,6 +17,7 @@ import { phoneRoutes } from '../api/phone-routes';
 import { createOffersService, type OffersService } from './offers-service';
 import { createRewards } from './rewards';
 import { createProgramDaily } from './program-daily';
+import { createProgramBonuses } from './program-bonuses';
 import { kioskRewardsFrom } from './kiosk-rewards';
 import { createTillService } from './till-service';
 import { createMembersService, seedMembers } from './members';
@@ -113,6 +114,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const offers = createOffersService({ config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log });
   offers.start();
   const detachOffers = offers.attach(presence);
+  // Earning without buying (issue 6): event attendance from presence, a join bonus.
+  const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
+  const detachBonuses = bonuses.attach(presence);
   const lanes = createLanes(config, { logger: log, clock });
   let stopping = false;
   lanes.start((body, ctx) => till.handle(body, ctx));
@@ -128,7 +132,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       ],
     });
 
-  const members = createMembersService({ db, clock });
+  const memberRecords = createMembersService({ db, clock });
+  const members: typeof memberRecords = {
+    ...memberRecords,
+    create: (input) => {
+      const created = memberRecords.create(input);
+      if (created.ok) bonuses.awardJoin(created.value.id);
+      return created;
+    },
+  };
   const store = {
     sessions: createStaffSessions({ clock, adminToken: config.http.adminToken }),
     members,
@@ -161,6 +173,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       await lanes.stop();
       await cards?.stop();
       detachOffers();
+      detachBonuses();
       await presence.stop();
       await sync?.stop();
       await daily.stop();

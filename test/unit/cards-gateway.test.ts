@@ -45,6 +45,7 @@ describe('card taps through the gateway', () => {
         staff: [{ token: staffToken, role: 'supervisor', label: 'Bedrijfsleider' }],
         debounceMs: 0,
       },
+      program: { bonuses: { joinPoints: 50 } },
     });
     readers = createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silent, readers: ['lane reader', 'kiosk reader'] });
     gw = await startGateway(config, { logger: silent, listen: false, cardReaders: readers });
@@ -95,6 +96,8 @@ describe('card taps through the gateway', () => {
 
     // One card belongs to one member.
     expect((await api('POST', '/api/members', { number: 'M-2', name: 'Daan Jansen' })).statusCode).toBe(201);
+    // The program's join bonus is awarded once, on creation.
+    expect((await api('GET', '/api/members/M-2')).json().balance).toBe(50);
     await tap('kiosk reader', CARDS['bank-card']());
     const again = await api('POST', '/api/members/M-2/cards', { place: 'kiosk:k1' });
     expect(again.statusCode).toBe(409);
