@@ -132,4 +132,23 @@ describe('kiosk: virtual cards on a real pcscd reader bound to the kiosk', () =>
     expect(text).toContain(vpcdReaderName(KIOSK_READER));
     expect(text).not.toContain(MEMBER.first);
   });
+
+  it('returns to the attract screen after the idle timeout, leaving nothing, and the session is dead', async () => {
+    await attract();
+    await page.close();
+    const idle = (await openKiosk(chrome.browser, `${store.kioskUrl}&idle=1500`)).page;
+    const auth: string[] = [];
+    idle.on('request', (r) => {
+      const a = r.headers().authorization;
+      if (a) auth.push(a);
+    });
+    await tap('ov-chipkaart');
+    await idle.getByRole('heading', { name: `Hallo ${MEMBER.first}!` }).waitFor({ timeout: 3000 });
+    await idle.getByRole('heading', { name: 'Tik je pas' }).waitFor({ timeout: 6000 });
+    const html = await idle.content();
+    for (const s of [MEMBER.first, 'Gratis koffie', 'Gespaard']) expect(html).not.toContain(s);
+    expect(auth.length).toBeGreaterThan(0);
+    expect((await fetch(`${store.url}/api/kiosk/k1/me`, { headers: { authorization: auth[0]! } })).status).toBe(401);
+    await idle.close();
+  });
 });
