@@ -13,6 +13,14 @@
  *   points are taken oldest-expiring lot first and what the balance lacks is recorded as
  *   deficit — the balance never goes below zero. The `trouw.points.adjusted.v1` outbox row is
  *   written in the same transaction.
+ * - `settle-member` (HQ settlement, docs/loyalty.md): HQ's balance becomes the member's
+ *   snapshot (the offline budget's base) and the account is aligned to HQ's: one audited
+ *   `adjust` entry keyed `cmd:{id}:settle` moves the balance to HQ's (a lot with the earning
+ *   rules' lifetime, or taken oldest-expiring first) and the deficit to HQ's debt. The entry
+ *   is dated at HQ's `asOf` (not later), so the offline budget does not count it as a local
+ *   change since the snapshot. No points event goes up: HQ already counted every event; the
+ *   `command.applied` detail carries what moved.
+ * - `member-snapshot`: HQ's confirmed balance as the snapshot only; the ledger is not touched.
  */
 import type { Db } from '../adapters/sqlite/open-database';
 import type { LedgerEntry } from '../adapters/sqlite/ledger-repo';
@@ -24,7 +32,7 @@ import { err, ok, type Result } from '../core/result';
 import { localDate } from '../core/time/local-date';
 import type { Clock } from '../ports/clock';
 import type { CommandContext, CommandError, CommandHandlers } from '../../sync/gateway/downlink';
-import type { AdjustPointsArgs, EraseMemberArgs } from '../../sync/schemas/downlink';
+import type { AdjustPointsArgs, EraseMemberArgs, MemberSnapshotArgs, SettleMemberArgs } from '../../sync/schemas/downlink';
 import { entryEvent } from './ledger';
 import { createProgramContext } from './program-context';
 import { isoTime } from './till-context';
@@ -132,5 +140,39 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     return ok({ points: args.points, balance: account.balance, deficit: account.deficit, deficitAdded });
   }
 
-  return { 'erase-member': eraseMember, 'adjust-points': adjustPoints };
+  function settleMember(args: SettleMemberArgs, c: CommandContext): Result<Record<string, unknown>, CommandError> {
+    const member = members.byNumber(args.member);
+    if (!member) return err(unknownMember());
+    const key = `cmd:${c.commandId}:settle`;
+    if (db.prepare('SELECT 1 FROM ledger_entries WHERE key = ?').get(key)) return ok({ replayed: true });
+    const snapshot = program.applySnapshot(member, args.balance, args.asOf, localDate(c.now, deps.timeZone));
+    // Older than (or as old as) the snapshot held: a newer settlement already aligned the account.
+    if (!snapshot) return ok({ snapshot, stale: true, balance: member.balance, deficit: member.deficit });
+    const points = args.balance - member.balance;
+    const deficitDelta = args.debt - member.deficit;
+    if (points === 0 && deficitDelta === 0) return ok({ snapshot, balance: member.balance, deficit: member.deficit, points: 0, deficitDelta: 0 });
+    const at = Math.min(c.now, args.asOf);
+    if (points > 0) {
+      const expiresOn = lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths);
+      ledgerRepo.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: points, remaining: points, expiresOn, createdAt: at });
+    } else if (points < 0) {
+      const { takes, taken } = takeFromLots(ledgerRepo.openLots(member.id), -points);
+      if (taken !== -points) throw new Error(`ledger inconsistent: lots hold less than the cached balance of member ${member.id}`);
+      for (const t of takes) ledgerRepo.setLotRemaining(member.id, t.lotId, t.remaining);
+    }
+    ledgerRepo.insertEntry({
+      id: ids(), key, memberId: member.id, kind: 'adjust', points, deficitDelta, saleId: null,
+      reason: `hq settlement ${c.commandId}: balance ${args.balance}, debt ${args.debt}, as of ${new Date(args.asOf).toISOString()}`, at,
+    });
+    members.setAccount(member.id, args.balance, args.debt);
+    return ok({ snapshot, balance: args.balance, deficit: args.debt, points, deficitDelta });
+  }
+
+  function memberSnapshot(args: MemberSnapshotArgs, c: CommandContext): Result<Record<string, unknown>, CommandError> {
+    const member = members.byNumber(args.member);
+    if (!member) return err(unknownMember());
+    return ok({ applied: program.applySnapshot(member, args.balance, args.asOf, localDate(c.now, deps.timeZone)) });
+  }
+
+  return { 'erase-member': eraseMember, 'adjust-points': adjustPoints, 'settle-member': settleMember, 'member-snapshot': memberSnapshot };
 }

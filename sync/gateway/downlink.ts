@@ -44,7 +44,9 @@ export interface CommandError {
 /** `ok(detail)`: applied, detail reported to HQ (e.g. what was purged). `err`: refused. */
 export type CommandHandler<N extends CommandName> = (args: CommandArgs<N>, ctx: CommandContext) => Result<Record<string, unknown>, CommandError>;
 
-export type CommandHandlers = { [N in CommandName]: CommandHandler<N> };
+/** The first commands every gateway handles; later ones (settlement) are optional: a gateway without the handler refuses them. */
+type CoreCommand = 'erase-member' | 'adjust-points';
+export type CommandHandlers = { [N in CoreCommand]: CommandHandler<N> } & { [N in Exclude<CommandName, CoreCommand>]?: CommandHandler<N> };
 
 export interface DownlinkOptions {
   db: Database;
@@ -191,7 +193,8 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     if (ev.type !== commandEventType(name)) return refuse({ code: 'bad-request', message: `type ${ev.type} on cmd/${name}` });
     const args = check(commandSchemas[name], ev.data);
     if (!args.ok) return refuse({ code: 'bad-request', message: args.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
-    const handler = o.commands[name] as CommandHandler<CommandName>;
+    const handler = o.commands[name] as CommandHandler<CommandName> | undefined;
+    if (!handler) return refuse({ code: 'unknown-command', message: `command ${name} is not handled by this gateway` });
     try {
       const outcome = db.transaction(() => {
         const r = handler(args.value as CommandArgs<CommandName>, { commandId, name, now, db });

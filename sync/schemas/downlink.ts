@@ -71,9 +71,35 @@ export const AdjustPointsArgs = Type.Object(
 );
 export type AdjustPointsArgs = Static<typeof AdjustPointsArgs>;
 
+const Points = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+/** Epoch ms of the newest event HQ counted. */
+const AsOf = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/**
+ * HQ's settlement of a member (docs/loyalty.md, "Settlement at HQ"): the balance HQ computed
+ * from every store's events in event order, and the debt left where offline stores together
+ * spent more than the member had. The gateway takes `balance` as its snapshot and aligns the
+ * member's account to it, the debt becoming the member's deficit (one audited ledger entry
+ * keyed by the command id).
+ */
+export const SettleMemberArgs = Type.Object(
+  { member: Member, balance: Points, debt: Points, asOf: AsOf },
+  { additionalProperties: false },
+);
+export type SettleMemberArgs = Static<typeof SettleMemberArgs>;
+
+/** HQ's confirmed balance of a member active in the store: the base of its offline budget only. */
+export const MemberSnapshotArgs = Type.Object(
+  { member: Member, balance: Points, asOf: AsOf },
+  { additionalProperties: false },
+);
+export type MemberSnapshotArgs = Static<typeof MemberSnapshotArgs>;
+
 export const commandSchemas = {
   'erase-member': EraseMemberArgs,
   'adjust-points': AdjustPointsArgs,
+  'settle-member': SettleMemberArgs,
+  'member-snapshot': MemberSnapshotArgs,
 } as const satisfies Record<string, TSchema>;
 export type CommandName = keyof typeof commandSchemas;
 export type CommandArgs<N extends CommandName> = Static<(typeof commandSchemas)[N]>;
