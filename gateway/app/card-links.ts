@@ -16,6 +16,7 @@ import { CARD_UNLINKED } from './card-events';
 
 
 const KIND_LABEL: Record<string, string> = {
+  card: 'Pas',
   'ov-chipkaart': 'OV-chipkaart',
   'mifare-classic-1k': 'Pas (MIFARE 1K)',
   ultralight: 'Pas (Ultralight)',
@@ -72,7 +73,9 @@ export function createCardLinks(deps: { db: Db; clock: Clock; members?: MembersS
   return {
     linkTap: (memberNumber: string, tap: ReaderTap | undefined) => linkTap.immediate(memberNumber, tap),
     unlink: (memberNumber: string, ref: string) => unlink.immediate(memberNumber, ref),
-    list: (memberId: string): LinkedCard[] => cards.listFor(memberId).map(({ token: _token, ...card }) => card),
+    // Cards linked before their kind was known (config seed, HQ) still get a label a member recognises.
+    list: (memberId: string): LinkedCard[] =>
+      cards.listFor(memberId).map(({ token, ...card }) => ({ ...card, label: card.label ?? cardLabel(card.kind ?? 'card', token) })),
   };
 }
 export type CardLinks = ReturnType<typeof createCardLinks>;

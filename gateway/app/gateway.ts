@@ -19,6 +19,7 @@ import { createRewards } from './rewards';
 import { createProgramDaily } from './program-daily';
 import { createProgramBonuses } from './program-bonuses';
 import { kioskRewardsFrom } from './kiosk-rewards';
+import { kioskTiersFrom } from './kiosk-tiers';
 import { createTillService } from './till-service';
 import { createMembersService, seedMembers } from './members';
 import { createCardLinks } from './card-links';
@@ -153,6 +154,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     router: cards?.router, members, cardLinks: store.cardLinks, db, clock, config, health,
     screenKeys: config.kiosk.screenKeys, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
+    tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
   });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy(), authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
   await api.register(phoneRoutes, {
