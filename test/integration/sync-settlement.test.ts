@@ -27,6 +27,7 @@ import type { HqStore } from '../../sync/hq/store';
 import { createMqttLink, type MqttLink } from '../../sync/gateway/mqtt-link';
 import { sendCommand } from '../../sync/hq/control';
 import { createSettlementService, type SettlementService } from '../../sync/hq/settlement-service';
+import { createSnapshotFeeder } from '../../sync/hq/settlement-snapshots';
 import { until } from '../../sync/testing/harness';
 
 const MEMBER = 'M-1';
@@ -195,6 +196,21 @@ describe('two stores offline at once spend the same points; HQ settles', () => {
     await until(async () => (await allEvents(B)).some((e) => e.type === 'trouw.points.adjusted.v1'), 'goodwill at HQ', 20_000);
     expect((await settlement.settleMember(MEMBER, { to: [] })).settlement).toMatchObject({ balance: 50, debt: 0 });
   }, 120_000);
+
+  it('member snapshots flow down to the stores where the member was active', async () => {
+    const feeder = createSnapshotFeeder({ store: hqStore, settlement });
+    const before = (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot').length;
+    expect(await feeder.pump()).toBe(2);
+    await until(
+      async () => (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot').length === before + 2,
+      'both stores applied member-snapshot',
+      20_000,
+    );
+    const outcomes = (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot');
+    expect(outcomes.map((e) => e.store).sort()).toEqual(['store-a', 'store-b']);
+    for (const e of outcomes) expect(e.data).toMatchObject({ outcome: 'applied' });
+    await feeder.stop();
+  }, 60_000);
 
   it('no entry is lost: every points event of both stores is at HQ exactly once and in the settlement', async () => {
     const events = await allEvents();
