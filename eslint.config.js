@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', '.trouw/**', 'kiosk/renderer/vendor/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', '.trouw/**', 'kiosk/renderer/vendor/**', 'scratch/**', 'test-results/**', '.tmp-*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
