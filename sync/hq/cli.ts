@@ -21,6 +21,7 @@ import { openHqStore } from './open-store';
 import { startIngest } from './ingest';
 import { buildHqApi } from './api';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
+import { createSettlementService } from './settlement-service';
 
 const { positionals, values: v } = parseArgs({
   allowPositionals: true,
@@ -44,6 +45,8 @@ const { positionals, values: v } = parseArgs({
     name: { type: 'string' },
     args: { type: 'string', default: '{}' },
     id: { type: 'string' },
+    member: { type: 'string' },
+    'settlement-db': { type: 'string', default: process.env.TROUW_HQ_SETTLEMENT_DB ?? '.trouw/hq-settlement.db' },
     'log-level': { type: 'string', default: 'info' },
   },
 });
@@ -135,6 +138,22 @@ switch (command) {
     if (r.ok) console.log(JSON.stringify(r.value));
     break;
   }
+  case 'settle': {
+    // Settles one member's points across every store that reported them (issue 6) and sends
+    // each of those gateways a `settle-member` command with HQ's balance and debt.
+    if (!v.member) fail('settle needs --member');
+    const { default: Database } = await import('better-sqlite3');
+    const store = await openHqStore(v.db!);
+    const link = controlLink();
+    await link.whenUp(15_000);
+    const settlement = createSettlementService({ store, db: new Database(v['settlement-db']!), link });
+    const r = await settlement.settleMember(v.member!);
+    await link.close();
+    await store.close();
+    console.log(JSON.stringify({ member: v.member, balance: r.settlement.balance, debt: r.settlement.debt, sent: r.sent, failed: r.failed }));
+    if (r.failed.length) process.exitCode = 1;
+    break;
+  }
   case 'stores': {
     const store = await openHqStore(v.db!);
     const now = Date.now();
@@ -145,5 +164,5 @@ switch (command) {
     break;
   }
   default:
-    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|stores [options] (see the file header)');
+    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores [options] (see the file header)');
 }
