@@ -31,6 +31,7 @@ import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics
 import { NoSubscribers, PublishRefused, type BrokerLink } from './broker-link';
 import { backoffDelay } from '../../gateway/adapters/backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
+import type { OutboxRow } from '../../gateway/adapters/sqlite/outbox-repo';
 
 export interface PublisherOptions {
   db: Database;
@@ -81,16 +82,8 @@ export interface OutboxPublisher {
   stop(): Promise<void>;
 }
 
-interface Row {
-  seq: number;
-  id: string;
-  type: string;
-  subject: string | null;
-  time: string;
-  data: string;
-  priority: number;
-  expiresAt: number | null;
-}
+/** The outbox row as the ledger writes it (gateway/adapters/sqlite/outbox-repo.ts). */
+type Row = OutboxRow;
 
 interface Flight {
   row: Row;
