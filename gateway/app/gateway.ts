@@ -84,10 +84,18 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   let till = tillFor(config.loyalty);
   let rulesVersion: number | undefined;
   const applyHqConfig = (cfg: StoreConfig): string[] => {
-    if (!cfg.loyalty) return [];
-    till = tillFor(cfg.loyalty);
-    rulesVersion = cfg.version;
-    return ['loyalty'];
+    const applied: string[] = [];
+    if (cfg.loyalty) {
+      till = tillFor(cfg.loyalty);
+      rulesVersion = cfg.version;
+      applied.push('loyalty');
+    }
+    if (cfg.tokens) {
+      // Rotating BLE tokens of consenting members for epochs e-1…e+1 (DESIGN.md §4).
+      presence.setTokens(cfg.tokens.epochs.flatMap((e) => e.entries.map((t) => ({ member: t.member, epoch: e.epoch, token: t.token }))));
+      applied.push('tokens');
+    }
+    return applied;
   };
   // Presence (issue 4): scanners → zones, dwell, visits; off without scanners.
   const presence = createPresenceService({

@@ -118,6 +118,11 @@ export function parseStoreConfig(data: unknown): { ok: true; value: StoreConfig 
   let filled: unknown = data;
   try {
     filled = Value.Default(StoreConfig, structuredClone(data));
+    // A section HQ did not send stays absent: defaults fill keys inside a sent section only,
+    // or a config carrying only tokens would reset the store's earning rules to defaults.
+    if (filled && typeof filled === 'object' && data && typeof data === 'object') {
+      for (const key of Object.keys(filled)) if (!Object.hasOwn(data, key)) delete (filled as Record<string, unknown>)[key];
+    }
   } catch {
     // not cloneable or not an object: the check reports it
   }

@@ -194,6 +194,15 @@ describe('gateway ↔ HQ over mosquitto', () => {
     await hq.publish(configTopic(to), '', { retain: true });
   });
 
+  it("HQ's token table reaches presence without a restart", async () => {
+    const tokens = { epochs: [{ epoch: 1_000, entries: [{ token: 0x01020304, member: 'M-1' }] }] };
+    expect((await publishStoreConfig(hq, to, { version: 9, tokens })).ok).toBe(true);
+    await until(() => logLines.some((l) => l.includes('HQ config applied') && l.includes('"version":9') && l.includes('"applied":["tokens"]')), 'tokens applied', 15_000);
+    // A config without earning rules leaves the rules in force alone.
+    expect(gw.rulesVersion).not.toBe(9);
+    await hq.publish(configTopic(to), '', { retain: true });
+  });
+
   it('every event HQ holds validates against its schema', async () => {
     const all = await events();
     expect(all.length).toBeGreaterThan(20);
