@@ -13,9 +13,11 @@ import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, t
 export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // The busy timeout first: switching to WAL takes a lock, and several ingest processes open
+  // the same file at once; without it the second one fails at once with "database is locked".
+  db.pragma('busy_timeout = 10000');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('busy_timeout = 10000');
   let st: ReturnType<typeof prepare> | undefined;
 
   function prepare() {
