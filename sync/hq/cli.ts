@@ -1,15 +1,19 @@
 /**
  * HQ command line:
- *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s]
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s] [--settle-every s]
  *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1]
  *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
+ *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
  *   tsx sync/hq/cli.ts stores          --db URL
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
  * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
  * Retiring an ingest instance for good: run it once more with --session-expiry 0 and stop it,
  * or its sessions keep taking their share of the events until they expire (7 days).
+ * The ingest also runs the settlement scheduler (settlement-scheduler.ts) every --settle-every
+ * seconds (0: off). Without the option only instance 1 runs it: one scheduler per settlement
+ * database, or members are settled once per instance.
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { startIngest } from './ingest';
 import { buildHqApi } from './api';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
+import { openSettlementDb, startHqSettlement } from './settlement-loop';
 
 const { positionals, values: v } = parseArgs({
   allowPositionals: true,
@@ -46,6 +51,7 @@ const { positionals, values: v } = parseArgs({
     args: { type: 'string', default: '{}' },
     id: { type: 'string' },
     member: { type: 'string' },
+    'settle-every': { type: 'string' },
     'settlement-db': { type: 'string', default: process.env.TROUW_HQ_SETTLEMENT_DB ?? '.trouw/hq-settlement.db' },
     'log-level': { type: 'string', default: 'info' },
   },
@@ -75,12 +81,15 @@ function onSignal(stop: () => Promise<void>) {
 const command = positionals[0];
 switch (command) {
   case 'ingest': {
+    const settleEvery = Number(v['settle-every'] ?? (v.instance === '1' ? 60 : 0));
+    if (!Number.isFinite(settleEvery) || settleEvery < 0) fail(`--settle-every: expected seconds ≥ 0 (0: off), got ${v['settle-every']}`);
+    const clientId = v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`;
     const store = await openHqStore(v.db!);
     const ingest = await startIngest({
       url: v.broker!,
       store,
       ...creds,
-      clientId: v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`,
+      clientId,
       group: v.group!,
       connections: Number(v.connections),
       sessionExpirySeconds: Number(v['session-expiry']),
@@ -88,10 +97,25 @@ switch (command) {
       startTimeoutMs: 120_000,
       logger: log,
     });
-    console.log(JSON.stringify({ ingest: 'up', shared: ingest.stats().shared, storage: store.kind }));
+    let settling: { stop(): Promise<void> } | undefined;
+    if (settleEvery > 0) {
+      // Its own stable client id: commands are published, never received, so a short session will do.
+      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+      const db = openSettlementDb(v['settlement-db']!);
+      const loop = startHqSettlement({ store, db, link, clock: Date.now, logger: log, intervalMs: settleEvery * 1000 });
+      settling = {
+        async stop() {
+          await loop.stop();
+          await link.close();
+          db.close();
+        },
+      };
+    }
+    console.log(JSON.stringify({ ingest: 'up', shared: ingest.stats().shared, storage: store.kind, settleEverySeconds: settleEvery }));
     const progress = setInterval(() => console.log(JSON.stringify(ingest.stats())), 1000);
     onSignal(async () => {
       clearInterval(progress);
+      await settling?.stop();
       await ingest.stop();
       await store.close();
     });
@@ -142,11 +166,10 @@ switch (command) {
     // Settles one member's points across every store that reported them (issue 6) and sends
     // each of those gateways a `settle-member` command with HQ's balance and debt.
     if (!v.member) fail('settle needs --member');
-    const { default: Database } = await import('better-sqlite3');
     const store = await openHqStore(v.db!);
     const link = controlLink();
     await link.whenUp(15_000);
-    const settlement = createSettlementService({ store, db: new Database(v['settlement-db']!), link });
+    const settlement = createSettlementService({ store, db: openSettlementDb(v['settlement-db']!), link });
     const r = await settlement.settleMember(v.member!);
     await link.close();
     await store.close();

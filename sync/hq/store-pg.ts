@@ -5,7 +5,7 @@
  * durable (`synchronous_commit` as the server has it, on by default) before the PUBACK.
  */
 import pg from 'pg';
-import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
 
 // BIGINT as JS numbers: every bigint here (epoch ms, counts, points) is far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -125,7 +125,7 @@ export function openPgHqStore(url: string, opts: { poolSize?: number } = {}): Hq
       }
       args.push(q.limit);
       const r = await pool.query(
-        `SELECT source, id, store, gateway, type, time, time_ms AS "timeMs", subject, data, received_at AS "receivedAt"
+        `SELECT source, id, store, gateway, type, time, time_ms AS "timeMs", subject, member, points_delta AS "pointsDelta", data, received_at AS "receivedAt"
          FROM hq_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, source, id LIMIT $${args.length}`,
         args,
       );
@@ -139,6 +139,19 @@ export function openPgHqStore(url: string, opts: { poolSize?: number } = {}): Hq
       );
       const stores = r.rows as { store: string; points: number; events: number }[];
       return { member, total: stores.reduce((a, s) => a + s.points, 0), stores };
+    },
+    async memberPointsActivity(q) {
+      const args: unknown[] = [q.afterMember ?? '', q.limit];
+      if (q.receivedSinceMs !== undefined) args.push(q.receivedSinceMs);
+      const since = q.receivedSinceMs === undefined ? '' : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= $3 AND member IS NOT NULL AND points_delta IS NOT NULL)';
+      // COLLATE "C": byte order, the same as SQLite's, so keyset paging by member agrees with `>`.
+      const r = await pool.query(
+        `SELECT member, COUNT(*)::bigint AS "pointsEvents", COUNT(DISTINCT source)::bigint AS gateways FROM hq_events
+         WHERE member IS NOT NULL AND points_delta IS NOT NULL AND member COLLATE "C" > $1 ${since}
+         GROUP BY member ORDER BY member COLLATE "C" LIMIT $2`,
+        args,
+      );
+      return r.rows as MemberPointsActivity[];
     },
     async gateways() {
       const r = await pool.query(

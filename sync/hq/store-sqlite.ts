@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type StoredEvent } from './store';
+import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
 
 export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -109,7 +109,7 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       if (q.after) add('(time_ms, source, id) > (?, ?, ?)', q.after.timeMs, q.after.source, q.after.id);
       const rows = db
         .prepare(
-          `SELECT source, id, store, gateway, type, time, time_ms AS timeMs, subject, data, received_at AS receivedAt
+          `SELECT source, id, store, gateway, type, time, time_ms AS timeMs, subject, member, points_delta AS pointsDelta, data, received_at AS receivedAt
            FROM hq_events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, source, id LIMIT ?`,
         )
         .all(...args, q.limit) as (Omit<StoredEvent, 'data'> & { data: string })[];
@@ -118,6 +118,16 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     async memberPoints(member) {
       const stores = (st!.member.all(member) as { store: string; points: number; events: number }[]).map((r) => ({ ...r, points: Number(r.points) }));
       return { member, total: stores.reduce((a, s) => a + s.points, 0), stores };
+    },
+    async memberPointsActivity(q) {
+      const since = q.receivedSinceMs === undefined ? '' : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= @since AND member IS NOT NULL AND points_delta IS NOT NULL)';
+      return db
+        .prepare(
+          `SELECT member, COUNT(*) AS pointsEvents, COUNT(DISTINCT source) AS gateways FROM hq_events
+           WHERE member IS NOT NULL AND points_delta IS NOT NULL AND member > @after ${since}
+           GROUP BY member ORDER BY member LIMIT @limit`,
+        )
+        .all({ after: q.afterMember ?? '', limit: q.limit, ...(q.receivedSinceMs === undefined ? {} : { since: q.receivedSinceMs }) }) as MemberPointsActivity[];
     },
     async gateways() {
       return st!.gateways.all() as GatewayRow[];

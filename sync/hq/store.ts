@@ -8,7 +8,12 @@
  * count in the same transaction; it resolves only after the commit, because the ingest sends
  * the PUBACK after it.
  */
-export interface IngestedEvent {
+/**
+ * One event as HQ keeps it, whichever way it travels: `Data` is the `data` member as JSON text
+ * on the way in (stored as sent, so no re-serialising in the ingest's hot path) and parsed on
+ * the way out. `member` and `pointsDelta` are derived once, at ingest, from the event registry.
+ */
+export interface HqEvent<Data> {
   source: string;
   id: string;
   store: string;
@@ -20,10 +25,15 @@ export interface IngestedEvent {
   subject: string | null;
   member: string | null;
   pointsDelta: number | null;
-  /** The `data` member, JSON text. */
-  data: string;
+  /** The `data` member: JSON text when ingested, the parsed value when read back. */
+  data: Data;
   receivedAt: number;
 }
+
+/** An event handed to the store by the ingest. */
+export type IngestedEvent = HqEvent<string>;
+/** An event read back from the store. */
+export type StoredEvent = HqEvent<unknown>;
 
 export interface DeadLetter {
   receivedAt: number;
@@ -50,19 +60,6 @@ export interface EventQuery {
   after?: { timeMs: number; source: string; id: string };
 }
 
-export interface StoredEvent {
-  source: string;
-  id: string;
-  store: string;
-  gateway: string;
-  type: string;
-  time: string;
-  timeMs: number;
-  subject: string | null;
-  data: unknown;
-  receivedAt: number;
-}
-
 export interface GatewayRow {
   source: string;
   store: string;
@@ -80,6 +77,15 @@ export interface MemberPoints {
   member: string;
   total: number;
   stores: { store: string; points: number; events: number }[];
+}
+
+/** A member's points events at HQ (see `HqStore.memberPointsActivity`). */
+export interface MemberPointsActivity {
+  member: string;
+  /** Points events stored for the member, all time. Events are never deleted, so a change means new ones. */
+  pointsEvents: number;
+  /** Distinct gateways (CloudEvents sources) those events came from. */
+  gateways: number;
 }
 
 export interface DeadLetterRow {
@@ -106,6 +112,12 @@ export interface HqStore {
   recordStatus(store: string, gateway: string, status: string, at: number): Promise<void>;
   queryEvents(q: EventQuery): Promise<StoredEvent[]>;
   memberPoints(member: string): Promise<MemberPoints>;
+  /**
+   * Members with points events, in member order, keyset paged (`afterMember`, `limit`).
+   * `receivedSinceMs`: only members with a points event *received* at or after it — receive
+   * time, not event time, because a store that was offline delivers old events late.
+   */
+  memberPointsActivity(q: { receivedSinceMs?: number; afterMember?: string; limit: number }): Promise<MemberPointsActivity[]>;
   gateways(): Promise<GatewayRow[]>;
   deadLetters(q: { limit: number; reason?: string }): Promise<DeadLetterRow[]>;
   counts(): Promise<{ events: number; deadLetters: number }>;
@@ -134,6 +146,8 @@ export function hqSchemaSql(d: { bigint: string; serial: string; blob: string })
     CREATE INDEX IF NOT EXISTS hq_events_type_time ON hq_events (type, time_ms);
     CREATE INDEX IF NOT EXISTS hq_events_time ON hq_events (time_ms);
     CREATE INDEX IF NOT EXISTS hq_events_member ON hq_events (member) WHERE member IS NOT NULL;
+    -- what arrived since the settlement scheduler last looked (settlement-scheduler.ts)
+    CREATE INDEX IF NOT EXISTS hq_events_received ON hq_events (received_at);
     CREATE TABLE IF NOT EXISTS hq_dead_letters (
       seq          ${d.serial},
       received_at  ${d.bigint} NOT NULL,
