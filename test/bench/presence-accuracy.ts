@@ -23,7 +23,7 @@ import type { RadioParams } from '../../firmware-sim/store/radio';
 import { inferScannerZones, readReplayCsv } from '../../firmware-sim/store/replay';
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
-import { runAccuracy } from './presence-run';
+import { runAccuracy, type CalibrationWalk } from './presence-run';
 
 const { values: a } = parseArgs({
   options: {
@@ -38,6 +38,8 @@ const { values: a } = parseArgs({
     layout: { type: 'string', default: 'default' },
     config: { type: 'string' },
     step: { type: 'string', default: '500' },
+    calibration: { type: 'string', default: 'walk' },
+    fingerprint: { type: 'string' },
   },
 });
 
@@ -155,7 +157,9 @@ if (a.replay) {
     ...(a.shoppers && { shoppers: Number(a.shoppers) }),
     ...(a.minutes && { durationMs: Number(a.minutes) * 60_000 }),
   };
-  const r = runAccuracy(simOptions, overrides, step);
+  const { laneM, binMs, ...fit } = kv(a.fingerprint);
+  const calibration: CalibrationWalk | undefined = a.calibration === 'none' ? undefined : { ...fit, walk: { ...(laneM && { laneM }) }, ...(binMs && { binMs }) };
+  const r = runAccuracy(simOptions, overrides, step, calibration);
   engineScore = r.engine;
   baselineScore = r.baseline;
   meta = {

@@ -10,6 +10,9 @@ import { TokenTable, epochOf, memberToken } from '../../gateway/core/presence/to
 import { driveFast } from '../../firmware-sim/store/drive';
 import { StoreSim, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
 import { Scorer, type Score } from '../../firmware-sim/store/score';
+import { surveyWalk, type SurveyWalkOptions } from '../../firmware-sim/store/survey';
+import { DEFAULT_SURVEY, radioMapFromSurvey } from '../../gateway/core/presence/radio-map-survey';
+import type { FingerprintParams } from '../../gateway/core/presence/params';
 
 /** The gateway's presence config for a simulated store: its scanners and tags, plus `overrides`. */
 export function configForSim(sim: StoreSim, overrides: Record<string, unknown> = {}): PresenceConfig {
@@ -61,11 +64,26 @@ export interface AccuracyRun {
   simMs: number;
 }
 
-export function runAccuracy(simOptions: StoreSimOptions, configOverrides: Record<string, unknown> = {}, stepMs = 500): AccuracyRun {
+export interface CalibrationWalk {
+  walk?: Partial<SurveyWalkOptions>;
+  /** One map point per this much of the walk (ms). */
+  binMs?: number;
+  k?: number;
+  levelPerMisfitDb?: number;
+}
+
+/** The radio map of a simulated calibration walk through `sim`'s store. */
+export function fingerprintForSim(sim: StoreSim, c: CalibrationWalk = {}): FingerprintParams {
+  const map = radioMapFromSurvey(surveyWalk(sim.plan, sim.radio, c.walk), { ...DEFAULT_SURVEY, ...(c.binMs && { binMs: c.binMs }) });
+  return { map, k: c.k ?? 3, levelPerMisfitDb: c.levelPerMisfitDb ?? 2 };
+}
+
+export function runAccuracy(simOptions: StoreSimOptions, configOverrides: Record<string, unknown> = {}, stepMs = 500, calibration?: CalibrationWalk): AccuracyRun {
   const t0 = performance.now();
   const sim = new StoreSim(simOptions);
   const cfg = configForSim(sim, configOverrides);
-  const engine = new PresenceEngine(engineParams(cfg), { tokens: tokensForSim(sim) });
+  const fingerprint = calibration ? fingerprintForSim(sim, calibration) : undefined;
+  const engine = new PresenceEngine({ ...engineParams(cfg), ...(fingerprint && { fingerprint }) }, { tokens: tokensForSim(sim) });
   const baseline = new StrongestRssiBaseline(sim);
   const engineScore = new Scorer();
   const baselineScore = new Scorer();

@@ -15,6 +15,7 @@ import { classifyAdvert, createClassifier, type Classifier } from './classify';
 import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
 import { subjectKey } from './events';
 import { DEFAULT_ENGINE, type EngineParams, type ZoneParams } from './params';
+import { ZoneFingerprints } from './radio-map';
 import { TokenTable } from './token';
 import { SampleWindow, robustMean } from './window-filter';
 import { ZoneTracker, type LeaveReason, type ZoneTransition } from './zone-tracker';
@@ -95,6 +96,9 @@ export class PresenceEngine {
   private readonly scratch: number[] = [];
   private readonly sums = new Map<string, { sum: number; n: number; max: number }>();
   private readonly levels = new Map<string, number>();
+  private readonly scannerLevels: Float64Array;
+  private readonly misfits = new Map<string, number>();
+  private readonly fingerprints: ZoneFingerprints | null;
   private readonly transitions: ZoneTransition[] = [];
 
   constructor(params: Partial<EngineParams> & Pick<EngineParams, 'programUuid' | 'zones' | 'scanners'>, opts: EngineOptions = {}) {
@@ -113,6 +117,9 @@ export class PresenceEngine {
       this.scannerParams.push(zp);
     }
     this.maxWindowMs = Math.max(0, ...this.p.zones.map((z) => z.params.windowMs));
+    this.scannerLevels = new Float64Array(this.p.scanners.length);
+    const fp = this.p.fingerprint;
+    this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
     this.classifier = createClassifier({ programUuid: this.p.programUuid, tags: this.p.tags, tokens: opts.tokens ?? new TokenTable() });
     this.visitId = opts.visitId ?? ((at) => `v${at.toString(36)}-${(this.visitSeq++).toString(36)}`);
     this.salt = (opts.anonymousSalt ?? 0x9e3779b9) | 0;
@@ -192,14 +199,23 @@ export class PresenceEngine {
     // A device just heard (again) has a few samples from some scanners: placing it on those
     // would often pick the wrong zone. Wait until its windows are half full.
     if (zone === null && now - t.heardSince < this.maxWindowMs / 2) return;
+    // Nothing new heard for half a window: the windows only age, scanners drop out one by
+    // one and the zones' levels drift with no new evidence (a phone that left the store
+    // "moved" to whichever zone's scanners kept its last samples longest). Hold the zone;
+    // absence ends the stay if the device stays silent.
+    if (zone !== null && unseen > this.zoneParams.get(zone)!.windowMs / 2) return;
     const levels = this.levelsOf(t, now);
     this.apply(t, (tr) => t.tracker.step(levels, now, tr), out);
   }
 
-  /** Each zone's combined level from its scanners' robust means (offsets applied). */
+  /**
+   * Each zone's level: the combination of its own scanners' robust means (offsets applied),
+   * or, with a radio map, the strongest of those less how much worse the zone fits.
+   */
   private levelsOf(t: Track, now: number): ReadonlyMap<string, number> {
     this.sums.clear();
     this.levels.clear();
+    this.scannerLevels.fill(NaN);
     for (let si = 0; si < t.windows.length; si++) {
       const w = t.windows[si];
       if (!w) continue;
@@ -209,6 +225,7 @@ export class PresenceEngine {
       // far rather than drop the scanner, whose absence would swing its zone's mean.
       if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * zp.windowMs, now, this.scratch) < zp.minSamples) continue;
       const level = robustMean(this.scratch, zp.fenceK) + this.scannerOffset[si]!;
+      this.scannerLevels[si] = level;
       const zone = this.scannerZone[si]!;
       const s = this.sums.get(zone);
       if (s) {
@@ -218,7 +235,21 @@ export class PresenceEngine {
       } else this.sums.set(zone, { sum: level, n: 1, max: level });
     }
     for (const [zone, s] of this.sums) this.levels.set(zone, this.p.combine === 'max' ? s.max : s.sum / s.n);
+    if (this.fingerprints && this.levels.size > 0) this.fitted();
     return this.levels;
+  }
+
+  /** Replaces the zone levels by fitted ones (see FingerprintParams.levelPerMisfitDb). */
+  private fitted(): void {
+    let top = -Infinity;
+    for (const l of this.levels.values()) if (l > top) top = l;
+    this.fingerprints!.fit(this.scannerLevels, this.misfits);
+    if (this.misfits.size === 0) return;
+    let bestFit = Infinity;
+    for (const m of this.misfits.values()) if (m < bestFit) bestFit = m;
+    const per = this.p.fingerprint!.levelPerMisfitDb;
+    this.levels.clear();
+    for (const [zone, m] of this.misfits) this.levels.set(zone, top - per * (m - bestFit));
   }
 
   /** Runs a tracker operation and turns its transitions into events (visits opened as needed). */

@@ -4,6 +4,8 @@
  * the engine takes them as plain values and never reads config itself.
  */
 
+import type { RadioMap } from './radio-map';
+
 export interface ZoneParams {
   /** RSSI window per (device, scanner), ms. */
   readonly windowMs: number;
@@ -65,6 +67,19 @@ export interface TagSpec {
 
 export type ZoneCombine = 'max' | 'mean';
 
+/** How zones are told apart when a radio map (a calibration walk) is configured. */
+export interface FingerprintParams {
+  readonly map: RadioMap;
+  /** A zone's misfit is the mean of its k best-fitting points of the map. */
+  readonly k: number;
+  /**
+   * dB of zone level per dB of worse fit: the best-fitting zone gets the strongest zone
+   * level heard, each other zone this much less per dB (RMS) it fits worse. So the zone
+   * state machine and its margins work unchanged on fitted zones.
+   */
+  readonly levelPerMisfitDb: number;
+}
+
 export interface EngineParams {
   readonly programUuid: string;
   readonly zones: readonly ZoneSpec[];
@@ -82,6 +97,8 @@ export interface EngineParams {
   readonly anonymousWindowMs: number;
   /** Samples kept per (device, scanner) at most (a ring). */
   readonly maxSamples: number;
+  /** Zones by fingerprint (a calibration walk) instead of by their own scanners' levels. */
+  readonly fingerprint?: FingerprintParams;
 }
 
 export const DEFAULT_ENGINE = {
