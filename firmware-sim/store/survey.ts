@@ -23,7 +23,7 @@ export interface SurveyWalkOptions {
   seed: number;
 }
 
-export const DEFAULT_SURVEY_WALK: SurveyWalkOptions = { laneM: 2, marginM: 0.5, speedMps: 0.7, intervalMs: 100, txAt1m: -59, seed: 9001 };
+export const DEFAULT_SURVEY_WALK: SurveyWalkOptions = { laneM: 1, marginM: 0.5, speedMps: 0.7, intervalMs: 100, txAt1m: -59, seed: 9001 };
 
 export interface SurveyRecord {
   readonly t: number;
