@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   // The embedded broker speaks MQTT 3.1.1 only: `protocol: auto` tries 5 and falls back.
   // Shoppers' phones walking the floor, heard by simulated scanners (the real HCI path runs in
   // the tests and in `tsx firmware-sim/store/cli.ts`); the store plays HQ's token push.
-  const presenceSim = demoPresence({ memberNumbers: demoMembers.map((m) => m.number) });
+  // The store is walked first (a calibration walk: dataDir/survey.csv, radio-map.json) and
+  // zones are told apart by that radio map, as in a calibrated store.
+  const presenceSim = demoPresence({ memberNumbers: demoMembers.map((m) => m.number) }, { radioMapDir: dataDir });
   const base = {
     ...demoConfig({ dataDir, lanePorts, httpPort: await freePort() }),
     sync: { brokerUrl: hq.brokerUrl, reconnectMinMs: 200, reconnectMaxMs: 2000 },

@@ -14,6 +14,8 @@ import { parseArgs } from 'node:util';
 import { openSerialController, type SerialController } from '../hci/serial-controller';
 import { gridPlan } from './floor-plan';
 import { emulatorSink, startLiveStore } from './live';
+import { writeCalibrationWalk } from './calibration';
+import { StoreSim } from './store-sim';
 
 const { values } = parseArgs({ options: { shoppers: { type: 'string', default: '40' }, minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, dir: { type: 'string', default: '/tmp/trouw-store' } } });
 const dir = values.dir!;
@@ -31,6 +33,9 @@ for (const s of plan.scanners) {
   controllers.push(await openSerialController(b, { address: `00:1A:7D:DA:71:${(controllers.length + 1).toString(16).padStart(2, '0')}` }));
 }
 const configPath = join(dir, 'gateway.json');
+// The radio depends on the plan and the seed only: this is the store the shoppers will walk.
+const calibration = writeCalibrationWalk(new StoreSim({ plan, seed: Number(values.seed), shoppers: 0 }), dir);
+console.log(`calibration walk: ${calibration.csvPath}\n${calibration.summary}\n  map: ${calibration.mapPath}`);
 let tags: Array<{ id: string; major: number; minor: number }> = [];
 let tokens: Array<{ member: string; epoch: number; token: number }> = [];
 const write = () =>
@@ -39,6 +44,7 @@ const write = () =>
       scanners: plan.scanners.map((s) => ({ name: s.name, zone: s.zone, port: join(dir, `${s.name}.gw`) })),
       tags,
       tokens: tokens.map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
+      radioMap: { file: 'radio-map.json' },
     },
   }, null, 2));
 const live = startLiveStore({

@@ -3,8 +3,10 @@
  * with a header and columns `time` (seconds, or `time_ms`), `scanner`, `rssi`, `true_zone`
  * (empty: out of the store) and optionally `device`. Each row is one scanner's report of
  * one advert. Rows of a device with the same time are one advert heard by several scanners.
+ * Parsed by the gateway's parser, the same one `trouw-gateway radio-map` reads a walk with.
  */
 import { readFileSync } from 'node:fs';
+import { parseRssiCsv } from '../../gateway/adapters/presence/rssi-csv';
 
 export interface ReplayRow {
   /** ms from the start of the recording. */
@@ -15,29 +17,13 @@ export interface ReplayRow {
   readonly trueZone: string | null;
 }
 
+/** The gateway's parser (gateway/adapters/presence/rssi-csv.ts), rows named for scoring. */
 export function parseReplayCsv(text: string): ReplayRow[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  const header = lines.shift()?.split(',').map((h) => h.trim().toLowerCase());
-  if (!header) throw new Error('replay: empty file');
-  const col = (...names: string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
-  const iT = col('time', 't', 'time_s');
-  const iMs = col('time_ms', 't_ms');
-  const iScanner = col('scanner', 'receiver');
-  const iRssi = col('rssi');
-  const iZone = col('true_zone', 'zone', 'truth');
-  const iDevice = col('device', 'beacon');
-  if ((iT < 0 && iMs < 0) || iScanner < 0 || iRssi < 0 || iZone < 0) {
-    throw new Error(`replay: need columns time (or time_ms), scanner, rssi, true_zone; got ${header.join(',')}`);
+  try {
+    return parseRssiCsv(text).map((r) => ({ t: r.t, device: r.device, scanner: r.scanner, rssi: r.rssi, trueZone: r.zone }));
+  } catch (e) {
+    throw new Error(`replay: ${(e as Error).message}`, { cause: e });
   }
-  const rows: ReplayRow[] = [];
-  for (const [n, line] of lines.entries()) {
-    const f = line.split(',').map((x) => x.trim());
-    const t = iMs >= 0 ? Number(f[iMs]) : Number(f[iT]) * 1000;
-    const rssi = Number(f[iRssi]);
-    if (!Number.isFinite(t) || !Number.isFinite(rssi)) throw new Error(`replay: line ${n + 2}: bad time or rssi`);
-    rows.push({ t, device: iDevice >= 0 ? f[iDevice] || 'device' : 'device', scanner: f[iScanner]!, rssi, trueZone: f[iZone] ? f[iZone]! : null });
-  }
-  return rows.sort((a, b) => a.t - b.t);
 }
 
 export const readReplayCsv = (path: string): ReplayRow[] => parseReplayCsv(readFileSync(path, 'utf8'));

@@ -28,6 +28,7 @@ import { createLanes } from './lanes';
 import { summariseHealth } from './health';
 import { startCards, type CardSubsystem } from './cards';
 import { createPresenceService, type PresenceService } from './presence-service';
+import { loadRadioMap } from './radio-map-file';
 import { presenceRoutes } from '../api/presence-routes';
 import { startGatewaySync, type SyncAgent } from './sync';
 import type { StoreConfig } from '../../sync/schemas/downlink';
@@ -64,6 +65,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const clock = deps.clock ?? systemClock;
   const log = deps.logger;
   const startedAt = clock.now();
+  // A bad radio map (presence.radioMap) stops the start before anything is opened.
+  const radioMap = loadRadioMap(config.presence) ?? null;
 
   const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
   const db = ledger.db;
@@ -100,7 +103,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // Presence (issue 4): scanners → zones, dwell, visits; off without scanners.
   const presence = createPresenceService({
     config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
-    outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000,
+    outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000, fingerprint: radioMap,
   });
   presence.start();
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.

@@ -5,12 +5,13 @@
 import { Value } from '@sinclair/typebox/value';
 import { PresenceConfig, presenceCrossChecks, zoneIds, zoneParams } from '../config/presence-schema';
 import { firstProblem, formatProblem } from '../config/explain';
-import type { EngineParams } from '../core/presence/params';
+import type { EngineParams, FingerprintParams } from '../core/presence/params';
 import { TokenTable, type TokenEntry } from '../core/presence/token';
 import { IBEACON_PREFIX, uuidBytes } from '../core/presence/ibeacon';
 import type { ScannerSpec } from '../ports/ble-scanner';
 
-export function engineParams(p: PresenceConfig): EngineParams {
+/** `fingerprint`: the radio map `presence.radioMap` names, read by app/radio-map-file.ts. */
+export function engineParams(p: PresenceConfig, fingerprint?: FingerprintParams): EngineParams {
   return {
     programUuid: p.programUuid,
     zones: zoneIds(p).map((id) => ({ id, params: zoneParams(p, id) })),
@@ -22,6 +23,7 @@ export function engineParams(p: PresenceConfig): EngineParams {
     maxAnonymous: p.maxAnonymous,
     anonymousWindowMs: p.anonymousWindowMs,
     maxSamples: 48,
+    ...(fingerprint && { fingerprint }),
   };
 }
 

@@ -17,6 +17,7 @@ import type { InProcessBleScanners } from '../adapters/ble/in-process-scanners';
 import type { NobleBleScanners } from '../adapters/ble/noble-scanners';
 import type { PresenceConfig } from '../config/presence-schema';
 import { PresenceEngine } from '../core/presence/engine';
+import type { FingerprintParams } from '../core/presence/params';
 import type { PresenceEvent, ZoneOccupancy } from '../core/presence/events';
 import { TokenTable, type TokenEntry } from '../core/presence/token';
 import type { Advert, BleScanners } from '../ports/ble-scanner';
@@ -25,6 +26,7 @@ import type { DeviceHealth } from '../ports/health';
 import type { PresenceStore } from '../ports/presence-store';
 import { acceptPrefixes, engineParams, presenceActive, scannerSpecs, tokenEntries } from './presence-config';
 import { presenceOutboxEvent } from './presence-events';
+import { loadRadioMap } from './radio-map-file';
 
 export interface PresenceServiceDeps {
   config: Readonly<PresenceConfig>;
@@ -39,6 +41,11 @@ export interface PresenceServiceDeps {
   scanners?: BleScanners;
   /** Run the evaluate and purge timers (default true); tests call `tick()` and `purge()`. */
   timers?: boolean;
+  /**
+   * The radio map already loaded (startGateway loads it before opening anything); null: none.
+   * Undefined: loaded here from `presence.radioMap` (throws ConfigError when it is bad).
+   */
+  fingerprint?: FingerprintParams | null;
 }
 
 export interface OccupancyView {
@@ -81,7 +88,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   const active = presenceActive(cfg);
   const nextId = monotonicFactory();
   const newId = () => nextId(deps.clock.now());
-  const engine = new PresenceEngine(engineParams(cfg), {
+  const fingerprint = deps.fingerprint === undefined ? loadRadioMap(cfg) : (deps.fingerprint ?? undefined);
+  const engine = new PresenceEngine(engineParams(cfg, fingerprint), {
     tokens: new TokenTable(tokenEntries(cfg)),
     visitId: (at) => nextId(at),
     anonymousSalt: randomInt(0, 2 ** 31),
@@ -179,7 +187,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         timers = [setInterval(() => tick(), cfg.evaluateIntervalMs), setInterval(() => purge(), cfg.purgeIntervalMs)];
         for (const t of timers) t.unref();
       }
-      log.info({ scanners: cfg.scanners.length, zones: engine.zones.length, driver: cfg.driver }, 'presence started');
+      log.info(
+        { scanners: cfg.scanners.length, zones: engine.zones.length, driver: cfg.driver, radioMapPoints: fingerprint?.map.points.length ?? 0 },
+        fingerprint ? 'presence started (zones by radio map)' : 'presence started',
+      );
     },
     stop: () =>
       (stopped ??= (async () => {

@@ -3,12 +3,14 @@
  *   trouw-gateway start        [--config FILE]   run the gateway
  *   trouw-gateway check-config [--config FILE]   validate the config and exit
  *   trouw-gateway doctor       [--config FILE]   what it sees, what is missing, how to fix it
+ *   trouw-gateway radio-map    <survey.csv> [--out FILE] [--bin-ms MS]   a radio map from a calibration walk
  * The config file may also come from TROUW_CONFIG; TROUW_<SECTION>__<KEY> overrides values.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load';
 
 const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> [--config FILE]
+       trouw-gateway radio-map <survey.csv> [--out map.json] [--bin-ms 2000]
 
   start          run the gateway (till lanes, ledger, HTTP health on /healthz, /readyz)
   check-config   validate the configuration file and environment overrides, then exit
@@ -16,10 +18,15 @@ const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> 
   create-card-key  write a new random card key to cards.keyFile (mode 600; never overwrites).
                  A chain shares one key (HQ's staff list and card links depend on it):
                  use this for a test store only, otherwise install the chain's key.
+  radio-map      build a radio map (presence.radioMap.file) from a calibration walk recorded
+                 as CSV: time (s) or time_ms, scanner, rssi, zone (or true_zone), device;
+                 summary to stderr, the map to --out or stdout; --bin-ms: one point per bin
 
 Environment: TROUW_CONFIG=FILE, TROUW_<SECTION>__<KEY>=VALUE (e.g. TROUW_HTTP__PORT=8081)`;
 
 async function main(argv: string[]): Promise<number> {
+  // Its own options (--out, --bin-ms), and no config: it runs on the installer's laptop too.
+  if (argv[0] === 'radio-map') return (await import('./radio-map')).runRadioMap(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

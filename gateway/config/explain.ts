@@ -13,8 +13,13 @@ export interface ConfigProblem {
 
 const show = (v: unknown): string => (v === undefined ? '(missing)' : JSON.stringify(v));
 
+/** `key = value: expected …`, without the `config:` prefix (a problem inside another file). */
+export function describeProblem(p: ConfigProblem): string {
+  return `${p.key || '(root)'} = ${show(p.value)}: expected ${p.expected}`;
+}
+
 export function formatProblem(p: ConfigProblem): string {
-  return `config: ${p.key || '(root)'} = ${show(p.value)}: expected ${p.expected}`;
+  return `config: ${describeProblem(p)}`;
 }
 
 function keyOf(path: string): string {
@@ -53,7 +58,11 @@ function expectedFrom(error: ValueError): string {
   if (error.message === 'Unexpected property') return 'no such key (check the spelling)';
   const s = error.schema;
   if (s[Kind] === 'Integer' || s[Kind] === 'Number') {
-    const range = [s.minimum !== undefined ? `>= ${s.minimum}` : '', s.maximum !== undefined ? `<= ${s.maximum}` : '']
+    const range = [
+      s.minimum !== undefined ? `>= ${s.minimum}` : '',
+      s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : '',
+      s.maximum !== undefined ? `<= ${s.maximum}` : '',
+    ]
       .filter(Boolean)
       .join(' and ');
     return `${s[Kind] === 'Integer' ? 'a whole number' : 'a number'}${range ? ' ' + range : ''}`;

@@ -5,6 +5,7 @@
  * else taken as a string: TROUW_HTTP__PORT=8081, TROUW_LANES='[{"id":"l1",...}]'.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { GatewayConfig, SerialLaneConfig, TcpLaneConfig } from './schema';
@@ -13,8 +14,9 @@ import { crossChecks } from './cross-checks';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
-  constructor(readonly problem: ConfigProblem | { key: string; value: unknown; expected: string }) {
-    super(formatProblem(problem));
+  /** `message`: instead of the formatted problem (a problem inside a file the config names). */
+  constructor(readonly problem: ConfigProblem | { key: string; value: unknown; expected: string }, message?: string) {
+    super(message ?? formatProblem(problem));
   }
 }
 
@@ -87,6 +89,19 @@ export function validateConfig(raw: unknown): Readonly<GatewayConfig> {
   return deepFreeze(config);
 }
 
+/**
+ * Paths written in the config file are relative to that file (the installer keeps the radio
+ * map beside it); paths from the environment or `base` stay relative to the working directory.
+ */
+function resolveFilePaths(fromFile: Record<string, unknown>, file: string): Record<string, unknown> {
+  const presence = fromFile.presence as { radioMap?: { file?: unknown } } | undefined;
+  const mapFile = presence?.radioMap?.file;
+  if (typeof mapFile !== 'string' || mapFile === '' || isAbsolute(mapFile)) return fromFile;
+  const out = structuredClone(fromFile) as { presence: { radioMap: { file: string } } };
+  out.presence.radioMap.file = resolve(dirname(resolve(file)), mapFile);
+  return out;
+}
+
 export interface LoadOptions {
   file?: string;
   env?: NodeJS.ProcessEnv;
@@ -101,6 +116,6 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<GatewayConfig> {
   if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
     throw new ConfigError({ key: '(file)', value: file, expected: 'a mapping at the top level' });
   }
-  const merged = { ...(opts.base ?? {}), ...(fromFile as Record<string, unknown>) };
+  const merged = { ...(opts.base ?? {}), ...(file ? resolveFilePaths(fromFile as Record<string, unknown>, file) : (fromFile as Record<string, unknown>)) };
   return validateConfig(applyEnvOverrides(merged, env));
 }

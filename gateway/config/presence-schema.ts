@@ -9,6 +9,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from './explain';
+import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../core/presence/radio-map';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', description: 'a UUID' });
@@ -90,6 +91,23 @@ export const PresenceTokenConfig = Type.Object(
 );
 export type PresenceTokenConfig = Static<typeof PresenceTokenConfig>;
 
+/**
+ * Zones by radio map (a calibration walk, docs/presence.md "Radio map") instead of by their
+ * own scanners' levels. The file is read and checked against the scanners and zones at
+ * start (app/radio-map-file.ts); a relative path is relative to the config file.
+ */
+export const PresenceRadioMapConfig = Type.Object(
+  {
+    file: Type.String({ minLength: 1, description: 'the path of a radio map JSON file (trouw-gateway radio-map)' }),
+    /** A zone's misfit is the mean of its k best-fitting points. */
+    k: Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_FINGERPRINT.k }),
+    /** dB of zone level per dB (RMS) a zone fits worse than the best one. */
+    levelPerMisfitDb: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: DEFAULT_LEVEL_PER_MISFIT_DB }),
+  },
+  { additionalProperties: false },
+);
+export type PresenceRadioMapConfig = Static<typeof PresenceRadioMapConfig>;
+
 export const PresenceConfig = Type.Object(
   {
     /** Off: presence is not started even with scanners configured. */
@@ -102,6 +120,8 @@ export const PresenceConfig = Type.Object(
     defaults: ZoneDefaultsConfig,
     /** How a zone's scanners are combined: mean of their filtered levels, or the strongest. */
     combine: Type.Union([Type.Literal('mean'), Type.Literal('max')], { default: 'mean' }),
+    /** Absent: each zone's level is its own scanners' (`combine`). */
+    radioMap: Type.Optional(PresenceRadioMapConfig),
     visitEndMs: Ms(600_000, 10_000, 24 * 3_600_000, 'a visit ends after the member is unseen this long'),
     maxTracked: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5000 }),
     maxAnonymous: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5000 }),

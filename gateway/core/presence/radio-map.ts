@@ -37,9 +37,9 @@ export const DEFAULT_FINGERPRINT: FingerprintOptions = { k: 3 };
 
 /**
  * dB of zone level per dB of worse fit (params.ts, FingerprintParams). Tuned on the tuning
- * layout, seed 1 (docs/presence.md): 4 missed stays, 8 flapped; 6 balances both.
+ * layout, seed 1 (docs/presence.md): lower misses stays, higher flaps; 5 balances both.
  */
-export const DEFAULT_LEVEL_PER_MISFIT_DB = 6;
+export const DEFAULT_LEVEL_PER_MISFIT_DB = 5;
 
 /** Why a radio map cannot serve an engine: unknown scanner or zone, a zone without points. */
 export function radioMapProblem(map: RadioMap, scanners: readonly string[], zones: readonly string[]): string | null {
