@@ -8,6 +8,9 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Finding } from '../cli/doctor-checks';
 import type { PresenceConfig } from '../config/presence-schema';
+import { ConfigError } from '../config/load';
+import { presenceActive } from './presence-config';
+import { loadRadioMap } from './radio-map-file';
 
 const require = createRequire(import.meta.url);
 
@@ -59,4 +62,16 @@ export function checkPresence(p: PresenceConfig): Finding[] {
     }
   }
   return out;
+}
+
+/** The radio map `presence.radioMap.file` names: readable, well formed, matching the scanners and zones. */
+export function checkRadioMap(p: PresenceConfig): Finding[] {
+  if (!p.radioMap || !presenceActive(p)) return [];
+  try {
+    const fp = loadRadioMap(p)!;
+    return [{ level: 'ok', name: 'radio map', detail: `${p.radioMap.file}: ${fp.map.points.length} points, ${fp.map.scanners.length} scanners; zones by radio map` }];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return [{ level: 'fail', name: 'radio map', detail: e.message, fix: 'record a calibration walk and run `trouw-gateway radio-map walk.csv --out <file>` (docs/presence.md, "Radio map"), or remove presence.radioMap' }];
+  }
 }

@@ -3,7 +3,7 @@
  * It only looks: it never creates the database or takes a port the gateway would use.
  */
 import { loadConfig, ConfigError } from '../config/load';
-import { checkPresence } from '../app/presence-doctor';
+import { checkPresence, checkRadioMap } from '../app/presence-doctor';
 import { checkDatabase, checkLane, checkSerialPorts, checkHttpPort, checkCardStack, type Finding } from './doctor-checks';
 
 const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;
@@ -30,6 +30,7 @@ export async function runDoctor(file: string | undefined): Promise<number> {
     await checkHttpPort(config.http.host, config.http.port),
     ...checkCardStack(),
     ...checkPresence(config.presence),
+    ...checkRadioMap(config.presence),
   ];
   findings.forEach(print);
   const failed = findings.filter((f) => f.level === 'fail').length;

@@ -67,7 +67,7 @@ function expectedFrom(error: ValueError): string {
       .join(' and ');
     return `${s[Kind] === 'Integer' ? 'a whole number' : 'a number'}${range ? ' ' + range : ''}`;
   }
-  if (s[Kind] === 'String' && s.description) return `${s.description}`;
+  if ((s[Kind] === 'String' || s[Kind] === 'Union') && s.description) return `${s.description}`;
   return error.message.replace(/^Expected /, '');
 }
 
