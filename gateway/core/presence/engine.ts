@@ -14,7 +14,7 @@
 import { classifyAdvert, createClassifier, type Classifier } from './classify';
 import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
 import { subjectKey } from './events';
-import { DEFAULT_ENGINE, type EngineParams, type ZoneParams } from './params';
+import { DEFAULT_ENGINE, type EngineParams, type FingerprintParams, type ZoneParams } from './params';
 import { ZoneFingerprints } from './radio-map';
 import { TokenTable } from './token';
 import { SampleWindow, robustMean } from './window-filter';
@@ -98,7 +98,8 @@ export class PresenceEngine {
   private readonly levels = new Map<string, number>();
   private readonly scannerLevels: Float64Array;
   private readonly misfits = new Map<string, number>();
-  private readonly fingerprints: ZoneFingerprints | null;
+  private fingerprints: ZoneFingerprints | null;
+  private fingerprintParams: FingerprintParams | null;
   private readonly transitions: ZoneTransition[] = [];
 
   constructor(params: Partial<EngineParams> & Pick<EngineParams, 'programUuid' | 'zones' | 'scanners'>, opts: EngineOptions = {}) {
@@ -118,8 +119,9 @@ export class PresenceEngine {
     }
     this.maxWindowMs = Math.max(0, ...this.p.zones.map((z) => z.params.windowMs));
     this.scannerLevels = new Float64Array(this.p.scanners.length);
-    const fp = this.p.fingerprint;
-    this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
+    this.fingerprintParams = this.p.fingerprint ?? null;
+    this.fingerprints = null;
+    this.setFingerprint(this.fingerprintParams);
     this.classifier = createClassifier({ programUuid: this.p.programUuid, tags: this.p.tags, tokens: opts.tokens ?? new TokenTable() });
     this.visitId = opts.visitId ?? ((at) => `v${at.toString(36)}-${(this.visitSeq++).toString(36)}`);
     this.salt = (opts.anonymousSalt ?? 0x9e3779b9) | 0;
@@ -127,6 +129,15 @@ export class PresenceEngine {
 
   get zones(): readonly string[] {
     return this.zoneIds;
+  }
+
+  /**
+   * Places devices by a new radio map from now on (a calibration walk just finished), or by
+   * their zones' own scanners again (null). Devices keep their current zone.
+   */
+  setFingerprint(fp: FingerprintParams | null): void {
+    this.fingerprintParams = fp;
+    this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
   }
 
   /** Replaces the token table (HQ sends a new one as epochs roll). */
@@ -247,7 +258,7 @@ export class PresenceEngine {
     if (this.misfits.size === 0) return;
     let bestFit = Infinity;
     for (const m of this.misfits.values()) if (m < bestFit) bestFit = m;
-    const per = this.p.fingerprint!.levelPerMisfitDb;
+    const per = this.fingerprintParams!.levelPerMisfitDb;
     this.levels.clear();
     for (const [zone, m] of this.misfits) this.levels.set(zone, top - per * (m - bestFit));
   }
