@@ -7,7 +7,13 @@
  *   npm run bench:presence-accuracy -- [--seed 2] [--scenario file.json] [--replay rec.csv]
  *     [--scanner-zones s1=A,s2=B] [--radio exponent=1.5,bodyLossDb=6] [--shoppers 200]
  *     [--minutes 60] [--scanners-per-zone 2] [--layout default|tuning] [--config presence.json]
+ *     [--calibration walk|none] [--radio-map map.json] [--fingerprint k=3,levelPerMisfitDb=5,laneM=1,binMs=2000]
  *
+ * Calibration (docs/presence.md, "Radio map"): by default the simulated store is first walked
+ * with a reference beacon, as an installer would, and the engine places by that radio map;
+ * the same run also scores the engine without it ("uncalibrated"). `--radio-map` gives a
+ * map instead (a real walk's, with `--replay` of the same store); `--calibration none` only
+ * runs the engine without one.
  * The engine's defaults were tuned on `--layout tuning --seed 1`; the default run reports
  * a different layout and seed (`--layout default --seed 2`), so the figures are out of sample.
  * Last line: one JSON object.
@@ -24,6 +30,9 @@ import { inferScannerZones, readReplayCsv } from '../../firmware-sim/store/repla
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
 import { runAccuracy, type CalibrationWalk } from './presence-run';
+import { readRadioMapFile } from '../../gateway/app/radio-map-file';
+import type { FingerprintParams } from '../../gateway/core/presence/params';
+import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
 
 const { values: a } = parseArgs({
   options: {
@@ -40,6 +49,7 @@ const { values: a } = parseArgs({
     step: { type: 'string', default: '500' },
     calibration: { type: 'string', default: 'walk' },
     fingerprint: { type: 'string' },
+    'radio-map': { type: 'string' },
   },
 });
 
@@ -99,7 +109,7 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
     md.set(d, iBeaconAdData(PROGRAM_UUID, token >>> 16, token & 0xffff, -59).subarray(5));
     for (let e = 0; e < 4; e++) table.push({ member: `R-${i + 1}`, epoch: e, token });
   });
-  const engine = new PresenceEngine(engineParams(cfg), { tokens: new TokenTable(table) });
+  const engine = new PresenceEngine({ ...engineParams(cfg), ...(givenMap && { fingerprint: givenMap }) }, { tokens: new TokenTable(table) });
   const baselineZone = new Map<string, string>();
   const es = new Scorer();
   const bs = new Scorer();
@@ -137,9 +147,16 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
   return { engine: es.result(), baseline: bs.result(), rows: rows.length };
 }
 
+/** A given radio map (`--radio-map`), read and checked as the gateway does. */
+const givenMap: FingerprintParams | undefined = a['radio-map']
+  ? { map: readRadioMapFile(a['radio-map']), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, ...kv(a.fingerprint) }
+  : undefined;
+
 const t0 = performance.now();
 let engineScore: Score;
 let baselineScore: Score;
+let uncalibrated: Score | null = null;
+let calibrationKind = givenMap ? 'radio-map file' : 'none';
 let meta: Record<string, unknown>;
 if (a.replay) {
   const r = replay(a.replay);
@@ -158,19 +175,24 @@ if (a.replay) {
     ...(a.minutes && { durationMs: Number(a.minutes) * 60_000 }),
   };
   const { laneM, binMs, ...fit } = kv(a.fingerprint);
-  const calibration: CalibrationWalk | undefined = a.calibration === 'none' ? undefined : { ...fit, walk: { ...(laneM && { laneM }) }, ...(binMs && { binMs }) };
+  const walk: CalibrationWalk = { ...fit, walk: { ...(laneM && { laneM }) }, ...(binMs && { binMs }) };
+  const calibration = givenMap ?? (a.calibration === 'none' ? undefined : walk);
+  if (calibration && !givenMap) calibrationKind = 'simulated walk';
   const r = runAccuracy(simOptions, overrides, step, calibration);
   engineScore = r.engine;
   baselineScore = r.baseline;
+  // The same store without a radio map: what calibrating buys.
+  if (calibration) uncalibrated = runAccuracy(simOptions, overrides, step).engine;
   meta = {
     layout: plan.name, zones: plan.zones.length, scanners: plan.scanners.length, seed: Number(a.seed),
     shoppers: simOptions.shoppers ?? 200, simulated_minutes: r.simMs / 60_000, adverts: r.adverts, readings: r.readings,
     scored_members: r.engine.subjects, shopper_hours: Number(r.engine.inStoreHours.toFixed(2)), radio,
-    engine_defaults: presenceConfigFrom(overrides).defaults,
+    engine_defaults: presenceConfigFrom(overrides).defaults, calibration: calibrationKind, radio_map_points: r.radioMapPoints,
   };
 }
 console.log(JSON.stringify(meta));
 console.log(line('engine', engineScore));
+if (uncalibrated) console.log(line('uncalib.', uncalibrated));
 console.log(line('baseline', baselineScore));
 console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x === Infinity ? 'Infinity' : null);
@@ -184,4 +206,10 @@ console.log(JSON.stringify({
   baseline_zone_accuracy: round(baselineScore.zoneAccuracy),
   baseline_enter_delay_p90_s: round(baselineScore.enterDelayP90S, 1),
   baseline_false_changes_per_hour: round(baselineScore.falseChangesPerHour, 2),
+  calibration: calibrationKind,
+  ...(uncalibrated && {
+    uncalibrated_zone_accuracy: round(uncalibrated.zoneAccuracy),
+    uncalibrated_enter_delay_p90_s: round(uncalibrated.enterDelayP90S, 1),
+    uncalibrated_false_changes_per_hour: round(uncalibrated.falseChangesPerHour, 2),
+  }),
 }));

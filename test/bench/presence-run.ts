@@ -63,6 +63,8 @@ export interface AccuracyRun {
   readings: number;
   wallMs: number;
   simMs: number;
+  /** Points of the radio map the engine placed by (0: none). */
+  radioMapPoints: number;
 }
 
 export interface CalibrationWalk {
@@ -79,11 +81,20 @@ export function fingerprintForSim(sim: StoreSim, c: CalibrationWalk = {}): Finge
   return { map, k: c.k ?? DEFAULT_FINGERPRINT.k, levelPerMisfitDb: c.levelPerMisfitDb ?? DEFAULT_LEVEL_PER_MISFIT_DB };
 }
 
-export function runAccuracy(simOptions: StoreSimOptions, configOverrides: Record<string, unknown> = {}, stepMs = 500, calibration?: CalibrationWalk): AccuracyRun {
+/**
+ * `calibration`: the engine places by a radio map, from a simulated calibration walk
+ * through the same store or given (a real walk's map, for a replay of the same store).
+ */
+export function runAccuracy(
+  simOptions: StoreSimOptions,
+  configOverrides: Record<string, unknown> = {},
+  stepMs = 500,
+  calibration?: CalibrationWalk | FingerprintParams,
+): AccuracyRun {
   const t0 = performance.now();
   const sim = new StoreSim(simOptions);
   const cfg = configForSim(sim, configOverrides);
-  const fingerprint = calibration ? fingerprintForSim(sim, calibration) : undefined;
+  const fingerprint = !calibration ? undefined : 'map' in calibration ? calibration : fingerprintForSim(sim, calibration);
   const engine = new PresenceEngine({ ...engineParams(cfg), ...(fingerprint && { fingerprint }) }, { tokens: tokensForSim(sim) });
   const baseline = new StrongestRssiBaseline(sim);
   const engineScore = new Scorer();
@@ -105,5 +116,5 @@ export function runAccuracy(simOptions: StoreSimOptions, configOverrides: Record
       }
     },
   });
-  return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs };
+  return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs, radioMapPoints: fingerprint?.map.points.length ?? 0 };
 }
