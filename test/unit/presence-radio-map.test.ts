@@ -1,0 +1,142 @@
+/**
+ * The radio map core (gateway/core/presence/radio-map.ts, radio-map-survey.ts): fitting a
+ * device's levels to zone fingerprints, and building the map from a calibration walk.
+ */
+import { describe, expect, it } from 'vitest';
+import { FLOOR_DBM, radioMapProblem, ZoneFingerprints, type RadioMap } from '../../gateway/core/presence/radio-map';
+import { radioMapFromSurvey, type SurveyRow } from '../../gateway/core/presence/radio-map-survey';
+import { PresenceEngine } from '../../gateway/core/presence/engine';
+import { DEFAULT_ZONE_PARAMS } from '../../gateway/core/presence/params';
+import { iBeaconAdData } from '../../firmware-sim/hci/h4';
+
+const SCANNERS = ['a1', 'a2', 'b1', 'b2'];
+
+/** Zone A's spots hear a1/a2 loud; zone B's spots are shadowed: b1/b2 quieter than a1. */
+const MAP: RadioMap = {
+  scanners: SCANNERS,
+  points: [
+    { zone: 'A', levels: [-55, -60, -75, -80] },
+    { zone: 'A', levels: [-57, -58, -77, -78] },
+    { zone: 'B', levels: [-62, -70, -66, -68] },
+    { zone: 'B', levels: [-64, -72, -65, -69] },
+  ],
+};
+
+const fit = (fp: ZoneFingerprints, levels: number[]) => {
+  const out = new Map<string, number>();
+  fp.fit(Float64Array.from(levels), out);
+  return out;
+};
+
+describe('ZoneFingerprints', () => {
+  it('fits the zone whose points look like the levels, though another zone\'s scanner is loudest', () => {
+    const fp = new ZoneFingerprints(MAP, SCANNERS, { k: 1 });
+    const m = fit(fp, [-63, -71, -65, -68]);
+    expect(m.get('B')!).toBeLessThan(1);
+    expect(m.get('A')!).toBeGreaterThan(5);
+  });
+
+  it('ignores a device\'s own transmit power: the same pattern 12 dB quieter fits the same', () => {
+    const fp = new ZoneFingerprints(MAP, SCANNERS, { k: 1 });
+    const loud = fit(fp, [-55, -60, -75, -80]);
+    const quiet = fit(fp, [-67, -72, -87, -92]);
+    expect(quiet.get('A')).toBeCloseTo(loud.get('A')!, 9);
+    expect(quiet.get('A')).toBeCloseTo(0, 9);
+    expect(quiet.get('B')).toBeCloseTo(loud.get('B')!, 9);
+  });
+
+  it('a zone\'s misfit is the mean of its k best points', () => {
+    const one = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 1 }), [-55, -60, -75, -80]);
+    const two = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 2 }), [-55, -60, -75, -80]);
+    expect(one.get('A')).toBeCloseTo(0, 9);
+    expect(two.get('A')!).toBeGreaterThan(0);
+    expect(two.get('A')!).toBeLessThan(two.get('B')!);
+  });
+
+  it('a scanner not heard counts at the floor, on both sides', () => {
+    const map: RadioMap = { scanners: ['s1', 's2'], points: [{ zone: 'A', levels: [-60, null] }, { zone: 'B', levels: [-60, -60] }] };
+    const fp = new ZoneFingerprints(map, ['s1', 's2'], { k: 1 });
+    const m = fit(fp, [-70, NaN]);
+    // A: (−70 − −60, FLOOR − FLOOR) = (−10, 0): spread 5; B: (−10, FLOOR + 60 = −40): spread 15.
+    expect(m.get('A')).toBeCloseTo(5, 9);
+    expect(m.get('B')).toBeCloseTo(15, 9);
+    expect(FLOOR_DBM).toBe(-100);
+  });
+
+  it('nothing heard by a mapped scanner: no fit at all', () => {
+    const fp = new ZoneFingerprints(MAP, [...SCANNERS, 'c1'], { k: 1 });
+    expect(fit(fp, [NaN, NaN, NaN, NaN, -40]).size).toBe(0);
+  });
+
+  it('maps its scanners onto the engine\'s order; scanners the map lacks do not count', () => {
+    const fp = new ZoneFingerprints(MAP, ['b2', 'new', 'a1', 'b1', 'a2'], { k: 1 });
+    const m = fit(fp, [-80, -20, -55, -75, -60]);
+    expect(m.get('A')).toBeCloseTo(0, 9);
+  });
+});
+
+describe('radioMapProblem', () => {
+  it('names an unknown scanner, an unknown zone, a short row and a zone without points', () => {
+    expect(radioMapProblem(MAP, SCANNERS, ['A', 'B'])).toBeNull();
+    expect(radioMapProblem(MAP, ['a1', 'a2', 'b1'], ['A', 'B'])).toMatch(/scanner b2 is not configured/);
+    expect(radioMapProblem(MAP, SCANNERS, ['A'])).toMatch(/point 2 is in unknown zone B/);
+    expect(radioMapProblem({ scanners: SCANNERS, points: [{ zone: 'A', levels: [-50] }] }, SCANNERS, ['A'])).toMatch(/point 0 has 1 levels for 4 scanners/);
+    expect(radioMapProblem(MAP, SCANNERS, ['A', 'B', 'C'])).toMatch(/no points for zone\(s\) C/);
+  });
+});
+
+describe('radioMapFromSurvey', () => {
+  const rows: SurveyRow[] = [];
+  // 4 s in A (10 adverts/s, both scanners), 3 s between zones, 2 s in B; s2 hears B only once per bin.
+  for (let t = 0; t < 4000; t += 100) rows.push({ t, scanner: 's1', rssi: -50 - (t % 300 === 0 ? 2 : 0), zone: 'A' }, { t, scanner: 's2', rssi: -70, zone: 'A' });
+  for (let t = 4000; t < 7000; t += 100) rows.push({ t, scanner: 's1', rssi: -60, zone: null });
+  for (let t = 7000; t < 9000; t += 100) rows.push({ t, scanner: 's1', rssi: -80, zone: 'B' });
+  rows.push({ t: 7050, scanner: 's2', rssi: -50, zone: 'B' });
+
+  it('one point per bin of walking inside one zone; nothing from between zones', () => {
+    const map = radioMapFromSurvey(rows, { binMs: 2000, minSamples: 2, fenceK: 1.5 });
+    expect(map.scanners).toEqual(['s1', 's2']);
+    expect(map.points.map((p) => p.zone)).toEqual(['A', 'A', 'B']);
+    expect(map.points[0]!.levels[1]).toBe(-70);
+    expect(map.points[0]!.levels[0]!).toBeGreaterThanOrEqual(-51);
+    expect(map.points[0]!.levels[0]!).toBeLessThanOrEqual(-50);
+  });
+
+  it('a scanner heard fewer than minSamples times in a bin counts as not heard there', () => {
+    const map = radioMapFromSurvey(rows, { binMs: 2000, minSamples: 2, fenceK: 1.5 });
+    expect(map.points[2]!.levels).toEqual([-80, null]);
+  });
+
+  it('rows out of order are sorted first; a zone change starts a new point', () => {
+    const shuffled = [...rows].reverse();
+    expect(radioMapFromSurvey(shuffled)).toEqual(radioMapFromSurvey(rows));
+  });
+});
+
+describe('engine with a radio map', () => {
+  const uuid = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
+  const md = iBeaconAdData(uuid, 0xfff0, 1, -59).subarray(5);
+  const params = {
+    programUuid: uuid,
+    zones: [{ id: 'A', params: DEFAULT_ZONE_PARAMS }, { id: 'B', params: DEFAULT_ZONE_PARAMS }],
+    scanners: SCANNERS.map((name) => ({ name, zone: name.startsWith('a') ? 'A' : 'B', offsetDb: 0 })),
+    tags: [{ id: 'tag', uuid, major: 0xfff0, minor: 1 }],
+  };
+  const standIn = (engine: PresenceEngine, levels: number[]) => {
+    for (let t = 0; t <= 20_000; t += 250) {
+      SCANNERS.forEach((scanner, i) => engine.ingest({ scanner, rssi: levels[i]!, manufacturerData: md, at: t }));
+      if (t % 500 === 0) engine.evaluate(t);
+    }
+    return engine.zoneOf({ kind: 'tag', id: 'tag' });
+  };
+  const shadowedInB = [-61, -69, -66, -68];
+
+  it('places by fit where the zones\' own levels mislead, and by levels again without the map', () => {
+    expect(standIn(new PresenceEngine(params), shadowedInB)).toBe('A');
+    const fingerprint = { map: MAP, k: 1, levelPerMisfitDb: 5 };
+    expect(standIn(new PresenceEngine({ ...params, fingerprint }), shadowedInB)).toBe('B');
+    const swapped = new PresenceEngine(params);
+    swapped.setFingerprint(fingerprint);
+    expect(standIn(swapped, shadowedInB)).toBe('B');
+  });
+});
