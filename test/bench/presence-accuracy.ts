@@ -156,6 +156,7 @@ const t0 = performance.now();
 let engineScore: Score;
 let baselineScore: Score;
 let uncalibrated: Score | null = null;
+let evaluateUs: { calibrated?: number; uncalibrated?: number } = {};
 let calibrationKind = givenMap ? 'radio-map file' : 'none';
 let meta: Record<string, unknown>;
 if (a.replay) {
@@ -182,7 +183,12 @@ if (a.replay) {
   engineScore = r.engine;
   baselineScore = r.baseline;
   // The same store without a radio map: what calibrating buys.
-  if (calibration) uncalibrated = runAccuracy(simOptions, overrides, step).engine;
+  evaluateUs = calibration ? { calibrated: r.evaluateUsPerDevice } : { uncalibrated: r.evaluateUsPerDevice };
+  if (calibration) {
+    const u = runAccuracy(simOptions, overrides, step);
+    uncalibrated = u.engine;
+    evaluateUs.uncalibrated = u.evaluateUsPerDevice;
+  }
   meta = {
     layout: plan.name, zones: plan.zones.length, scanners: plan.scanners.length, seed: Number(a.seed),
     shoppers: simOptions.shoppers ?? 200, simulated_minutes: r.simMs / 60_000, adverts: r.adverts, readings: r.readings,
@@ -194,7 +200,7 @@ console.log(JSON.stringify(meta));
 console.log(line('engine', engineScore));
 if (uncalibrated) console.log(line('uncalib.', uncalibrated));
 console.log(line('baseline', baselineScore));
-console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s; evaluating one tracked device once: ${Object.entries(evaluateUs).map(([k, v]) => `${v.toFixed(1)} µs ${k}`).join(', ')}`);
 const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x === Infinity ? 'Infinity' : null);
 console.log(JSON.stringify({
   zone_accuracy: round(engineScore.zoneAccuracy),
@@ -207,7 +213,9 @@ console.log(JSON.stringify({
   baseline_enter_delay_p90_s: round(baselineScore.enterDelayP90S, 1),
   baseline_false_changes_per_hour: round(baselineScore.falseChangesPerHour, 2),
   calibration: calibrationKind,
+  evaluate_us_per_device: evaluateUs.calibrated !== undefined ? round(evaluateUs.calibrated, 1) : round(evaluateUs.uncalibrated ?? NaN, 1),
   ...(uncalibrated && {
+    uncalibrated_evaluate_us_per_device: round(evaluateUs.uncalibrated ?? NaN, 1),
     uncalibrated_zone_accuracy: round(uncalibrated.zoneAccuracy),
     uncalibrated_enter_delay_p90_s: round(uncalibrated.enterDelayP90S, 1),
     uncalibrated_false_changes_per_hour: round(uncalibrated.falseChangesPerHour, 2),

@@ -63,6 +63,8 @@ export interface AccuracyRun {
   readings: number;
   wallMs: number;
   simMs: number;
+  /** Mean time to evaluate one tracked device once (µs). */
+  evaluateUsPerDevice: number;
   /** Points of the radio map the engine placed by (0: none). */
   radioMapPoints: number;
 }
@@ -101,7 +103,19 @@ export function runAccuracy(
   const baselineScore = new Scorer();
   const members = sim.members;
   const names = sim.plan.scanners.map((s) => s.name);
-  const { adverts, readings } = driveFast(sim, engine, {
+  // Time spent deciding zones (filters, fit, state machines), per tracked device and step.
+  let evaluateMs = 0;
+  let deviceSteps = 0;
+  const timed = {
+    ingest: (a: Parameters<PresenceEngine['ingest']>[0]) => engine.ingest(a),
+    evaluate: (now: number) => {
+      const t = performance.now();
+      engine.evaluate(now);
+      evaluateMs += performance.now() - t;
+      deviceSteps += engine.stats().tracked;
+    },
+  };
+  const { adverts, readings } = driveFast(sim, timed, {
     stepMs,
     onAir: (ev) => {
       if (ev.device.role === 'member') baseline.advert(ev.device.subject!, ev.readings.map((r) => ({ scanner: names[r.scanner]!, rssi: r.rssi })));
@@ -116,5 +130,6 @@ export function runAccuracy(
       }
     },
   });
-  return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs, radioMapPoints: fingerprint?.map.points.length ?? 0 };
+  return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs,
+    evaluateUsPerDevice: deviceSteps > 0 ? (evaluateMs * 1000) / deviceSteps : 0, radioMapPoints: fingerprint?.map.points.length ?? 0 };
 }
