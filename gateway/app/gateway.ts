@@ -30,6 +30,8 @@ import { startCards, type CardSubsystem } from './cards';
 import { createPresenceService, type PresenceService } from './presence-service';
 import { loadRadioMap } from './radio-map-file';
 import { presenceRoutes } from '../api/presence-routes';
+import { presenceCalibrationRoutes } from '../api/presence-calibration-routes';
+import { createPresenceCalibration } from './presence-calibration-setup';
 import { startGatewaySync, type SyncAgent } from './sync';
 import type { StoreConfig } from '../../sync/schemas/downlink';
 
@@ -168,6 +170,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
   });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy(), authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
+  // Recording a calibration walk (docs/presence.md, "Radio map"): the reference tag only.
+  const calibration = createPresenceCalibration(config.presence, { presence, clock, logger: log, databasePath: config.database.path });
+  await api.register(presenceCalibrationRoutes, { ...calibration, authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
   await api.register(phoneRoutes, {
     offers, clock, hqPublicKey: config.offers.phone.hqPublicKey,
     pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,

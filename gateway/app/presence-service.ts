@@ -68,6 +68,13 @@ export interface PresenceService {
   health(): DeviceHealth[];
   /** Replaces the token table (HQ's push; config until then). */
   setTokens(entries: readonly TokenEntry[]): void;
+  /**
+   * Every advert batch also goes to `tap` (null: none). For the calibration recorder only
+   * (presence-calibration.ts), which keeps the reference tag's reports and drops the rest.
+   */
+  setAdvertTap(tap: ((batch: readonly Advert[]) => void) | null): void;
+  /** Places devices by this radio map from now on (null: by their zones' own scanners). */
+  applyRadioMap(fp: FingerprintParams | null): void;
   /** Erasure: forgets the member now and deletes their stored presence; returns rows deleted. */
   eraseMember(memberNumber: string): number;
   /** Stored events as they happen (offers, the demo's live view). Returns unsubscribe. */
@@ -122,8 +129,10 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   let started = false;
   let stopped: Promise<void> | undefined;
 
+  let tap: ((batch: readonly Advert[]) => void) | null = null;
   const ingest = (batch: readonly Advert[]) => {
     for (const a of batch) engine.ingest(a);
+    tap?.(batch);
   };
 
   const persist = (events: PresenceEvent[], now: number): boolean => {
@@ -212,6 +221,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
         : [{ name: 'presence', kind: 'ble-scanner', state: 'disabled', detail: cfg.enabled ? 'no scanners configured (presence.scanners)' : 'presence.enabled is false' }],
     setTokens(entries) {
       engine.setTokens(new TokenTable(entries));
+    },
+    setAdvertTap(t) {
+      tap = t;
+    },
+    applyRadioMap(fp) {
+      engine.setFingerprint(fp);
+      log.info({ radioMapPoints: fp?.map.points.length ?? 0 }, fp ? 'radio map applied' : 'radio map removed');
     },
     eraseMember(memberNumber) {
       engine.erase(memberNumber);
