@@ -139,4 +139,14 @@ describe('engine with a radio map', () => {
     swapped.setFingerprint(fingerprint);
     expect(standIn(swapped, shadowedInB)).toBe('B');
   });
+
+  it('fits raw levels: scanners\' offsetDb (for level mode) do not reach the fit, the map is recorded raw', () => {
+    // These offsets turn A's second point into B's second exactly: were they added before
+    // the fit, a device standing at A's point would fit B.
+    const offsets: Record<string, number> = { a1: -7, a2: -14, b1: 12, b2: 9 };
+    const withOffsets = { ...params, scanners: params.scanners.map((sc) => ({ ...sc, offsetDb: offsets[sc.name]! })) };
+    const atA = [-57, -58, -77, -78];
+    expect(standIn(new PresenceEngine(withOffsets), atA)).toBe('B');
+    expect(standIn(new PresenceEngine({ ...withOffsets, fingerprint: { map: MAP, k: 1, levelPerMisfitDb: 5 } }), atA)).toBe('A');
+  });
 });

@@ -235,8 +235,11 @@ export class PresenceEngine {
       // Too few samples in the window (a slow phone, a few adverts lost): look back twice as
       // far rather than drop the scanner, whose absence would swing its zone's mean.
       if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * zp.windowMs, now, this.scratch) < zp.minSamples) continue;
-      const level = robustMean(this.scratch, zp.fenceK) + this.scannerOffset[si]!;
-      this.scannerLevels[si] = level;
+      const raw = robustMean(this.scratch, zp.fenceK);
+      // The radio map holds levels as the scanners heard them (their offsets are part of
+      // the reference), so the fit compares raw levels; the zones' levels get the offsets.
+      this.scannerLevels[si] = raw;
+      const level = raw + this.scannerOffset[si]!;
       const zone = this.scannerZone[si]!;
       const s = this.sums.get(zone);
       if (s) {
