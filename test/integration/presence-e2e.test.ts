@@ -6,7 +6,7 @@
  * leaves; strangers' devices advertise throughout.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -45,7 +45,7 @@ interface Rig {
   logLines: string[];
 }
 
-async function rig(members: Array<{ member: string; key: Uint8Array }>): Promise<Rig> {
+async function rig(members: Array<{ member: string; key: Uint8Array }>, extra: (dir: string) => Record<string, unknown> = () => ({})): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'trouw-presence-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const pairs: PtyPair[] = [];
@@ -75,6 +75,7 @@ async function rig(members: Array<{ member: string; key: Uint8Array }>): Promise
     retryMinMs: 200,
     retryMaxMs: 2000,
     tokens: tokenTableFor(members, Date.now()).map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
+    ...extra(dir),
   });
   const service = createPresenceService({ config, db, clock: systemClock, logger, timeZone: 'Europe/Amsterdam', outboxTtlMs: 3_600_000 });
   cleanups.push(() => service.stop());
@@ -189,6 +190,47 @@ describe('presence through socat, the HCI emulator and noble', () => {
       expect(dump.includes(t), `SQLite holds ${t}`).toBe(false);
       expect(logs.includes(t), `logs hold ${t}`).toBe(false);
     }
+  });
+
+  it('with a radio map file, a phone is placed in the zone the calibration walk recorded, not the loudest zone', { timeout: 180_000 }, async () => {
+    const rng = Rng.seeded(9);
+    const member = { member: 'M-100003', key: rng.bytes(32) };
+    // Zone B is shadowed: standing in B, A's scanner is louder than B's own (−62 vs −70).
+    // Level mode would keep the phone in A; the map recorded what B sounds like.
+    const map = {
+      version: 1,
+      scanners: ['scan-a', 'scan-b'],
+      points: [
+        { zone: 'A', levels: [-55, -80] }, { zone: 'A', levels: [-56, -79] }, { zone: 'A', levels: [-54, -81] },
+        { zone: 'B', levels: [-62, -70] }, { zone: 'B', levels: [-61, -71] }, { zone: 'B', levels: [-63, -69] },
+      ],
+    };
+    const r = await rig([member], (dir) => {
+      writeFileSync(join(dir, 'radio-map.json'), JSON.stringify(map));
+      return { radioMap: { file: join(dir, 'radio-map.json') } };
+    });
+    const phone = memberPhone({ member: member.member, key: member.key, programUuid: PROGRAM, intervalMs: 100 }, rng);
+    const t0 = Date.now();
+    const levelsAt = (ms: number): [number, number] | null => {
+      if (ms < 6000) return [-55, -80];
+      if (ms < 10_000) {
+        const f = (ms - 6000) / 4000;
+        return [-55 - 7 * f, -80 + 10 * f];
+      }
+      if (ms < 16_000) return [-62, -70];
+      return null;
+    };
+    for (;;) {
+      const levels = levelsAt(Date.now() - t0);
+      if (!levels) break;
+      broadcast(r, phone, Date.now(), levels, rng);
+      await sleep(100);
+    }
+    await waitFor(() => r.events.some((e) => e.type === 'visit-ended'), 'the visit to end', 60_000);
+    const mine = r.events.filter((e) => e.subject.id === member.member);
+    expect(mine.map((e) => (e.type === 'zone-entered' || e.type === 'zone-left' ? `${e.type}:${e.zone}` : e.type))).toEqual([
+      'visit-started', 'zone-entered:A', 'zone-left:A', 'zone-entered:B', 'zone-left:B', 'visit-ended',
+    ]);
   });
 
   it('a controller that goes away is down in health, retried, and comes back by itself', { timeout: 120_000 }, async () => {
