@@ -21,9 +21,15 @@ export interface SurveyWalkOptions {
   /** Its level at 1 m (dBm). */
   txAt1m: number;
   seed: number;
+  /**
+   * Walk each zone a second time with lanes across the first ones. The carrier's body
+   * shades the scanners behind them, so one walk records each spot facing two ways only;
+   * crossing adds the other two (most useful with one scanner per zone).
+   */
+  crossLanes: boolean;
 }
 
-export const DEFAULT_SURVEY_WALK: SurveyWalkOptions = { laneM: 1, marginM: 0.5, speedMps: 0.7, intervalMs: 100, txAt1m: -59, seed: 9001 };
+export const DEFAULT_SURVEY_WALK: SurveyWalkOptions = { laneM: 1, marginM: 0.5, speedMps: 0.7, intervalMs: 100, txAt1m: -59, seed: 9001, crossLanes: true };
 
 export interface SurveyRecord {
   readonly t: number;
@@ -33,14 +39,14 @@ export interface SurveyRecord {
   readonly zone: string | null;
 }
 
-/** A lane-by-lane path through a zone's rectangle (boustrophedon). */
-function lanes(rect: FloorPlan['zones'][number]['rect'], laneM: number, margin: number): Point[] {
+/** A lane-by-lane path through a zone's rectangle (boustrophedon), lanes along x or y. */
+function lanes(rect: FloorPlan['zones'][number]['rect'], laneM: number, margin: number, along: 'x' | 'y'): Point[] {
   const pts: Point[] = [];
-  const x0 = rect.x0 + margin;
-  const x1 = rect.x1 - margin;
+  const [a0, a1, b0, b1] = along === 'x' ? [rect.x0, rect.x1, rect.y0, rect.y1] : [rect.y0, rect.y1, rect.x0, rect.x1];
+  const at = (a: number, b: number): Point => (along === 'x' ? { x: a, y: b } : { x: b, y: a });
   let flip = false;
-  for (let y = rect.y0 + margin; y <= rect.y1 - margin + 1e-9; y += laneM) {
-    pts.push(flip ? { x: x1, y } : { x: x0, y }, flip ? { x: x0, y } : { x: x1, y });
+  for (let b = b0 + margin; b <= b1 - margin + 1e-9; b += laneM) {
+    pts.push(at(flip ? a1 - margin : a0 + margin, b), at(flip ? a0 + margin : a1 - margin, b));
     flip = !flip;
   }
   return pts;
@@ -52,7 +58,8 @@ export function surveyWalk(plan: FloorPlan, radio: Radio, o: Partial<SurveyWalkO
   const rows: SurveyRecord[] = [];
   let t = 0;
   for (const zone of plan.zones) {
-    const path = lanes(zone.rect, opt.laneM, opt.marginM);
+    const path = lanes(zone.rect, opt.laneM, opt.marginM, 'x');
+    if (opt.crossLanes) path.push(...lanes(zone.rect, opt.laneM, opt.marginM, 'y'));
     for (let i = 1; i < path.length; i++) {
       const a = path[i - 1]!;
       const b = path[i]!;

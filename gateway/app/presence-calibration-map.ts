@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { RADIO_MAP_VERSION, radioMapFileProblem, type RadioMapFile } from '../config/radio-map-schema';
 import { describeProblem } from '../config/explain';
 import type { FingerprintParams } from '../core/presence/params';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB, radioMapProblem } from '../core/presence/radio-map';
+import { fingerprintParams, radioMapProblem } from '../core/presence/radio-map';
 import { DEFAULT_SURVEY, radioMapFromSurvey, type SurveyRow } from '../core/presence/radio-map-survey';
 import type { PresenceRadioMapConfig } from '../config/presence-schema';
 import type { Logger } from 'pino';
@@ -81,11 +81,8 @@ export function buildCalibrationMap(i: FinishInput): { ok: true; value: BuiltCal
   };
   const fileProblem = radioMapFileProblem(map);
   if (fileProblem) return { ok: false, error: { error: 'radio-map-invalid', message: `radio map: ${describeProblem(fileProblem)}` } };
-  const fingerprint: FingerprintParams = {
-    map: { scanners: map.scanners, points: map.points },
-    k: i.radioMap?.k ?? DEFAULT_FINGERPRINT.k,
-    levelPerMisfitDb: i.radioMap?.levelPerMisfitDb ?? DEFAULT_LEVEL_PER_MISFIT_DB,
-  };
+  const { file: _file, ...tuning } = i.radioMap ?? {};
+  const fingerprint: FingerprintParams = fingerprintParams({ scanners: map.scanners, points: map.points }, tuning);
   return { ok: true, value: { map, fingerprint, file, configured, pointsPerZone, used: i.rows.filter((r) => r.zone !== null).length } };
 }
 

@@ -11,7 +11,7 @@ import { describeProblem } from '../config/explain';
 import { zoneIds, type PresenceConfig } from '../config/presence-schema';
 import { RADIO_MAP_VERSION, radioMapFileProblem, type RadioMapFile } from '../config/radio-map-schema';
 import type { FingerprintParams } from '../core/presence/params';
-import { radioMapProblem } from '../core/presence/radio-map';
+import { fingerprintParams, radioMapProblem } from '../core/presence/radio-map';
 import { DEFAULT_SURVEY, radioMapFromSurvey } from '../core/presence/radio-map-survey';
 import { parseRssiCsv, type RssiRow } from '../adapters/presence/rssi-csv';
 import { presenceActive } from './presence-config';
@@ -53,7 +53,7 @@ export function loadRadioMap(p: PresenceConfig): FingerprintParams | undefined {
   const map = { scanners: file.scanners, points: file.points };
   const problem = radioMapProblem(map, p.scanners.map((s) => s.name), zoneIds(p));
   if (problem) fail(path, problem.replace(/^radio map: /, ''));
-  return { map, k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb };
+  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs });
 }
 
 export interface RadioMapBuild {

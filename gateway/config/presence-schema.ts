@@ -9,7 +9,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from './explain';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../core/presence/radio-map';
+import { DEFAULT_FINGERPRINT, DEFAULT_FINGERPRINT_WINDOW_MS, DEFAULT_LEVEL_PER_MISFIT_DB } from '../core/presence/radio-map';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', description: 'a UUID' });
@@ -103,6 +103,8 @@ export const PresenceRadioMapConfig = Type.Object(
     k: Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_FINGERPRINT.k }),
     /** dB of zone level per dB (RMS) a zone fits worse than the best one. */
     levelPerMisfitDb: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: DEFAULT_LEVEL_PER_MISFIT_DB }),
+    /** RSSI window while placing by the map (ms), instead of the zones' windowMs. */
+    windowMs: Type.Integer({ minimum: 500, maximum: 60_000, default: DEFAULT_FINGERPRINT_WINDOW_MS }),
   },
   { additionalProperties: false },
 );

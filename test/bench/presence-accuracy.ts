@@ -32,7 +32,7 @@ import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/sto
 import { runAccuracy, type CalibrationWalk } from './presence-run';
 import { readRadioMapFile } from '../../gateway/app/radio-map-file';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
+import { fingerprintParams } from '../../gateway/core/presence/radio-map';
 
 const { values: a } = parseArgs({
   options: {
@@ -149,7 +149,7 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
 
 /** A given radio map (`--radio-map`), read and checked as the gateway does. */
 const givenMap: FingerprintParams | undefined = a['radio-map']
-  ? { map: readRadioMapFile(a['radio-map']), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, ...kv(a.fingerprint) }
+  ? fingerprintParams(readRadioMapFile(a['radio-map']), kv(a.fingerprint))
   : undefined;
 
 const t0 = performance.now();
@@ -175,8 +175,8 @@ if (a.replay) {
     ...(a.shoppers && { shoppers: Number(a.shoppers) }),
     ...(a.minutes && { durationMs: Number(a.minutes) * 60_000 }),
   };
-  const { laneM, binMs, ...fit } = kv(a.fingerprint);
-  const walk: CalibrationWalk = { ...fit, walk: { ...(laneM && { laneM }) }, ...(binMs && { binMs }) };
+  const { laneM, binMs, crossLanes, ...fit } = kv(a.fingerprint);
+  const walk: CalibrationWalk = { ...fit, walk: { ...(laneM && { laneM }), ...(crossLanes !== undefined && { crossLanes: crossLanes > 0 }) }, ...(binMs && { binMs }) };
   const calibration = givenMap ?? (a.calibration === 'none' ? undefined : walk);
   if (calibration && !givenMap) calibrationKind = 'simulated walk';
   const r = runAccuracy(simOptions, overrides, step, calibration);

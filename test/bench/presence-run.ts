@@ -12,7 +12,7 @@ import { StoreSim, type StoreSimOptions } from '../../firmware-sim/store/store-s
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { surveyWalk, type SurveyWalkOptions } from '../../firmware-sim/store/survey';
 import { DEFAULT_SURVEY, radioMapFromSurvey } from '../../gateway/core/presence/radio-map-survey';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
+import { fingerprintParams } from '../../gateway/core/presence/radio-map';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 
 /** The gateway's presence config for a simulated store: its scanners and tags, plus `overrides`. */
@@ -75,12 +75,13 @@ export interface CalibrationWalk {
   binMs?: number;
   k?: number;
   levelPerMisfitDb?: number;
+  windowMs?: number;
 }
 
 /** The radio map of a simulated calibration walk through `sim`'s store. */
 export function fingerprintForSim(sim: StoreSim, c: CalibrationWalk = {}): FingerprintParams {
   const map = radioMapFromSurvey(surveyWalk(sim.plan, sim.radio, c.walk), { ...DEFAULT_SURVEY, ...(c.binMs && { binMs: c.binMs }) });
-  return { map, k: c.k ?? DEFAULT_FINGERPRINT.k, levelPerMisfitDb: c.levelPerMisfitDb ?? DEFAULT_LEVEL_PER_MISFIT_DB };
+  return fingerprintParams(map, { ...(c.k && { k: c.k }), ...(c.levelPerMisfitDb && { levelPerMisfitDb: c.levelPerMisfitDb }), ...(c.windowMs && { windowMs: c.windowMs }) });
 }
 
 /**

@@ -173,21 +173,21 @@ describe('finishing a calibration', () => {
   });
 
   it('writes to presence.radioMap.file when configured, with its k; a bad directory is an error that keeps the recording', () => {
-    expect(calibrationMapPath({ file: '/etc/trouw/map.json', k: 5, levelPerMisfitDb: 4 }, '/var/lib/trouw/g.db')).toEqual({ file: '/etc/trouw/map.json', configured: true });
+    expect(calibrationMapPath({ file: '/etc/trouw/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 3000 }, '/var/lib/trouw/g.db')).toEqual({ file: '/etc/trouw/map.json', configured: true });
     expect(calibrationMapPath(undefined, '/var/lib/trouw/g.db')).toEqual({ file: '/var/lib/trouw/radio-map.json', configured: false });
     const rows = [0, 100, 2000, 2100].flatMap((t) => [
       { t, scanner: 'sa', rssi: -60, zone: t < 2000 ? 'A' : 'B' },
       { t, scanner: 'sb', rssi: -80, zone: t < 2000 ? 'A' : 'B' },
     ]);
-    const built = buildCalibrationMap({ tag: 'ref-1', rows, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/x/map.json', k: 5, levelPerMisfitDb: 4 }, databasePath: 'g.db', now: T0 });
-    expect(ok(built)).toMatchObject({ file: '/x/map.json', configured: true, fingerprint: { k: 5, levelPerMisfitDb: 4 }, pointsPerZone: { A: 1, B: 1 } });
+    const built = buildCalibrationMap({ tag: 'ref-1', rows, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/x/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 2500 }, databasePath: 'g.db', now: T0 });
+    expect(ok(built)).toMatchObject({ file: '/x/map.json', configured: true, fingerprint: { k: 5, levelPerMisfitDb: 4, windowMs: 2500 }, pointsPerZone: { A: 1, B: 1 } });
 
     const r = recorder();
     ok(r.start('ref-1'));
     walk(r, 'A', -60, -90);
     walk(r, 'B', -70, -75);
     const res = finishCalibration({
-      recorder: r, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/nonexistent-dir/map.json', k: 3, levelPerMisfitDb: 5 }, databasePath: 'g.db', clock, logger,
+      recorder: r, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/nonexistent-dir/map.json', k: 3, levelPerMisfitDb: 5, windowMs: 3000 }, databasePath: 'g.db', clock, logger,
       applyRadioMap: () => { throw new Error('not applied when not written'); },
     }, true);
     expect(res).toMatchObject({ ok: false, error: { error: 'radio-map-not-written', message: expect.stringContaining('/nonexistent-dir/map.json (ENOENT)') } });

@@ -24,7 +24,7 @@ import { manufacturerDataOf, PROGRAM_UUID } from '../../firmware-sim/store/store
 import { Rng } from '../../firmware-sim/store/prng';
 import { surveyWalk } from '../../firmware-sim/store/survey';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
+import { fingerprintParams } from '../../gateway/core/presence/radio-map';
 import { radioMapFromSurvey } from '../../gateway/core/presence/radio-map-survey';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -34,7 +34,7 @@ const cfg = presenceConfigFrom({ scanners: plan.scanners.map((s) => ({ name: s.n
 
 /** The radio map of a calibration walk through this store (its own noise, not the phone's). */
 function fingerprintOf(radio: Radio): FingerprintParams {
-  return { map: radioMapFromSurvey(surveyWalk(plan, radio)), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB };
+  return fingerprintParams(radioMapFromSurvey(surveyWalk(plan, radio)));
 }
 
 /**

@@ -13,7 +13,7 @@ import { presenceConfigFrom } from '../../gateway/app/presence-config';
 import { createPresenceService } from '../../gateway/app/presence-service';
 import { loadRadioMap, radioMapFromCsv, radioMapJson, readRadioMapFile } from '../../gateway/app/radio-map-file';
 import { ConfigError, loadConfig } from '../../gateway/config/load';
-import { DEFAULT_FINGERPRINT, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
+import { DEFAULT_FINGERPRINT, DEFAULT_FINGERPRINT_WINDOW_MS, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
 import { openTempDb, type TempDb } from './sqlite-helpers';
 
 const PROGRAM = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
@@ -121,10 +121,11 @@ describe('radio map file', () => {
   it('config: k and levelPerMisfitDb checked; a relative file is relative to the config file', () => {
     expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', k: 0 } })).toThrow('config: radioMap.k = 0: expected a whole number >= 1 and <= 100');
     expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', levelPerMisfitDb: 0 } })).toThrow('config: radioMap.levelPerMisfitDb = 0: expected a number > 0 and <= 100');
+    expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', windowMs: 100 } })).toThrow('config: radioMap.windowMs = 100');
     expect(() => presenceConfigFrom({ radioMap: {} })).toThrow('config: radioMap.file = (missing)');
     fresh();
     const cfg = write('gateway.yaml', 'database: { path: ":memory:" }\npresence:\n  radioMap: { file: maps/store.json }\n');
-    expect(loadConfig({ file: cfg, env: {} }).presence.radioMap).toEqual({ file: join(dir, 'maps/store.json'), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB });
+    expect(loadConfig({ file: cfg, env: {} }).presence.radioMap).toEqual({ file: join(dir, 'maps/store.json'), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS });
     const abs = write('abs.yaml', 'presence:\n  radioMap: { file: /srv/map.json, k: 5 }\n');
     expect(loadConfig({ file: abs, env: {} }).presence.radioMap).toMatchObject({ file: '/srv/map.json', k: 5 });
     // From the environment: as given (relative to the working directory).

@@ -3,7 +3,7 @@
  * device's levels to zone fingerprints, and building the map from a calibration walk.
  */
 import { describe, expect, it } from 'vitest';
-import { FLOOR_DBM, radioMapProblem, ZoneFingerprints, type RadioMap } from '../../gateway/core/presence/radio-map';
+import { fingerprintParams, FLOOR_DBM, radioMapProblem, ZoneFingerprints, type RadioMap } from '../../gateway/core/presence/radio-map';
 import { radioMapFromSurvey, type SurveyRow } from '../../gateway/core/presence/radio-map-survey';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
 import { DEFAULT_ZONE_PARAMS } from '../../gateway/core/presence/params';
@@ -133,7 +133,7 @@ describe('engine with a radio map', () => {
 
   it('places by fit where the zones\' own levels mislead, and by levels again without the map', () => {
     expect(standIn(new PresenceEngine(params), shadowedInB)).toBe('A');
-    const fingerprint = { map: MAP, k: 1, levelPerMisfitDb: 5 };
+    const fingerprint = fingerprintParams(MAP, { k: 1 });
     expect(standIn(new PresenceEngine({ ...params, fingerprint }), shadowedInB)).toBe('B');
     const swapped = new PresenceEngine(params);
     swapped.setFingerprint(fingerprint);
@@ -147,6 +147,6 @@ describe('engine with a radio map', () => {
     const withOffsets = { ...params, scanners: params.scanners.map((sc) => ({ ...sc, offsetDb: offsets[sc.name]! })) };
     const atA = [-57, -58, -77, -78];
     expect(standIn(new PresenceEngine(withOffsets), atA)).toBe('B');
-    expect(standIn(new PresenceEngine({ ...withOffsets, fingerprint: { map: MAP, k: 1, levelPerMisfitDb: 5 } }), atA)).toBe('A');
+    expect(standIn(new PresenceEngine({ ...withOffsets, fingerprint: fingerprintParams(MAP, { k: 1 }) }), atA)).toBe('A');
   });
 });

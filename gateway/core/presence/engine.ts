@@ -231,10 +231,11 @@ export class PresenceEngine {
       const w = t.windows[si];
       if (!w) continue;
       const zp = this.scannerParams[si]!;
-      if (w.newest <= now - 2 * zp.windowMs) continue;
+      const windowMs = this.fingerprintParams?.windowMs ?? zp.windowMs;
+      if (w.newest <= now - 2 * windowMs) continue;
       // Too few samples in the window (a slow phone, a few adverts lost): look back twice as
       // far rather than drop the scanner, whose absence would swing its zone's mean.
-      if (w.collect(now - zp.windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * zp.windowMs, now, this.scratch) < zp.minSamples) continue;
+      if (w.collect(now - windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * windowMs, now, this.scratch) < zp.minSamples) continue;
       const raw = robustMean(this.scratch, zp.fenceK);
       // The radio map holds levels as the scanners heard them (their offsets are part of
       // the reference), so the fit compares raw levels; the zones' levels get the offsets.

@@ -78,6 +78,12 @@ export interface FingerprintParams {
    * state machine and its margins work unchanged on fitted zones.
    */
   readonly levelPerMisfitDb: number;
+  /**
+   * RSSI window per (device, scanner) while placing by the map (ms), instead of the zones'
+   * `windowMs`. A fit over all scanners is steadier than a zone's own level, so it can
+   * follow a walking shopper with a shorter window (tuning layout, seed 1: 3 s vs 5 s).
+   */
+  readonly windowMs: number;
 }
 
 export interface EngineParams {

@@ -13,6 +13,8 @@
  * mean: the mean is the device's own transmit power and the carrier's body, which the
  * reference beacon does not share. A zone's misfit is the mean of its `k` best points.
  */
+import type { FingerprintParams } from './params';
+
 
 /** Below this a scanner counts as not hearing (dBm); unheard and heard levels meet here. */
 export const FLOOR_DBM = -100;
@@ -37,9 +39,18 @@ export const DEFAULT_FINGERPRINT: FingerprintOptions = { k: 3 };
 
 /**
  * dB of zone level per dB of worse fit (params.ts, FingerprintParams). Tuned on the tuning
- * layout, seed 1 (docs/presence.md): lower misses stays, higher flaps; 5 balances both.
+ * layout, seed 1, with the 3 s window and crossed lanes (docs/presence.md): lower misses
+ * stays, higher flaps; 6 balances both.
  */
-export const DEFAULT_LEVEL_PER_MISFIT_DB = 5;
+export const DEFAULT_LEVEL_PER_MISFIT_DB = 6;
+
+/** RSSI window while placing by the map (params.ts, FingerprintParams.windowMs). */
+export const DEFAULT_FINGERPRINT_WINDOW_MS = 3000;
+
+/** The engine's fingerprint parameters for `map`: the defaults above, then `o`. */
+export function fingerprintParams(map: RadioMap, o: Partial<Omit<FingerprintParams, 'map'>> = {}): FingerprintParams {
+  return { map, k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS, ...o };
+}
 
 /** Why a radio map cannot serve an engine: unknown scanner or zone, a zone without points. */
 export function radioMapProblem(map: RadioMap, scanners: readonly string[], zones: readonly string[]): string | null {
