@@ -69,12 +69,18 @@ export function radioMapProblem(map: RadioMap, scanners: readonly string[], zone
 }
 
 export class ZoneFingerprints {
-  /** Point levels by engine scanner index, floored. */
-  private readonly ref: Float64Array[];
-  private readonly zoneOf: string[];
-  /** Engine scanner indexes the map covers. */
+  /** Point levels, floored: point p's level at mapped scanner j is ref[p * width + j]. */
+  private readonly ref: Float64Array;
+  /** Per point: the sum and the sum of squares of its levels (for the misfit's expansion). */
+  private readonly refSum: Float64Array;
+  private readonly refSq: Float64Array;
+  private readonly zoneIndex: Int32Array;
+  private readonly zones: string[];
+  /** Engine scanner indexes the map covers, in map order. */
   private readonly used: number[];
-  private readonly best = new Map<string, number[]>();
+  private readonly width: number;
+  private readonly obs: Float64Array;
+  private readonly best: number[][];
 
   /**
    * `scanners`: the engine's scanner names, by index. Scanners the map does not cover are
@@ -85,51 +91,78 @@ export class ZoneFingerprints {
     scanners: readonly string[],
     private readonly o: FingerprintOptions = DEFAULT_FINGERPRINT,
   ) {
-    const col = map.scanners.map((s) => scanners.indexOf(s));
-    this.used = col.filter((i) => i >= 0);
-    this.ref = map.points.map((p) => {
-      const v = new Float64Array(scanners.length).fill(FLOOR_DBM);
-      p.levels.forEach((l, j) => {
-        if (col[j]! >= 0 && l !== null) v[col[j]!] = Math.max(FLOOR_DBM, l);
-      });
-      return v;
+    const cols: number[] = [];
+    this.used = [];
+    map.scanners.forEach((name, j) => {
+      const i = scanners.indexOf(name);
+      if (i >= 0) {
+        cols.push(j);
+        this.used.push(i);
+      }
     });
-    this.zoneOf = map.points.map((p) => p.zone);
-    for (const z of new Set(this.zoneOf)) this.best.set(z, []);
+    const w = (this.width = this.used.length);
+    const n = map.points.length;
+    this.ref = new Float64Array(n * w);
+    this.refSum = new Float64Array(n);
+    this.refSq = new Float64Array(n);
+    this.zones = [...new Set(map.points.map((p) => p.zone))];
+    this.zoneIndex = Int32Array.from(map.points.map((p) => this.zones.indexOf(p.zone)));
+    map.points.forEach((p, k) => {
+      cols.forEach((j, c) => {
+        const l = p.levels[j];
+        const v = l === null || l === undefined ? FLOOR_DBM : Math.max(FLOOR_DBM, l);
+        this.ref[k * w + c] = v;
+        this.refSum[k]! += v;
+        this.refSq[k]! += v * v;
+      });
+    });
+    this.obs = new Float64Array(w);
+    this.best = this.zones.map(() => []);
   }
 
   /**
    * Each zone's misfit (dB RMS, lower is closer) for a device's levels by engine scanner
    * index (NaN: not heard in its window). Writes into `out`; nothing when no mapped scanner
    * hears the device.
+   *
+   * Per point, Σd and Σd² of the differences d = obs − ref expand into sums over the point
+   * (precomputed) and over the device (once) plus one dot product: one multiply-add per
+   * scanner and point, which is what the fit costs (hundreds of points, every device,
+   * every evaluation).
    */
   fit(levels: ArrayLike<number>, out: Map<string, number>): void {
     out.clear();
-    const used = this.used;
+    const w = this.width;
+    const obs = this.obs;
     let heard = 0;
-    for (const i of used) if (!Number.isNaN(levels[i]!)) heard++;
-    if (heard === 0) return;
-    for (const b of this.best.values()) b.length = 0;
-    const n = used.length;
-    for (let p = 0; p < this.ref.length; p++) {
-      const ref = this.ref[p]!;
-      let sum = 0;
-      let sq = 0;
-      for (const i of used) {
-        const l = levels[i]!;
-        const d = (Number.isNaN(l) ? FLOOR_DBM : Math.max(FLOOR_DBM, l)) - ref[i]!;
-        sum += d;
-        sq += d * d;
-      }
-      const mean = sum / n;
-      const misfit = Math.sqrt(Math.max(0, sq / n - mean * mean));
-      insertBest(this.best.get(this.zoneOf[p]!)!, misfit, this.o.k);
+    let obsSum = 0;
+    let obsSq = 0;
+    for (let c = 0; c < w; c++) {
+      const l = levels[this.used[c]!]!;
+      const v = Number.isNaN(l) ? FLOOR_DBM : Math.max(FLOOR_DBM, l);
+      if (!Number.isNaN(l)) heard++;
+      obs[c] = v;
+      obsSum += v;
+      obsSq += v * v;
     }
-    for (const [zone, b] of this.best) {
+    if (heard === 0) return;
+    for (const b of this.best) b.length = 0;
+    const ref = this.ref;
+    const k = this.o.k;
+    for (let p = 0, base = 0; p < this.zoneIndex.length; p++, base += w) {
+      let dot = 0;
+      for (let c = 0; c < w; c++) dot += obs[c]! * ref[base + c]!;
+      const mean = (obsSum - this.refSum[p]!) / w;
+      const sq = obsSq - 2 * dot + this.refSq[p]!;
+      const misfit = Math.sqrt(Math.max(0, sq / w - mean * mean));
+      insertBest(this.best[this.zoneIndex[p]!]!, misfit, k);
+    }
+    this.zones.forEach((zone, z) => {
+      const b = this.best[z]!;
       let s = 0;
       for (const x of b) s += x;
       out.set(zone, s / b.length);
-    }
+    });
   }
 }
 
