@@ -9,14 +9,14 @@ import { Value } from '@sinclair/typebox/value';
 import type { LedgerEntry, LedgerRepo } from '../adapters/sqlite/ledger-repo';
 import type { MemberRow, MembersRepo } from '../adapters/sqlite/members-repo';
 import type { OutboxRepo } from '../adapters/sqlite/outbox-repo';
-import { createProgramRepo, type ProgramRepo } from '../adapters/sqlite/program-repo';
+import { createProgramRepo, type ProgramRepo, type ProgramRow } from '../adapters/sqlite/program-repo';
 import type { Db } from '../adapters/sqlite/open-database';
 import { ProgramConfig } from '../config/loyalty-program-schema';
 import { applyEarn, type Account } from '../core/loyalty/account';
 import { checkSpend, spendable, type SpendRefusal, type SpendState } from '../core/loyalty/budget';
 import { addDays, monthIndex, monthKey } from '../core/loyalty/dates';
 import { takeFromLots } from '../core/loyalty/lots';
-import { tierAt, type MonthActivity, type TierStatus } from '../core/loyalty/tiers';
+import { tierAt, type Activity, type MonthActivity, type TierStatus } from '../core/loyalty/tiers';
 import { err, ok, type Result } from '../core/result';
 import type { MemberView } from '../core/till/messages';
 import type { IdFactory } from './ids';
@@ -62,25 +62,43 @@ export function createProgram(deps: {
 
   const status = (member: MemberRow, date: string): TierStatus => tierAt(tiers, activityOf(member.id, date), date);
 
-  /** Recomputes and stores the member's tier; writes `member.tier-changed` when it changed. */
-  function refreshTier(member: MemberRow, date: string, now: number): { from: string; to: string; changed: boolean } {
-    repo.ensure(member.id, lowest.id, date);
-    const before = repo.get(member.id)!.tier;
-    const after = status(member, date).tier.id;
-    if (before === after) return { from: before, to: after, changed: false };
-    repo.setTier(member.id, after, date);
+  /**
+   * Recomputes and stores the member's tier; writes `member.tier-changed` when it changed.
+   * A member without a program row holds the lowest tier: the row is written only when there
+   * is something to keep (a higher tier here, a snapshot, a birthday), so a sale that leaves a
+   * member at the lowest tier writes no program row. `activity`: the member's activity as
+   * already read in this transaction (with this change applied), to save reading it again.
+   */
+  function refreshTier(member: MemberRow, date: string, now: number, activity?: Map<string, MonthActivity>): { from: string; to: string; changed: boolean; row: ProgramRow | undefined } {
+    const row = repo.get(member.id);
+    const before = row?.tier ?? lowest.id;
+    const after = tierAt(tiers, activity ?? activityOf(member.id, date), date).tier.id;
+    if (before === after) return { from: before, to: after, changed: false, row };
+    if (row) repo.setTier(member.id, after, date);
+    else repo.insertTier(member.id, after, date);
     const rank = (id: string) => tiers.levels.findIndex((l) => l.id === id);
     outbox.append({
       id: ids(), type: TIER_CHANGED, subject: member.id, time: iso(now),
       data: { memberId: member.id, memberNumber: member.number, from: before, to: after, direction: rank(after) > rank(before) ? 'up' : 'down', on: date },
     });
-    return { from: before, to: after, changed: true };
+    return { from: before, to: after, changed: true, row: row && { ...row, tier: after, tierSince: date } };
   }
 
-  /** Adds a sale's (positive) or a return's (negative) qualifying amounts and recomputes the tier. */
-  function recordActivity(member: MemberRow, date: string, delta: MonthActivity, now: number) {
-    if (delta.points !== 0 || delta.cents !== 0) repo.addActivity(member.id, date.slice(0, 7), delta.points, delta.cents);
-    return refreshTier(member, date, now);
+  /**
+   * Adds a sale's (positive) or a return's (negative) qualifying amounts and recomputes the tier.
+   * `activity`: the member's activity read for `date` in this transaction (activityFor); it is
+   * updated in place with the change, so the caller can go on using it.
+   */
+  function recordActivity(member: MemberRow, date: string, delta: MonthActivity, now: number, activity?: Map<string, MonthActivity>) {
+    const month = date.slice(0, 7);
+    if (delta.points !== 0 || delta.cents !== 0) {
+      repo.addActivity(member.id, month, delta.points, delta.cents);
+      if (activity) {
+        const was = activity.get(month);
+        activity.set(month, { points: (was?.points ?? 0) + delta.points, cents: (was?.cents ?? 0) + delta.cents });
+      }
+    }
+    return refreshTier(member, date, now, activity);
   }
 
   /**
@@ -94,8 +112,8 @@ export function createProgram(deps: {
     return Math.max(0, Math.min(member.balance, repo.pendingAfter(member.id, addDays(today, -days))));
   }
 
-  function spendState(member: MemberRow, today: string): SpendState {
-    const p = repo.get(member.id);
+  function spendState(member: MemberRow, today: string, known?: { readonly row: ProgramRow | undefined }): SpendState {
+    const p = known ? known.row : repo.get(member.id);
     const snapshot = p?.hqBalance != null && p.hqAsOf != null ? { balance: p.hqBalance, netSince: repo.netSince(member.id, p.hqAsOf) } : null;
     return {
       balance: member.balance - pendingPoints(member, today),
@@ -159,9 +177,13 @@ export function createProgram(deps: {
   }
 
   /** The member as the till and kiosk show them, with tier, benefits and what may be spent today. */
-  function view(member: MemberRow, date: string, balance = member.balance): MemberView {
-    const s = status(member, date);
-    const state = spendState({ ...member, balance }, date);
+  /**
+   * `known`: what the caller already read in this transaction (a sale: the activity with the
+   * sale applied, and the program row), so it is not read again.
+   */
+  function view(member: MemberRow, date: string, balance = member.balance, known?: { activity: Activity; row: ProgramRow | undefined }): MemberView {
+    const s = known ? tierAt(tiers, known.activity, date) : status(member, date);
+    const state = spendState({ ...member, balance }, date, known);
     return {
       number: member.number,
       name: member.name,
@@ -182,6 +204,13 @@ export function createProgram(deps: {
     return true;
   }
 
-  return { config, repo, status, refreshTier, pendingPoints, recordActivity, spendState, spend, credit, view, applySnapshot, multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier };
+  /**
+   * The member's activity as the tier on `date` needs it (one read), for a caller that works
+   * out the tier more than once in one transaction (a sale: multiplier, update, answer). It
+   * holds every month from the window before `date` on, so it also serves any later date.
+   */
+  const activityFor = (member: MemberRow, date: string): Map<string, MonthActivity> => activityOf(member.id, date);
+
+  return { config, repo, status, activityFor, refreshTier, pendingPoints, recordActivity, spendState, spend, credit, view, applySnapshot, multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier };
 }
 export type Program = ReturnType<typeof createProgram>;

@@ -16,7 +16,7 @@ import type { StoredSaleLine } from '../adapters/sqlite/sales-repo';
 import { applyEarn } from '../core/loyalty/account';
 import { computeEarning } from '../core/loyalty/earning';
 import { lotExpiry } from '../core/loyalty/lots';
-import { applyTierMultiplier } from '../core/loyalty/tiers';
+import { applyTierMultiplier, tierAt } from '../core/loyalty/tiers';
 import type { SaleRequest, TillResponse } from '../core/till/messages';
 import { localDate } from '../core/time/local-date';
 import { entryEvent, type EarnResult } from './ledger';
@@ -45,8 +45,10 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   const byCard = req.member === undefined && req.card === true ? memberFromTap(c, req, lane, now) : undefined;
   let member = req.member !== undefined ? c.members.byNumber(req.member) : byCard?.member;
   const earning = computeEarning(c.rules, req.lines, businessDate);
-  const tiered = member
-    ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, businessDate))
+  // The member's tier activity, read once: the multiplier, the tier update and the answer use it.
+  const activity = member ? c.program.activityFor(member, businessDate) : undefined;
+  const tiered = member && activity
+    ? applyTierMultiplier(earning.points, earning.linePoints, tierAt(c.program.config.tiers, activity, businessDate).tier.multiplier)
     : { points: 0, linePoints: earning.linePoints.map(() => 0) };
   const points = tiered.points;
   const reason: SaleReason =
@@ -74,7 +76,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   }
 
   // Tier: this sale counts at once (upgrade at once), in the month of its business date.
-  if (member) c.program.recordActivity(member, businessDate, { points, cents: earning.eligibleCents }, now);
+  const tier = member && activity ? c.program.recordActivity(member, businessDate, { points, cents: earning.eligibleCents }, now, activity) : undefined;
   const after = member ? applyEarn(member, points).account : undefined;
   // Offers (issue 8): those the basket qualifies for are applied with this sale, once.
   const offers = c.offers.preview(member?.number ?? req.member, req.lines, req.offerCodes, now).filter((o) => o.view.points === 0 || member);
@@ -83,7 +85,9 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
 
   const response: TillResponse = {
     v: 1, id: req.id, type: 'sale.ok', receipt: req.receipt,
-    member: member && shown ? c.program.view(member, today, shown.balance) : null,
+    // The activity read for the business date holds every later month too; a sale dated
+    // after today (a till clock ahead) has the window read again.
+    member: member && shown ? c.program.view(member, today, shown.balance, activity && tier && today >= businessDate ? { activity, row: tier.row } : undefined) : null,
     pointsAwarded: points,
     ...(reason ? { reason } : {}),
     ...(spent ? { pointsSpent: spent.points } : {}),
@@ -140,7 +144,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
       memberKnown: member !== undefined,
       totalCents, eligibleCents: earning.eligibleCents, pointsAwarded: points,
       promotions: member ? earning.promotions : [],
-      tier: member ? c.program.repo.get(member.id)?.tier ?? null : null,
+      tier: tier?.to ?? null,
       lines,
       entries: earned ? earned.entries.map(entryEvent) : [],
       expiresOn: earned && earned.credited > 0 ? expiresOn : null,

@@ -140,6 +140,23 @@ describe('till service: sale', () => {
     const inEvents = new Set(outboxRows(tt).flatMap((e) => ((e.data.entries as { id: string }[] | undefined) ?? []).map((x) => x.id)));
     expect(inEvents).toEqual(entryIds);
   });
+
+  it('keeps no program row for a member at the lowest tier; the sale that crosses a threshold writes it and its event', () => {
+    const tt = setup();
+    const completed = () => outboxRows(tt).filter((e) => e.type === 'trouw.sale.completed.v1').map((e) => e.data.tier);
+    expect(tt.send<'sale.ok'>(sale('T-1', [line(2500)], 'M-100')).member).toMatchObject({ tier: 'brons', balance: 25 });
+    expect(tt.count('member_program')).toBe(0);
+    // 500 points (the default Zilver threshold) with this sale: upgraded at once, earned at the old rate.
+    const up = tt.send<'sale.ok'>(sale('T-2', [line(47500)], 'M-100'));
+    expect(up).toMatchObject({ pointsAwarded: 475, member: { tier: 'zilver', balance: 500 } });
+    expect(tt.db.prepare('SELECT tier, tier_since AS since FROM member_program').all()).toEqual([{ tier: 'zilver', since: '2024-06-15' }]);
+    expect(tt.count('outbox', "type = 'trouw.member.tier-changed.v1'")).toBe(1);
+    // The next sale earns at the new rate; the row is not written again.
+    expect(tt.send<'sale.ok'>(sale('T-3', [line(1000)], 'M-100')).pointsAwarded).toBe(12);
+    expect(completed()).toEqual(['brons', 'zilver', 'zilver']);
+    expect(tt.count('outbox', "type = 'trouw.member.tier-changed.v1'")).toBe(1);
+    expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, salesMatchEntries: true });
+  });
 });
 
 describe('till service: group commit', () => {

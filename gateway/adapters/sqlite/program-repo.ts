@@ -38,6 +38,7 @@ export function createProgramRepo(db: Db) {
     'INSERT INTO member_program (member_id, tier, tier_since) VALUES (?, ?, ?) ON CONFLICT (member_id) DO NOTHING',
   );
   const setTier = db.prepare<[string, string, string]>('UPDATE member_program SET tier = ?, tier_since = ? WHERE member_id = ?');
+  const insertTier = db.prepare<[string, string, string]>('INSERT INTO member_program (member_id, tier, tier_since) VALUES (?, ?, ?)');
   const setSnapshot = db.prepare<[number, number, string]>('UPDATE member_program SET hq_balance = ?, hq_as_of = ? WHERE member_id = ?');
   const setBirthday = db.prepare<[string | null, string]>('UPDATE member_program SET birthday = ? WHERE member_id = ?');
   const activity = db.prepare<[string, string], { month: string; points: number; cents: number }>(
@@ -106,6 +107,10 @@ export function createProgramRepo(db: Db) {
     },
     setTier: (memberId: string, tier: string, since: string): void => {
       setTier.run(tier, since, memberId);
+    },
+    /** The program row of a member who has none yet, with this tier. */
+    insertTier: (memberId: string, tier: string, since: string): void => {
+      insertTier.run(memberId, tier, since);
     },
     setSnapshot: (memberId: string, balance: number, asOf: number): void => {
       setSnapshot.run(balance, asOf, memberId);
