@@ -9,6 +9,8 @@ export interface Finding {
   name: string;
   detail: string;
   fix?: string;
+  /** Not a problem: a pointer to a further check. */
+  hint?: string;
 }
 
 const require = createRequire(import.meta.url);

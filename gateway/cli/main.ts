@@ -2,7 +2,8 @@
  * trouw-gateway: the headless gateway for store IT.
  *   trouw-gateway start        [--config FILE]   run the gateway
  *   trouw-gateway check-config [--config FILE]   validate the config and exit
- *   trouw-gateway doctor       [--config FILE]   what it sees, what is missing, how to fix it
+ *   trouw-gateway doctor       [--config FILE] [--probe-scanners [--probe-seconds 5]]
+ *                                                what it sees, what is missing, how to fix it
  *   trouw-gateway radio-map    <survey.csv> [--out FILE] [--bin-ms MS]   a radio map from a calibration walk
  * The config file may also come from TROUW_CONFIG; TROUW_<SECTION>__<KEY> overrides values.
  */
@@ -10,11 +11,15 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load';
 
 const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> [--config FILE]
+       trouw-gateway doctor [--config FILE] [--probe-scanners [--probe-seconds 5]]
        trouw-gateway radio-map <survey.csv> [--out map.json] [--bin-ms 2000]
 
   start          run the gateway (till lanes, ledger, HTTP health on /healthz, /readyz)
   check-config   validate the configuration file and environment overrides, then exit
-  doctor         list serial ports, lanes, database and optional subsystems, with fixes
+  doctor         list serial ports, lanes, database and optional subsystems, with fixes.
+                 --probe-scanners: also open each BLE scanner's controller (stop the gateway
+                 first: it holds them), listen --probe-seconds (default 5) and report per
+                 scanner up (adverts heard, strongest level) or down with the reason
   create-card-key  write a new random card key to cards.keyFile (mode 600; never overwrites).
                  A chain shares one key (HQ's staff list and card links depend on it):
                  use this for a test store only, otherwise install the chain's key.
@@ -30,7 +35,12 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      'probe-scanners': { type: 'boolean' },
+      'probe-seconds': { type: 'string' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -43,8 +53,19 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./start')).runStart(file);
     case 'check-config':
       return (await import('./check-config')).runCheckConfig(file);
-    case 'doctor':
-      return (await import('./doctor')).runDoctor(file);
+    case 'doctor': {
+      const seconds = values['probe-seconds'];
+      if (seconds !== undefined && !values['probe-scanners']) {
+        console.error('trouw-gateway: --probe-seconds goes with --probe-scanners');
+        return 2;
+      }
+      const n = Number(seconds ?? '5');
+      if (!(Number.isFinite(n) && n > 0 && n <= 600)) {
+        console.error(`trouw-gateway: --probe-seconds ${seconds}: expected a number of seconds, above 0 and at most 600`);
+        return 2;
+      }
+      return (await import('./doctor')).runDoctor(file, values['probe-scanners'] ? { probeScannersMs: Math.round(n * 1000) } : {});
+    }
     case 'create-card-key':
       return (await import('./create-card-key')).runCreateCardKey(file);
     default:

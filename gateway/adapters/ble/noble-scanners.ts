@@ -36,7 +36,7 @@ export interface NobleScannersOptions {
 }
 
 /** Plain JavaScript: runs without the TypeScript loader (see its header). */
-const WORKER = fileURLToPath(new URL('./scanner-worker.mjs', import.meta.url));
+export const SCANNER_WORKER = fileURLToPath(new URL('./scanner-worker.mjs', import.meta.url));
 
 /** Variables that pick noble's HCI driver; set per worker, never inherited. */
 const DRIVER_ENV = [
@@ -119,7 +119,7 @@ class ScannerRunner {
     };
     let child: ChildProcess;
     try {
-      child = fork(WORKER, [], {
+      child = fork(SCANNER_WORKER, [], {
         env: workerEnv(this.spec, cfg),
         execArgv: [...(this.o.workerExecArgv ?? [])],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
