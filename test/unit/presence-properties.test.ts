@@ -102,6 +102,18 @@ const spotIn = (zone: number, fx: number, fy: number) => {
   return { x: r.x0 + 1.5 + fx * (r.x1 - r.x0 - 3), y: r.y0 + 1.5 + fy * (r.y1 - r.y0 - 3) };
 };
 
+/** 3 minutes standing at `from`, a walk at 1 m/s to `to`, 3 minutes standing there. */
+function walk(from: { x: number; y: number }, to: { x: number; y: number }) {
+  const walkMs = Math.hypot(to.x - from.x, to.y - from.y) * 1000;
+  const heading = Math.atan2(to.y - from.y, to.x - from.x);
+  const at = (f: number) => ({ x: from.x + (to.x - from.x) * f, y: from.y + (to.y - from.y) * f, facing: heading });
+  return {
+    ms: 180_000 + walkMs + 180_000,
+    at,
+    pose: (t: number) => at(t < 180_000 ? 0 : Math.min(1, (t - 180_000) / walkMs)),
+  };
+}
+
 const seed = fc.integer({ min: 1, max: 2 ** 30 });
 const interval = fc.integer({ min: 100, max: 1000 });
 const frac = fc.double({ min: 0, max: 1, noNaN: true });
@@ -126,24 +138,17 @@ describe('presence engine under realistic radio', () => {
       // Spots near the zones' middles (the middle half of each zone).
       const from = spotIn(a, 0.25 + fx1 / 2, 0.25 + fy1 / 2);
       const to = spotIn(b, 0.25 + fx2 / 2, 0.25 + fy2 / 2);
+      const w = walk(from, to);
       const dist = Math.hypot(to.x - from.x, to.y - from.y);
-      const walkMs = (dist / 1.0) * 1000;
-      const heading = Math.atan2(to.y - from.y, to.x - from.x);
       // Only where the radio tells the two spots apart and no third zone leads on the way:
       // shadowing and offsets fixed to the place make some spots and paths look like another
       // zone to any engine (DESIGN.md §4); bench:presence-accuracy measures how often.
       const margin = cfg.defaults.switchMarginDb;
       const [za, zb] = [plan.zones[a]!.id, plan.zones[b]!.id];
-      fc.pre(staticLead(s, [za], { ...from, facing: heading }) >= margin);
-      fc.pre(staticLead(s, [zb], { ...to, facing: heading }) >= margin);
-      for (let f = 0; f <= 1; f += 0.5 / dist) {
-        fc.pre(staticLead(s, [za, zb], { x: from.x + (to.x - from.x) * f, y: from.y + (to.y - from.y) * f, facing: heading }) > -margin / 2);
-      }
-      const zones = run(s, iv, 180_000 + walkMs + 180_000, (t) => {
-        if (t < 180_000) return { ...from, facing: heading };
-        const f = Math.min(1, (t - 180_000) / walkMs);
-        return { x: from.x + (to.x - from.x) * f, y: from.y + (to.y - from.y) * f, facing: heading };
-      });
+      fc.pre(staticLead(s, [za], w.at(0)) >= margin);
+      fc.pre(staticLead(s, [zb], w.at(1)) >= margin);
+      for (let f = 0; f <= 1; f += 0.5 / dist) fc.pre(staticLead(s, [za, zb], w.at(f)) > -margin / 2);
+      const zones = run(s, iv, w.ms, w.pose);
       expect(changes(zones)).toBe(1);
     },
   );
@@ -168,13 +173,8 @@ describe('presence engine under realistic radio', () => {
       const [a, b] = reverse ? [b0, a0] : [a0, b0];
       const from = spotIn(a, 0.25 + fx1 / 2, 0.25 + fy1 / 2);
       const to = spotIn(b, 0.25 + fx2 / 2, 0.25 + fy2 / 2);
-      const walkMs = Math.hypot(to.x - from.x, to.y - from.y) * 1000;
-      const heading = Math.atan2(to.y - from.y, to.x - from.x);
-      const zones = run(s, iv, 180_000 + walkMs + 180_000, (t) => {
-        if (t < 180_000) return { ...from, facing: heading };
-        const f = Math.min(1, (t - 180_000) / walkMs);
-        return { x: from.x + (to.x - from.x) * f, y: from.y + (to.y - from.y) * f, facing: heading };
-      }, true);
+      const w = walk(from, to);
+      const zones = run(s, iv, w.ms, w.pose, true);
       expect(changes(zones)).toBe(1);
       expect(zones[zones.length - 1]).toBe(plan.zones[b]!.id);
     },
