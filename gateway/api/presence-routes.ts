@@ -1,7 +1,8 @@
 /**
  * Store-IT endpoint for presence (issue 4; DESIGN.md §9: it needs a token):
  *   GET /api/presence/occupancy   members, tags and anonymous devices per zone right now,
- *                                 and each scanner's state.
+ *                                 each scanner's state, and with a radio map how well
+ *                                 devices fit it lately (median best misfit, dB).
  * Counts only: no member number, token or address is ever in the answer.
  */
 import { Type } from '@sinclair/typebox';
@@ -25,6 +26,10 @@ const Occupancy = Type.Object({
   scanners: Type.Array(Type.Object({
     name: Type.String(), kind: Type.String(), state: Type.String(), since: Type.Optional(Type.Number()), detail: Type.Optional(Type.String()),
   })),
+  radioMap: Type.Union([
+    Type.Object({ points: Count, medianMisfitDb: Type.Union([Type.Number(), Type.Null()]) }),
+    Type.Null(),
+  ]),
 });
 
 export const presenceRoutes: FastifyPluginAsync<PresenceRoutesOptions> = async (app, o) => {

@@ -52,6 +52,8 @@ export interface OccupancyView {
   at: string;
   zones: Array<ZoneOccupancy & { label?: string }>;
   scanners: DeviceHealth[];
+  /** With a radio map: its points and how well devices fit it lately (null without one). */
+  radioMap: { points: number; medianMisfitDb: number | null } | null;
 }
 
 export interface PresenceService {
@@ -214,6 +216,7 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       at: new Date(deps.clock.now()).toISOString(),
       zones: engine.occupancy(deps.clock.now()).map((z) => (labels.has(z.zone) ? { ...z, label: labels.get(z.zone)! } : z)),
       scanners: scanners?.health() ?? [],
+      radioMap: engine.radioMapFit(),
     }),
     health: () =>
       active && scanners

@@ -7,7 +7,8 @@
  *   npm run bench:presence-accuracy -- [--seed 2] [--scenario file.json] [--replay rec.csv]
  *     [--scanner-zones s1=A,s2=B] [--radio exponent=1.5,bodyLossDb=6] [--shoppers 200]
  *     [--minutes 60] [--scanners-per-zone 2] [--layout default|tuning] [--config presence.json]
- *     [--calibration walk|none] [--radio-map map.json] [--fingerprint k=3,levelPerMisfitDb=5,laneM=1,binMs=2000]
+ *     [--calibration walk|none] [--radio-map map.json]
+ *     [--fingerprint k=3,levelPerMisfitDb=6,windowMs=3000,laneM=1,crossLanes=1,binMs=2000,staleDb=0]
  *
  * Calibration (docs/presence.md, "Radio map"): by default the simulated store is first walked
  * with a reference beacon, as an installer would, and the engine places by that radio map;
@@ -175,8 +176,13 @@ if (a.replay) {
     ...(a.shoppers && { shoppers: Number(a.shoppers) }),
     ...(a.minutes && { durationMs: Number(a.minutes) * 60_000 }),
   };
-  const { laneM, binMs, crossLanes, ...fit } = kv(a.fingerprint);
-  const walk: CalibrationWalk = { ...fit, walk: { ...(laneM && { laneM }), ...(crossLanes !== undefined && { crossLanes: crossLanes > 0 }) }, ...(binMs && { binMs }) };
+  const { laneM, binMs, crossLanes, staleDb, ...fit } = kv(a.fingerprint);
+  const walk: CalibrationWalk = {
+    ...fit,
+    walk: { ...(laneM && { laneM }), ...(crossLanes !== undefined && { crossLanes: crossLanes > 0 }) },
+    ...(binMs && { binMs }),
+    ...(staleDb && { staleDb }),
+  };
   const calibration = givenMap ?? (a.calibration === 'none' ? undefined : walk);
   if (calibration && !givenMap) calibrationKind = 'simulated walk';
   const r = runAccuracy(simOptions, overrides, step, calibration);
@@ -194,6 +200,7 @@ if (a.replay) {
     shoppers: simOptions.shoppers ?? 200, simulated_minutes: r.simMs / 60_000, adverts: r.adverts, readings: r.readings,
     scored_members: r.engine.subjects, shopper_hours: Number(r.engine.inStoreHours.toFixed(2)), radio,
     engine_defaults: presenceConfigFrom(overrides).defaults, calibration: calibrationKind, radio_map_points: r.radioMapPoints,
+    radio_map_median_misfit_db: r.medianMisfitDb,
   };
 }
 console.log(JSON.stringify(meta));

@@ -65,6 +65,8 @@ export interface AccuracyRun {
   simMs: number;
   /** Mean time to evaluate one tracked device once (µs). */
   evaluateUsPerDevice: number;
+  /** Median best misfit of the last half hour's fits (dB), with a radio map. */
+  medianMisfitDb: number | null;
   /** Points of the radio map the engine placed by (0: none). */
   radioMapPoints: number;
 }
@@ -73,6 +75,11 @@ export interface CalibrationWalk {
   walk?: Partial<SurveyWalkOptions>;
   /** One map point per this much of the walk (ms). */
   binMs?: number;
+  /**
+   * After the walk, the first scanner's level changes by this much (dB): a replaced or
+   * re-mounted scanner, so the map is stale.
+   */
+  staleDb?: number;
   k?: number;
   levelPerMisfitDb?: number;
   windowMs?: number;
@@ -98,6 +105,7 @@ export function runAccuracy(
   const sim = new StoreSim(simOptions);
   const cfg = configForSim(sim, configOverrides);
   const fingerprint = !calibration ? undefined : 'map' in calibration ? calibration : fingerprintForSim(sim, calibration);
+  if (calibration && 'staleDb' in calibration && calibration.staleDb) sim.radio.offsets[0]! += calibration.staleDb;
   const engine = new PresenceEngine({ ...engineParams(cfg), ...(fingerprint && { fingerprint }) }, { tokens: tokensForSim(sim) });
   const baseline = new StrongestRssiBaseline(sim);
   const engineScore = new Scorer();
@@ -132,5 +140,6 @@ export function runAccuracy(
     },
   });
   return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs,
+    medianMisfitDb: engine.radioMapFit()?.medianMisfitDb ?? null,
     evaluateUsPerDevice: deviceSteps > 0 ? (evaluateMs * 1000) / deviceSteps : 0, radioMapPoints: fingerprint?.map.points.length ?? 0 };
 }

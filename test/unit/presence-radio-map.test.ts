@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { fingerprintParams, FLOOR_DBM, radioMapProblem, ZoneFingerprints, type RadioMap } from '../../gateway/core/presence/radio-map';
 import { radioMapFromSurvey, type SurveyRow } from '../../gateway/core/presence/radio-map-survey';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
+import { FitQuality } from '../../gateway/core/presence/fit-quality';
 import { DEFAULT_ZONE_PARAMS } from '../../gateway/core/presence/params';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 
@@ -150,3 +151,39 @@ describe('engine with a radio map', () => {
     expect(standIn(new PresenceEngine({ ...withOffsets, fingerprint: fingerprintParams(MAP, { k: 1 }) }), atA)).toBe('A');
   });
 });
+
+describe('FitQuality', () => {
+  it('the median of recent best misfits, forgetting old ones with the half-life', () => {
+    const q = new FitQuality(60_000);
+    expect(q.median()).toBeNull();
+    q.decay(0);
+    for (let i = 0; i < 100; i++) q.add(1.1);
+    expect(q.median()!.misfitDb).toBeCloseTo(1.125, 9);
+    // An hour later (60 half-lives) the old fits weigh nothing next to new, worse ones.
+    q.decay(3_600_000);
+    for (let i = 0; i < 10; i++) q.add(4.6);
+    expect(q.median()!.misfitDb).toBeCloseTo(4.625, 9);
+    q.add(1e9);
+    expect(q.median()!.misfitDb).toBeLessThan(30);
+  });
+
+  it('the engine reports it with a map, null without one', () => {
+    const uuid = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
+    const md = iBeaconAdData(uuid, 0xfff0, 1, -59).subarray(5);
+    const base = {
+      programUuid: uuid,
+      zones: [{ id: 'A', params: DEFAULT_ZONE_PARAMS }, { id: 'B', params: DEFAULT_ZONE_PARAMS }],
+      scanners: SCANNERS.map((name) => ({ name, zone: name.startsWith('a') ? 'A' : 'B', offsetDb: 0 })),
+      tags: [{ id: 'tag', uuid, major: 0xfff0, minor: 1 }],
+    };
+    expect(new PresenceEngine(base).radioMapFit()).toBeNull();
+    const e = new PresenceEngine({ ...base, fingerprint: fingerprintParams(MAP, { k: 1 }) });
+    expect(e.radioMapFit()).toEqual({ points: 4, medianMisfitDb: null });
+    for (let t = 0; t <= 10_000; t += 250) {
+      SCANNERS.forEach((scanner, i) => e.ingest({ scanner, rssi: [-55, -60, -75, -80][i]! + 3, manufacturerData: md, at: t }));
+      if (t % 500 === 0) e.evaluate(t);
+    }
+    expect(e.radioMapFit()!.medianMisfitDb).toBeLessThan(0.5);
+  });
+});
+

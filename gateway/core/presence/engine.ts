@@ -15,6 +15,7 @@ import { classifyAdvert, createClassifier, type Classifier } from './classify';
 import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
 import { subjectKey } from './events';
 import { DEFAULT_ENGINE, type EngineParams, type FingerprintParams, type ZoneParams } from './params';
+import { FitQuality } from './fit-quality';
 import { ZoneFingerprints } from './radio-map';
 import { TokenTable } from './token';
 import { SampleWindow, robustMean } from './window-filter';
@@ -100,6 +101,7 @@ export class PresenceEngine {
   private readonly misfits = new Map<string, number>();
   private fingerprints: ZoneFingerprints | null;
   private fingerprintParams: FingerprintParams | null;
+  private fitQuality = new FitQuality();
   private readonly transitions: ZoneTransition[] = [];
 
   constructor(params: Partial<EngineParams> & Pick<EngineParams, 'programUuid' | 'zones' | 'scanners'>, opts: EngineOptions = {}) {
@@ -137,6 +139,7 @@ export class PresenceEngine {
    */
   setFingerprint(fp: FingerprintParams | null): void {
     this.fingerprintParams = fp;
+    this.fitQuality = new FitQuality();
     this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
   }
 
@@ -186,6 +189,7 @@ export class PresenceEngine {
       this.close(stalest, stalest.lastSeen, 'evicted', out);
       this.counters.evicted++;
     }
+    if (this.fingerprints) this.fitQuality.decay(now);
     for (const t of [...this.tracks.values()]) this.evaluateTrack(t, now, out);
     this.expireAnonymous(now);
     return out;
@@ -262,6 +266,7 @@ export class PresenceEngine {
     if (this.misfits.size === 0) return;
     let bestFit = Infinity;
     for (const m of this.misfits.values()) if (m < bestFit) bestFit = m;
+    this.fitQuality.add(bestFit);
     const per = this.fingerprintParams!.levelPerMisfitDb;
     this.levels.clear();
     for (const [zone, m] of this.misfits) this.levels.set(zone, top - per * (m - bestFit));
@@ -329,6 +334,16 @@ export class PresenceEngine {
     }
     for (const a of this.anonymous.values()) if (now - a.lastSeen <= this.p.anonymousWindowMs) anonymous[a.zone]!++;
     return this.zoneIds.map((zone, i) => ({ zone, members: members[i]!, tags: tags[i]!, anonymous: anonymous[i]! }));
+  }
+
+  /**
+   * With a radio map: its points and the median best misfit (dB) of recent fits (half-life
+   * 30 min), null before any; a map gone stale shows as a median well above the usual.
+   */
+  radioMapFit(): { points: number; medianMisfitDb: number | null } | null {
+    if (!this.fingerprintParams) return null;
+    const m = this.fitQuality.median();
+    return { points: this.fingerprintParams.map.points.length, medianMisfitDb: m && Math.round(m.misfitDb * 100) / 100 };
   }
 
   /** Sizes of the engine's state (for the memory test and health). */
