@@ -8,9 +8,10 @@
  * several hundred cases per property.
  * - Calibrated (the engine places by a calibration walk's radio map): the same two
  *   properties with no precondition on the spots or the path, and the zone must be the
- *   true one. Unseeded, 150 cases each: standing still held in all; one walk of 150 made two
- *   changes (a detour through a third zone), which is what bench:presence-accuracy counts
- *   as false changes.
+ *   true one. With other seeds, 100 walks: 98 made exactly one change and 2 flapped (three
+ *   changes) with the default 3 s map window; 100 of 100 with 4 s, 99 with 5 s; 60 of 60
+ *   standing still held. Flaps are what bench:presence-accuracy counts as false changes
+ *   (0.28 per shopper-hour on the reported store).
  */
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
