@@ -32,7 +32,8 @@ import { loadRadioMap } from './radio-map-file';
 import { presenceRoutes } from '../api/presence-routes';
 import { presenceCalibrationRoutes } from '../api/presence-calibration-routes';
 import { createPresenceCalibration } from './presence-calibration-setup';
-import { startGatewaySync, type SyncAgent } from './sync';
+import { checkHqZones, startGatewaySync, type SyncAgent } from './sync';
+import type { PresenceZoneConfig } from '../config/presence-schema';
 import type { StoreConfig } from '../../sync/schemas/downlink';
 
 export interface GatewayDeps {
@@ -100,8 +101,25 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       presence.setTokens(cfg.tokens.epochs.flatMap((e) => e.entries.map((t) => ({ member: t.member, epoch: e.epoch, token: t.token }))));
       applied.push('tokens');
     }
+    if (cfg.zones) {
+      // Checked before a new document is accepted (checkHqConfig); checked again here for the
+      // stored one applied at start, which the local presence config may have outgrown.
+      const problems = checkHqZones(cfg.zones, config.presence);
+      if (problems.length) log.warn({ version: cfg.version, problems: problems.slice(0, 3) }, 'sync: HQ zone settings do not fit this store\'s presence config; not applied');
+      else {
+        presence.applyZoneOverrides(cfg.zones as PresenceZoneConfig[]);
+        applied.push('zones');
+      }
+    }
+    if (cfg.staff) {
+      // HQ's staff tokens (role `admin`: the store-IT API); a token left out is refused at once.
+      sessions.setHqStaff(cfg.staff);
+      applied.push('staff');
+    }
     return applied;
   };
+  // Store-IT authority: http.adminToken, staff passes, and HQ's staff list (set by applyHqConfig).
+  const sessions = createStaffSessions({ clock, adminToken: config.http.adminToken });
   // Presence (issue 4): scanners → zones, dwell, visits; off without scanners.
   const presence = createPresenceService({
     config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
@@ -156,7 +174,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     },
   };
   const store = {
-    sessions: createStaffSessions({ clock, adminToken: config.http.adminToken }),
+    sessions,
     members,
     cardLinks: createCardLinks({ db, clock, members }),
     taps: cards?.router,

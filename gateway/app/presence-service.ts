@@ -15,9 +15,9 @@ import { createPresenceRepo } from '../adapters/sqlite/presence-repo';
 import { createBleScanners } from '../adapters/ble/create-ble-scanners';
 import type { InProcessBleScanners } from '../adapters/ble/in-process-scanners';
 import type { NobleBleScanners } from '../adapters/ble/noble-scanners';
-import type { PresenceConfig } from '../config/presence-schema';
+import { withZoneOverrides, zoneIds, zoneParams, type PresenceConfig, type PresenceZoneConfig } from '../config/presence-schema';
 import { PresenceEngine } from '../core/presence/engine';
-import type { FingerprintParams } from '../core/presence/params';
+import type { FingerprintParams, ZoneParams } from '../core/presence/params';
 import type { PresenceEvent, ZoneOccupancy } from '../core/presence/events';
 import { TokenTable, type TokenEntry } from '../core/presence/token';
 import type { Advert, BleScanners } from '../ports/ble-scanner';
@@ -71,6 +71,15 @@ export interface PresenceService {
   /** Replaces the token table (HQ's push; config until then). */
   setTokens(entries: readonly TokenEntry[]): void;
   /**
+   * HQ's zone entries (sync `cfg` `zones`, already validated) over the local config: labels
+   * in `occupancy()` and parameters in the engine, at once. HQ wins for the fields it sends,
+   * the local config gives the rest; an empty list restores the local config. Throws on a
+   * zone id that is not a zone here (nothing changes then).
+   */
+  applyZoneOverrides(zones: readonly PresenceZoneConfig[]): void;
+  /** The parameters a zone runs with now (undefined: not a zone here). */
+  zoneParams(zone: string): ZoneParams | undefined;
+  /**
    * Every advert batch also goes to `tap` (null: none). For the calibration recorder only
    * (presence-calibration.ts), which keeps the reference tag's reports and drops the rest.
    */
@@ -107,7 +116,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     timeZone: deps.timeZone,
     toOutbox: (e, now) => presenceOutboxEvent(e, now, deps.outboxTtlMs, newId),
   });
-  const labels = new Map(cfg.zones.filter((z) => z.label).map((z) => [z.id, z.label!]));
+  const labelsOf = (p: PresenceConfig) => new Map(p.zones.filter((z) => z.label).map((z) => [z.id, z.label!]));
+  let labels = labelsOf(cfg);
 
   let scanners: BleScanners | null = deps.scanners ?? null;
   let simulated: InProcessBleScanners | null = null;
@@ -225,6 +235,16 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     setTokens(entries) {
       engine.setTokens(new TokenTable(entries));
     },
+    applyZoneOverrides(zones) {
+      const known = new Set(engine.zones);
+      const unknown = zones.find((z) => !known.has(z.id));
+      if (unknown) throw new RangeError(`unknown zone ${unknown.id}: not a zone of this store's presence config`);
+      const merged = withZoneOverrides(cfg, zones);
+      engine.setZoneParams(zoneIds(merged).map((id) => ({ id, params: zoneParams(merged, id) })));
+      labels = labelsOf(merged);
+      log.info({ zones: zones.length }, 'presence: HQ zone settings applied');
+    },
+    zoneParams: (zone) => engine.paramsOf(zone),
     setAdvertTap(t) {
       tap = t;
     },

@@ -200,6 +200,22 @@ export function zoneParams(p: PresenceConfig, zoneId: string): ZoneParamValues {
   return out;
 }
 
+/**
+ * The presence config with HQ's zone entries (sync `cfg` `zones`) over its own: for each zone
+ * HQ sends, the fields HQ sends win and the local entry gives the rest; other zones as
+ * configured. Always over the local config (a newer HQ section replaces the older one, it does
+ * not add to it). Ids HQ sends that are not zones here are the caller's to refuse first.
+ */
+export function withZoneOverrides(p: PresenceConfig, hq: readonly PresenceZoneConfig[]): PresenceConfig {
+  const zones = p.zones.map((z) => ({ ...z }));
+  for (const h of hq) {
+    const i = zones.findIndex((z) => z.id === h.id);
+    if (i >= 0) zones[i] = { ...zones[i]!, ...h };
+    else zones.push({ ...h });
+  }
+  return { ...p, zones };
+}
+
 /** Zone ids: those listed, then those only named by scanners, in order. */
 export function zoneIds(p: PresenceConfig): string[] {
   const ids = p.zones.map((z) => z.id);

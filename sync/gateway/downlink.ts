@@ -6,7 +6,8 @@
  * only if its version is newer than the running one. Anything else is refused, the running
  * config kept, and `trouw.config.rejected.v1` sent up (once per message, not on every
  * reconnect's retained redelivery). The applied version and document are kept in
- * `sync_config_state`, so a restart knows what runs (`runningConfig()`).
+ * `sync_config_state`, so a restart knows what runs (`runningConfig()`): the sections of the
+ * newest document over the sections older ones sent and it left out.
  *
  * Commands: the CloudEvents id is the command id. The handler, the record in
  * `sync_applied_commands` and the `trouw.command.applied.v1` event commit in one transaction,
@@ -56,6 +57,8 @@ export interface DownlinkOptions {
   onConfig: (cfg: StoreConfig) => void | Promise<void>;
   /** Checks a schema cannot express (dates in order, unique ids); return the problems found. */
   checkConfig?: (cfg: StoreConfig) => SchemaProblem[];
+  /** The document as kept in `sync_config_state` (e.g. secrets hashed); default as received. */
+  storedForm?: (cfg: StoreConfig) => StoreConfig;
   commands: CommandHandlers;
   /** Called after an event was queued in the outbox (wire to publisher.notify). */
   onEventQueued?: () => void;
@@ -150,8 +153,13 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     } catch (e) {
       return reject({ version: cfg.version, reason: 'apply-failed', problems: [{ path: '/', message: (e as Error).message }] }, key);
     }
+    // Kept: the sections this document sends over those it leaves out (which keep their
+    // running value), so the gateway re-applies every section in force at start.
+    const previous = current ? (JSON.parse(current.doc) as Partial<StoreConfig>) : {};
+    const stored: StoreConfig = { ...previous, ...(o.storedForm ? o.storedForm(cfg) : cfg) };
+    if (cfg.issuedAt === undefined) delete stored.issuedAt;
     db.transaction(() => {
-      st.saveConfig.run(cfg.version, ev.id, clock.now(), JSON.stringify(cfg));
+      st.saveConfig.run(cfg.version, ev.id, clock.now(), JSON.stringify(stored));
       queue('trouw.config.applied.v1', { version: cfg.version, previousVersion: current?.version ?? null });
     })();
     stats.configsApplied++;

@@ -25,6 +25,7 @@ export interface SyncAgentOptions {
   /** Downlink hooks (see downlink.ts). */
   onConfig: DownlinkOptions['onConfig'];
   checkConfig?: DownlinkOptions['checkConfig'];
+  storedForm?: DownlinkOptions['storedForm'];
   commands: DownlinkOptions['commands'];
 }
 
@@ -90,6 +91,7 @@ export async function startSyncAgent(o: SyncAgentOptions): Promise<SyncAgent | u
     ...(o.clock ? { clock: o.clock } : {}),
     onConfig: o.onConfig,
     ...(o.checkConfig ? { checkConfig: o.checkConfig } : {}),
+    ...(o.storedForm ? { storedForm: o.storedForm } : {}),
     commands: o.commands,
     onEventQueued: () => publisher.notify(),
   });

@@ -18,9 +18,10 @@ const open = { additionalProperties: true } as const;
 /**
  * The store config document. `version` increases with every publish; the gateway refuses
  * an equal-or-older one. Sections not present keep their running value. `loyalty` is the
- * gateway's own earning-rules schema (strict: a typo is an error, not ignored). Zones, token
- * tables and the staff list belong to subsystems still being built: their item schemas are
- * permissive until those land.
+ * gateway's own earning-rules schema (strict: a typo is an error, not ignored). The items of
+ * zones, token tables and the staff list stay open objects here, so documents older HQ
+ * versions published stay valid; the gateway checks zones strictly against its presence zone
+ * schema and its own zones (gateway/app/sync.ts, checkHqConfig).
  */
 export const StoreConfig = Type.Object(
   {

@@ -4,7 +4,9 @@
  * - sales rung at the till reach HQ, each exactly once;
  * - HQ's `adjust-points` and `erase-member` are applied once each (a replay with the same id
  *   is ignored), the balance moves, the member's cards are gone, the ledger is kept;
- * - a malformed `cfg` is rejected (reported to HQ) and the gateway keeps running.
+ * - a malformed `cfg` is rejected (reported to HQ) and the gateway keeps running;
+ * - HQ's `zones` (labels, zone parameters) and `staff` (store-IT tokens) apply live; a zone
+ *   this store does not have refuses the document with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,11 +28,14 @@ import { configTopic, eventTopic } from '../../sync/envelope/topics';
 import { makeCloudEvent } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import { until } from '../../sync/testing/harness';
+import { hashedStaffToken } from '../../gateway/app/staff-sessions';
 
 const STORE = 'store-a';
 const GATEWAY = 'gw-sync';
 const to = { store: STORE, gateway: GATEWAY };
 const CARD = 'tok-m1-card-0001';
+/** A store-IT token HQ issues (sync `cfg` `staff`, role `admin`). */
+const HQ_ADMIN = 'hq-issued-admin-token-7f3a9c';
 
 let m: Mosquitto;
 let pair: PtyPair;
@@ -60,6 +65,11 @@ beforeAll(async () => {
     lanes: [{ id: 'lane-1', transport: 'serial', path: pair.a }],
     till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
     loyalty: { minimumSpendCents: 0 },
+    presence: {
+      driver: 'simulated',
+      scanners: [{ name: 's-fresh', zone: 'fresh', port: '/sim/fresh' }, { name: 's-bakery', zone: 'bakery', port: '/sim/bakery' }],
+      zones: [{ id: 'fresh', label: 'Fresh produce', switchMarginDb: 5 }],
+    },
     members: [
       { number: 'M-1', name: 'Sanne de Vries', cards: [CARD] },
       { number: 'M-2', name: 'Daan Jansen' },
@@ -200,6 +210,58 @@ describe('gateway ↔ HQ over mosquitto', () => {
     await until(() => logLines.some((l) => l.includes('HQ config applied') && l.includes('"version":9') && l.includes('"applied":["tokens"]')), 'tokens applied', 15_000);
     // A config without earning rules leaves the rules in force alone.
     expect(gw.rulesVersion).not.toBe(9);
+    await hq.publish(configTopic(to), '', { retain: true });
+  });
+
+  it("HQ's zones: labels in the occupancy API and parameters in the engine, at once; kept for a restart", async () => {
+    const occupancy = async (auth = `Bearer ${HQ_ADMIN}`) => gw.api.inject({ method: 'GET', url: '/api/presence/occupancy', headers: { authorization: auth } });
+    // Until HQ sends staff the occupancy API is refused (no admin token configured here).
+    expect((await occupancy()).statusCode).toBe(401);
+    expect(gw.presence.zoneParams('bakery')?.switchMarginDb).toBe(4);
+    const zones = [{ id: 'bakery', label: 'Bakery', switchMarginDb: 9 }, { id: 'fresh', label: 'Fruit & veg' }];
+    expect((await publishStoreConfig(hq, to, { version: 10, zones, staff: [{ token: HQ_ADMIN, role: 'admin' }] })).ok).toBe(true);
+    await until(() => gw.sync!.downlink.runningConfig()?.version === 10, 'zones v10 applied', 15_000);
+    expect(logLines.some((l) => l.includes('HQ config applied') && l.includes('"applied":["zones","staff"]'))).toBe(true);
+    expect(gw.presence.zoneParams('bakery')?.switchMarginDb).toBe(9);
+    // HQ sent a label for fresh only: its local switch margin stays.
+    expect(gw.presence.zoneParams('fresh')?.switchMarginDb).toBe(5);
+    const res = await occupancy();
+    expect(res.statusCode).toBe(200);
+    const labels = Object.fromEntries((res.json() as { zones: Array<{ zone: string; label?: string }> }).zones.map((z) => [z.zone, z.label]));
+    expect(labels).toEqual({ fresh: 'Fruit & veg', bakery: 'Bakery' });
+    await hq.publish(configTopic(to), '', { retain: true });
+  });
+
+  it('a cfg naming a zone this store does not have is refused with the reason; the running zones stay', async () => {
+    expect((await publishStoreConfig(hq, to, { version: 11, zones: [{ id: 'bakery', switchMarginDb: 2 }, { id: 'garden-centre', label: 'Garden' }] })).ok).toBe(true);
+    await until(async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 11), 'v11 rejected at HQ', 15_000);
+    const rejected = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 11)!.data as { reason: string; problems: Array<{ path: string; message: string }> };
+    expect(rejected.reason).toBe('invalid');
+    expect(rejected.problems).toEqual([{ path: '/data/zones/1/id', message: "unknown zone garden-centre: not a zone of this store's presence config" }]);
+    // A bad value is refused the same way, by the presence zone schema.
+    expect((await publishStoreConfig(hq, to, { version: 12, zones: [{ id: 'bakery', switchMarginDb: 99 }] })).ok).toBe(true);
+    await until(async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 12), 'v12 rejected at HQ', 15_000);
+    const bad = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 12)!.data as { problems: Array<{ path: string }> };
+    expect(bad.problems[0]!.path).toBe('/data/zones/0/switchMarginDb');
+    expect(gw.sync!.downlink.runningConfig()?.version).toBe(10);
+    expect(gw.presence.zoneParams('bakery')?.switchMarginDb).toBe(9);
+    await hq.publish(configTopic(to), '', { retain: true });
+  });
+
+  it("HQ's staff list: an HQ-issued admin token reads the store-IT API until HQ removes it; only its hash is kept", async () => {
+    const occupancy = async (token: string) => (await gw.api.inject({ method: 'GET', url: '/api/presence/occupancy', headers: { authorization: `Bearer ${token}` } })).statusCode;
+    expect(await occupancy(HQ_ADMIN)).toBe(200); // from v10
+    const clerk = 'clerk-token-0001';
+    expect((await publishStoreConfig(hq, to, { version: 13, staff: [{ token: clerk, role: 'clerk' }] })).ok).toBe(true);
+    await until(() => gw.sync!.downlink.runningConfig()?.version === 13, 'staff v13 applied', 15_000);
+    expect(await occupancy(HQ_ADMIN)).toBe(401); // removed by HQ: refused at once
+    expect(await occupancy(clerk)).toBe(401); // not an admin
+    // Kept for a restart: v10's zones under v13's staff, the tokens only as SHA-256.
+    const stored = gw.db.prepare('SELECT doc FROM sync_config_state WHERE k = 1').pluck().get() as string;
+    expect(JSON.parse(stored)).toMatchObject({ version: 13, zones: [{ id: 'bakery', switchMarginDb: 9 }, { id: 'fresh' }], staff: [{ role: 'clerk', token: hashedStaffToken(clerk) }] });
+    expect(stored).not.toContain(clerk);
+    expect(logLines.join('')).not.toContain(clerk);
+    expect(logLines.join('')).not.toContain(HQ_ADMIN);
     await hq.publish(configTopic(to), '', { retain: true });
   });
 

@@ -99,6 +99,24 @@ describe('downlink: config', () => {
     expect(s.downlink.runningConfig()).toBeUndefined();
     expect(s.events()).toMatchObject([{ type: 'trouw.config.rejected.v1', data: { reason: 'apply-failed', version: 5, runningVersion: null } }]);
   });
+
+  it('keeps the sections in force for a restart: a section left out keeps the stored one; storedForm decides what is written', async () => {
+    const db = new Database(':memory:');
+    dbs.push(db);
+    ensureOutboxTable(db);
+    const link = createFakeLink();
+    const downlink = createDownlink({
+      db, link, address, onConfig: () => {}, commands: { 'erase-member': () => ok({}), 'adjust-points': () => ok({}) },
+      storedForm: (c) => (c.staff ? { ...c, staff: c.staff.map((x) => ({ ...x, token: 'hashed' })) } : c),
+    });
+    await downlink.start();
+    await link.deliver(configTopic(address), cfg({ version: 2, issuedAt: '2026-01-05T09:00:00Z', loyalty: { pointsPerEuro: 3 }, zones: [{ id: 'A', label: 'Fresh' }] }));
+    await link.deliver(configTopic(address), cfg({ version: 3, zones: [{ id: 'B' }], staff: [{ token: 'secret-token-1', role: 'admin' }] }));
+    const running = downlink.runningConfig()!;
+    expect(running.version).toBe(3);
+    expect(running.config).toEqual({ version: 3, loyalty: expect.objectContaining({ pointsPerEuro: 3 }), zones: [{ id: 'B' }], staff: [{ token: 'hashed', role: 'admin' }] });
+    expect(JSON.stringify(db.prepare('SELECT doc FROM sync_config_state').all())).not.toContain('secret-token-1');
+  });
 });
 
 describe('downlink: commands', () => {

@@ -14,7 +14,7 @@
 import { classifyAdvert, createClassifier, type Classifier } from './classify';
 import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
 import { subjectKey } from './events';
-import { DEFAULT_ENGINE, type EngineParams, type FingerprintParams, type ZoneParams } from './params';
+import { DEFAULT_ENGINE, type EngineParams, type FingerprintParams, type ZoneParams, type ZoneSpec } from './params';
 import { FitQuality } from './fit-quality';
 import { ZoneFingerprints } from './radio-map';
 import { TokenTable } from './token';
@@ -81,11 +81,11 @@ export class PresenceEngine {
   private readonly scannerIndex = new Map<string, number>();
   private readonly scannerZone: string[] = [];
   private readonly scannerOffset: number[] = [];
-  private readonly scannerParams: ZoneParams[] = [];
+  private scannerParams: ZoneParams[] = [];
   private readonly zoneIds: string[];
   private readonly zoneIndex = new Map<string, number>();
-  private readonly zoneParams = new Map<string, ZoneParams>();
-  private readonly maxWindowMs: number;
+  private zoneParams = new Map<string, ZoneParams>();
+  private maxWindowMs: number;
   private readonly tracks = new Map<string, Track>();
   private readonly anonymous = new Map<number, Anonymous>();
   private classifier: Classifier;
@@ -141,6 +141,31 @@ export class PresenceEngine {
     this.fingerprintParams = fp;
     this.fitQuality = new FitQuality();
     this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
+  }
+
+  /**
+   * Replaces every zone's parameters (HQ's zone overrides, applied live). `zones` names each
+   * of the engine's zones once, no other; the zones themselves and the scanners stay. Tracked
+   * devices keep their windows and current zones; the next `evaluate` decides with the new
+   * parameters (a stay in progress is not re-decided in the past).
+   */
+  setZoneParams(zones: readonly ZoneSpec[]): void {
+    const next = new Map<string, ZoneParams>();
+    for (const z of zones) {
+      if (!this.zoneIndex.has(z.id)) throw new RangeError(`unknown zone ${z.id}`);
+      if (next.has(z.id)) throw new RangeError(`zone ${z.id} given twice`);
+      next.set(z.id, z.params);
+    }
+    const missing = this.zoneIds.find((id) => !next.has(id));
+    if (missing !== undefined) throw new RangeError(`zone ${missing} has no parameters`);
+    this.zoneParams = next;
+    this.scannerParams = this.scannerZone.map((zone) => next.get(zone)!);
+    this.maxWindowMs = Math.max(0, ...[...next.values()].map((p) => p.windowMs));
+  }
+
+  /** The parameters a zone runs with (undefined: not a zone of this engine). */
+  paramsOf(zone: string): ZoneParams | undefined {
+    return this.zoneParams.get(zone);
   }
 
   /** Replaces the token table (HQ sends a new one as epochs roll). */
