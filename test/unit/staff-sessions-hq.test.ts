@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStaffSessions, hashedStaffToken } from '../../gateway/app/staff-sessions';
 
-const clock = { now: () => Date.UTC(2026, 0, 5, 9) };
+const clock = { now: () => Date.UTC(2026, 0, 5, 9), monotonic: () => 0 };
 
 describe('staff sessions: HQ staff list', () => {
   it('an HQ token authorises with its role until a later list leaves it out; the admin token keeps working', () => {
