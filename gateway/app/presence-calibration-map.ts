@@ -7,16 +7,16 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RADIO_MAP_VERSION, radioMapFileProblem, type RadioMapFile } from '../config/radio-map-schema';
+import { radioMapFileProblem, type RadioMapFile } from '../config/radio-map-schema';
 import { describeProblem } from '../config/explain';
 import type { FingerprintParams } from '../core/presence/params';
 import { fingerprintParams, radioMapProblem } from '../core/presence/radio-map';
-import { DEFAULT_SURVEY, radioMapFromSurvey, type SurveyRow } from '../core/presence/radio-map-survey';
+import type { SurveyRow } from '../core/presence/radio-map-survey';
 import type { PresenceRadioMapConfig } from '../config/presence-schema';
 import type { Logger } from 'pino';
 import type { Clock } from '../ports/clock';
 import type { CalibrationError, CalibrationRecorder } from './presence-calibration';
-import { radioMapJson } from './radio-map-file';
+import { radioMapFromRows, radioMapJson } from './radio-map-file';
 
 export interface FinishInput {
   readonly tag: string;
@@ -55,9 +55,14 @@ export function calibrationMapPath(radioMap: PresenceRadioMapConfig | undefined,
 
 /** The map from the rows, checked; a value naming what is missing when it cannot serve. */
 export function buildCalibrationMap(i: FinishInput): { ok: true; value: BuiltCalibration } | { ok: false; error: BuildProblem } {
-  const built = radioMapFromSurvey(i.rows, DEFAULT_SURVEY);
+  // The same build as `trouw-gateway radio-map` (the rows are the tag's: one device).
+  const built = radioMapFromRows(i.rows.map((r) => ({ ...r, device: i.tag })), {
+    createdAt: new Date(i.now).toISOString(),
+    source: `calibration walk recorded by the gateway (tag ${i.tag}, ${i.rows.length} rows)`,
+  });
+  const { map } = built;
   const pointsPerZone = Object.fromEntries(i.zones.map((z) => [z, 0]));
-  for (const p of built.points) pointsPerZone[p.zone] = (pointsPerZone[p.zone] ?? 0) + 1;
+  for (const p of map.points) pointsPerZone[p.zone] = (pointsPerZone[p.zone] ?? 0) + 1;
   const missingZones = i.zones.filter((z) => !pointsPerZone[z]);
   if (missingZones.length > 0) {
     return {
@@ -69,21 +74,14 @@ export function buildCalibrationMap(i: FinishInput): { ok: true; value: BuiltCal
       },
     };
   }
-  const problem = radioMapProblem(built, i.scanners, i.zones);
+  const problem = radioMapProblem(map, i.scanners, i.zones);
   if (problem) return { ok: false, error: { error: 'radio-map-invalid', message: problem } };
   const { file, configured } = calibrationMapPath(i.radioMap, i.databasePath);
-  const map: RadioMapFile = {
-    version: RADIO_MAP_VERSION,
-    scanners: [...built.scanners],
-    points: built.points.map((p) => ({ zone: p.zone, levels: [...p.levels] })),
-    createdAt: new Date(i.now).toISOString(),
-    source: `calibration walk recorded by the gateway (tag ${i.tag}, ${i.rows.length} rows)`,
-  };
   const fileProblem = radioMapFileProblem(map);
   if (fileProblem) return { ok: false, error: { error: 'radio-map-invalid', message: `radio map: ${describeProblem(fileProblem)}` } };
   const { file: _file, ...tuning } = i.radioMap ?? {};
   const fingerprint: FingerprintParams = fingerprintParams({ scanners: map.scanners, points: map.points }, tuning);
-  return { ok: true, value: { map, fingerprint, file, configured, pointsPerZone, used: i.rows.filter((r) => r.zone !== null).length } };
+  return { ok: true, value: { map, fingerprint, file, configured, pointsPerZone, used: built.used } };
 }
 
 /** Writes `text` to `path` atomically: a temporary file beside it, flushed, renamed over it. */

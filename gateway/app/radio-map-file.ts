@@ -74,10 +74,7 @@ export interface BuildOptions {
 
 /** A radio map from a calibration walk's rows (rows without a zone are not used). */
 export function radioMapFromRows(rows: readonly RssiRow[], o: BuildOptions = {}): RadioMapBuild {
-  const built = radioMapFromSurvey(
-    rows.map((r) => ({ t: r.t, scanner: r.scanner, rssi: r.rssi, zone: r.zone })),
-    { ...DEFAULT_SURVEY, ...(o.binMs !== undefined && { binMs: o.binMs }) },
-  );
+  const built = radioMapFromSurvey(rows, { ...DEFAULT_SURVEY, ...(o.binMs !== undefined && { binMs: o.binMs }) });
   const map: RadioMapFile = {
     version: RADIO_MAP_VERSION,
     scanners: [...built.scanners],
