@@ -1,7 +1,7 @@
 /**
  * The member kiosk (issue 7): its web app and its API. DESIGN.md §9: the kiosk sees only the
  * member of the current tap. A tap at a kiosk's reader opens a session bound to that tap and
- * that kiosk (app/kiosk-sessions.ts) and its token is pushed to the kiosk's screen over SSE;
+ * that kiosk (app/kiosk/kiosk-sessions.ts) and its token is pushed to the kiosk's screen over SSE;
  * every other call needs that token *and* the same kiosk id. Nothing here takes a member
  * number, a name or a search term.
  *   GET    /kiosk/                                the web app (kiosk/renderer), strict CSP
@@ -23,13 +23,13 @@ import type { Db } from '../adapters/sqlite/open-database';
 import type { CardTap as ReaderTap } from '../ports/card-reader';
 import type { Clock } from '../ports/clock';
 import type { GatewayHealth } from '../ports/health';
-import type { CardTapRouter } from '../app/card-taps';
-import type { CardLinks } from '../app/card-links';
-import type { MembersService } from '../app/members';
-import { createKioskSessions, type KioskSession } from '../app/kiosk-sessions';
-import { createKioskJoin } from '../app/kiosk-join';
+import type { CardTapRouter } from '../app/cards/card-tap-router';
+import type { CardLinks } from '../app/members/card-links';
+import type { MembersService } from '../app/members/members';
+import { createKioskSessions, type KioskSession } from '../app/kiosk/kiosk-sessions';
+import { createKioskJoin } from '../app/kiosk/kiosk-join';
 import { localDate } from '../core/time/local-date';
-import { createKioskViews, type KioskRewards, type KioskTiers } from '../app/kiosk-view';
+import { createKioskViews, type KioskRewards, type KioskTiers } from '../app/kiosk/kiosk-view';
 
 export interface KioskOffer {
   title: { nl: string; en: string };

@@ -11,7 +11,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
-import type { OffersService, PhoneMessage } from '../app/offers-service';
+import type { OffersService, PhoneMessage } from '../app/offers/offers-service';
 import { parsePublicKey, verifyMemberCredential } from '../core/offers/credential';
 import type { Clock } from '../ports/clock';
 

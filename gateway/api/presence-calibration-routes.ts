@@ -7,13 +7,13 @@
  *   GET    /api/presence/calibration/survey.csv                the rows (time_ms,scanner,rssi,zone)
  *   POST   /api/presence/calibration/finish     {apply?}       build, check, write the map; apply: use it now
  *   DELETE /api/presence/calibration                           discard
- * Only the reference tag's reports are ever recorded (app/presence-calibration.ts).
+ * Only the reference tag's reports are ever recorded (app/presence/presence-calibration.ts).
  */
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { CalibrationError, CalibrationErrorCode, CalibrationRecorder } from '../app/presence-calibration';
-import type { FinishError, Finished } from '../app/presence-calibration-map';
+import type { CalibrationError, CalibrationErrorCode, CalibrationRecorder } from '../app/presence/presence-calibration';
+import type { FinishError, Finished } from '../app/presence/presence-calibration-map';
 
 export interface PresenceCalibrationRoutesOptions {
   recorder: CalibrationRecorder;

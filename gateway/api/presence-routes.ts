@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { OccupancyView } from '../app/presence-service';
+import type { OccupancyView } from '../app/presence/presence-service';
 
 export interface PresenceRoutesOptions {
   occupancy: () => OccupancyView;

@@ -10,10 +10,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { CardTapRouter } from '../app/card-taps';
-import type { CardLinks } from '../app/card-links';
-import type { MembersService } from '../app/members';
-import type { Principal, StaffSessions } from '../app/staff-sessions';
+import type { CardTapRouter } from '../app/cards/card-tap-router';
+import type { CardLinks } from '../app/members/card-links';
+import type { MembersService } from '../app/members/members';
+import type { Principal, StaffSessions } from '../app/members/staff-sessions';
 import type { Clock } from '../ports/clock';
 
 export interface StoreRoutesOptions {

@@ -94,7 +94,7 @@ export type PresenceTokenConfig = Static<typeof PresenceTokenConfig>;
 /**
  * Zones by radio map (a calibration walk, docs/presence.md "Radio map") instead of by their
  * own scanners' levels. The file is read and checked against the scanners and zones at
- * start (app/radio-map-file.ts); a relative path is relative to the config file.
+ * start (app/presence/radio-map-file.ts); a relative path is relative to the config file.
  */
 export const PresenceRadioMapConfig = Type.Object(
   {

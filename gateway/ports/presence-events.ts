@@ -4,7 +4,7 @@
  *   not be sent for an event the store lost), in the order the engine decided them;
  * - a throwing listener does not stop presence or other listeners;
  * - the returned function unsubscribes; after it returns no more calls arrive.
- * `PresenceService.onEvents` (app/presence-service.ts) is one.
+ * `PresenceService.onEvents` (app/presence/presence-service.ts) is one.
  */
 import type { PresenceEvent } from '../core/presence/events';
 

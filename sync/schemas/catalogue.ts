@@ -4,9 +4,9 @@
  * of them even in a process that runs no producer, so they import this module.
  */
 import './events';
-import '../../gateway/app/program-events';
-import '../../gateway/app/offers-events';
-import '../../gateway/app/presence-events';
-import '../../gateway/app/card-events';
+import '../../gateway/app/loyalty/program-events';
+import '../../gateway/app/offers/offers-events';
+import '../../gateway/app/presence/presence-events';
+import '../../gateway/app/cards/card-events';
 
 export { eventTypes, eventDefinition } from './events';

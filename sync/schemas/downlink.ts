@@ -21,7 +21,7 @@ const open = { additionalProperties: true } as const;
  * gateway's own earning-rules schema (strict: a typo is an error, not ignored). The items of
  * zones, token tables and the staff list stay open objects here, so documents older HQ
  * versions published stay valid; the gateway checks zones strictly against its presence zone
- * schema and its own zones (gateway/app/sync.ts, checkHqConfig).
+ * schema and its own zones (gateway/app/sync/gateway-sync.ts, checkHqConfig).
  */
 export const StoreConfig = Type.Object(
   {

@@ -63,7 +63,7 @@ const forbidden = {
 const memberOf = (d: { memberNumber?: string | null; member?: string | null }) => d.memberNumber ?? d.member ?? undefined;
 const who = { memberId: opt(MemberId), memberNumber: opt(Member), member: opt(Member) };
 
-// The ledger's events (gateway/app/till-sale.ts, till-returns.ts, members.ts, points-expiry.ts).
+// The ledger's events (gateway/app/till/till-sale.ts, till-returns.ts, members.ts, points-expiry.ts).
 
 export const SaleCompleted = registerEvent({
   type: 'trouw.sale.completed.v1',

@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { startGateway } from '../../gateway/app/gateway';
-import { definitionsFrom } from '../../gateway/app/offers-service';
+import { definitionsFrom } from '../../gateway/app/offers/offers-service';
 import { validateConfig } from '../../gateway/config/load';
 import { OffersConfig } from '../../gateway/config/offers-schema';
 import { decide, signMemberCredential, type MemberFacts, type SendHistory, type TriggerEvent } from '../../gateway/core/offers';

@@ -21,7 +21,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { engineParams, presenceConfigFrom } from '../../gateway/app/presence-config';
+import { engineParams, presenceConfigFrom } from '../../gateway/app/presence/presence-config';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
 import { TokenTable } from '../../gateway/core/presence/token';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
@@ -31,7 +31,7 @@ import { inferScannerZones, readReplayCsv } from '../../firmware-sim/store/repla
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
 import { runAccuracy, type CalibrationWalk } from './presence-run';
-import { readRadioMapFile } from '../../gateway/app/radio-map-file';
+import { readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 import { fingerprintParams } from '../../gateway/core/presence/radio-map';
 

@@ -3,7 +3,7 @@
  * its ground truth, through the real presence engine and, side by side, a naive baseline
  * (strongest raw RSSI of each advert, no filter, no hysteresis).
  */
-import { presenceConfigFrom, engineParams } from '../../gateway/app/presence-config';
+import { presenceConfigFrom, engineParams } from '../../gateway/app/presence/presence-config';
 import type { PresenceConfig } from '../../gateway/config/presence-schema';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
 import { TokenTable, epochOf, memberToken } from '../../gateway/core/presence/token';

@@ -5,11 +5,11 @@
  * same run on the same disk:
  *  1. a raw better-sqlite3 scan of the same lots (primary-key order, every column the job
  *     reads, the due test in JS) and of the tier activity: the floor the job is measured on;
- *  2. the expiry job (app/points-expiry.ts, chunks of 2,000 lots, one IMMEDIATE transaction
+ *  2. the expiry job (app/loyalty/points-expiry.ts, chunks of 2,000 lots, one IMMEDIATE transaction
  *     each, synchronous = FULL): per due lot an `expire` ledger entry, the lot emptied, the
  *     member's balance, an outbox event;
  *  3. the same job again on the same day (nothing left to expire: the idempotent re-run);
- *  4. tier recalculation for all 100,000 members (app/program-daily.ts `runTiers`).
+ *  4. tier recalculation for all 100,000 members (app/loyalty/program-daily.ts `runTiers`).
  * The last line is one JSON object. Options: --members N --lots N (lots per member).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,8 +19,8 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { openDatabase, type Db } from '../../gateway/adapters/sqlite/open-database';
-import { createPointsExpiry } from '../../gateway/app/points-expiry';
-import { createProgramDaily } from '../../gateway/app/program-daily';
+import { createPointsExpiry } from '../../gateway/app/loyalty/points-expiry';
+import { createProgramDaily } from '../../gateway/app/loyalty/program-daily';
 import { addDays } from '../../gateway/core/loyalty/dates';
 import type { Clock } from '../../gateway/ports/clock';
 import { createRng } from '../../firmware-sim/till/prng';

@@ -21,7 +21,7 @@ import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
 import { openLedger } from '../../gateway/adapters/sqlite/open-ledger';
 import { startGateway } from '../../gateway/app/gateway';
-import { createTillService } from '../../gateway/app/till-service';
+import { createTillService } from '../../gateway/app/till/till-service';
 import { systemClock } from '../../gateway/ports/clock';
 import { randomLines } from '../../firmware-sim/till/catalogue';
 import { createRng } from '../../firmware-sim/till/prng';

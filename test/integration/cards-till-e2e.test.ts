@@ -8,7 +8,7 @@
  * service desk (kiosk:desk), where cards are linked to members through the store-IT API.
  *
  * What a sale does with a tap: nothing. `sale` carries a member number only and does not take
- * the lane's tap (gateway/app/till-sale.ts); the till identifies by card first and rings
+ * the lane's tap (gateway/app/till/till-sale.ts); the till identifies by card first and rings
  * the sale for the member number that `identify` gave back, which is what is tested here.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -28,7 +28,7 @@ import { configTopic, eventTopic } from '../../sync/envelope/topics';
 import { makeCloudEvent } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import { until } from '../../sync/testing/harness';
-import { hashedStaffToken } from '../../gateway/app/staff-sessions';
+import { hashedStaffToken } from '../../gateway/app/members/staff-sessions';
 
 const STORE = 'store-a';
 const GATEWAY = 'gw-sync';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../gateway/api/build-api';
-import { summariseHealth } from '../../gateway/app/health';
+import { summariseHealth } from '../../gateway/app/summarise-health';
 import { validateConfig } from '../../gateway/config/load';
 import type { LinkHealth } from '../../gateway/ports/pos-link';
 

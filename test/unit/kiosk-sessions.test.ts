@@ -1,8 +1,8 @@
 /** Kiosk sessions (issue 7): bound to one kiosk and one tap, short-lived, one per kiosk. */
 import { describe, expect, it } from 'vitest';
-import { createKioskSessions } from '../../gateway/app/kiosk-sessions';
-import { firstNameOf } from '../../gateway/app/kiosk-view';
-import { newMemberNumber } from '../../gateway/app/kiosk-join';
+import { createKioskSessions } from '../../gateway/app/kiosk/kiosk-sessions';
+import { firstNameOf } from '../../gateway/app/kiosk/kiosk-view';
+import { newMemberNumber } from '../../gateway/app/kiosk/kiosk-join';
 
 const clockAt = (start = 1_000_000) => {
   let now = start;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { createLedgerRepo } from '../../gateway/adapters/sqlite/ledger-repo';
-import { createPointsExpiry } from '../../gateway/app/points-expiry';
+import { createPointsExpiry } from '../../gateway/app/loyalty/points-expiry';
 import { makeTill, line, sale, type TestTill } from './till-service-helpers';
 
 let t: TestTill | undefined;

@@ -9,8 +9,8 @@ import { fc, test } from '@fast-check/vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { createLedgerRepo } from '../../gateway/adapters/sqlite/ledger-repo';
 import { createMembersRepo } from '../../gateway/adapters/sqlite/members-repo';
-import { createLedgerWriter } from '../../gateway/app/ledger';
-import { createIdFactory } from '../../gateway/app/ids';
+import { createLedgerWriter } from '../../gateway/app/loyalty/ledger-writer';
+import { createIdFactory } from '../../gateway/app/shared/ids';
 import { makeTill } from './till-service-helpers';
 
 const MEMBERS = ['M-1', 'M-2', 'M-3'];

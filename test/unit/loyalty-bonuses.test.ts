@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
-import { createMemberProgram } from '../../gateway/app/member-program';
-import { defaultProgram } from '../../gateway/app/program';
-import { createProgramBonuses } from '../../gateway/app/program-bonuses';
-import { createProgramDaily } from '../../gateway/app/program-daily';
+import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createProgramBonuses } from '../../gateway/app/loyalty/program-bonuses';
+import { createProgramDaily } from '../../gateway/app/loyalty/program-daily';
 import type { ProgramConfig } from '../../gateway/config/loyalty-program-schema';
 import type { PresenceEvent } from '../../gateway/core/presence/events';
 import { birthdayIn, birthdaysDue, capAward, capPeriod, eventAward, eventsIn, parseBirthday } from '../../gateway/core/loyalty/bonuses';

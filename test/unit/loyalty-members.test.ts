@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMembersService, seedMembers } from '../../gateway/app/members';
+import { createMembersService, seedMembers } from '../../gateway/app/members/members';
 import { openTempDb, testClock, type TempDb } from './sqlite-helpers';
 
 let t: TempDb | undefined;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
-import { createMemberProgram } from '../../gateway/app/member-program';
-import { defaultProgram } from '../../gateway/app/program';
-import { createRewards } from '../../gateway/app/rewards';
+import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createRewards } from '../../gateway/app/loyalty/rewards';
 import type { ProgramConfig } from '../../gateway/config/loyalty-program-schema';
 import { STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { nextLocalMidnight } from '../../gateway/core/loyalty/dates';
 import { localDate } from '../../gateway/core/time/local-date';
-import { createMemberProgram } from '../../gateway/app/member-program';
-import { defaultProgram } from '../../gateway/app/program';
-import { createProgramDaily } from '../../gateway/app/program-daily';
+import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createProgramDaily } from '../../gateway/app/loyalty/program-daily';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';
 
 let t: TestTill | undefined;

@@ -15,10 +15,10 @@
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
-import { createMemberProgram } from '../../gateway/app/member-program';
-import { defaultProgram } from '../../gateway/app/program';
-import { createProgramDaily } from '../../gateway/app/program-daily';
-import { createRewards } from '../../gateway/app/rewards';
+import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createProgramDaily } from '../../gateway/app/loyalty/program-daily';
+import { createRewards } from '../../gateway/app/loyalty/rewards';
 import type { ProgramConfig } from '../../gateway/config/loyalty-program-schema';
 import { addDays } from '../../gateway/core/loyalty/dates';
 import { tierAt, type MonthActivity } from '../../gateway/core/loyalty/tiers';

@@ -1,6 +1,6 @@
 /**
- * The calibration walk recorder (app/presence-calibration.ts) and finishing it
- * (app/presence-calibration-map.ts): only the reference tag's reports are kept, labelled
+ * The calibration walk recorder (app/presence/presence-calibration.ts) and finishing it
+ * (app/presence/presence-calibration-map.ts): only the reference tag's reports are kept, labelled
  * with the zone being walked; the row cap, the timeout, one session at a time; the CSV reads
  * back with the one RSSI parser; the map is checked and written atomically.
  */
@@ -13,9 +13,9 @@ import pino from 'pino';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { presenceCalibrationRoutes } from '../../gateway/api/presence-calibration-routes';
 import { parseRssiCsv } from '../../gateway/adapters/presence/rssi-csv';
-import { createCalibrationRecorder, type CalibrationRecorder } from '../../gateway/app/presence-calibration';
-import { buildCalibrationMap, calibrationMapPath, finishCalibration } from '../../gateway/app/presence-calibration-map';
-import { readRadioMapFile } from '../../gateway/app/radio-map-file';
+import { createCalibrationRecorder, type CalibrationRecorder } from '../../gateway/app/presence/presence-calibration';
+import { buildCalibrationMap, calibrationMapPath, finishCalibration } from '../../gateway/app/presence/presence-calibration-map';
+import { readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 import type { Advert } from '../../gateway/ports/ble-scanner';
 

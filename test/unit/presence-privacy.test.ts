@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createPresenceService } from '../../gateway/app/presence-service';
+import { createPresenceService } from '../../gateway/app/presence/presence-service';
 import type { Advert, AdvertListener, BleScanners } from '../../gateway/ports/ble-scanner';
 import { manufacturerDataOf, StoreSim } from '../../firmware-sim/store/store-sim';
 import { epochOf, memberToken } from '../../gateway/core/presence/token';

@@ -15,7 +15,7 @@
  */
 import { describe, expect } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { engineParams, presenceConfigFrom } from '../../gateway/app/presence-config';
+import { engineParams, presenceConfigFrom } from '../../gateway/app/presence/presence-config';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
 import { TokenTable, epochOf, memberToken } from '../../gateway/core/presence/token';
 import { gridPlan, type FloorPlan } from '../../firmware-sim/store/floor-plan';

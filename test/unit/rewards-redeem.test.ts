@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
-import { defaultProgram } from '../../gateway/app/program';
-import { createRewards } from '../../gateway/app/rewards';
-import { createTillService } from '../../gateway/app/till-service';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createRewards } from '../../gateway/app/loyalty/rewards';
+import { createTillService } from '../../gateway/app/till/till-service';
 import type { ProgramConfig } from '../../gateway/config/loyalty-program-schema';
 import { defaultRules, STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';

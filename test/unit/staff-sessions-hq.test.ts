@@ -1,6 +1,6 @@
 /** Store-IT authority from HQ's staff list (sync `cfg` `staff`): live, hashed, beside http.adminToken. */
 import { describe, expect, it } from 'vitest';
-import { createStaffSessions, hashedStaffToken } from '../../gateway/app/staff-sessions';
+import { createStaffSessions, hashedStaffToken } from '../../gateway/app/members/staff-sessions';
 
 const clock = { now: () => Date.UTC(2026, 0, 5, 9), monotonic: () => 0 };
 

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
-import { seedMembers } from '../../gateway/app/members';
-import { createTillService } from '../../gateway/app/till-service';
-import { createPointsExpiry } from '../../gateway/app/points-expiry';
+import { seedMembers } from '../../gateway/app/members/members';
+import { createTillService } from '../../gateway/app/till/till-service';
+import { createPointsExpiry } from '../../gateway/app/loyalty/points-expiry';
 import { EarningRulesConfig } from '../../gateway/config/schema';
 import { createOutboxPublisher } from '../../sync/gateway/publisher';
 import { createFakeLink } from '../../sync/gateway/fake-link';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
-import { createMemberProgram } from '../../gateway/app/member-program';
-import { defaultProgram } from '../../gateway/app/program';
-import { createSyncCommands } from '../../gateway/app/sync-commands';
+import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { defaultProgram } from '../../gateway/app/loyalty/program';
+import { createSyncCommands } from '../../gateway/app/sync/sync-commands';
 import type { CommandContext } from '../../sync/gateway/downlink';
 import { STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';

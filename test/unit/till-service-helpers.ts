@@ -1,8 +1,8 @@
 /** A till service on a real temp-file database, with a settable clock and a fake card reader. */
 import type { EarningRulesConfig } from '../../gateway/config/schema';
 import type { TillResponse } from '../../gateway/core/till/messages';
-import { createMembersService } from '../../gateway/app/members';
-import { createTillService, type TillServiceDeps } from '../../gateway/app/till-service';
+import { createMembersService } from '../../gateway/app/members/members';
+import { createTillService, type TillServiceDeps } from '../../gateway/app/till/till-service';
 import type { CardTap, CardTapSource } from '../../gateway/ports/card-taps';
 import { defaultRules, openTempDb, STORE, testClock } from './sqlite-helpers';
 

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { createLedgerRepo } from '../../gateway/adapters/sqlite/ledger-repo';
 import { createMembersRepo } from '../../gateway/adapters/sqlite/members-repo';
-import { createLedgerWriter } from '../../gateway/app/ledger';
-import { createIdFactory } from '../../gateway/app/ids';
+import { createLedgerWriter } from '../../gateway/app/loyalty/ledger-writer';
+import { createIdFactory } from '../../gateway/app/shared/ids';
 import { makeTill, line, sale, type TestTill } from './till-service-helpers';
 
 let t: TestTill | undefined;

@@ -81,7 +81,7 @@ CREATE TABLE point_lots (
   PRIMARY KEY (member_id, id)
 ) STRICT, WITHOUT ROWID;
 -- No index on expires_on: it would be one more page in every sale's commit. The nightly
--- expiry run walks the primary key in small chunks instead (app/points-expiry.ts).
+-- expiry run walks the primary key in small chunks instead (app/loyalty/points-expiry.ts).
 
 -- Clustered by member (a member's history is one range; no separate member index to write).
 CREATE TABLE ledger_entries (

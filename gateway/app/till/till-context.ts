@@ -1,0 +1,97 @@
+/** What the till message handlers share: repositories (statements prepared once), rules, clock. */
+import { createIdempotencyRepo, type IdempotencyRepo } from '../../adapters/sqlite/idempotency-repo';
+import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
+import { createMembersRepo, type MembersRepo } from '../../adapters/sqlite/members-repo';
+import type { Db } from '../../adapters/sqlite/open-database';
+import { createOutboxRepo, type OutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createSalesRepo, type SalesRepo } from '../../adapters/sqlite/sales-repo';
+import type { EarningRulesConfig } from '../../config/schema';
+import { compileRules, type CompiledRules } from '../../core/loyalty/earning';
+import type { TillErrorCode, TillResponse } from '../../core/till/messages';
+import type { CardTapSource } from '../../ports/card-taps';
+import type { Clock } from '../../ports/clock';
+import { createIdFactory, type IdFactory } from '../shared/ids';
+import { createLedgerWriter, type LedgerWriter } from '../loyalty/ledger-writer';
+import type { ProgramConfig } from '../../config/loyalty-program-schema';
+import { createProgram, defaultProgram, type Program } from '../loyalty/program';
+import { createOffersTill, type OffersTill } from '../offers/offers-till';
+
+export interface StoreInfo {
+  id: string;
+  gateway: string;
+  /** IANA zone: business dates and expiry dates follow it. */
+  timeZone: string;
+}
+
+export interface TillContext {
+  readonly members: MembersRepo;
+  readonly sales: SalesRepo;
+  readonly outbox: OutboxRepo;
+  readonly idempotency: IdempotencyRepo;
+  readonly ledger: LedgerWriter;
+  readonly rules: CompiledRules;
+  readonly store: StoreInfo;
+  readonly ids: IdFactory;
+  readonly cardTaps: CardTapSource | undefined;
+  /** Tiers, spending within the offline budget, vouchers (issue 6). */
+  readonly program: Program;
+  /** Offers held by members or typed as codes: basket preview, applied once by the sale (issue 8). */
+  readonly offers: OffersTill;
+}
+
+export function createTillContext(deps: {
+  db: Db;
+  rules: EarningRulesConfig;
+  store: StoreInfo;
+  clock: Clock;
+  cardTaps?: CardTapSource | undefined;
+  program?: ProgramConfig | undefined;
+}): TillContext {
+  const ids = createIdFactory(deps.clock);
+  const members = createMembersRepo(deps.db);
+  const ledgerRepo = createLedgerRepo(deps.db);
+  const outbox = createOutboxRepo(deps.db);
+  const ledger = createLedgerWriter({ members, ledger: ledgerRepo, ids });
+  return {
+    members,
+    sales: createSalesRepo(deps.db),
+    outbox,
+    idempotency: createIdempotencyRepo(deps.db),
+    ledger,
+    program: createProgram({ db: deps.db, config: deps.program ?? defaultProgram(), ids, members, ledger: ledgerRepo, writer: ledger, outbox }),
+    rules: compileRules(deps.rules),
+    store: deps.store,
+    ids,
+    cardTaps: deps.cardTaps,
+    offers: createOffersTill({ db: deps.db, outbox, ids }),
+  };
+}
+
+/**
+ * A handler's answer. `record`: store it under the request id (effects happened or a
+ * resend must get the same answer). Errors are never recorded: a refund refused because
+ * its sale has not arrived yet succeeds when the till retries after the sale is in.
+ */
+export interface Handled {
+  readonly text: string;
+  readonly record: boolean;
+}
+
+export const answer = (response: TillResponse, record = true): Handled => ({ text: JSON.stringify(response), record });
+
+export const errorResponse = (id: string, code: TillErrorCode, message: string): TillResponse => ({
+  v: 1, id, type: 'error', code, message,
+});
+
+export const refuse = (id: string, code: TillErrorCode, message: string): Handled => answer(errorResponse(id, code, message), false);
+
+/**
+ * A stored answer to the same content sent under another request id: the same answer,
+ * with `id` echoing the new request (the till matches answers to requests by id).
+ */
+export function withId(stored: string, id: string): Handled {
+  const response = JSON.parse(stored) as TillResponse;
+  return { text: JSON.stringify({ ...response, id }), record: true };
+}
+
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
