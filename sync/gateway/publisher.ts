@@ -31,7 +31,7 @@ import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics
 import { NoSubscribers, PublishRefused, type BrokerLink } from './broker-link';
 import { backoffDelay } from '../../gateway/adapters/backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
-import type { OutboxRow } from '../../gateway/adapters/sqlite/outbox-repo';
+import type { OutboxRow } from './outbox-writer';
 
 export interface PublisherOptions {
   db: Database;
@@ -82,7 +82,7 @@ export interface OutboxPublisher {
   stop(): Promise<void>;
 }
 
-/** The outbox row as the ledger writes it (gateway/adapters/sqlite/outbox-repo.ts). */
+/** The outbox row as the one writer writes it (./outbox-writer.ts). */
 type Row = OutboxRow;
 
 interface Flight {
