@@ -48,12 +48,14 @@ topic read trouw/v1/+/+/evt/#
 topic read trouw/v1/+/+/status
 topic readwrite trouw/v1/+/+/cfg
 topic write trouw/v1/+/+/cmd/#
+topic write trouw/v1/+/+/ack
 
 # Stores: the username is the store id; each store only inside its own subtree.
 pattern write trouw/v1/%u/+/evt/#
 pattern readwrite trouw/v1/%u/+/status
 pattern read trouw/v1/%u/+/cfg
 pattern read trouw/v1/%u/+/cmd/#
+pattern read trouw/v1/%u/+/ack
 `;
 
 /** The broker binary: on PATH, or Debian's /usr/sbin when PATH lacks it (non-root shells). */
