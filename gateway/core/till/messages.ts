@@ -92,6 +92,12 @@ export const RedeemRequest = envelope('redeem', {
   /** The receipt the voucher is used on, if the till knows it (not `receipt`: a redeem is not a receipt of its own). */
   onReceipt: Type.Optional(Receipt),
 });
+/**
+ * A staff pass was just tapped at this lane's reader: open a store-work session for it
+ * (issue 14). The till is the proof that the pass is at this lane; the answer's token acts
+ * for this lane only. Not recorded: a token is never written to the database.
+ */
+export const StaffSessionRequest = envelope('staff-session', {});
 export const EndOfDayRequest = envelope('end-of-day', {
   /** Store-local business date (YYYY-MM-DD); defaults to today in the store's time zone. */
   date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
@@ -99,6 +105,7 @@ export const EndOfDayRequest = envelope('end-of-day', {
 
 export const TillRequest = Type.Union([
   HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, RedeemRequest, EndOfDayRequest,
+  StaffSessionRequest,
 ]);
 export type TillRequest = Static<typeof TillRequest>;
 export type HelloRequest = Static<typeof HelloRequest>;
@@ -114,6 +121,7 @@ export type TillRequestType = TillRequest['type'];
 export const tillRequestSchemas = {
   hello: HelloRequest, ping: PingRequest, identify: IdentifyRequest, basket: BasketRequest,
   sale: SaleRequest, refund: RefundRequest, void: VoidRequest, redeem: RedeemRequest, 'end-of-day': EndOfDayRequest,
+  'staff-session': StaffSessionRequest,
 } as const satisfies Record<TillRequestType, TSchema>;
 
 /** Application error codes the till can show or act on. */
@@ -125,6 +133,7 @@ export type TillErrorCode =
   | 'unknown-receipt'   // refund/void of a sale the gateway never saw
   | 'conflict'          // same receipt sent again with different content
   | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
+  | 'no-staff-pass'     // staff-session: no staff pass was tapped at this lane just now
   | 'internal';         // the gateway failed; the till fails open
 
 /**
@@ -177,6 +186,7 @@ export type TillResponse =
       reason?: RedeemRefusal;
       message?: string;
     }
+  | { v: 1; id: string; type: 'staff-session.ok'; token: string; role: string; place: string; expiresAt: number }
   | { v: 1; id: string; type: 'end-of-day.ok'; date: string; sales: number; refunds: number; pointsAwarded: number; pointsReversed: number }
   | { v: 1; id: string; type: 'error'; code: TillErrorCode; message: string; reason?: string };
 
