@@ -135,6 +135,18 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     lanes: Type.Array(LaneConfig, { default: [] }),
+    health: Type.Object(
+      {
+        /**
+         * Devices the store cannot run without (issue 14): while one is not up, /healthz is
+         * `down` and answers 503, so a monitor reading the status code sees it. `lanes` = every
+         * lane, `lane:<id>`, `kind:<kind>` (e.g. `kind:pcsc`, `kind:mqtt`), or a device name.
+         * Any other device not up only degrades (200).
+         */
+        needed: Type.Array(Type.String({ pattern: '^(lanes|lane:[A-Za-z0-9][A-Za-z0-9_.-]*|kind:[a-z0-9-]+|[A-Za-z0-9][A-Za-z0-9_ .:-]*)$', maxLength: 100 }), { default: ['lanes'] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     till: Type.Object(
       {
         /** Back-off bounds for reopening a missing or unplugged port. */

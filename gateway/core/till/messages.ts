@@ -134,6 +134,7 @@ export type TillErrorCode =
   | 'conflict'          // same receipt sent again with different content
   | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
   | 'no-staff-pass'     // staff-session: no staff pass was tapped at this lane just now
+  | 'refund-too-large'  // a refund line claims more money than the sale line had for those units
   | 'internal';         // the gateway failed; the till fails open
 
 /**
