@@ -152,6 +152,11 @@ export const GatewayConfig = Type.Object(
         /** Back-off bounds for reopening a missing or unplugged port. */
         reconnectMinMs: Type.Integer({ minimum: 10, default: 500 }),
         reconnectMaxMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        /**
+         * A single sale awarding more points than this is recorded but its points are held
+         * (not credited) and flagged to HQ (`trouw.award.held.v1`) for review (issue 14).
+         */
+        reviewAbovePoints: Type.Integer({ minimum: 1, default: 100_000 }),
       },
       { additionalProperties: false, default: {} },
     ),

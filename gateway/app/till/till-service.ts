@@ -43,6 +43,8 @@ export interface TillServiceDeps {
    * message); undefined when there is none. Without it the message is refused.
    */
   staffSession?: (lane: string) => { token: string; role: string; place: string; expiresAt: number } | undefined;
+  /** A sale awarding more points than this is held for HQ's review, not credited (config `till.reviewAbovePoints`). */
+  reviewAbovePoints?: number;
   /** Most requests sharing one commit (default 32; 1 = one transaction per request). */
   maxBatch?: number;
   /**
