@@ -94,7 +94,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
   // flight finish on the service that took them, the next ones use the new rules.
   const tillFor = (rules: GatewayConfig['loyalty']) =>
-    createTillService({ db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+    createTillService({
+      db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router, staffSession: staffSessionAt,
+      reviewAbovePoints: config.till.reviewAbovePoints,
+    });
+  // A staff pass tapped at a lane opens a session through that lane's till (issue 14): the
+  // link is the proof of place. Only a staff tap is consumed; a member's waits for the sale.
+  const staffSessionAt = (lane: string) => {
+    const place = `lane:${lane}`;
+    const now = clock.now();
+    const tap = cards?.router.peek(place, now);
+    if (tap?.outcome !== 'identified' || !tap.staff) return undefined;
+    cards?.router.take(place, now);
+    return sessions.open(tap, place);
+  };
   let till = tillFor(config.loyalty);
   let rulesVersion: number | undefined;
   const applyHqConfig = (cfg: StoreConfig): string[] => {
