@@ -3,6 +3,7 @@
  * Stops in the reverse order: lanes first (no new frames; the request in hand is finished
  * and answered), then HTTP, then the database, so nothing is written after close.
  */
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/schema';
@@ -12,7 +13,8 @@ import type { CardReaders } from '../ports/card-reader';
 import { openLedger } from '../adapters/sqlite/open-ledger';
 import type { Db } from '../adapters/sqlite/open-database';
 import { buildApi } from '../api/build-api';
-import { kioskRoutes } from '../api/kiosk-routes';
+import { configuredKiosks, kioskRoutes } from '../api/kiosk-routes';
+import { ensureScreenKeys, type ScreenKeys } from './kiosk/screen-keys';
 import { phoneRoutes } from '../api/phone-routes';
 import { createOffersService, type OffersService } from './offers/offers-service';
 import { createRewards } from './loyalty/rewards';
@@ -43,6 +45,10 @@ export interface GatewayDeps {
   cardReaders?: CardReaders;
   /** Listen on HTTP (default true). Tests and benchmarks may skip it. */
   listen?: boolean;
+  /** Where a generated kiosk screen key is shown once, for pairing (default: stdout, never the log). */
+  printPairing?: (line: string) => void;
+  /** Test seam: sees every HTTP route as it is registered (buildApi's onRoute). */
+  onApiRoute?: Parameters<typeof buildApi>[0]['onRoute'];
 }
 
 export interface RunningGateway {
@@ -59,6 +65,8 @@ export interface RunningGateway {
   readonly offers: OffersService;
   /** HQ sync (undefined when `sync.brokerUrl` is not set). */
   readonly sync: SyncAgent | undefined;
+  /** Every kiosk's screen key (configured or generated), for pairing URLs. */
+  readonly screenKeys: ScreenKeys;
   url(): string | undefined;
   health(): GatewayHealth;
   stop(): Promise<void>;
@@ -86,7 +94,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
   // flight finish on the service that took them, the next ones use the new rules.
   const tillFor = (rules: GatewayConfig['loyalty']) =>
-    createTillService({ db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router });
+    createTillService({
+      db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router, staffSession: staffSessionAt,
+      reviewAbovePoints: config.till.reviewAbovePoints,
+    });
+  // A staff pass tapped at a lane opens a session through that lane's till (issue 14): the
+  // link is the proof of place. Only a staff tap is consumed; a member's waits for the sale.
+  const staffSessionAt = (lane: string) => {
+    const place = `lane:${lane}`;
+    const now = clock.now();
+    const tap = cards?.router.peek(place, now);
+    if (tap?.outcome !== 'identified' || !tap.staff) return undefined;
+    cards?.router.take(place, now);
+    return sessions.open(tap, place);
+  };
   let till = tillFor(config.loyalty);
   let rulesVersion: number | undefined;
   const applyHqConfig = (cfg: StoreConfig): string[] => {
@@ -180,19 +201,25 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     taps: cards?.router,
     clock,
   };
-  const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store });
+  // Every kiosk has a screen key: configured, or generated once into the data directory.
+  const screenKeys = ensureScreenKeys({
+    kiosks: configuredKiosks(config.cards.readers), configured: config.kiosk.screenKeys,
+    dataDir: config.database.path === ':memory:' || config.database.path === '' ? undefined : dirname(config.database.path),
+    print: deps.printPairing ?? ((line) => void process.stdout.write(`${line}\n`)),
+  });
+  const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store, staff: sessions, screenKeys, onRoute: deps.onApiRoute });
   await api.register(kioskRoutes, {
     router: cards?.router, members, cardLinks: store.cardLinks, db, clock, config, health,
-    screenKeys: config.kiosk.screenKeys, screenIdleMs: config.kiosk.idleMs,
+    screenKeys, staffSessions: sessions, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
   });
-  await api.register(presenceRoutes, { occupancy: () => presence.occupancy(), authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
+  await api.register(presenceRoutes, { occupancy: () => presence.occupancy() });
   // Recording a calibration walk (docs/presence.md, "Radio map"): the reference tag only.
   const calibration = createPresenceCalibration(config.presence, { presence, clock, logger: log, databasePath: config.database.path });
-  await api.register(presenceCalibrationRoutes, { ...calibration, authorize: (h) => store.sessions.verify(h)?.role === 'admin' });
+  await api.register(presenceCalibrationRoutes, calibration);
   await api.register(phoneRoutes, {
-    offers, clock, hqPublicKey: config.offers.phone.hqPublicKey,
+    offers, clock, hqPublicKey: config.offers.phone.hqPublicKey, knownMember: (n) => members.findByNumber(n) !== undefined,
     pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
   });
   let url: string | undefined;
@@ -219,5 +246,5 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, url: () => url, health, stop };
 }

@@ -1,6 +1,6 @@
 /**
  * The downlink (issue 5): HQ's store config (`cfg`, retained, versioned) and commands
- * (`cmd/{name}`) for this gateway.
+ * (`cmd/{name}`) for this gateway, and HQ's end-to-end acks (`ack`, handed to the publisher).
  *
  * Config: parsed, checked against `StoreConfig` and the injected cross-checks, and applied
  * only if its version is newer than the running one. Anything else is refused, the running
@@ -62,6 +62,8 @@ export interface DownlinkOptions {
   commands: CommandHandlers;
   /** Called after an event was queued in the outbox (wire to publisher.notify). */
   onEventQueued?: () => void;
+  /** HQ's end-to-end acks (`…/ack`) for this gateway's events (wire to publisher.acknowledge). */
+  onAck?: (payload: Buffer) => void;
   clock?: Clock;
   logger?: Logger;
 }
@@ -235,6 +237,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     }
     if (t.kind === 'cfg' && m.topic === cfgTopic) return handleConfig(m.payload);
     if (t.kind === 'cmd') return handleCommand(t.name, m.payload);
+    if (t.kind === 'ack') return o.onAck?.(m.payload);
   };
 
   return {

@@ -6,6 +6,7 @@
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
  *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
  *   tsx sync/hq/cli.ts stores          --db URL
+ *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]]
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
  * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
@@ -27,6 +28,7 @@ import { buildHqApi } from './api';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
+import { parseSetupFile, writeBrokerSetup } from '../broker/write-setup';
 
 const { positionals, values: v } = parseArgs({
   allowPositionals: true,
@@ -54,6 +56,14 @@ const { positionals, values: v } = parseArgs({
     'settle-every': { type: 'string' },
     'settlement-db': { type: 'string', default: process.env.TROUW_HQ_SETTLEMENT_DB ?? '.trouw/hq-settlement.db' },
     'log-level': { type: 'string', default: 'info' },
+    gateways: { type: 'string' },
+    out: { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    plugin: { type: 'string' },
+    'listen-port': { type: 'string' },
+    'listen-host': { type: 'string' },
   },
 });
 const log = createLogger({ level: v['log-level']!, name: 'trouw-hq' }, process.stderr as never);
@@ -186,6 +196,16 @@ switch (command) {
     await store.close();
     break;
   }
+  case 'broker-setup': {
+    // The product's mosquitto setup (sync/broker/mosquitto-setup.ts): one identity per gateway.
+    if (!v.gateways || !v.out) fail('broker-setup needs --gateways FILE and --out DIR');
+    const input = parseSetupFile(parseYaml(readFileSync(v.gateways!, 'utf8')));
+    const tls = v['tls-cert'] && v['tls-key'] ? { certFile: v['tls-cert'], keyFile: v['tls-key'], ...(v['tls-ca'] ? { caFile: v['tls-ca'] } : {}) } : undefined;
+    const port = Number(v['listen-port'] ?? (tls ? 8883 : 1883));
+    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}) });
+    console.log(JSON.stringify(written, null, 2));
+    break;
+  }
   default:
-    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores [options] (see the file header)');
+    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores|broker-setup [options] (see the file header)');
 }

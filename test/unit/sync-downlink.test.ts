@@ -61,7 +61,7 @@ const cmd = (name: string, data: unknown, id = ulid()) => JSON.stringify(makeClo
 describe('downlink: config', () => {
   it('applies a newer valid config once, remembers it, and says so', async () => {
     const s = await setup();
-    expect(s.link.subscriptions).toEqual(['trouw/v1/store-a/gw-1/cfg', 'trouw/v1/store-a/gw-1/cmd/+']);
+    expect(s.link.subscriptions).toEqual(['trouw/v1/store-a/gw-1/cfg', 'trouw/v1/store-a/gw-1/cmd/+', 'trouw/v1/store-a/gw-1/ack']);
     const msg = cfg({ version: 2, loyalty: { pointsPerEuro: 3 } });
     await s.link.deliver(configTopic(address), msg, true);
     await s.link.deliver(configTopic(address), msg, true); // retained, redelivered on reconnect

@@ -55,6 +55,22 @@ describe('till service: refund', () => {
     expect(tt.count('till_requests', "response LIKE '%\"error\"%'")).toBe(0);
   });
 
+  it('refuses a refund claiming more money than the sale line had, and writes nothing (issue 14)', () => {
+    const tt = setup();
+    tt.send(sale('S-9', [line(2000, 'food', 'a', 2)], 'M-100'));
+    const balance = tt.member('M-100').balance;
+    const before = { entries: tt.count('ledger_entries'), outbox: tt.count('outbox'), returns: tt.count('returns') };
+    const huge = tt.send(refund('F-90', 'S-9', [{ sku: 'a', qty: 1, amountCents: 99_999_999 }]));
+    expect(huge).toMatchObject({ type: 'error', code: 'refund-too-large', message: expect.stringContaining('(1000)') });
+    expect(tt.send(refund('F-91', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
+    expect({ entries: tt.count('ledger_entries'), outbox: tt.count('outbox'), returns: tt.count('returns') }).toEqual(before);
+    expect(tt.member('M-100').balance).toBe(balance);
+    // What the line had, in parts: 1000 then 1000; a third cent is refused (nothing is left).
+    expect(tt.send(refund('F-92', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
+    expect(tt.send(refund('F-93', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
+    expect(tt.send(refund('F-94', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
+  });
+
   it('answers unknown-receipt for a sale it never saw, and succeeds on a retry once the sale is in', () => {
     const tt = setup();
     const body = JSON.stringify({ v: 1, id: 'RF-1', ...refund('F-6', 'S-LATE', [{ sku: 'a', qty: 1, amountCents: 100 }]) });

@@ -37,6 +37,8 @@ export interface TillContext {
   readonly program: Program;
   /** Offers held by members or typed as codes: basket preview, applied once by the sale (issue 8). */
   readonly offers: OffersTill;
+  /** A sale awarding more points than this is held for review (issue 14); undefined: no limit. */
+  readonly reviewAbovePoints: number | undefined;
 }
 
 export function createTillContext(deps: {
@@ -46,6 +48,7 @@ export function createTillContext(deps: {
   clock: Clock;
   cardTaps?: CardTapSource | undefined;
   program?: ProgramConfig | undefined;
+  reviewAbovePoints?: number | undefined;
 }): TillContext {
   const ids = createIdFactory(deps.clock);
   const members = createMembersRepo(deps.db);
@@ -64,6 +67,7 @@ export function createTillContext(deps: {
     ids,
     cardTaps: deps.cardTaps,
     offers: createOffersTill({ db: deps.db, outbox, ids }),
+    reviewAbovePoints: deps.reviewAbovePoints,
   };
 }
 

@@ -38,6 +38,13 @@ export interface TillServiceDeps {
   cardTaps?: CardTapSource | undefined;
   /** The loyalty program (config `program`); defaults when absent. */
   program?: ProgramConfig | undefined;
+  /**
+   * Opens a staff session for a staff pass just tapped at this lane (the `staff-session`
+   * message); undefined when there is none. Without it the message is refused.
+   */
+  staffSession?: (lane: string) => { token: string; role: string; place: string; expiresAt: number } | undefined;
+  /** A sale awarding more points than this is held for HQ's review, not credited (config `till.reviewAbovePoints`). */
+  reviewAbovePoints?: number;
   /** Most requests sharing one commit (default 32; 1 = one transaction per request). */
   maxBatch?: number;
   /**
@@ -156,6 +163,11 @@ export function createTillService(deps: TillServiceDeps): TillService {
           return handleBasket(c, req, now).text;
         case 'end-of-day':
           return handleEndOfDay(c, req, now).text;
+        case 'staff-session': {
+          const s = deps.staffSession?.(lane);
+          if (!s) return refuse(req.id, 'no-staff-pass', 'tap a staff pass on this lane\'s reader first').text;
+          return answer({ v: 1, id: req.id, type: 'staff-session.ok', ...s }, false).text;
+        }
         default:
           return effect(req);
       }
