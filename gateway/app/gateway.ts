@@ -136,6 +136,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
           log.error({ lane: info.lane, type: info.type, error: { name: err?.name, code: err?.code, message: err?.message } }, 'till request fault');
         },
       }),
+      reviewAbovePoints: config.till.reviewAbovePoints,
     });
   // A staff pass tapped at a lane opens a session through that lane's till (issue 14): the
   // link is the proof of place. Only a staff tap is consumed; a member's waits for the sale.

@@ -4,7 +4,8 @@
  * Per request: parse and validate (till-parse.ts; bad input is answered, never thrown).
  * Read-only requests (hello, ping, basket, end-of-day) are answered at once. Requests with
  * effects (identify, sale, refund, void, redeem) run atomically: a stored answer for this
- * (lane, id) is replayed byte-identical (other content under the same id: conflict);
+ * (lane, id) is replayed, marked `replayed: true` with the member's current balance
+ * (other content under the same id: conflict);
  * otherwise the handler writes its rows and the answer is recorded, all or nothing. The
  * till is answered only after the commit (WAL, synchronous=FULL: durable).
  *
@@ -22,7 +23,7 @@ import type { CardTapSource } from '../../ports/card-taps';
 import type { Clock } from '../../ports/clock';
 import type { TillBodyHandler } from '../../ports/pos-link';
 import { contentHash } from './request-hash';
-import { answer, createTillContext, errorResponse, refuse, type Handled, type StoreInfo, type TillContext } from './till-context';
+import { answer, createTillContext, errorResponse, refuse, replayAnswer, type Handled, type StoreInfo, type TillContext } from './till-context';
 import { handleBasket, handleEndOfDay, handleHello, handleIdentify } from './till-lookups';
 import { parseTillRequest } from './till-parse';
 import { handleRefund, handleVoid } from './till-returns';
@@ -43,6 +44,8 @@ export interface TillServiceDeps {
    * message); undefined when there is none. Without it the message is refused.
    */
   staffSession?: (lane: string) => { token: string; role: string; place: string; expiresAt: number } | undefined;
+  /** A sale awarding more points than this is held for HQ's review, not credited (config `till.reviewAbovePoints`). */
+  reviewAbovePoints?: number;
   /** Most requests sharing one commit (default 32; 1 = one transaction per request). */
   maxBatch?: number;
   /**
@@ -118,7 +121,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
     const stored = c.idempotency.get(lane, req.id);
     if (stored) {
       return stored.requestHash === hash
-        ? stored.response
+        ? replayAnswer(c, stored.response, now)
         : refuse(req.id, 'conflict', `request id ${req.id} was already used for different content`).text;
     }
     const out = dispatch(req, lane, hash, now);
