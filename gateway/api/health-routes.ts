@@ -16,6 +16,7 @@ const Device = Type.Object({
 
 const HealthBody = Type.Object({
   status: Type.String(),
+  neededDown: Type.Optional(Type.Array(Type.String())),
   store: Type.String(),
   gateway: Type.String(),
   startedAt: Type.Number(),

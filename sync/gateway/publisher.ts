@@ -200,6 +200,9 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   const awaiting = new Map<number, Awaiting>();
   /** Event id → seq of every row sent and not yet deleted (HQ acknowledges by id). */
   const seqOfId = new Map<string, number>();
+  /** How often each row waiting for HQ was resent (its timeout doubles each time). */
+  const resends = new Map<number, number>();
+  let nextResendCheckAt = 0;
   let confirmed = 0;
   let refusedByHq = 0;
   let resent = 0;
@@ -243,6 +246,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     const f = inflight.get(seq);
     if (f) seqOfId.delete(f.row.id);
     awaiting.delete(seq);
+    resends.delete(seq);
   }
 
   const offState = link.onState((s) => {
@@ -385,6 +389,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       if (seq === undefined) continue;
       seqOfId.delete(id);
       awaiting.delete(seq);
+      resends.delete(seq);
       inflight.delete(seq); // a resend still in flight: its PUBACK will find nothing to do
       queueDelete(seq);
       n++;
@@ -408,20 +413,33 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     }
   }
 
-  /** Rows HQ has not acknowledged within the timeout (link up all along) go back to be sent again, same id. */
+  /**
+   * Rows HQ has not acknowledged within their timeout (link up all along) go back to be sent
+   * again, same id. Each resend of a row doubles its timeout (up to 16×): an HQ that is merely
+   * behind must not be buried under copies of what it has not read yet (measured in the chaos
+   * test: a fixed 2 s timeout kept a loaded ingest from ever catching up).
+   */
   function resendUnacknowledged() {
+    const now = clock.monotonic();
+    if (now < nextResendCheckAt) return;
+    nextResendCheckAt = now + Math.min(250, cfg.hqAckTimeoutMs / 4);
     const first = awaiting.values().next().value as Awaiting | undefined;
     if (!first || link.state !== 'up') return;
-    const cutoff = clock.monotonic() - cfg.hqAckTimeoutMs;
+    const cutoff = now - cfg.hqAckTimeoutMs;
     if (Math.max(first.sentAt, upSince) > cutoff) return;
     let n = 0;
     for (const a of awaiting.values()) {
-      if (Math.max(a.sentAt, upSince) > cutoff) break;
+      const since = Math.max(a.sentAt, upSince);
+      if (since > cutoff) break; // later rows were sent later still
+      const attempts = resends.get(a.seq) ?? 0;
+      if (since > now - cfg.hqAckTimeoutMs * 2 ** Math.min(attempts, 4)) continue;
       // Its id stays known: a late ack for the first copy still deletes the row.
       awaiting.delete(a.seq);
+      resends.set(a.seq, attempts + 1);
       rewindTo(a);
       n++;
     }
+    if (!n) return;
     resent += n;
     log?.warn({ rows: n, timeoutMs: cfg.hqAckTimeoutMs }, 'sync: HQ has not acknowledged rows in time; sending them again');
   }

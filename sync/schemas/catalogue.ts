@@ -8,5 +8,6 @@ import '../../gateway/app/loyalty/program-events';
 import '../../gateway/app/offers/offers-events';
 import '../../gateway/app/presence/presence-events';
 import '../../gateway/app/cards/card-events';
+import '../../gateway/app/till/till-events';
 
 export { eventTypes, eventDefinition } from './events';
