@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
   const walking = presenceSim.start(gateway.presence);
   // The member kiosk (issue 7), served by the gateway; open it in a browser to watch the taps.
-  const kioskUrl = `${gateway.url() ?? `http://127.0.0.1:${config.http.port}`}/kiosk/?kiosk=${DEMO_KIOSK}`;
+  const kioskUrl = `${gateway.url() ?? `http://127.0.0.1:${config.http.port}`}/kiosk/?kiosk=${DEMO_KIOSK}&key=${gateway.screenKeys.keyOf(DEMO_KIOSK)}`;
   console.log(`Trouw demo store: member kiosk at ${kioskUrl}`);
 
   const tills = config.lanes.map(

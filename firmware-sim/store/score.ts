@@ -57,6 +57,8 @@ export function percentile(xs: readonly number[], q: number): number {
 export class Scorer {
   private readonly truth = new Map<string, Timeline>();
   private readonly predicted = new Map<string, Timeline>();
+  /** Each subject's last observation: its timelines end there, not at the run's end (issue 15). */
+  private readonly lastAt = new Map<string, number>();
   private end = 0;
 
   constructor(private readonly o: ScoreOptions = DEFAULT_SCORE) {}
@@ -70,6 +72,7 @@ export class Scorer {
     }
     tt.observe(t, truth);
     this.predicted.get(subject)!.observe(t, predicted);
+    this.lastAt.set(subject, t);
     if (t > this.end) this.end = t;
   }
 
@@ -82,8 +85,11 @@ export class Scorer {
     let entries = 0;
     let falseChanges = 0;
     for (const [subject, truthLine] of this.truth) {
-      const truth = truthLine.segments(end);
-      const pred = this.predicted.get(subject)!.segments(end);
+      // A subject's timelines end at its last observation, not at the run's end (which
+      // stretched short replayed tracks: moving 0.583 reported as 0.785, issue 15).
+      const own = Math.min(end, this.lastAt.get(subject)!);
+      const truth = truthLine.segments(own);
+      const pred = this.predicted.get(subject)!.segments(own);
       // Accuracy: overlap of equal zones while in the store.
       let j = 0;
       for (const s of truth) {

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { requireAccessControl } from './access';
 import type { GatewayHealth } from '../ports/health';
 
 export interface HealthRoutesOptions {
@@ -15,6 +16,7 @@ const Device = Type.Object({
 
 const HealthBody = Type.Object({
   status: Type.String(),
+  neededDown: Type.Optional(Type.Array(Type.String())),
   store: Type.String(),
   gateway: Type.String(),
   startedAt: Type.Number(),
@@ -27,12 +29,13 @@ const HealthBody = Type.Object({
   devices: Type.Array(Device),
 });
 
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, opts) => {
-  app.get('/healthz', { schema: { response: { 200: HealthBody, 503: HealthBody } } }, async (_req, reply) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, opts) => {
+  requireAccessControl(app);
+  app.get('/healthz', { config: { access: 'public' }, schema: { response: { 200: HealthBody, 503: HealthBody } } }, async (_req, reply) => {
     const h = opts.health();
     return reply.status(h.status === 'down' ? 503 : 200).send(h);
   });
-  app.get('/readyz', { schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } } }, async (_req, reply) => {
+  app.get('/readyz', { config: { access: 'public' }, schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } } }, async (_req, reply) => {
     const ready = opts.ready();
     return reply.status(ready ? 200 : 503).send({ ready });
   });

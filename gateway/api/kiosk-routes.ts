@@ -6,19 +6,28 @@
  * number, a name or a search term.
  *   GET    /kiosk/                                the web app (kiosk/renderer), strict CSP
  *   GET    /api/kiosk/:kiosk/screen               idle timeout and attract-screen offers
- *   GET    /api/kiosk/:kiosk/events               SSE: tap outcomes (+ session token)
+ *   GET    /api/kiosk/:kiosk/events               SSE: tap outcomes (+ session token); the screen key
+ *   POST   /api/kiosk/:kiosk/staff-session        the staff pass on screen opens a store-IT staff session (screen key)
  *   GET    /api/kiosk/:kiosk/me                   the session's view (member, join or staff)
  *   POST   /api/kiosk/:kiosk/me/join              {name, email?, consent} enrol + link the tapped card
  *   POST   /api/kiosk/:kiosk/me/link              the next tap at this kiosk is linked to the member
  *   DELETE /api/kiosk/:kiosk/me/cards/:ref        unlink one of the member's cards
  *   POST   /api/kiosk/:kiosk/me/rewards/:id       redeem a reward for a voucher code (if rewards exist)
  *   DELETE /api/kiosk/:kiosk/me                   end the session (idle timeout, "done")
+ * Access (gateway/api/access.ts): the web app and `/screen` are public, the event stream and
+ * the staff session need the kiosk's screen key (`kiosk-screen`), `/me…` a session token
+ * for the same kiosk (`kiosk-session`). Every kiosk has a screen key (app/kiosk/screen-keys.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { bearerOf, requireAccessControl, type AccessDenied } from './access';
+import { screenKeyOf, StaffSessionBody } from './staff-access';
+import type { ScreenKeys } from '../app/kiosk/screen-keys';
+import type { StaffSessions } from '../app/members/staff-sessions';
 import type { Db } from '../adapters/sqlite/open-database';
 import type { CardTap as ReaderTap } from '../ports/card-reader';
 import type { Clock } from '../ports/clock';
@@ -37,6 +46,8 @@ export interface KioskOffer {
 }
 
 export interface KioskRoutesOptions {
+  /** Kiosk session metrics (issue 16): each session opened, and how many are open now. */
+  sessionMetrics?: { opened(kind: 'member' | 'join' | 'staff'): void; track(openNow: () => number): void };
   router: CardTapRouter | undefined;
   members: MembersService;
   cardLinks: CardLinks;
@@ -51,11 +62,13 @@ export interface KioskRoutesOptions {
   /** Kiosk ids; default: every `kiosk:<id>` place in `cards.readers`. */
   kiosks?: string[];
   /**
-   * Per-kiosk screen keys. When a kiosk has one, its event stream (which carries session
-   * tokens) needs `?key=`; the Electron shell puts it in the kiosk URL. Without it anyone on
-   * the store network who can reach the gateway could watch a kiosk's taps.
+   * Every kiosk's screen key (app/kiosk/screen-keys.ts): its event stream carries session
+   * tokens, so it needs `?key=` (the Electron shell puts it in the kiosk URL). A kiosk
+   * without a key is refused at start: there is no keyless kiosk.
    */
-  screenKeys?: Record<string, string>;
+  screenKeys: ScreenKeys;
+  /** Staff sessions: a staff pass on a kiosk's screen may open one there (store work). */
+  staffSessions?: StaffSessions;
   /** The screen's idle timeout (default 45 s); the session outlives it by 30 s at most. */
   screenIdleMs?: number;
   offers?: KioskOffer[];
@@ -97,10 +110,25 @@ type TapEvent =
   | { type: 'random-id' | 'unreadable' }
   | { type: 'linked'; ok: boolean; error?: string };
 
-export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o) => {
-  const kiosks = new Set(o.kiosks ?? o.config.cards.readers.filter((r) => r.place.startsWith('kiosk:')).map((r) => r.place.slice(6)));
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The session of a `kiosk-session` route (for the `:kiosk` in its path). */
+    kioskSession?: KioskSession;
+  }
+}
+
+/** Every `kiosk:<id>` place in `cards.readers`. */
+export const configuredKiosks = (readers: readonly { place: string }[]): string[] =>
+  [...new Set(readers.filter((r) => r.place.startsWith('kiosk:')).map((r) => r.place.slice(6)))];
+
+export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async (app, o) => {
+  const access = requireAccessControl(app);
+  const kiosks = new Set(o.kiosks ?? configuredKiosks(o.config.cards.readers));
+  const keyless = [...kiosks].filter((k) => !o.screenKeys.kiosks.includes(k));
+  if (keyless.length) throw new Error(`kiosk ${keyless.join(', ')} has no screen key (kiosk.screenKeys; the gateway generates one at first start)`);
   const screenIdleMs = o.screenIdleMs ?? 45_000;
   const sessions = createKioskSessions({ clock: o.clock, idleMs: screenIdleMs + 30_000 });
+  o.sessionMetrics?.track(() => sessions.size());
   const views = createKioskViews({ db: o.db, timeZone: o.config.store.timeZone, listCards: o.cardLinks.list, tiers: o.tiers, rewards: o.rewards });
   const joiner = createKioskJoin({ db: o.db, clock: o.clock });
   const streams = new Map<string, Set<FastifyReply>>();
@@ -131,7 +159,10 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
       return;
     }
     if (tap.staff) {
+      // Consumed: a staff pass tapped here opens nothing anywhere else.
+      o.router?.take(`kiosk:${kiosk}`, now);
       const s = sessions.open(kiosk, { kind: 'staff', role: tap.staff.role, ...(tap.staff.label !== undefined && { label: tap.staff.label }) });
+      o.sessionMetrics?.opened('staff');
       push(kiosk, { type: 'staff', token: s.token });
       return;
     }
@@ -139,6 +170,7 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
     const s = member
       ? sessions.open(kiosk, { kind: 'member', memberId: member.id })
       : sessions.open(kiosk, { kind: 'join', cardToken: tap.token, cardKind: tap.kind });
+    o.sessionMetrics?.opened(member ? 'member' : 'join');
     push(kiosk, { type: member ? 'member' : 'join', token: s.token });
   };
   const unsubscribe = o.router?.onKioskTap(onTap);
@@ -152,23 +184,39 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
     streams.clear();
   });
 
-  const bearer = (req: FastifyRequest) => {
-    const h = req.headers.authorization;
-    return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+  const kioskOf = (req: FastifyRequest): string | undefined => {
+    const k = (req.params as { kiosk?: unknown } | undefined)?.kiosk;
+    return typeof k === 'string' ? k : undefined;
   };
-  /** The session of this request, for this kiosk, or a 401. */
-  const sessionOf = (req: FastifyRequest, reply: FastifyReply): KioskSession | undefined => {
-    const { kiosk } = req.params as { kiosk: string };
-    const s = sessions.use(bearer(req), kiosk);
-    if (!s) void problem(reply, 401, 'no-session', 'tap your card on this kiosk');
-    return s;
+  const unknownKiosk: AccessDenied = { status: 404, error: 'unknown-kiosk', message: 'no kiosk with that id is configured' };
+  // The kiosk access kinds (access.ts): both read the `:kiosk` the router matched.
+  access.provide('kiosk-screen', (req) => {
+    const kiosk = kioskOf(req);
+    if (kiosk === undefined || !kiosks.has(kiosk)) return unknownKiosk;
+    const q = (req.query as { key?: unknown } | undefined)?.key;
+    const given = screenKeyOf(req) ?? (typeof q === 'string' ? q : undefined);
+    if (!o.screenKeys.matches(kiosk, given)) return { status: 403, error: 'bad-screen-key', message: 'this screen is not this kiosk' };
+    return undefined;
+  });
+  access.provide('kiosk-session', (req) => {
+    const kiosk = kioskOf(req);
+    if (kiosk === undefined || !kiosks.has(kiosk)) return unknownKiosk;
+    const s = sessions.use(bearerOf(req), kiosk);
+    if (!s) return { status: 401, error: 'no-session', message: 'tap your card on this kiosk' };
+    req.kioskSession = s;
+    return undefined;
+  });
+  /** The session the access check found (kiosk-session routes only). */
+  const sessionOf = (req: FastifyRequest): KioskSession => {
+    if (!req.kioskSession) throw new Error('kiosk route without kiosk-session access');
+    return req.kioskSession;
   };
   const memberOf = (s: KioskSession) => (s.subject.kind === 'member' ? o.members.findById(s.subject.memberId) : undefined);
 
   // --- the web app -------------------------------------------------------------------
-  app.get('/kiosk', async (req, reply) => reply.redirect(`/kiosk/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
-  app.get('/kiosk/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
-    const name = (req.params as { file: string }).file || 'index.html';
+  app.get('/kiosk', { config: { access: 'public' } }, async (req, reply) => reply.redirect(`/kiosk/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
+  app.get('/kiosk/:file', { config: { access: 'public' }, schema: { params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+    const name = req.params.file || 'index.html';
     const f = files.get(name);
     if (!f) return problem(reply, 404, 'not-found', 'no such file');
     reply.header('content-type', f.type).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff');
@@ -177,25 +225,26 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
   });
 
   // --- the API -----------------------------------------------------------------------
+  // The matched route, not the URL text: every kiosk API answer is private to that moment.
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/kiosk/')) return;
-    reply.header('cache-control', 'no-store');
-    const kiosk = req.url.slice('/api/kiosk/'.length).split(/[/?]/)[0] ?? '';
-    if (!kiosks.has(kiosk)) return problem(reply, 404, 'unknown-kiosk', 'no kiosk with that id is configured');
+    if (req.routeOptions.url?.startsWith('/api/kiosk/')) reply.header('cache-control', 'no-store');
   });
 
   app.get('/api/kiosk/:kiosk/screen', {
-    schema: { params: Params, response: { 200: Type.Object({ kiosk: Type.String(), idleMs: Type.Integer(), rewards: Type.Boolean(), offers: Type.Array(Type.Unknown()) }) } },
-  }, async (req) => ({ kiosk: (req.params as { kiosk: string }).kiosk, idleMs: screenIdleMs, rewards: o.rewards !== undefined, offers: o.offers ?? [] }));
+    config: { access: 'public' },
+    schema: { params: Params, response: { 200: Type.Object({ kiosk: Type.String(), idleMs: Type.Integer(), rewards: Type.Boolean(), offers: Type.Array(Type.Unknown()) }), 404: Problem } },
+  }, async (req, reply) => {
+    if (!kiosks.has(req.params.kiosk)) return problem(reply, 404, 'unknown-kiosk', 'no kiosk with that id is configured');
+    return { kiosk: req.params.kiosk, idleMs: screenIdleMs, rewards: o.rewards !== undefined, offers: o.offers ?? [] };
+  });
 
   app.get('/api/kiosk/:kiosk/events', {
+    config: { access: 'kiosk-screen' },
     schema: { params: Params, querystring: Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) }), response: { 403: Problem } },
   }, async (req, reply) => {
-    const { kiosk } = req.params as { kiosk: string };
-    const need = o.screenKeys?.[kiosk];
-    if (need !== undefined && (req.query as { key?: string }).key !== need) return problem(reply, 403, 'bad-screen-key', 'this screen is not this kiosk');
+    const { kiosk } = req.params;
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
     reply.raw.write('retry: 2000\nevent: hello\ndata: {}\n\n');
     let set = streams.get(kiosk);
     if (!set) streams.set(kiosk, (set = new Set()));
@@ -207,9 +256,18 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
     });
   });
 
-  app.get('/api/kiosk/:kiosk/me', { schema: { params: Params, response: { 401: Problem } } }, async (req, reply) => {
-    const s = sessionOf(req, reply);
-    if (!s) return reply;
+  app.post('/api/kiosk/:kiosk/staff-session', {
+    config: { access: 'kiosk-screen' },
+    schema: { params: Params, response: { 201: StaffSessionBody, 404: Problem, 409: Problem } },
+  }, async (req, reply) => {
+    const current = sessions.current(req.params.kiosk);
+    if (current?.subject.kind !== 'staff' || !o.staffSessions) return problem(reply, 409, 'no-staff-pass', 'tap a staff pass on this kiosk first');
+    const { role, label } = current.subject;
+    return reply.status(201).send(o.staffSessions.openFor({ role, ...(label !== undefined && { label }) }, `kiosk:${req.params.kiosk}`));
+  });
+
+  app.get('/api/kiosk/:kiosk/me', { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 200: Open, 401: Problem } } }, async (req, reply) => {
+    const s = sessionOf(req);
     const now = o.clock.now();
     switch (s.subject.kind) {
       case 'join':
@@ -232,6 +290,7 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
   const today = (now: number) => localDate(now, o.config.store.timeZone);
 
   app.post('/api/kiosk/:kiosk/me/join', {
+    config: { access: 'kiosk-session' },
     schema: {
       params: Params,
       body: Type.Object({
@@ -242,10 +301,9 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
       response: { 201: Open, 401: Problem, 409: Problem, 422: Problem },
     },
   }, async (req, reply) => {
-    const s = sessionOf(req, reply);
-    if (!s) return reply;
+    const s = sessionOf(req);
     if (s.subject.kind !== 'join') return problem(reply, 409, 'not-joining', 'this session is not for a new card');
-    const r = joiner.join({ token: s.subject.cardToken, kind: s.subject.cardKind }, req.body as Parameters<typeof joiner.join>[1]);
+    const r = joiner.join({ token: s.subject.cardToken, kind: s.subject.cardKind }, req.body);
     if (!r.ok) return problem(reply, r.error.code === 'card-linked-elsewhere' ? 409 : 422, r.error.code, r.error.message);
     s.subject = { kind: 'member', memberId: r.value.member.id };
     const now = o.clock.now();
@@ -253,44 +311,43 @@ export const kioskRoutes: FastifyPluginAsync<KioskRoutesOptions> = async (app, o
     return reply.status(201).send({ kind: 'member', ...views.member(r.value.member, now) });
   });
 
-  app.post('/api/kiosk/:kiosk/me/link', { schema: { params: Params, response: { 202: Type.Object({ until: Type.Number() }), 401: Problem, 409: Problem } } }, async (req, reply) => {
-    const s = sessionOf(req, reply);
-    if (!s) return reply;
+  app.post('/api/kiosk/:kiosk/me/link', { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 202: Type.Object({ until: Type.Number() }), 401: Problem, 409: Problem } } }, async (req, reply) => {
+    const s = sessionOf(req);
     if (s.subject.kind !== 'member') return problem(reply, 409, 'not-a-member', 'only a member can link a card');
     s.linkUntil = o.clock.now() + 30_000;
     return reply.status(202).send({ until: s.linkUntil });
   });
 
   app.delete('/api/kiosk/:kiosk/me/cards/:ref', {
+    config: { access: 'kiosk-session' },
     schema: { params: Type.Object({ kiosk: KioskId, ref: Type.String({ pattern: '^[0-9a-f]{12}$' }) }), response: { 204: Type.Null(), 401: Problem, 404: Problem } },
   }, async (req, reply) => {
-    const s = sessionOf(req, reply);
-    if (!s) return reply;
-    const m = memberOf(s);
+    const m = memberOf(sessionOf(req));
     if (!m) return problem(reply, 404, 'unknown-card', 'no such card');
-    const r = o.cardLinks.unlink(m.number, (req.params as { ref: string }).ref);
+    const r = o.cardLinks.unlink(m.number, req.params.ref);
     if (!r.ok) return problem(reply, 404, r.error.code, r.error.message);
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
   app.post('/api/kiosk/:kiosk/me/rewards/:id', {
+    config: { access: 'kiosk-session' },
     schema: {
       params: Type.Object({ kiosk: KioskId, id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }),
       body: Type.Object({ requestKey: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }) }, { additionalProperties: false }),
       response: { 201: Type.Object({ code: Type.String(), balance: Type.Integer() }), 401: Problem, 404: Problem, 422: Problem },
     },
   }, async (req, reply) => {
-    const s = sessionOf(req, reply);
-    if (!s) return reply;
-    const m = memberOf(s);
+    const m = memberOf(sessionOf(req));
     if (!m || !o.rewards) return problem(reply, 404, 'no-rewards', 'rewards are not available here');
-    const r = o.rewards.redeem(m, (req.params as { id: string }).id, `kiosk:${s.token.slice(0, 16)}:${(req.body as { requestKey: string }).requestKey}`);
+    // The screen's requestKey makes a retried press the same redeem (same voucher, one spend).
+    const r = o.rewards.redeem(m, req.params.id, `kiosk:${req.params.kiosk}:${req.body.requestKey}`);
     if (!r.ok) return problem(reply, 422, r.code, r.message);
     return reply.status(201).send({ code: r.code, balance: r.balance });
   });
 
-  app.delete('/api/kiosk/:kiosk/me', { schema: { params: Params } }, async (req, reply) => {
-    sessions.end(bearer(req), (req.params as { kiosk: string }).kiosk);
-    return reply.status(204).send();
+  app.delete('/api/kiosk/:kiosk/me', { config: { access: 'kiosk-session' }, schema: { params: Params } }, async (req, reply) => {
+    const s = sessionOf(req);
+    sessions.end(s.token, s.kiosk);
+    return reply.status(204).send(null);
   });
 };

@@ -5,11 +5,13 @@
  *   GET  /api/phone/offers                      SSE: offers still valid (replayed), then new ones, withdrawals
  *   POST /api/phone/offers/:id/{shown|opened|dismissed}
  *   PUT  /api/phone/consent   {offers: boolean}  allow offers, or withdraw (at once)
- * A bad, expired or missing credential is 401; another member's offer is 404 (not 403: the
+ * A bad, expired or missing credential, or one for a member this store does not know, is 401; another member's offer is 404 (not 403: the
  * id's existence is not revealed).
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
+import { bearerOf, requireAccessControl } from './access';
 import type { KeyObject } from 'node:crypto';
 import type { OffersService, PhoneMessage } from '../app/offers/offers-service';
 import { parsePublicKey, verifyMemberCredential } from '../core/offers/credential';
@@ -20,40 +22,48 @@ export interface PhoneRoutesOptions {
   clock: Clock;
   /** `offers.phone.hqPublicKey`; unset: every phone is refused. */
   hqPublicKey: string | undefined;
+  /** True for a member number this gateway knows; a credential for any other is refused. */
+  knownMember: (member: string) => boolean;
   pingMs?: number;
   maxStreamsPerMember?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The member number of a `phone` route's credential. */
+    phoneMember?: string;
+  }
 }
 
 const Problem = Type.Object({ error: Type.String(), message: Type.String() });
 const problem = (reply: FastifyReply, status: number, error: string, message: string) => reply.status(status).send({ error, message });
 
-export const phoneRoutes: FastifyPluginAsync<PhoneRoutesOptions> = async (app, o) => {
+export const phoneRoutes: FastifyPluginAsyncTypebox<PhoneRoutesOptions> = async (app, o) => {
   const key: KeyObject | undefined = o.hqPublicKey ? parsePublicKey(o.hqPublicKey) : undefined;
   const maxStreams = o.maxStreamsPerMember ?? 3;
   const open = new Map<string, Set<() => void>>();
 
-  /** The member of the request's credential, or a 401 sent. */
-  const memberOf = (req: FastifyRequest, reply: FastifyReply): string | undefined => {
-    const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-    if (!key || !token) {
-      void problem(reply, 401, 'unauthorized', 'a member credential is required');
-      return undefined;
-    }
+  // The `phone` access (access.ts): a credential HQ signed, unexpired, for a known member.
+  requireAccessControl(app).provide('phone', (req) => {
+    const token = bearerOf(req);
+    if (!key || !token) return { status: 401, error: 'unauthorized', message: 'a member credential is required' };
     const v = verifyMemberCredential(token, key, o.clock.now());
-    if (!v.ok) {
-      void problem(reply, 401, v.error.code === 'expired' ? 'credential-expired' : 'bad-credential', v.error.message);
-      return undefined;
-    }
-    return v.value.member;
+    if (!v.ok) return { status: 401, error: v.error.code === 'expired' ? 'credential-expired' : 'bad-credential', message: v.error.message };
+    if (!o.knownMember(v.value.member)) return { status: 401, error: 'unknown-member', message: 'this credential is for a member this store does not know' };
+    req.phoneMember = v.value.member;
+    return undefined;
+  });
+  const memberOf = (req: { phoneMember?: string }): string => {
+    if (req.phoneMember === undefined) throw new Error('phone route without phone access');
+    return req.phoneMember;
   };
+  const config = { access: 'phone' } as const;
 
-  app.get('/api/phone/offers', { schema: { response: { 401: Problem } } }, async (req, reply) => {
-    const member = memberOf(req, reply);
-    if (!member) return reply;
+  app.get('/api/phone/offers', { config, schema: { response: { 401: Problem } } }, async (req, reply) => {
+    const member = memberOf(req);
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
     const write = (m: PhoneMessage) => {
       const id = m.type === 'offer' ? m.offer.id : m.id;
       raw.write(`id: ${id}\nevent: ${m.type}\ndata: ${JSON.stringify(m.type === 'offer' ? m.offer : { id })}\n\n`);
@@ -80,24 +90,24 @@ export const phoneRoutes: FastifyPluginAsync<PhoneRoutesOptions> = async (app, o
   });
 
   app.post('/api/phone/offers/:id/:what', {
+    config,
     schema: {
       params: Type.Object({ id: Type.String({ pattern: '^[0-9A-Z]{26}$' }), what: Type.Union([Type.Literal('shown'), Type.Literal('opened'), Type.Literal('dismissed')]) }),
       response: { 204: Type.Null(), 401: Problem, 404: Problem },
     },
   }, async (req, reply) => {
-    const member = memberOf(req, reply);
-    if (!member) return reply;
-    const { id, what } = req.params as { id: string; what: 'shown' | 'opened' | 'dismissed' };
+    const member = memberOf(req);
+    const { id, what } = req.params;
     if (!o.offers.report(member, id, what)) return problem(reply, 404, 'unknown-offer', 'no such offer');
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
   app.put('/api/phone/consent', {
+    config,
     schema: { body: Type.Object({ offers: Type.Boolean() }, { additionalProperties: false }), response: { 200: Type.Object({ offers: Type.Boolean(), withdrawn: Type.Integer() }), 401: Problem } },
-  }, async (req, reply) => {
-    const member = memberOf(req, reply);
-    if (!member) return reply;
-    const allowed = (req.body as { offers: boolean }).offers;
+  }, async (req) => {
+    const member = memberOf(req);
+    const allowed = req.body.offers;
     const r = o.offers.setConsent(member, allowed, 'phone');
     return { offers: allowed, withdrawn: r.withdrawn };
   });

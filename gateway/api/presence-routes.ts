@@ -1,21 +1,17 @@
 /**
- * Store-IT endpoint for presence (issue 4; DESIGN.md §9: it needs a token):
+ * Store-IT endpoint for presence (issue 4; DESIGN.md §9: access `store-it`):
  *   GET /api/presence/occupancy   members, tags and anonymous devices per zone right now,
  *                                 each scanner's state, and with a radio map how well
  *                                 devices fit it lately (median best misfit, dB).
  * Counts only: no member number, token or address is ever in the answer.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { requireAccessControl } from './access';
 import type { OccupancyView } from '../app/presence/presence-service';
 
 export interface PresenceRoutesOptions {
   occupancy: () => OccupancyView;
-  /**
-   * True when the `Authorization` header may see store-IT data (wire it to the staff
-   * sessions' verify, or compare with `http.adminToken`). Without it every request is refused.
-   */
-  authorize?: (authorization: string | undefined) => boolean;
 }
 
 const Problem = Type.Object({ error: Type.String(), message: Type.String() });
@@ -32,11 +28,7 @@ const Occupancy = Type.Object({
   ]),
 });
 
-export const presenceRoutes: FastifyPluginAsync<PresenceRoutesOptions> = async (app, o) => {
-  app.get('/api/presence/occupancy', { schema: { response: { 200: Occupancy, 401: Problem } } }, async (req, reply) => {
-    if (!o.authorize?.(req.headers.authorization)) {
-      return reply.status(401).send({ error: 'unauthorized', message: 'a store-IT token is required' });
-    }
-    return o.occupancy();
-  });
+export const presenceRoutes: FastifyPluginAsyncTypebox<PresenceRoutesOptions> = async (app, o) => {
+  requireAccessControl(app);
+  app.get('/api/presence/occupancy', { config: { access: 'store-it' }, schema: { response: { 200: Occupancy, 401: Problem, 403: Problem } } }, async () => o.occupancy());
 };

@@ -57,6 +57,8 @@ export const OfferConfig = Type.Object(
     validMinutes: Type.Integer({ minimum: 1, maximum: 60 * 24 * 30, default: 120 }),
     /** Most sends of this offer's campaign to one member, ever. */
     perMember: Type.Integer({ minimum: 1, maximum: 1000, default: 1 }),
+    /** Control group: share of would-be recipients held back (0–0.5; docs/hq-insights.md). */
+    holdout: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
   },
   { additionalProperties: false },
 );

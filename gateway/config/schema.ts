@@ -9,6 +9,7 @@ import { SyncConfig } from './sync-schema';
 import { PresenceConfig } from './presence-schema';
 import { ProgramConfig } from './loyalty-program-schema';
 import { OffersConfig } from './offers-schema';
+import { FloorPlanConfig, MetricsConfig } from './metrics-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -135,11 +136,28 @@ export const GatewayConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     lanes: Type.Array(LaneConfig, { default: [] }),
+    health: Type.Object(
+      {
+        /**
+         * Devices the store cannot run without (issue 14): while one is not up, /healthz is
+         * `down` and answers 503, so a monitor reading the status code sees it. `lanes` = every
+         * lane, `lane:<id>`, `kind:<kind>` (e.g. `kind:pcsc`, `kind:mqtt`), or a device name.
+         * Any other device not up only degrades (200).
+         */
+        needed: Type.Array(Type.String({ pattern: '^(lanes|lane:[A-Za-z0-9][A-Za-z0-9_.-]*|kind:[a-z0-9-]+|[A-Za-z0-9][A-Za-z0-9_ .:-]*)$', maxLength: 100 }), { default: ['lanes'] }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     till: Type.Object(
       {
         /** Back-off bounds for reopening a missing or unplugged port. */
         reconnectMinMs: Type.Integer({ minimum: 10, default: 500 }),
         reconnectMaxMs: Type.Integer({ minimum: 100, default: 10_000 }),
+        /**
+         * A single sale awarding more points than this is recorded but its points are held
+         * (not credited) and flagged to HQ (`trouw.award.held.v1`) for review (issue 14).
+         */
+        reviewAbovePoints: Type.Integer({ minimum: 1, default: 100_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -168,6 +186,10 @@ export const GatewayConfig = Type.Object(
     program: ProgramConfig,
     /** Location-triggered offers (issue 8): definitions, caps, phone credentials; see config/offers-schema.ts. */
     offers: OffersConfig,
+    /** Prometheus /metrics (issue 16); see config/metrics-schema.ts. */
+    metrics: MetricsConfig,
+    /** Zones and devices on the store page's floor plan (issue 16). */
+    floorPlan: FloorPlanConfig,
   },
   { additionalProperties: false },
 );

@@ -35,6 +35,13 @@ export const SyncPublisherConfig = Type.Object(
     idlePollMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 250 }),
     /** A publish without PUBACK this long on a live link is sent again (HQ deduplicates). */
     ackTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+    /**
+     * A row the broker took but HQ has not acknowledged end to end this long (link up) is sent
+     * again with the same id (HQ stores it once and acknowledges the copy).
+     */
+    hqAckTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 30_000 }),
+    /** Most rows sent and waiting for HQ's ack at once; reading pauses at this many. */
+    maxAwaitingHq: Type.Integer({ minimum: 100, maximum: 1_000_000, default: 20_000 }),
     /** Cap on events sent per second (0 = none): for a thin store uplink, or to drain a backlog gently. */
     maxEventsPerSecond: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
     /** Largest event payload; a larger row is set aside locally, never sent (HQ's limit is the same). */

@@ -16,6 +16,8 @@ export interface DeviceHealth {
 
 export interface GatewayHealth {
   status: 'ok' | 'degraded' | 'down';
+  /** Needed devices (config `health.needed`) that are not up: why the status is `down`. */
+  neededDown?: string[];
   store: string;
   gateway: string;
   startedAt: number;

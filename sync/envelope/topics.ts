@@ -6,6 +6,7 @@
  *   trouw/v1/{store}/{gateway}/status       up     retained `online`; will `offline`
  *   trouw/v1/{store}/{gateway}/cfg          down   retained, versioned store config
  *   trouw/v1/{store}/{gateway}/cmd/{name}   down   commands, QoS 1
+ *   trouw/v1/{store}/{gateway}/ack          down   HQ's end-to-end acknowledgements, QoS 1
  */
 export const TOPIC_ROOT = 'trouw/v1';
 
@@ -44,8 +45,10 @@ export const commandTopic = (a: GatewayAddress, name: string): string => {
   if (!isCommandName(name)) throw new TypeError(`invalid command name: ${JSON.stringify(name)}`);
   return `${base(a)}/cmd/${name}`;
 };
-/** What a gateway subscribes to: its own config and commands. */
-export const downlinkFilters = (a: GatewayAddress): string[] => [configTopic(a), `${base(a)}/cmd/+`];
+/** HQ's ingest tells the gateway here which events it has stored (docs/sync.md, "End-to-end acknowledgement"). */
+export const ackTopic = (a: GatewayAddress): string => `${base(a)}/ack`;
+/** What a gateway subscribes to: its own config, commands and HQ's acknowledgements. */
+export const downlinkFilters = (a: GatewayAddress): string[] => [configTopic(a), `${base(a)}/cmd/+`, ackTopic(a)];
 
 /** Every store's events; HQ ingest subscribes to it inside a shared group. */
 export const ALL_EVENTS_FILTER = `${TOPIC_ROOT}/+/+/evt/#`;
@@ -56,6 +59,7 @@ export type ParsedTopic =
   | ({ kind: 'evt'; type: string } & GatewayAddress)
   | ({ kind: 'status' } & GatewayAddress)
   | ({ kind: 'cfg' } & GatewayAddress)
+  | ({ kind: 'ack' } & GatewayAddress)
   | ({ kind: 'cmd'; name: string } & GatewayAddress);
 
 /** Parses a concrete topic; undefined for anything outside the layout. */
@@ -66,6 +70,6 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (!isSegment(store) || !isSegment(gateway) || extra.length > 0) return undefined;
   if (kind === 'evt' && rest !== undefined && isEventType(rest)) return { kind, store, gateway, type: rest };
   if (kind === 'cmd' && rest !== undefined && isCommandName(rest)) return { kind, store, gateway, name: rest };
-  if ((kind === 'status' || kind === 'cfg') && rest === undefined) return { kind, store, gateway };
+  if ((kind === 'status' || kind === 'cfg' || kind === 'ack') && rest === undefined) return { kind, store, gateway };
   return undefined;
 }

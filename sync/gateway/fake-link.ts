@@ -1,7 +1,9 @@
 /**
  * In-process BrokerLink for unit tests (STYLE.md §1: the port's second implementation).
  * It behaves like a persistent session: publishes made while "down" wait and are sent when
- * the link comes back. Acknowledgement is automatic or driven by the test.
+ * the link comes back. Acknowledgement is automatic or driven by the test. With `hqAcks` on
+ * (default) it also plays HQ: every event it PUBACKs is acknowledged end to end on the
+ * gateway's ack topic, delivered to the handler (route it with ack-route.ts).
  */
 import type { DeviceHealth } from '../../gateway/ports/health';
 import { NoSubscribers, PublishRefused, type BrokerLink, type LinkState, type MessageHandler } from './broker-link';
@@ -26,6 +28,10 @@ export interface FakeLink extends BrokerLink {
   readonly maxPending: number;
   readonly subscriptions: string[];
   autoAck: boolean;
+  /** Play HQ: acknowledge every event PUBACKed on its gateway's ack topic (default true). */
+  hqAcks: boolean;
+  /** Ack messages delivered as HQ. */
+  readonly hqAckMessages: number;
   receiveMaximum: number | undefined;
   setState(s: LinkState): void;
   /** Acknowledges the oldest `n` pending publishes (default all). */
@@ -43,6 +49,7 @@ export function createFakeLink(initial: LinkState = 'up'): FakeLink {
   const pending: Pending[] = [];
   const acked: SentMessage[] = [];
   let maxPending = 0;
+  let hqAckMessages = 0;
   const subscriptions: string[] = [];
 
   const settle = () => {
@@ -59,6 +66,10 @@ export function createFakeLink(initial: LinkState = 'up'): FakeLink {
     },
     subscriptions,
     autoAck: true,
+    hqAcks: true,
+    get hqAckMessages() {
+      return hqAckMessages;
+    },
     receiveMaximum: undefined,
     get state() {
       return state;
@@ -98,9 +109,21 @@ export function createFakeLink(initial: LinkState = 'up'): FakeLink {
       settle();
     },
     ack(n = pending.length) {
+      const byAckTopic = new Map<string, string[]>();
       for (const p of pending.splice(0, n)) {
         acked.push({ topic: p.topic, payload: p.payload, retain: p.retain });
         p.resolve();
+        const at = p.topic.indexOf('/evt/');
+        if (link.hqAcks && at > 0) {
+          const id = (JSON.parse(p.payload) as { id: string }).id;
+          const topic = `${p.topic.slice(0, at)}/ack`;
+          byAckTopic.set(topic, [...(byAckTopic.get(topic) ?? []), id]);
+        }
+      }
+      for (const [topic, stored] of byAckTopic) {
+        hqAckMessages++;
+        // After the PUBACKs, as from HQ: a turn later.
+        setImmediate(() => void link.deliver(topic, JSON.stringify({ v: 1, stored })));
       }
     },
     fail(reasonCode) {

@@ -1,26 +1,34 @@
 /**
  * The outbox publisher (DESIGN.md §8, issue 5): sends outbox rows to HQ as CloudEvents, QoS 1,
- * in (priority, seq) order, with at most `inFlight` unacknowledged, and deletes a row only
- * after its PUBACK. What it promises and why:
+ * in (priority, seq) order, with at most `inFlight` unacknowledged by the broker, and deletes a
+ * row only when HQ's ingest says it has stored it (end-to-end ack, `…/ack`, issue 13). A
+ * PUBACK only says the broker took it: a broker that lost HQ's shared subscription, or that
+ * has another subscriber, acknowledges events HQ never gets. What it promises and why:
  *
  * - Never holds up the till: all work happens in slices of at most `sliceRows` rows or
  *   `sliceMs` ms, each followed by a yield (`setImmediate`) so till frames interleave. Deletes
  *   of acknowledged rows are batched (one transaction per `deleteBatch` rows or
  *   `deleteAfterMs`), so the ledger's own commits do not queue behind a stream of tiny ones.
- * - At least once, exactly once at HQ: a row leaves the outbox only after its PUBACK; a crash
- *   or a lost connection means it is sent again with the same CloudEvents id, and HQ inserts
- *   by (source, id). Within a connection, MQTT keeps QoS 1 messages in order.
+ * - At least once, exactly once at HQ: a row leaves the outbox only after HQ's ack; a PUBACK
+ *   frees its place in the in-flight window and makes it "waiting for HQ". A row waiting
+ *   longer than `hqAckTimeoutMs` (link up) is sent again with the same CloudEvents id, as is
+ *   everything after a crash; HQ inserts by (source, id) and acknowledges copies too. At most
+ *   `maxAwaitingHq` rows wait at once (then reading pauses until acks or resends free room).
+ *   Within a connection, MQTT keeps QoS 1 messages in order.
  * - Priorities: rows are read by `priority` then `seq`. A more important row written while
  *   less important ones drain is picked up at the next slice (the read cursor steps back).
  * - TTL: non-business rows past `expires_at` are dropped and counted, when read and by a
- *   periodic sweep. Business rows (priority ≤ `businessMaxPriority`) never expire.
- * - Cap: over `maxRows`, non-business rows are dropped, least important and oldest first, and
- *   counted. Business rows are never dropped; health reports an outbox over its cap.
+ *   periodic sweep, also while they wait for HQ. Business rows (priority ≤
+ *   `businessMaxPriority`) never expire.
+ * - Cap: over `maxRows` (rows waiting for HQ count), non-business rows are dropped, least
+ *   important and oldest first, and counted. Business rows are never dropped; health reports
+ *   an outbox over its cap.
  * - A PUBACK saying "no matching subscribers" (MQTT 5, 0x10) means HQ is not subscribed and
  *   nobody got the event: the row stays and the publisher pauses with back-off.
- * - A row the broker refuses for good (MQTT 5 reason code ≥ 0x80: not authorised, too large)
- *   or that cannot be sent (its `data` is not JSON, its type is not a valid topic segment) is
- *   moved to `sync_outbox_rejected` with the reason: kept for store IT, not retried forever.
+ * - A row the broker refuses for good (MQTT 5 reason code ≥ 0x80: not authorised, too large),
+ *   that HQ refuses (its ack lists it as `refused`: dead-lettered there) or that cannot be
+ *   sent (its `data` is not JSON, its type is not a valid topic segment) is moved to
+ *   `sync_outbox_rejected` with the reason: kept for store IT, not retried forever.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -31,6 +39,8 @@ import { eventTopic, isEventType, type GatewayAddress } from '../envelope/topics
 import { NoSubscribers, PublishRefused, type BrokerLink } from './broker-link';
 import { backoffDelay } from '../../gateway/adapters/backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
+import { check } from '../schemas/check';
+import { EventAck } from '../schemas/ack';
 import type { OutboxRow } from './outbox-writer';
 
 export interface PublisherOptions {
@@ -54,12 +64,34 @@ export interface PublisherOptions {
   retryDelayMs?: number;
   /** Cap on the send rate (events/s; 0 = none): a thin store uplink, or a backlog drained gently. */
   maxEventsPerSecond?: number;
+  /** A row sent but not acknowledged by HQ this long (link up) is sent again (default 30 s). */
+  hqAckTimeoutMs?: number;
+  /** Most rows sent and waiting for HQ's ack at once (default 20,000; held in memory). */
+  maxAwaitingHq?: number;
+  /**
+   * `hq` (default): delete on HQ's end-to-end ack. `broker`: delete on PUBACK, the pre-issue-13
+   * behaviour, which loses events when the broker acknowledges what HQ never gets: only for the
+   * benchmark's baseline and tests that measure the broker alone. Not in the gateway config.
+   */
+  deleteOn?: 'hq' | 'broker';
 }
 
 export interface PublisherStats {
-  /** Rows acknowledged by the broker since start. */
+  /** Rows acknowledged by the broker (PUBACK) since start. */
   acknowledged: number;
+  /** Rows HQ confirmed it stored (end-to-end ack) since start; with `deleteOn: 'broker'`, PUBACKs. */
+  confirmed: number;
+  /** Rows HQ refused (dead-lettered there) and set aside here, since start. */
+  refusedByHq: number;
+  /** Rows sent again because HQ did not acknowledge them within `hqAckTimeoutMs`, since start. */
+  resent: number;
   inFlight: number;
+  /** Sent and acknowledged by the broker, not yet by HQ ("waiting for HQ"). */
+  awaitingHq: number;
+  /** Age of the oldest row waiting for HQ (ms since it was last sent); 0 when none. */
+  awaitingHqOldestMs: number;
+  /** Rows not yet sent (estimate: backlog − in flight − waiting for HQ). */
+  unsentEstimate: number;
   /** Upper bound of rows in the outbox (max seq − min seq + 1); cheap to compute. */
   backlogEstimate: number;
   /** Since the database was created (persisted in sync_counters). */
@@ -72,6 +104,8 @@ export interface PublisherStats {
 
 export interface OutboxPublisher {
   start(): void;
+  /** HQ's end-to-end ack (the payload of `…/ack`); the downlink hands it over. Bad payloads are ignored. */
+  acknowledge(payload: Buffer | string): void;
   /** A writer committed rows: look now rather than at the next idle poll. */
   notify(): void;
   stats(): PublisherStats;
@@ -89,6 +123,14 @@ interface Flight {
   row: Row;
   sentAt: number;
   gen: number;
+}
+
+/** A row the broker took, waiting for HQ's ack. */
+interface Awaiting {
+  seq: number;
+  id: string;
+  priority: number;
+  sentAt: number;
 }
 
 const MIN_INT = Number.MIN_SAFE_INTEGER;
@@ -112,6 +154,9 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     sweepIntervalMs: o.sweepIntervalMs ?? 60_000,
     retryDelayMs: o.retryDelayMs ?? 1000,
     maxRate: o.maxEventsPerSecond ?? 0,
+    hqAckTimeoutMs: o.hqAckTimeoutMs ?? 30_000,
+    maxAwaitingHq: o.maxAwaitingHq ?? 20_000,
+    endToEnd: (o.deleteOn ?? 'hq') === 'hq',
   };
   checkOutboxTable(db);
   ensureSyncTables(db);
@@ -151,6 +196,16 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   let immediate: NodeJS.Immediate | undefined;
   let gen = 0;
   const inflight = new Map<number, Flight>();
+  /** In the order they were (last) sent, so the first is the oldest. */
+  const awaiting = new Map<number, Awaiting>();
+  /** Event id → seq of every row sent and not yet deleted (HQ acknowledges by id). */
+  const seqOfId = new Map<string, number>();
+  /** How often each row waiting for HQ was resent (its timeout doubles each time). */
+  const resends = new Map<number, number>();
+  let nextResendCheckAt = 0;
+  let confirmed = 0;
+  let refusedByHq = 0;
+  let resent = 0;
   /** Acknowledged (or expired) rows waiting for the next delete batch. */
   let toDelete: number[] = [];
   let expiredPending = 0;
@@ -180,7 +235,19 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   }
   const drainWaiters: (() => void)[] = [];
   const pendingDelete = new Set<number>();
-  const held = (seq: number) => inflight.has(seq) || pendingDelete.has(seq);
+  /** Rows a read must skip: in flight, waiting for HQ, or deleted soon. */
+  const held = (seq: number) => inflight.has(seq) || awaiting.has(seq) || pendingDelete.has(seq);
+  /** Rows the TTL and cap must leave alone (a row waiting for HQ may still expire or be capped). */
+  const busy = (seq: number) => inflight.has(seq) || pendingDelete.has(seq);
+  /** A row leaves the outbox another way (dropped, set aside): forget that it waits for HQ. */
+  function forget(seq: number) {
+    const a = awaiting.get(seq);
+    if (a) seqOfId.delete(a.id);
+    const f = inflight.get(seq);
+    if (f) seqOfId.delete(f.row.id);
+    awaiting.delete(seq);
+    resends.delete(seq);
+  }
 
   const offState = link.onState((s) => {
     if (s === 'up') {
@@ -232,7 +299,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     return rows;
   }
 
-  function rewindTo(row: Row) {
+  function rewindTo(row: { priority: number; seq: number }) {
     if (row.priority < cursor.p || (row.priority === cursor.p && row.seq - 1 < cursor.s)) cursor = { p: row.priority, s: row.seq - 1 };
   }
 
@@ -250,6 +317,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   }
 
   const rejectRows = db.transaction((rows: { seq: number; reason: string }[], now: number) => {
+    for (const r of rows) forget(r.seq);
     for (const r of rows) {
       st.reject.run(r.reason, now, r.seq);
       st.del.run(r.seq);
@@ -258,6 +326,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   });
 
   function setAside(row: Row, reason: string) {
+    seqOfId.delete(row.id);
     log?.error({ seq: row.seq, id: row.id, type: row.type, reason }, 'sync: outbox row set aside (sync_outbox_rejected)');
     if (db.open) rejectRows([{ seq: row.seq, reason }], clock.now());
   }
@@ -267,6 +336,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     if (typeof payload !== 'string') return setAside(row, payload.reason);
     const g = ++gen;
     inflight.set(row.seq, { row, sentAt: clock.monotonic(), gen: g });
+    if (cfg.endToEnd) seqOfId.set(row.id, row.seq);
     link.publish(eventTopic(o.address, row.type), payload).then(
       () => onAck(row.seq, g),
       (e: unknown) => onFail(row, g, e),
@@ -279,6 +349,15 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     inflight.delete(seq);
     acknowledged++;
     noSubscriberStreak = 0;
+    if (cfg.endToEnd) {
+      // The broker has it; only HQ's ack deletes it. Its place in the window is free now.
+      if (running && seqOfId.get(f.row.id) === seq) {
+        awaiting.set(seq, { seq, id: f.row.id, priority: f.row.priority, sentAt: clock.monotonic() });
+        wake(0);
+      }
+      return;
+    }
+    confirmed++;
     lastAckAt = clock.now();
     if (!running) {
       // A late PUBACK after stop(): delete the row now while the database is still open.
@@ -287,6 +366,82 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     }
     queueDelete(seq);
     wake(0);
+  }
+
+  /** HQ's ack: delete what it stored, set aside what it refused; ids not sent by this run are ignored (they are sent again). */
+  function acknowledge(payload: Buffer | string) {
+    let json: unknown;
+    try {
+      json = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+    } catch {
+      log?.warn('sync: HQ ack is not JSON; ignored');
+      return;
+    }
+    const a = check(EventAck, json);
+    if (!a.ok) {
+      log?.warn({ problems: a.problems.slice(0, 3) }, 'sync: HQ ack invalid; ignored');
+      return;
+    }
+    if (!running || !db.open) return;
+    let n = 0;
+    for (const id of a.value.stored) {
+      const seq = seqOfId.get(id);
+      if (seq === undefined) continue;
+      seqOfId.delete(id);
+      awaiting.delete(seq);
+      resends.delete(seq);
+      inflight.delete(seq); // a resend still in flight: its PUBACK will find nothing to do
+      queueDelete(seq);
+      n++;
+    }
+    const refused = (a.value.refused ?? []).flatMap((r) => {
+      const seq = seqOfId.get(r.id);
+      if (seq === undefined) return [];
+      inflight.delete(seq);
+      return [{ seq, reason: `refused by HQ: ${r.reason}${r.detail ? ` (${r.detail.slice(0, 300)})` : ''}` }];
+    });
+    if (refused.length) {
+      for (const r of refused) forget(r.seq);
+      log?.error({ rows: refused.length, reason: refused[0]!.reason }, 'sync: HQ refused outbox rows; set aside (sync_outbox_rejected)');
+      rejectRows(refused, clock.now());
+      refusedByHq += refused.length;
+    }
+    if (n || refused.length) {
+      confirmed += n;
+      lastAckAt = clock.now();
+      wake(0);
+    }
+  }
+
+  /**
+   * Rows HQ has not acknowledged within their timeout (link up all along) go back to be sent
+   * again, same id. Each resend of a row doubles its timeout (up to 16×): an HQ that is merely
+   * behind must not be buried under copies of what it has not read yet (measured in the chaos
+   * test: a fixed 2 s timeout kept a loaded ingest from ever catching up).
+   */
+  function resendUnacknowledged() {
+    const now = clock.monotonic();
+    if (now < nextResendCheckAt) return;
+    nextResendCheckAt = now + Math.min(250, cfg.hqAckTimeoutMs / 4);
+    const first = awaiting.values().next().value as Awaiting | undefined;
+    if (!first || link.state !== 'up') return;
+    const cutoff = now - cfg.hqAckTimeoutMs;
+    if (Math.max(first.sentAt, upSince) > cutoff) return;
+    let n = 0;
+    for (const a of awaiting.values()) {
+      const since = Math.max(a.sentAt, upSince);
+      if (since > cutoff) break; // later rows were sent later still
+      const attempts = resends.get(a.seq) ?? 0;
+      if (since > now - cfg.hqAckTimeoutMs * 2 ** Math.min(attempts, 4)) continue;
+      // Its id stays known: a late ack for the first copy still deletes the row.
+      awaiting.delete(a.seq);
+      resends.set(a.seq, attempts + 1);
+      rewindTo(a);
+      n++;
+    }
+    if (!n) return;
+    resent += n;
+    log?.warn({ rows: n, timeoutMs: cfg.hqAckTimeoutMs }, 'sync: HQ has not acknowledged rows in time; sending them again');
   }
 
   function onFail(row: Row, g: number, e: unknown) {
@@ -388,12 +543,14 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     if (paused) wake(pausedUntil - started);
     if (link.state === 'up' && !paused) {
       checkStalled();
+      if (cfg.endToEnd) resendUnacknowledged();
       const window = windowSize();
       // Refill when the window is half empty, not on every PUBACK: a read per row would cost
       // more than the row (measured: small reads halved the drain rate).
       const refill = inflight.size <= window / 2;
-      while (refill && inflight.size < window && clock.monotonic() - started < cfg.sliceMs) {
-        const limit = takeTokens(Math.min(cfg.sliceRows, window - inflight.size), clock.monotonic());
+      const room = () => Math.min(window - inflight.size, cfg.endToEnd ? cfg.maxAwaitingHq - awaiting.size - inflight.size : Infinity);
+      while (refill && room() > 0 && clock.monotonic() - started < cfg.sliceMs) {
+        const limit = takeTokens(Math.min(cfg.sliceRows, room()), clock.monotonic());
         if (limit === 0) {
           wake(Math.ceil((1000 * (1 - tokens)) / cfg.maxRate));
           break;
@@ -408,14 +565,15 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
         if (rows.length < limit) break;
         more = true;
       }
-      if (inflight.size >= window) more = false; // an ack wakes us
-      if (drainWaiters.length && !inflight.size && !more && isEmpty()) {
+      if (room() <= 0) more = false; // an ack wakes us
+      if (drainWaiters.length && !inflight.size && !awaiting.size && !more && isEmpty()) {
         flushDeletes();
         for (const w of drainWaiters.splice(0)) w();
       }
     }
     if (more) wake(0);
     else if (toDelete.length) wake(cfg.deleteAfterMs);
+    else if (awaiting.size) wake(Math.min(cfg.idlePollMs, Math.max(1, cfg.hqAckTimeoutMs / 4)));
     else wake(cfg.idlePollMs);
   }
 
@@ -433,8 +591,11 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       const businessMax = cfg.businessMax;
       for (;;) {
         if (!running || !db.open) return;
-        const seqs = st.expired.all(clock.now(), businessMax, 500).map((r) => r.seq).filter((s) => !held(s));
-        for (const s of seqs) queueDelete(s, true);
+        const seqs = st.expired.all(clock.now(), businessMax, 500).map((r) => r.seq).filter((s) => !busy(s));
+        for (const s of seqs) {
+          forget(s);
+          queueDelete(s, true);
+        }
         flushDeletes();
         if (seqs.length < 500) break;
         await yieldNow();
@@ -457,10 +618,13 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       while (excess > 0 && running && db.open) {
         const p = st.maxPriority.get()?.p;
         if (p === null || p === undefined || p <= businessMax) break;
-        const seqs = st.oldestAt.all(p, Math.min(excess, 1000)).map((r) => r.seq).filter((s) => !held(s));
+        const seqs = st.oldestAt.all(p, Math.min(excess, 1000)).map((r) => r.seq).filter((s) => !busy(s));
         if (!seqs.length) break;
         db.transaction(() => {
-          for (const s of seqs) st.del.run(s);
+          for (const s of seqs) {
+            forget(s);
+            st.del.run(s);
+          }
           addCounter(db, 'outbox_capped', seqs.length);
         })();
         excess -= seqs.length;
@@ -481,10 +645,18 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     const open = db.open;
     const min = open ? st.minSeq.get()?.m ?? null : null;
     const max = open ? st.maxSeq.get()?.m ?? null : null;
+    const backlog = min === null || max === null ? 0 : max - min + 1;
+    const oldest = awaiting.values().next().value as Awaiting | undefined;
     return {
       acknowledged,
+      confirmed,
+      refusedByHq,
+      resent,
       inFlight: inflight.size,
-      backlogEstimate: min === null || max === null ? 0 : max - min + 1,
+      awaitingHq: awaiting.size,
+      awaitingHqOldestMs: oldest ? Math.max(0, clock.monotonic() - oldest.sentAt) : 0,
+      unsentEstimate: Math.max(0, backlog - awaiting.size - inflight.size - pendingDelete.size),
+      backlogEstimate: backlog,
       expiredDropped: open ? readCounter(db, 'outbox_expired') : 0,
       capDropped: open ? readCounter(db, 'outbox_capped') : 0,
       rejected: open ? readCounter(db, 'outbox_rejected') : 0,
@@ -504,10 +676,13 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     notify() {
       wake(0);
     },
+    acknowledge,
     stats,
     health() {
       const s = stats();
-      const parts = [`backlog≤${s.backlogEstimate}`, `in flight ${s.inFlight}`];
+      const parts = [`not yet sent≤${s.unsentEstimate}`, `in flight ${s.inFlight}`];
+      if (s.awaitingHq) parts.push(`waiting for HQ ${s.awaitingHq} (oldest ${Math.round(s.awaitingHqOldestMs / 1000)} s)`);
+      if (s.refusedByHq) parts.push(`refused by HQ ${s.refusedByHq}`);
       if (s.expiredDropped) parts.push(`expired ${s.expiredDropped}`);
       if (s.capDropped) parts.push(`capped ${s.capDropped}`);
       if (s.rejected) parts.push(`set aside ${s.rejected}`);

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../gateway/config/load';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { createMqttLink } from './mqtt-link';
+import { routeAcks } from './ack-route';
 import { createOutboxPublisher } from './publisher';
 import { mqttLinkOptionsFrom } from './sync-agent';
 
@@ -37,6 +38,7 @@ const publisher = createOutboxPublisher({
   businessMaxPriority: config.sync.outbox.businessMaxPriority,
   sweepIntervalMs: config.sync.outbox.sweepIntervalMs,
 });
+await routeAcks(link, publisher, address);
 publisher.start();
 const progress = setInterval(() => console.log(JSON.stringify({ ...publisher.stats(), link: link.state })), 1000);
 

@@ -94,6 +94,7 @@ export async function startSyncAgent(o: SyncAgentOptions): Promise<SyncAgent | u
     ...(o.storedForm ? { storedForm: o.storedForm } : {}),
     commands: o.commands,
     onEventQueued: () => publisher.notify(),
+    onAck: (payload) => publisher.acknowledge(payload),
   });
   await downlink.start();
   publisher.start();

@@ -5,6 +5,11 @@
  * fails validation in the dead-letter table with its reason. The PUBACK follows the commit
  * (mqtt-link.ts), so a crash or a storage outage means redelivery, never loss.
  *
+ * After the commit this process acknowledges end to end what it stored (or refused for good)
+ * to the gateway that sent it (`…/{store}/{gateway}/ack`, ack-sender.ts): the gateway deletes
+ * an outbox row only on that, never on a PUBACK, which only says the broker took it. With N
+ * processes on the shared subscription each acknowledges its own share.
+ *
  * Over MQTT 3.1.1 (the embedded demo broker: aedes has no shared subscriptions) it
  * subscribes to the plain filter: one process gets everything. Running two there is still
  * correct (each stores, the second insert changes nothing) but does not split the load.
@@ -17,6 +22,16 @@ import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validat
 import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
 import type { InboundMessage } from '../gateway/broker-link';
 import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore, type IngestedEvent } from './store';
+import { createAckSender, type AckSender, type AckSenderStats } from './ack-sender';
+import { ULID_PATTERN } from '../envelope/cloudevent';
+
+/**
+ * How long the broker keeps a disconnected ingest session (and queues its share of a shared
+ * subscription for it). Short on purpose: since the gateways delete only on HQ's end-to-end
+ * ack, what an expired session held is resent by them; a long expiry only means a dead
+ * process keeps taking (and sitting on) its share for longer. Long enough for a restart.
+ */
+export const DEFAULT_INGEST_SESSION_EXPIRY_SECONDS = 300;
 
 export interface IngestOptions {
   url: string;
@@ -42,6 +57,8 @@ export interface IngestOptions {
   connections?: number;
   /** How long start waits for the broker (default 30 s). */
   startTimeoutMs?: number;
+  /** End-to-end acknowledgements to the gateways (default on; off only to measure without). */
+  acknowledge?: boolean;
   logger?: Logger;
   clock?: Clock;
 }
@@ -54,6 +71,7 @@ export interface IngestStats {
   /** Whether this process receives a share (MQTT 5 shared subscription) or everything. */
   shared: boolean;
   connections: number;
+  acks: AckSenderStats;
 }
 
 export interface IngestService {
@@ -74,6 +92,8 @@ export function createIngestHandler(o: {
   logger?: Logger;
   /** How events are written (default: one insert each); the ingest passes its group commit. */
   insert?: (e: IngestedEvent) => Promise<boolean>;
+  /** Told of every id once its commit resolved (stored, a copy, or dead-lettered for good). */
+  acks?: AckSender;
 }) {
   const clock = o.clock ?? systemClock;
   const log = o.logger;
@@ -84,6 +104,8 @@ export function createIngestHandler(o: {
 
   async function deadLetter(m: InboundMessage, reason: string, detail: string, now: number) {
     stats.deadLettered++;
+    const t = parseTopic(m.topic);
+    const id = t?.kind === 'evt' && reason !== 'oversized' ? readableId(m.payload) : undefined;
     log?.warn({ topic: m.topic.slice(0, 200), reason, detail: detail.slice(0, 200) }, 'hq: event dead-lettered');
     await store.deadLetter({
       receivedAt: now,
@@ -93,6 +115,8 @@ export function createIngestHandler(o: {
       payload: m.payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES),
       size: m.payload.length,
     });
+    // Filed for good: tell the gateway (the topic's, which the broker authenticated) to stop resending it.
+    if (id && t) o.acks?.refused({ store: t.store, gateway: t.gateway }, id, reason, detail);
   }
 
   async function handle(m: InboundMessage) {
@@ -126,6 +150,7 @@ export function createIngestHandler(o: {
     });
     if (inserted) stats.stored++;
     else stats.duplicates++;
+    o.acks?.stored({ store: v.value.store, gateway: v.value.gateway }, event.id);
   }
 
   return { handle, stats: () => ({ ...stats }) };
@@ -183,10 +208,17 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   const clientId = o.clientId ?? `trouw-hq-ingest-${hostname()}-1`;
   const wanted = Math.max(1, o.connections ?? 8);
   const commit = createGroupCommit(o.store, { target: wanted });
+  const links: MqttLink[] = [];
+  // Any connection that is up carries the acks; order does not matter, each names its ids.
+  const acks = createAckSender({
+    publish: (topic, payload) => (links.find((l) => l.state === 'up') ?? links[0]!).publish(topic, payload),
+    ...(log ? { logger: log } : {}),
+  });
   const handler = createIngestHandler({
     store: o.store,
     clock,
     insert: commit.add,
+    ...(o.acknowledge === false ? {} : { acks }),
     ...(o.maxEventBytes ? { maxEventBytes: o.maxEventBytes } : {}),
     ...(log ? { logger: log } : {}),
   });
@@ -199,7 +231,7 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { tls: o.tls } : {}),
       protocol,
-      sessionExpirySeconds: o.sessionExpirySeconds ?? 7 * 86_400,
+      sessionExpirySeconds: o.sessionExpirySeconds ?? DEFAULT_INGEST_SESSION_EXPIRY_SECONDS,
       reconnectMinMs: o.reconnectMinMs ?? 500,
       reconnectMaxMs: o.reconnectMaxMs ?? 30_000,
       receiveMaximum: 100,
@@ -216,7 +248,7 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   const shared = first.protocolVersion === 5;
   const group = o.group ?? 'hq';
   const events = shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER;
-  const links = [first];
+  links.push(first);
   // Without shared subscriptions every connection would get every event: one connection only.
   if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(`${clientId}-c${i}`, '5'));
   await Promise.all(links.map((l) => l.whenUp(o.startTimeoutMs ?? 30_000)));
@@ -228,10 +260,23 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   return {
     link: first,
     links,
-    stats: () => ({ ...handler.stats(), shared, connections: links.length }),
+    stats: () => ({ ...handler.stats(), shared, connections: links.length, acks: acks.stats() }),
     handle: handler.handle,
     async stop() {
+      await Promise.race([acks.flush(), new Promise((r) => setTimeout(r, 2000))]);
       await Promise.all(links.map((l) => l.close()));
     },
   };
+}
+
+const ulid = new RegExp(ULID_PATTERN);
+
+/** The CloudEvents id of a payload HQ could not accept, if one can be read (to acknowledge it as refused). */
+function readableId(payload: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(payload.toString('utf8')) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && ulid.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

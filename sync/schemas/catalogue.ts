@@ -7,29 +7,29 @@
  */
 import type { EventDefinition } from './define-event';
 import { CardTapped } from './card-events';
-import { CommandApplied, ConfigApplied, ConfigRejected, PointsAdjusted } from './command-events';
+import { CommandApplied, CommandRejected, ConfigApplied, ConfigRejected, PointsAdjusted } from './command-events';
 import { PointsBonus, PointsExpired, PointsExpiring, PointsSpent, TierChanged, VoucherCancelled, VoucherIssued, VoucherRedeemed } from './loyalty-events';
 import { CardLinked, CardUnlinked, MemberCreated } from './member-events';
-import { OfferEvents } from './offer-events';
+import { OfferEvents, OfferHeldBack } from './offer-events';
 import { PresenceVisitEnded, PresenceVisitStarted, PresenceZoneEntered, PresenceZoneLeft } from './presence-events';
-import { SaleCompleted, SaleRefunded, SaleVoided } from './till-events';
+import { AwardHeld, SaleCompleted, SaleRefunded, SaleVoided } from './till-events';
 
 export type { EventDefinition } from './define-event';
 export { Priority } from './define-event';
 
 const definitions: readonly EventDefinition[] = [
   // till
-  SaleCompleted, SaleRefunded, SaleVoided,
+  SaleCompleted, SaleRefunded, SaleVoided, AwardHeld,
   // members and cards
   MemberCreated, CardLinked, CardUnlinked, CardTapped,
   // loyalty program
   PointsExpired, PointsExpiring, TierChanged, VoucherIssued, VoucherRedeemed, VoucherCancelled, PointsSpent, PointsBonus,
   // offers
-  ...Object.values(OfferEvents),
+  ...Object.values(OfferEvents), OfferHeldBack,
   // presence
   PresenceVisitStarted, PresenceZoneEntered, PresenceZoneLeft, PresenceVisitEnded,
   // HQ downlink and commands
-  PointsAdjusted, ConfigRejected, ConfigApplied, CommandApplied,
+  PointsAdjusted, ConfigRejected, ConfigApplied, CommandApplied, CommandRejected,
 ];
 
 /** Builds a lookup over `defs`, refusing a type listed twice (two schemas for one type). */

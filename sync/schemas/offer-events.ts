@@ -41,6 +41,29 @@ const offerEvent = (kind: OfferEventKind): EventDefinition<OfferData> =>
     ...(kind === 'redeemed' ? { pointsDelta: (d: object) => (d as { points?: number }).points ?? 0 } : {}),
   });
 
+/**
+ * A member of a campaign's control group (issue 17) had a trigger that would have sent them
+ * this offer, and was not sent it. Sent once per member and campaign by a gateway process
+ * (HQ keeps the first per campaign and member, so a repeat after a restart changes nothing).
+ */
+export const OfferHeldBack = defineEvent({
+  type: 'trouw.offer.held-back.v1',
+  summary: 'A member of the campaign\'s control group was held back from an offer (never shown it); the baseline for uplift at HQ.',
+  priority: Priority.business,
+  data: Type.Object(
+    {
+      offerId: Type.String({ minLength: 1, maxLength: 64 }),
+      campaign: Type.String({ minLength: 1, maxLength: 64 }),
+      memberNumber: MemberNumber,
+      trigger: Type.Object({ kind: Type.String({ maxLength: 20 }) }, { additionalProperties: true }),
+      holdout: Type.Number({ minimum: 0, maximum: 1 }),
+      at: Type.String({ maxLength: 40 }),
+    },
+    { additionalProperties: true },
+  ),
+  member: (d) => d.memberNumber,
+});
+
 export const OfferEvents: Record<OfferEventKind, EventDefinition<OfferData>> = {
   sent: offerEvent('sent'),
   shown: offerEvent('shown'),

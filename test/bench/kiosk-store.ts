@@ -66,7 +66,7 @@ export async function startKioskStore(o: {
     },
   });
   const readers = o.pcsc ? undefined : createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: [LANE_READER, KIOSK_READER] });
-  const gw = await startGateway(config, { logger: silentLogger, ...(readers && { cardReaders: readers }) });
+  const gw = await startGateway(config, { logger: silentLogger, printPairing: () => undefined, ...(readers && { cardReaders: readers }) });
   let n = 0;
   const till = async (req: Record<string, unknown>, lane = 'lane-1') =>
     JSON.parse(await gw.till.handle(JSON.stringify({ v: 1, id: `K-${++n}`, ...req }), { lane })) as Record<string, unknown>;
@@ -80,7 +80,7 @@ export async function startKioskStore(o: {
   }
   const url = gw.url()!.replace('localhost', '127.0.0.1');
   return {
-    gw, url, kioskUrl: `${url}/kiosk/?kiosk=k1`, readers,
+    gw, url, kioskUrl: `${url}/kiosk/?kiosk=k1&key=${gw.screenKeys.keyOf('k1')}`, readers,
     tap: async (card) => {
       if (!readers) throw new Error('tap() needs in-process readers');
       const c = CARDS[card]();

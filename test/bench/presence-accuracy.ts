@@ -5,7 +5,7 @@
  * per advert, no filter, no hysteresis). Or scores a recorded CSV (--replay).
  *
  *   npm run bench:presence-accuracy -- [--seed 2] [--scenario file.json] [--replay rec.csv]
- *     [--scanner-zones s1=A,s2=B] [--radio exponent=1.5,bodyLossDb=6] [--shoppers 200]
+ *     [--scanners scanners.csv | --scanner-zones s1=A,s2=B] [--real auto|none] [--radio exponent=1.5,bodyLossDb=6] [--shoppers 200]
  *     [--minutes 60] [--scanners-per-zone 2] [--layout default|tuning] [--config presence.json]
  *     [--calibration walk|none] [--radio-map map.json]
  *     [--fingerprint k=3,levelPerMisfitDb=6,windowMs=3000,laneM=1,crossLanes=1,binMs=2000,staleDb=0]
@@ -17,17 +17,23 @@
  * runs the engine without one.
  * The engine's defaults were tuned on `--layout tuning --seed 1`; the default run reports
  * a different layout and seed (`--layout default --seed 2`), so the figures are out of sample.
+ * Real recordings (issue 15): when ../shared/data/ble (or TROUW_BLE_DATA) is there, its
+ * archives are unpacked into a cache and scored as their README says, beside the simulated
+ * store (presence-real-figures.ts): `real_<archive>_*` fields. A `--replay` takes its scanner
+ * zones from the layout (`--scanners`, `--scanner-zones` or the config's scanners).
  * Last line: one JSON object.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { engineParams, presenceConfigFrom } from '../../gateway/app/presence/presence-config';
 import { PresenceEngine } from '../../gateway/core/presence/engine';
-import { TokenTable } from '../../gateway/core/presence/token';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { gridPlan, parsePlan, type FloorPlan, type GridPlanOptions } from '../../firmware-sim/store/floor-plan';
 import type { RadioParams } from '../../firmware-sim/store/radio';
-import { inferScannerZones, readReplayCsv } from '../../firmware-sim/store/replay';
+import { readReplayCsv } from '../../firmware-sim/store/replay';
+import { findBleData, naivePlacer, readScanners } from './presence-real';
+import { realFigures, realJson, realLines, type RealSetFigures } from './presence-real-figures';
+import { TokenTable, epochOf } from '../../gateway/core/presence/token';
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
 import { runAccuracy, type CalibrationWalk } from './presence-run';
@@ -41,6 +47,8 @@ const { values: a } = parseArgs({
     scenario: { type: 'string' },
     replay: { type: 'string' },
     'scanner-zones': { type: 'string' },
+    scanners: { type: 'string' },
+    real: { type: 'string', default: 'auto' },
     radio: { type: 'string' },
     shoppers: { type: 'string' },
     minutes: { type: 'string' },
@@ -91,59 +99,70 @@ function line(name: string, s: Score): string {
     ` (${s.stays} stays ≥ 30 s, ${s.missedStays} never shown)  false changes ${s.falseChangesPerHour.toFixed(2)}/h (${s.falseChanges} of ${s.predictedEntries} entries)`;
 }
 
+/**
+ * Scanner → zone for a replay: from the layout (`--scanners scanners.csv`, `--scanner-zones`,
+ * or the scanners of `--config`), never from the recording's truth (issue 15: inferring it
+ * scored 4 × 1 0.740 instead of 0.589).
+ */
+function replayLayout(): Map<string, string> {
+  if (a['scanner-zones']) return new Map(a['scanner-zones'].split(',').map((p) => p.split('=') as [string, string]));
+  if (a.scanners) return new Map(readScanners(a.scanners).map((s) => [s.id, s.zone]));
+  const configured = overrides.scanners as Array<{ name: string; zone: string }> | undefined;
+  if (configured?.length) return new Map(configured.map((s) => [s.name, s.zone]));
+  throw new Error('--replay needs the layout: --scanners scanners.csv, --scanner-zones s1=A,… or scanners in --config');
+}
+
 function replay(path: string): { engine: Score; baseline: Score; rows: number } {
   const rows = readReplayCsv(path);
-  const given = a['scanner-zones'] ? new Map(a['scanner-zones'].split(',').map((p) => p.split('=') as [string, string])) : null;
-  const zoneOf = given ?? inferScannerZones(rows);
-  if (!given) console.log(`scanner zones inferred from the recording (pass --scanner-zones to set them): ${[...zoneOf].map(([s, z]) => `${s}=${z}`).join(' ')}`);
+  const zoneOf = replayLayout();
+  const layout = { name: 'replay', scanners: [...zoneOf].map(([id, zone]) => ({ id, zone })), tracks: [], zones: [...new Set(zoneOf.values())] };
   const devices = [...new Set(rows.map((r) => r.device))];
+  const { scanners: _s, ...rest } = overrides;
   const cfg = presenceConfigFrom({
+    ...rest,
     scanners: [...zoneOf].map(([name, zone]) => ({ name, zone, port: `/replay/${name}` })),
+    ...(givenMap && { zones: [...((rest.zones as unknown[] | undefined) ?? []), ...[...new Set(givenMap.map.points.map((p) => p.zone))].filter((z) => ![...zoneOf.values()].includes(z)).map((id) => ({ id }))] }),
     tokens: [],
-    ...overrides,
   });
-  // Each recorded device becomes a member whose token never changes (the table holds it for every epoch).
+  // Each recorded device becomes a member whose token never changes: the table holds it for
+  // every epoch the recording spans (absolute Unix times and recordings longer than 75 min
+  // included; a table of epochs 0–3 scored those 0.000 without a word).
+  const t0 = rows[0]?.t ?? 0;
+  const t1 = rows[rows.length - 1]?.t ?? 0;
   const table: Array<{ member: string; epoch: number; token: number }> = [];
   const md = new Map<string, Uint8Array>();
   devices.forEach((d, i) => {
     const token = 0x7e000000 + i;
     md.set(d, iBeaconAdData(PROGRAM_UUID, token >>> 16, token & 0xffff, -59).subarray(5));
-    for (let e = 0; e < 4; e++) table.push({ member: `R-${i + 1}`, epoch: e, token });
+    for (let e = epochOf(t0) - 1; e <= epochOf(t1) + 1; e++) table.push({ member: `R-${i + 1}`, epoch: e, token });
   });
   const engine = new PresenceEngine({ ...engineParams(cfg), ...(givenMap && { fingerprint: givenMap }) }, { tokens: new TokenTable(table) });
-  const baselineZone = new Map<string, string>();
+  // The naive baseline per device, one advert's receptions grouped within a tolerance.
+  const naive = new Map(devices.map((d) => [d, naivePlacer(layout)]));
   const es = new Scorer();
   const bs = new Scorer();
   const truth = new Map<string, { zone: string | null; at: number }>();
-  let next = (rows[0]?.t ?? 0) + step;
-  let group: typeof rows = [];
-  const flushGroup = () => {
-    if (group.length === 0) return;
-    let best = group[0]!;
-    for (const r of group) if (r.rssi > best.rssi) best = r;
-    const z = zoneOf.get(best.scanner);
-    if (z) baselineZone.set(best.device, z);
-    group = [];
-  };
+  let next = t0 + step;
   const observe = (t: number) => {
     devices.forEach((d, i) => {
       const tr = truth.get(d);
       if (!tr || t - tr.at > 5000) return;
+      naive.get(d)!.evaluate(t);
       es.observe(d, t, tr.zone, engine.zoneOf({ kind: 'member', id: `R-${i + 1}` }));
-      bs.observe(d, t, tr.zone, baselineZone.get(d) ?? null);
+      bs.observe(d, t, tr.zone, naive.get(d)!.zone());
     });
   };
   for (const r of rows) {
     while (next <= r.t) {
-      flushGroup();
       engine.evaluate(next);
       observe(next);
       next += step;
     }
-    if (group.length && (group[0]!.t !== r.t || group[0]!.device !== r.device)) flushGroup();
-    group.push(r);
     truth.set(r.device, { zone: r.trueZone, at: r.t });
-    if (zoneOf.has(r.scanner)) engine.ingest({ scanner: r.scanner, rssi: r.rssi, manufacturerData: md.get(r.device)!, at: r.t });
+    if (zoneOf.has(r.scanner)) {
+      naive.get(r.device)!.ingest(r.scanner, r.rssi, r.t);
+      engine.ingest({ scanner: r.scanner, rssi: r.rssi, manufacturerData: md.get(r.device)!, at: r.t });
+    }
   }
   return { engine: es.result(), baseline: bs.result(), rows: rows.length };
 }
@@ -152,6 +171,9 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
 const givenMap: FingerprintParams | undefined = a['radio-map']
   ? fingerprintParams(readRadioMapFile(a['radio-map']), kv(a.fingerprint))
   : undefined;
+
+/** Which engine mode the `real_<name>_*` fields report (both are printed). */
+const REAL_PRIMARY = 'map' as const;
 
 const t0 = performance.now();
 let engineScore: Score;
@@ -203,7 +225,18 @@ if (a.replay) {
     radio_map_median_misfit_db: r.medianMisfitDb,
   };
 }
+// The public recordings (../shared/data/ble), when they are there (`--real none` skips them).
+let real: RealSetFigures[] = [];
+const dataDir = a.real === 'none' ? null : findBleData();
+if (dataDir) {
+  const tr = performance.now();
+  const { k, levelPerMisfitDb, windowMs } = kv(a.fingerprint);
+  real = realFigures(dataDir, { overrides, fit: { ...(k && { k }), ...(levelPerMisfitDb && { levelPerMisfitDb }), ...(windowMs && { windowMs }) } });
+  meta.real_data = dataDir;
+  meta.real_wall_s = Number(((performance.now() - tr) / 1000).toFixed(1));
+} else if (a.real !== 'none') console.log('no public recordings found (../shared/data/ble or TROUW_BLE_DATA): real-recording figures skipped');
 console.log(JSON.stringify(meta));
+for (const f of real) for (const l of realLines(f)) console.log(l);
 console.log(line('engine', engineScore));
 if (uncalibrated) console.log(line('uncalib.', uncalibrated));
 console.log(line('baseline', baselineScore));
@@ -227,4 +260,5 @@ console.log(JSON.stringify({
     uncalibrated_enter_delay_p90_s: round(uncalibrated.enterDelayP90S, 1),
     uncalibrated_false_changes_per_hour: round(uncalibrated.falseChangesPerHour, 2),
   }),
+  ...Object.assign({}, ...real.map((f) => realJson(f, REAL_PRIMARY))),
 }));

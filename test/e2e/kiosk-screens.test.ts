@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
-import { launchChromium, startKioskGateway, type KioskGateway } from '../support/browser';
+import { kioskQuery, launchChromium, startKioskGateway, type KioskGateway } from '../support/browser';
 
 const SHOTS = join(process.cwd(), 'test-results', 'kiosk');
 mkdirSync(SHOTS, { recursive: true });
@@ -29,7 +29,7 @@ describe('member kiosk in Chromium', () => {
     await kg?.stop();
   });
 
-  const open = async (query = 'kiosk=k1'): Promise<Page> => {
+  const open = async (query = kioskQuery('k1')): Promise<Page> => {
     // A context per page: nothing (storage, cache) is shared between screens.
     const context = await browser.newContext({ viewport: { width: 1280, height: 1024 } });
     const page = await context.newPage();
@@ -79,7 +79,7 @@ describe('member kiosk in Chromium', () => {
   });
 
   it('returns to the attract screen after the idle timeout and leaves nothing of the member', async () => {
-    const page = await open('kiosk=k1&idle=1500');
+    const page = await open(`${kioskQuery('k1')}&idle=1500`);
     await kg.tap('kiosk reader', 'ov-chipkaart');
     await page.getByRole('heading', { name: 'Hallo Sanne!' }).waitFor({ timeout: 2000 });
     await page.getByRole('heading', { name: 'Tik je pas' }).waitFor({ timeout: 5000 });
@@ -147,8 +147,8 @@ describe('member kiosk in Chromium', () => {
   });
 
   it('shows another kiosk nothing of the member, and its session token is refused elsewhere', async () => {
-    const page1 = await open('kiosk=k1');
-    const page2 = await open('kiosk=k2');
+    const page1 = await open(kioskQuery('k1'));
+    const page2 = await open(kioskQuery('k2'));
     const tokens: string[] = [];
     page1.on('request', (r) => {
       const a = r.headers().authorization;

@@ -82,14 +82,17 @@ describe('trouw-gateway CLI', () => {
     });
     await gateway.ready();
     const health = async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json() as Promise<{ status: string; lanes: { state: string; lastError?: string }[] }>;
+    // A lane is needed by default (health.needed): store IT's monitor reads the 503.
+    expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(503);
     const down = await health();
-    expect(down.status).toBe('degraded');
+    expect(down.status).toBe('down');
     expect(down.lanes[0]).toMatchObject({ state: 'down' });
     expect(down.lanes[0]!.lastError).toBeTruthy();
 
     pty = await startSocat({ a, b });
     await until('lane up', async () => ((await health()).lanes[0]?.state === 'up' ? true : undefined));
     const till = new SimTill({ transport: { kind: 'serial', path: b }, journal: join(dir, 'till.jsonl') });
+    expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(200);
     const sale = await till.sale({ member: 'M-1' });
     expect(sale.ok && sale.value.type).toBe('sale.ok');
     await till.close();

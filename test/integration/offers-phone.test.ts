@@ -6,7 +6,8 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../gateway/api/build-api';
 import { Value } from '@sinclair/typebox/value';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMembersService } from '../../gateway/app/members/members';
@@ -104,8 +105,8 @@ describe('offers: presence → phone stream → till', () => {
     }) as OffersConfig;
     offers = createOffersService({ config, db: t.db, clock, timeZone: STORE.timeZone, timers: false });
     offers.attach(presence);
-    api = Fastify();
-    await api.register(phoneRoutes, { offers, clock, hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    api = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true });
+    await api.register(phoneRoutes, { offers, clock, hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString(), knownMember: (n) => members.findByNumber(n) !== undefined });
     base = await api.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {

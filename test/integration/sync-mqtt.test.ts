@@ -15,6 +15,7 @@ import mqtt from 'mqtt';
 import { ulid } from 'ulid';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { createMqttLink, type MqttLink } from '../../sync/gateway/mqtt-link';
+import { routeAcks } from '../../sync/gateway/ack-route';
 import { createOutboxPublisher, type OutboxPublisher } from '../../sync/gateway/publisher';
 import { createDownlink, type Downlink } from '../../sync/gateway/downlink';
 import { PublishRefused } from '../../sync/gateway/broker-link';
@@ -87,6 +88,7 @@ describe('sync over mosquitto', () => {
     const link = gatewayLink(gw);
     const pub = createOutboxPublisher({ db, link, address: gw, idlePollMs: 20 });
     cleanups.push(() => pub.stop());
+    await routeAcks(link, pub, gw);
     pub.start();
     await until(() => pub.stats().acknowledged >= 1000, '1000 acknowledged');
     await m.stop();
@@ -127,6 +129,7 @@ describe('sync over mosquitto', () => {
           'adjust-points': () => ok({}),
         },
         onEventQueued: () => pub.notify(),
+        onAck: (p) => pub.acknowledge(p),
       });
       await downlink.start();
       pub.start();
@@ -178,6 +181,7 @@ describe('sync over mosquitto', () => {
       onConfig: (c) => void versions.push(c.version),
       commands: { 'erase-member': () => ok({}), 'adjust-points': () => ok({}) },
       onEventQueued: () => pub.notify(),
+        onAck: (p) => pub.acknowledge(p),
     });
     await downlink.start();
     pub.start();
@@ -286,6 +290,7 @@ describe('sync over the embedded demo broker (aedes, MQTT 3.1.1) with the demo H
       db, link, address: gw, onConfig: () => undefined,
       commands: { 'erase-member': (a) => (erased.push(a.member), ok({})), 'adjust-points': () => ok({}) },
       onEventQueued: () => pub.notify(),
+        onAck: (p) => pub.acknowledge(p),
     });
     await downlink.start();
     pub.start();

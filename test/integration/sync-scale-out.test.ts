@@ -13,6 +13,7 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { openHqStore } from '../../sync/hq/open-store';
 import { createMqttLink } from '../../sync/gateway/mqtt-link';
+import { routeAcks } from '../../sync/gateway/ack-route';
 import { createOutboxPublisher } from '../../sync/gateway/publisher';
 import { fillOutbox, openGatewayDb, until } from '../../sync/testing/harness';
 import { statusTopic } from '../../sync/envelope/topics';
@@ -85,6 +86,7 @@ describe.each([
         all.push(...fillOutbox(gdb, 3000));
         const link = createMqttLink({ url: m.url, clientId: `trouw-${gw.store}-${gw.gateway}`, username: gw.store, password: m.users[gw.store]!, statusTopic: statusTopic(gw) });
         const pub = createOutboxPublisher({ db: gdb, link, address: gw, idlePollMs: 20 });
+        await routeAcks(link, pub, gw);
         pub.start();
         await pub.whenDrained();
         await pub.stop();

@@ -48,6 +48,11 @@ export const STAFF_CARD: CardName = 'classic-1k';
 export const MEMBER_CARD: CardName = 'ov-chipkaart';
 export const tokenOf = (kind: string, uid: Uint8Array | string) => cardToken(KEY, kind as never, uid as never);
 
+/** The kiosks' screen keys (every kiosk has one; the page needs `&key=`). */
+export const SCREEN_KEYS = { k1: 'k1-screen-key-0123456789', k2: 'k2-screen-key-0123456789' } as const;
+/** The kiosk page's query for a kiosk: its id and its screen key. */
+export const kioskQuery = (kiosk: keyof typeof SCREEN_KEYS) => `kiosk=${kiosk}&key=${SCREEN_KEYS[kiosk]}`;
+
 export interface KioskGateway {
   gw: RunningGateway;
   readers: InProcessCardReaders;
@@ -66,6 +71,7 @@ export async function startKioskGateway(opts: { screenIdleMs?: number; extra?: P
   const config = validateConfig({
     database: { path: join(dir, 'g.db') },
     http: { adminToken: 'admin-token-0123456789' },
+    kiosk: { screenKeys: SCREEN_KEYS },
     members: [{ number: 'M-1', name: 'Sanne de Vries', cards: [memberToken] }],
     cards: {
       readers: [
@@ -78,13 +84,13 @@ export async function startKioskGateway(opts: { screenIdleMs?: number; extra?: P
     },
   });
   const readers = createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: ['lane reader', 'kiosk reader', 'kiosk2 reader'] });
-  const gw = await startGateway(config, { logger: silentLogger, listen: false, cardReaders: readers });
+  const gw = await startGateway(config, { logger: silentLogger, listen: false, cardReaders: readers, printPairing: () => undefined });
   seedHistory(gw, memberToken);
 
   const members = createMembersService({ db: gw.db, clock: systemClock });
   const deps: KioskRoutesOptions = {
     router: gw.cards?.router, members, cardLinks: createCardLinks({ db: gw.db, clock: systemClock, members }),
-    db: gw.db, clock: systemClock, config, health: gw.health, screenIdleMs: opts.screenIdleMs ?? 45_000,
+    db: gw.db, clock: systemClock, config, health: gw.health, screenIdleMs: opts.screenIdleMs ?? 45_000, screenKeys: gw.screenKeys,
     offers: [{ title: { nl: '2 halen, 1 betalen: koffie', en: 'Buy 2, get 1 free: coffee' }, text: { nl: 'Alleen deze week', en: 'This week only' } }],
     ...opts.extra,
   };

@@ -10,12 +10,19 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { buildDynsec, buildMosquittoConf, usernamesOf, type BrokerSetupInput } from '../../sync/broker/mosquitto-setup';
 
 export interface MosquittoOptions {
   /** username → password. Default: `hq` and stores `store-a`, `store-b`. */
   users?: Record<string, string>;
   /** Broker's Receive Maximum (max_inflight_messages). */
   maxInflight?: number;
+  /**
+   * The product's broker setup (sync/broker/mosquitto-setup.ts: dynamic security, one identity
+   * per gateway, client ids bound) instead of the older acl_file above. Every username's
+   * password is `{username}-secret` (in `users`).
+   */
+  setup?: BrokerSetupInput;
 }
 
 export interface Mosquitto {
@@ -41,12 +48,14 @@ topic read trouw/v1/+/+/evt/#
 topic read trouw/v1/+/+/status
 topic readwrite trouw/v1/+/+/cfg
 topic write trouw/v1/+/+/cmd/#
+topic write trouw/v1/+/+/ack
 
 # Stores: the username is the store id; each store only inside its own subtree.
 pattern write trouw/v1/%u/+/evt/#
 pattern readwrite trouw/v1/%u/+/status
 pattern read trouw/v1/%u/+/cfg
 pattern read trouw/v1/%u/+/cmd/#
+pattern read trouw/v1/%u/+/ack
 `;
 
 /** The broker binary: on PATH, or Debian's /usr/sbin when PATH lacks it (non-root shells). */
@@ -85,15 +94,44 @@ export async function waitForPort(port: number, timeoutMs = 15_000): Promise<voi
   }
 }
 
+const logLines = (dir: string) => [
+  `log_dest file ${join(dir, 'mosquitto.log')}`,
+  'log_type error',
+  'log_type warning',
+  'log_type notice',
+  'log_type information',
+  // Running as root, mosquitto would switch to user "mosquitto", who cannot read this dir.
+  `user ${userInfo().username}`,
+];
+
 export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitto> {
-  const users = o.users ?? DEFAULT_USERS;
   const dir = mkdtempSync(join(tmpdir(), 'trouw-mosquitto-'));
   const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  let users: Record<string, string>;
+  if (o.setup) {
+    const names = usernamesOf(o.setup);
+    users = Object.fromEntries([...names.gateways, ...names.ingest, ...names.control].map((u) => [u, `${u}-secret`]));
+    const dynsecFile = join(dir, 'dynamic-security.json');
+    writeFileSync(dynsecFile, JSON.stringify(buildDynsec(o.setup, users), null, 2));
+    writeFileSync(
+      conf,
+      buildMosquittoConf({
+        listener: { port, host: '127.0.0.1' },
+        persistenceDir: dir,
+        dynsecFile,
+        maxInflight: o.maxInflight ?? 100,
+        maxQueued: 0,
+        autosaveSeconds: 1,
+        extra: logLines(dir),
+      }),
+    );
+  } else {
+  users = o.users ?? DEFAULT_USERS;
   const passwd = join(dir, 'passwd');
   writeFileSync(passwd, '');
   for (const [u, p] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', passwd, u, p]);
   writeFileSync(join(dir, 'acl'), ACL);
-  const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
     [
@@ -107,16 +145,11 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
       'persistent_client_expiration 14d',
       'max_queued_messages 0',
       `max_inflight_messages ${o.maxInflight ?? 100}`,
-      `log_dest file ${join(dir, 'mosquitto.log')}`,
-      'log_type error',
-      'log_type warning',
-      'log_type notice',
-      'log_type information',
-      // Running as root, mosquitto would switch to user "mosquitto", who cannot read this dir.
-      `user ${userInfo().username}`,
+      ...logLines(dir),
       '',
     ].join('\n'),
   );
+  }
   let proc: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 

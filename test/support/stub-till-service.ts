@@ -42,6 +42,8 @@ export function answer(req: TillRequest): TillResponse {
       return { ...base, type: 'redeem.ok', ok: false, voucher: req.voucher, reward: null, member: null, reason: 'unknown-voucher' };
     case 'end-of-day':
       return { ...base, type: 'end-of-day.ok', date: req.date ?? '2026-01-01', sales: 0, refunds: 0, pointsAwarded: 0, pointsReversed: 0 };
+    case 'staff-session':
+      return { ...base, type: 'error', code: 'no-staff-pass', message: 'no staff pass' };
   }
 }
 

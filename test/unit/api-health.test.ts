@@ -15,10 +15,31 @@ describe('health API', () => {
   let app: FastifyInstance | undefined;
   afterEach(() => app?.close());
 
-  it('reports each lane with its state and last error, and degrades when one is down', async () => {
-    const lanes = [lane('up'), { ...lane('down', 'ENOENT: no such file /dev/ttyUSB1'), lane: 'lane-2', endpoint: '/dev/ttyUSB1' }];
+  it('is down (503) while a needed device is not up: every lane by default (issue 14)', async () => {
+    const lanes = [lane('up'), { ...lane('down', 'unplugged'), lane: 'lane-2' }];
+    const devices = [{ name: 'broker', kind: 'mqtt', state: 'down' as const }, { name: 'reader 1', kind: 'pcsc', state: 'up' as const }];
+    let cfg = config;
     app = await buildApi({
-      health: () => summariseHealth({ config, startedAt: 0, lanes, database: { name: 'ledger', kind: 'sqlite', state: 'up' } }),
+      health: () => summariseHealth({ config: cfg, startedAt: 0, lanes, devices, database: { name: 'ledger', kind: 'sqlite', state: 'up' } }),
+      ready: () => true,
+    });
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'down', neededDown: ['lane:lane-2'] });
+    cfg = validateConfig({ health: { needed: ['lane:lane-1', 'kind:mqtt'] } });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ status: 'down', neededDown: ['broker'] });
+    cfg = validateConfig({ health: { needed: ['lane:lane-1'] } });
+    const degraded = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.json().status).toBe('degraded');
+    expect(degraded.json().neededDown).toBeUndefined();
+  });
+
+  it('reports each lane with its state and last error, and degrades when one not needed is down', async () => {
+    const lanes = [lane('up'), { ...lane('down', 'ENOENT: no such file /dev/ttyUSB1'), lane: 'lane-2', endpoint: '/dev/ttyUSB1' }];
+    const notNeeded = validateConfig({ health: { needed: [] } });
+    app = await buildApi({
+      health: () => summariseHealth({ config: notNeeded, startedAt: 0, lanes, database: { name: 'ledger', kind: 'sqlite', state: 'up' } }),
       ready: () => true,
     });
     const res = await app.inject({ method: 'GET', url: '/healthz' });

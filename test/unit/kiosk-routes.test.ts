@@ -4,7 +4,7 @@
  * card once, screen keys guard the stream, and nothing answers for an unknown kiosk.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startKioskGateway, type KioskGateway } from '../support/browser';
+import { SCREEN_KEYS, startKioskGateway, type KioskGateway } from '../support/browser';
 
 /** Reads `tap` events from a kiosk's stream. */
 async function watch(url: string) {
@@ -36,7 +36,7 @@ async function watch(url: string) {
 describe('kiosk API', () => {
   let kg: KioskGateway;
   beforeEach(async () => {
-    kg = await startKioskGateway({ extra: { screenKeys: { k2: 'secret-key' } } });
+    kg = await startKioskGateway();
   });
   afterEach(() => kg.stop());
 
@@ -51,7 +51,7 @@ describe('kiosk API', () => {
   });
 
   it('gives the tap session to its kiosk only; it reads just that member', async () => {
-    const s1 = await watch(`${kg.url()}/api/kiosk/k1/events`);
+    const s1 = await watch(`${kg.url()}/api/kiosk/k1/events?key=${SCREEN_KEYS.k1}`);
     await kg.tap('kiosk reader', 'ov-chipkaart');
     const ev = (await s1.next()) as { type: string; token: string };
     expect(ev.type).toBe('member');
@@ -68,7 +68,8 @@ describe('kiosk API', () => {
 
   it('joins with an unknown card once, and guards a keyed kiosk stream', async () => {
     expect((await watch(`${kg.url()}/api/kiosk/k2/events`)).status).toBe(403);
-    const s2 = await watch(`${kg.url()}/api/kiosk/k2/events?key=secret-key`);
+    expect((await watch(`${kg.url()}/api/kiosk/k2/events?key=${SCREEN_KEYS.k1}`)).status).toBe(403);
+    const s2 = await watch(`${kg.url()}/api/kiosk/k2/events?key=${SCREEN_KEYS.k2}`);
     await kg.tap('kiosk2 reader', 'bank-card');
     const ev = (await s2.next()) as { type: string; token: string };
     expect(ev.type).toBe('join');

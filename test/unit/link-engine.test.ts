@@ -64,6 +64,22 @@ function corruptFrames(which: number[]) {
 }
 
 describe('LinkEngine', () => {
+  it('answers a good frame whose body is not UTF-8 as an application error, not with a NAK (issue 14)', async () => {
+    const [tillEnd, gwEnd] = duplexPair();
+    const gw = engine(gwEnd);
+    const calls: string[] = [];
+    gw.serve(echo(calls));
+    const till = rawPeer(tillEnd);
+    const bad = new Uint8Array([...new TextEncoder().encode('{"v":1,"id":"S-77","type":"sale","receipt":"R'), 0xff, 0xfe, ...new TextEncoder().encode('"}')]);
+    tillEnd.write(encodeFrame(4, bad));
+    await waitFor(() => till.frames().length === 1, 'the answer');
+    expect(JSON.parse(till.frames()[0]!)).toEqual({ v: 1, id: 'S-77', type: 'error', code: 'bad-encoding', message: 'the frame body is not valid UTF-8' });
+    expect(till.count('ack')).toBe(1);
+    expect(till.count('nak')).toBe(0);
+    expect(calls).toEqual([]);
+    expect(gw.counters.naksSent).toBe(0);
+  });
+
   it('carries a request and its reply, and counts both ways', async () => {
     const [tillEnd, gwEnd] = duplexPair();
     const till = engine(tillEnd);

@@ -8,7 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import { buildApi } from '../../gateway/api/build-api';
+import { createStaffSessions } from '../../gateway/app/members/staff-sessions';
+import { systemClock } from '../../gateway/ports/clock';
 import pino from 'pino';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { presenceCalibrationRoutes } from '../../gateway/api/presence-calibration-routes';
@@ -198,9 +200,9 @@ describe('finishing a calibration', () => {
 
 describe('calibration routes', () => {
   it('refuses to start while presence is off, and every request without a store-IT token', async () => {
-    const app = Fastify();
+    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: createStaffSessions({ clock: systemClock, adminToken: 'it' }) });
     const r = recorder();
-    await app.register(presenceCalibrationRoutes, { recorder: r, active: false, finish: () => ({ ok: false, error: { error: 'no-calibration', message: 'x' } }), authorize: (h) => h === 'Bearer it' });
+    await app.register(presenceCalibrationRoutes, { recorder: r, active: false, finish: () => ({ ok: false, error: { error: 'no-calibration', message: 'x' } }) });
     expect((await app.inject({ method: 'GET', url: '/api/presence/calibration/survey.csv' })).statusCode).toBe(401);
     const off = await app.inject({ method: 'POST', url: '/api/presence/calibration', payload: { tag: 'ref-1' }, headers: { authorization: 'Bearer it' } });
     expect(off.statusCode).toBe(409);

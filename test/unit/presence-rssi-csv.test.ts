@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseRssiCsv, RssiCsvError } from '../../gateway/adapters/presence/rssi-csv';
-import { inferScannerZones, parseReplayCsv } from '../../firmware-sim/store/replay';
+import { parseReplayCsv } from '../../firmware-sim/store/replay';
 import { StoreSim } from '../../firmware-sim/store/store-sim';
 import { surveyCsv, surveyWalk } from '../../firmware-sim/store/survey';
 
@@ -38,12 +38,19 @@ describe('RSSI CSV', () => {
     expect(fails('time,scanner,rssi,zone\n1,,-60,A\n')).toBe('line 2: no scanner');
   });
 
-  it('replay uses it: rows named for scoring, errors prefixed, scanner zones inferred', () => {
+  it('replay uses it: rows named for scoring, errors prefixed', () => {
     const rows = parseReplayCsv('time,scanner,rssi,true_zone,device\n0,a1,-60,A,p\n0,b1,-80,A,p\n1,a1,-85,B,p\n1,b1,-62,B,p\n2,a1,-90,,p\n');
     expect(rows[0]).toEqual({ t: 0, device: 'p', scanner: 'a1', rssi: -60, trueZone: 'A' });
     expect(rows.at(-1)!.trueZone).toBeNull();
-    expect(inferScannerZones(rows)).toEqual(new Map([['a1', 'A'], ['b1', 'B']]));
     expect(() => parseReplayCsv('time,scanner,rssi\n')).toThrow(/^replay: line 1: need columns/);
+  });
+
+  it("reads the public recordings' columns as they are, absolute Unix seconds included", () => {
+    const rows = parseRssiCsv('t_seconds,scanner_id,rssi_dbm,true_x,true_y,true_zone,true_margin_m\n1581249601.4090,sensor10,-87,18.031,8.465,g4,0.66\n1581249601.4103,sensor40,-77,18.031,8.465,,\n');
+    expect(rows.map((r) => ({ ...r, t: Math.round(r.t * 10) / 10 }))).toEqual([
+      { t: 1581249601409, device: 'device', scanner: 'sensor10', rssi: -87, zone: 'g4' },
+      { t: 1581249601410.3, device: 'device', scanner: 'sensor40', rssi: -77, zone: null },
+    ]);
   });
 
   it('reads the simulated calibration walk as written (survey.ts)', () => {

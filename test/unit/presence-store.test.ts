@@ -4,7 +4,8 @@
  * run, the config section, health, and the occupancy route.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import Fastify from 'fastify';
+import { buildApi } from '../../gateway/api/build-api';
+import { createStaffSessions } from '../../gateway/app/members/staff-sessions';
 import pino from 'pino';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { createPresenceRepo } from '../../gateway/adapters/sqlite/presence-repo';
@@ -183,8 +184,8 @@ describe('presence service', () => {
     sim.setState('sb', 'down', 'port closed');
     expect(s.health().find((h) => h.name === 'sb')).toMatchObject({ state: 'down', detail: 'zone B, simulated: port closed' });
 
-    const app = Fastify();
-    await app.register(presenceRoutes, { occupancy: () => s.occupancy(), authorize: (h) => h === 'Bearer it-token-0123456789' });
+    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: createStaffSessions({ clock, adminToken: 'it-token-0123456789' }) });
+    await app.register(presenceRoutes, { occupancy: () => s.occupancy() });
     expect((await app.inject({ url: '/api/presence/occupancy' })).statusCode).toBe(401);
     const res = await app.inject({ url: '/api/presence/occupancy', headers: { authorization: 'Bearer it-token-0123456789' } });
     expect(res.statusCode).toBe(200);

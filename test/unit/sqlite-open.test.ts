@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
 import { DatabaseVersionError, migrate, schemaVersion } from '../../gateway/adapters/sqlite/migrate';
 import { LATEST_VERSION } from '../../gateway/adapters/sqlite/migrations/index';
@@ -12,6 +15,32 @@ afterEach(() => {
 });
 
 describe('openDatabase', () => {
+  it('creates the data directory 0700 and the database, -wal and -shm 0600 (whatever the umask)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'trouw-perm-'));
+    const old = process.umask(0o002);
+    try {
+      const path = join(root, 'data', 'nested', 'g.db');
+      const db = openDatabase(path);
+      db.prepare("INSERT INTO members (id, number, name, created_at) VALUES ('m1', 'N1', 'A', 0)").run();
+      const mode = (f: string) => statSync(f).mode & 0o777;
+      expect(mode(join(root, 'data', 'nested'))).toBe(0o700);
+      expect(mode(join(root, 'data'))).toBe(0o700);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+        expect(existsSync(f), f).toBe(true);
+        expect(mode(f).toString(8), f).toBe('600');
+      }
+      db.close();
+      // A database an older version left world-readable is narrowed when opened again.
+      chmodSync(path, 0o644);
+      const again = openDatabase(path);
+      expect(mode(path).toString(8)).toBe('600');
+      again.close();
+    } finally {
+      process.umask(old);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('sets the durability pragmas and migrates to the latest version', () => {
     t = openTempDb({ busyTimeoutMs: 1234 });
     const { db } = t;

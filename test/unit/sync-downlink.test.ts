@@ -61,7 +61,7 @@ const cmd = (name: string, data: unknown, id = ulid()) => JSON.stringify(makeClo
 describe('downlink: config', () => {
   it('applies a newer valid config once, remembers it, and says so', async () => {
     const s = await setup();
-    expect(s.link.subscriptions).toEqual(['trouw/v1/store-a/gw-1/cfg', 'trouw/v1/store-a/gw-1/cmd/+']);
+    expect(s.link.subscriptions).toEqual(['trouw/v1/store-a/gw-1/cfg', 'trouw/v1/store-a/gw-1/cmd/+', 'trouw/v1/store-a/gw-1/ack']);
     const msg = cfg({ version: 2, loyalty: { pointsPerEuro: 3 } });
     await s.link.deliver(configTopic(address), msg, true);
     await s.link.deliver(configTopic(address), msg, true); // retained, redelivered on reconnect
@@ -147,9 +147,11 @@ describe('downlink: commands', () => {
     await s.link.deliver(commandTopic(address, 'reboot'), cmd('reboot', {}));
     await s.link.deliver(commandTopic(address, 'erase-member'), '{not json');
     expect(s.calls).toEqual([]);
-    expect(s.events().map((e) => [e.data.name, e.data.outcome, (e.data.error as { code: string }).code])).toEqual([
+    expect(s.events().map((e) => [e.data.name, e.data.outcome ?? e.data.reason, ((e.data.error as { code: string } | undefined)?.code ?? e.data.commandId)])).toEqual([
       ['adjust-points', 'rejected', 'bad-request'],
       ['reboot', 'rejected', 'unknown-command'],
+      // Not JSON: HQ hears it as trouw.command.rejected.v1 (no id could be read).
+      ['erase-member', 'not-json', null],
     ]);
   });
 

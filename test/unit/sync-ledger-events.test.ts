@@ -12,6 +12,7 @@ import { createPointsExpiry } from '../../gateway/app/loyalty/points-expiry';
 import { EarningRulesConfig } from '../../gateway/config/schema';
 import { createOutboxPublisher } from '../../sync/gateway/publisher';
 import { createFakeLink } from '../../sync/gateway/fake-link';
+import { routeAcks } from '../../sync/gateway/ack-route';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 
 describe('ledger events through the publisher', () => {
@@ -34,6 +35,7 @@ describe('ledger events through the publisher', () => {
 
       const link = createFakeLink();
       const pub = createOutboxPublisher({ db, link, address: { store: 'store-a', gateway: 'gw-1' }, idlePollMs: 5 });
+      await routeAcks(link, pub, { store: 'store-a', gateway: 'gw-1' });
       pub.start();
       await pub.whenDrained();
       await pub.stop();

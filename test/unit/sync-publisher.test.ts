@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { createOutboxPublisher, type OutboxPublisher, type PublisherOptions } from '../../sync/gateway/publisher';
 import { createFakeLink, type FakeLink } from '../../sync/gateway/fake-link';
+import { routeAcks } from '../../sync/gateway/ack-route';
 import { ensureOutboxTable, ensureSyncTables } from '../../sync/gateway/tables';
 import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
 import { SaleCompleted } from '../../sync/schemas/till-events';
@@ -21,6 +22,7 @@ function setup(opts: Partial<PublisherOptions> = {}, link: FakeLink = createFake
   const publishers: OutboxPublisher[] = [];
   const make = (o: Partial<PublisherOptions> = {}) => {
     const p = createOutboxPublisher({ db, link, address, clock, idlePollMs: 10, deleteAfterMs: 5, ...opts, ...o });
+    void routeAcks(link, p, address);
     publishers.push(p);
     return p;
   };
@@ -65,10 +67,62 @@ describe('outbox publisher', () => {
     expect(ids.size).toBe(1000);
   });
 
-  it('deletes a row only after its PUBACK', async () => {
+  it('deletes a row only after HQ acknowledges it end to end; a PUBACK only frees the window', async () => {
+    const link = createFakeLink();
+    link.hqAcks = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 10; i++) s.sale(i);
+    const p = s.make({ inFlight: 4 });
+    p.start();
+    await until(() => link.acked.length === 10, 'all ten PUBACKed');
+    expect(s.rows()).toBe(10); // the broker has them all; HQ has said nothing
+    expect(p.stats()).toMatchObject({ acknowledged: 10, awaitingHq: 10, inFlight: 0, confirmed: 0 });
+    expect(p.health().detail).toMatch(/waiting for HQ 10/);
+    const ids = link.acked.map((m) => (JSON.parse(m.payload) as { id: string }).id);
+    await link.deliver('trouw/v1/store-a/gw-1/ack', JSON.stringify({ v: 1, stored: ids.slice(0, 3) }));
+    await until(() => s.rows() === 7, 'three rows deleted');
+    // An ack that is not JSON, or names ids this gateway never sent, changes nothing.
+    await link.deliver('trouw/v1/store-a/gw-1/ack', '{"v":1,"stored":');
+    await link.deliver('trouw/v1/store-a/gw-1/ack', JSON.stringify({ v: 1, stored: ['01ARZ3NDEKTSV4RRFFQ69G5FAV'] }));
+    // HQ refuses one (dead-lettered there): set aside here, not resent for ever.
+    await link.deliver('trouw/v1/store-a/gw-1/ack', JSON.stringify({ v: 1, stored: [], refused: [{ id: ids[3], reason: 'bad-data', detail: '/data/x' }] }));
+    await until(() => s.rows() === 6, 'refused row set aside');
+    expect(s.db.prepare('SELECT reason FROM sync_outbox_rejected').pluck().all()).toEqual(['refused by HQ: bad-data (/data/x)']);
+    expect(p.stats()).toMatchObject({ confirmed: 3, refusedByHq: 1, awaitingHq: 6 });
+  });
+
+  it('resends rows HQ has not acknowledged within hqAckTimeoutMs, with the same ids, and then deletes on the ack', async () => {
+    const link = createFakeLink();
+    link.hqAcks = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 5; i++) s.sale(i);
+    const p = s.make({ hqAckTimeoutMs: 50 });
+    p.start();
+    await until(() => link.acked.length >= 10, 'sent twice');
+    const sent = link.acked.map((m) => (JSON.parse(m.payload) as { id: string }).id);
+    expect(new Set(sent).size).toBe(5);
+    expect(p.stats().resent).toBeGreaterThanOrEqual(5);
+    link.hqAcks = true;
+    await p.whenDrained();
+    expect(s.rows()).toBe(0);
+  });
+
+  it('caps rows waiting for HQ at maxAwaitingHq', async () => {
+    const link = createFakeLink();
+    link.hqAcks = false;
+    const s = setup({}, link);
+    for (let i = 0; i < 500; i++) s.sale(i);
+    const p = s.make({ maxAwaitingHq: 120, inFlight: 50 });
+    p.start();
+    await until(() => p.stats().awaitingHq === 120, '120 waiting');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(link.acked.length).toBe(120);
+  });
+
+  it('with deleteOn: broker (the benchmark baseline) deletes a row after its PUBACK', async () => {
     const link = createFakeLink();
     link.autoAck = false;
-    const s = setup({}, link);
+    const s = setup({ deleteOn: 'broker' }, link);
     for (let i = 0; i < 10; i++) s.sale(i);
     const p = s.make({ inFlight: 4 });
     p.start();
@@ -299,6 +353,7 @@ describe('outbox publisher', () => {
     await p1.stop();
     const link2 = createFakeLink();
     const p2 = createOutboxPublisher({ db: s.db, link: link2, address, idlePollMs: 10 });
+    await routeAcks(link2, p2, address);
     p2.start();
     await p2.whenDrained();
     await p2.stop();

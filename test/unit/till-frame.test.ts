@@ -89,8 +89,10 @@ describe('FrameDecoder', () => {
     expect(reasonOf(flip(frame.length - 1))).toEqual({ kind: 'corrupt', reason: 'crc' });
     expect(reasonOf(flip(frame.length - 3))).toEqual({ kind: 'corrupt', reason: 'etx' });
     expect(reasonOf(frame.subarray(0, 10))).toEqual({ kind: 'corrupt', reason: 'timeout' });
+    // A good frame whose body is not UTF-8 is not corruption: the line carried it faithfully.
     const notUtf8 = encodeFrame(7, Uint8Array.of(0x7b, 0xff, 0x7d));
-    expect(reasonOf(notUtf8)).toEqual({ kind: 'corrupt', reason: 'utf8' });
+    expect(reasonOf(notUtf8)).toBeUndefined();
+    expect(decodeAll([notUtf8])).toEqual([{ kind: 'undecodable', seq: 7, body: '{\uFFFD}', crc: expect.any(Number) }]);
   });
 
   it('aborts a frame after an inter-byte gap over 100 ms, not at 100 ms', () => {

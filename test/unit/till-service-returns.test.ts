@@ -55,6 +55,22 @@ describe('till service: refund', () => {
     expect(tt.count('till_requests', "response LIKE '%\"error\"%'")).toBe(0);
   });
 
+  it('refuses a refund claiming more money than the sale line had, and writes nothing (issue 14)', () => {
+    const tt = setup();
+    tt.send(sale('S-9', [line(2000, 'food', 'a', 2)], 'M-100'));
+    const balance = tt.member('M-100').balance;
+    const before = { entries: tt.count('ledger_entries'), outbox: tt.count('outbox'), returns: tt.count('returns') };
+    const huge = tt.send(refund('F-90', 'S-9', [{ sku: 'a', qty: 1, amountCents: 99_999_999 }]));
+    expect(huge).toMatchObject({ type: 'error', code: 'refund-too-large', message: expect.stringContaining('(1000)') });
+    expect(tt.send(refund('F-91', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
+    expect({ entries: tt.count('ledger_entries'), outbox: tt.count('outbox'), returns: tt.count('returns') }).toEqual(before);
+    expect(tt.member('M-100').balance).toBe(balance);
+    // What the line had, in parts: 1000 then 1000; a third cent is refused (nothing is left).
+    expect(tt.send(refund('F-92', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
+    expect(tt.send(refund('F-93', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
+    expect(tt.send(refund('F-94', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
+  });
+
   it('answers unknown-receipt for a sale it never saw, and succeeds on a retry once the sale is in', () => {
     const tt = setup();
     const body = JSON.stringify({ v: 1, id: 'RF-1', ...refund('F-6', 'S-LATE', [{ sku: 'a', qty: 1, amountCents: 100 }]) });
@@ -103,7 +119,7 @@ describe('till service: refund', () => {
     tt.send(sale('S-8', [line(1000, 'food', 'a', 2)], 'M-100'));
     const first = tt.send(refund('F-10', 'S-8', [{ sku: 'a', qty: 1, amountCents: 500 }]));
     const again = tt.send(refund('F-10', 'S-8', [{ sku: 'a', qty: 1, amountCents: 500 }]));
-    expect(again).toEqual({ ...first, id: again.id });
+    expect(again).toEqual({ ...first, id: again.id, replayed: true });
     expect(tt.send(refund('F-10', 'S-8', [{ sku: 'a', qty: 2, amountCents: 1000 }]))).toMatchObject({ code: 'conflict' });
     expect(tt.member('M-100').balance).toBe(5);
     expect(tt.count('returns')).toBe(1);
@@ -126,7 +142,7 @@ describe('till service: void', () => {
     const v1 = tt.send({ type: 'void', receipt: 'S-10' });
     expect(v1).toEqual({ v: 1, id: v1.id, type: 'void.ok', receipt: 'S-10', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 }, pointsReversed: 27, deficit: 0 });
     const v2 = tt.send({ type: 'void', receipt: 'S-10' });
-    expect(v2).toEqual({ ...v1, id: v2.id });
+    expect(v2).toEqual({ ...v1, id: v2.id, replayed: true });
     expect(tt.count('returns', "kind = 'void'")).toBe(1);
     expect(tt.count('outbox', "type = 'trouw.sale.voided.v1'")).toBe(1);
     expect(tt.send(refund('F-13', 'S-10', [{ sku: 'b', qty: 1, amountCents: 2000 }]))).toMatchObject({ code: 'bad-request' });

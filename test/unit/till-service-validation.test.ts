@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
-import { makeTill, type TestTill } from './till-service-helpers';
+import { makeTill, line, sale, type TestTill } from './till-service-helpers';
+import { eventDefinition } from '../../sync/schemas/catalogue';
+import { check } from '../../sync/schemas/check';
 
 let t: TestTill | undefined;
 afterEach(() => {
@@ -49,6 +51,46 @@ describe('till service: input checks', () => {
     expect(answer(t, JSON.stringify({ v: 1, id: 'A8', type: 'sale', receipt: 'R1', lines: bad.lines.map((l) => ({ ...l, qty: 1 })), tenders: [], at: '2024-06-15T10:00:00' })))
       .toMatchObject({ id: 'A8', code: 'bad-request' }); // no offset: not placeable on the store calendar
     expect(t!.count('sales')).toBe(0);
+  });
+
+  it('refuses control characters in receipts, SKUs, categories and codes, and stores nothing (issue 14)', () => {
+    t = makeTill();
+    t.members.create({ number: 'M-1', name: 'Ada' });
+    const ok = sale('R-1', [line(1000, 'food', 'sku-1')], 'M-1');
+    const bad = [
+      { ...ok, receipt: 'R-\u0007-1' },
+      { ...ok, receipt: 'R-1\r\nX' },
+      { ...ok, receipt: 'R-\u009b1' },
+      { ...ok, lines: [line(1000, 'food', 'sku\u0000')] },
+      { ...ok, lines: [line(1000, 'fo\u001bod', 'sku-1')] },
+      { ...ok, tenders: [{ kind: 'ca\u007frd', amountCents: 1000 }] },
+      { type: 'redeem', voucher: 'ABCDE\u0008' },
+      { type: 'refund', receipt: 'F\t1', original: 'R-1', lines: [{ sku: 'sku-1', qty: 1, amountCents: 1 }] },
+      { type: 'hello', till: { vendor: 'Acme\u0000', version: '1' } },
+    ];
+    const stored = () => t!.count('sales') + t!.count('returns') + t!.count('outbox') + t!.count('till_requests');
+    const before = stored();
+    for (const b of bad) expect(t.send(b), JSON.stringify(b)).toMatchObject({ type: 'error', code: 'bad-request' });
+    expect(stored()).toBe(before);
+    expect(t.send(ok)).toMatchObject({ type: 'sale.ok', pointsAwarded: 10 });
+    // Other scripts and punctuation are not control characters.
+    expect(t.send(sale('Bon-Ä€·2', [line(100, 'café', 'sku-ü')], 'M-1'))).toMatchObject({ type: 'sale.ok' });
+  });
+
+  it('holds an award above the review limit, flags it to HQ, and credits nothing (issue 14)', () => {
+    t = makeTill({ deps: { reviewAbovePoints: 1000 } });
+    t.members.create({ number: 'M-1', name: 'Ada' });
+    const huge = t.send(sale('R-H', [line(120_000_000 / 10, 'food', 'sku-1', 1)], 'M-1'));
+    expect(huge).toMatchObject({ type: 'sale.ok', pointsAwarded: 0, pointsHeld: 120_000, reason: 'held-for-review', member: { balance: 0 } });
+    expect(t.member('M-1').balance).toBe(0);
+    const rows = t.db.prepare('SELECT type, data FROM outbox ORDER BY seq').all() as { type: string; data: string }[];
+    const heldRow = rows.find((r) => r.type === 'trouw.award.held.v1')!;
+    const data = JSON.parse(heldRow.data) as Record<string, unknown>;
+    expect(data).toMatchObject({ receipt: 'R-H', lane: 'lane-1', memberNumber: 'M-1', points: 120_000, limit: 1000 });
+    expect(check(eventDefinition('trouw.award.held.v1')!.data, data).ok).toBe(true);
+    expect(JSON.parse(rows.find((r) => r.type === 'trouw.sale.completed.v1')!.data)).toMatchObject({ pointsAwarded: 0 });
+    // At the limit it is an ordinary sale.
+    expect(t.send(sale('R-N', [line(100_000, 'food', 'sku-1')], 'M-1'))).toMatchObject({ pointsAwarded: 1000, member: { balance: 1000 } });
   });
 
   it('answers "?" when the id itself is unusable', () => {

@@ -11,6 +11,7 @@
 import { ACK, DEFAULT_INTER_BYTE_GAP_MS, ENQ, FrameDecoder, NAK, type FrameEvent } from '../../core/till/frame';
 import type { Clock } from '../../ports/clock';
 import { Responder, type RequestHandler } from './link-responder';
+import { undecodableAnswer } from './undecodable-answer';
 import { StopAndWaitSender } from './link-sender';
 import {
   LinkError, newCounters, silentLogger, systemTimers,
@@ -184,7 +185,10 @@ export class LinkEngine {
     switch (e.kind) {
       case 'frame':
         this.nakPendingSince = null;
-        return this.onFrame(e.seq, e.crc, e.body);
+        return this.onFrame(e.seq, e.crc, e.body, false);
+      case 'undecodable':
+        this.nakPendingSince = null;
+        return this.onFrame(e.seq, e.crc, e.body, true);
       case 'ack':
         if (!this.sender.onAck() && this.probeWaiter) this.probeWaiter(true);
         return;
@@ -204,7 +208,7 @@ export class LinkEngine {
     }
   }
 
-  private onFrame(seq: number, crc: number, body: string): void {
+  private onFrame(seq: number, crc: number, body: string, undecodable: boolean): void {
     if (this.lastIn && this.lastIn.seq === seq && this.lastIn.crc === crc) {
       this.counters.duplicates++;
       this.write(Uint8Array.of(ACK));
@@ -219,6 +223,13 @@ export class LinkEngine {
     this.counters.framesIn++;
     this.log.debug({ seq, length: body.length }, 'till frame in');
     this.write(Uint8Array.of(ACK));
+    if (undecodable) {
+      // Answered here, as the application would answer bad JSON: the till sees an error for
+      // its request id instead of resending the same bytes and failing open.
+      this.log.warn({ seq }, 'till frame body is not valid UTF-8');
+      if (!isReply && this.responder.serving) this.responder.pushAnswer(undecodableAnswer(body));
+      return;
+    }
     if (isReply) {
       if (!this.sender.onReply(body)) this.opts.onLateReply?.(body);
     } else if (this.responder.serving) this.responder.push(body);

@@ -7,8 +7,11 @@ import type { LinkLogger } from './link-types';
 
 export type RequestHandler = (body: string) => Promise<string>;
 
+/** A request body for the handler, or an answer already made (a body the link could not read). */
+type Queued = { body: string } | { answer: string };
+
 export class Responder {
-  private readonly queue: string[] = [];
+  private readonly queue: Queued[] = [];
   private handler: RequestHandler | null = null;
   private handling = false;
   private closed = false;
@@ -42,7 +45,13 @@ export class Responder {
   }
 
   push(body: string): void {
-    this.queue.push(body);
+    this.queue.push({ body });
+    this.pump();
+  }
+
+  /** Queue an answer that needs no handler, in its turn (answers keep the order of requests). */
+  pushAnswer(answer: string): void {
+    this.queue.push({ answer });
     this.pump();
   }
 
@@ -54,13 +63,13 @@ export class Responder {
 
   private pump(): void {
     if (this.handling || !this.handler || this.closed) return;
-    const body = this.queue.shift();
-    if (body === undefined) return this.deps.onIdle();
+    const item = this.queue.shift();
+    if (item === undefined) return this.deps.onIdle();
     this.handling = true;
     const handler = this.handler;
     void (async () => {
       try {
-        await this.deps.answer(await handler(body));
+        await this.deps.answer('answer' in item ? item.answer : await handler(item.body));
       } catch (e) {
         // The till resends (or fails open); the gateway replays its stored answer then.
         this.deps.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'till answer not delivered');

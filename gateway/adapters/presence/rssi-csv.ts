@@ -3,7 +3,8 @@
  * `trouw-gateway radio-map` and a recording replayed by the accuracy bench
  * (firmware-sim/store/replay.ts). A header, then one row per scanner report of one advert:
  * `time` (seconds; or `time_ms`), `scanner`, `rssi`, `zone` (or `true_zone`; empty: in no
- * zone) and optionally `device`. Lines starting with `#` and blank lines are skipped. Rows
+ * zone) and optionally `device`; the public recordings' `t_seconds`, `scanner_id`,
+ * `rssi_dbm` are read as they are. Times may be absolute (Unix seconds) or relative. Lines starting with `#` and blank lines are skipped. Rows
  * of a device with the same time are one advert heard by several scanners.
  */
 
@@ -29,10 +30,11 @@ export function parseRssiCsv(text: string): RssiRow[] {
   if (!head) throw new RssiCsvError('empty file (expected a header line)');
   const header = head.l.split(',').map((h) => h.trim().toLowerCase());
   const col = (...names: string[]) => names.map((n) => header.indexOf(n)).find((i) => i >= 0) ?? -1;
-  const iT = col('time', 't', 'time_s');
+  // The second names are the public recordings' (../shared/data/ble: t_seconds, scanner_id, rssi_dbm).
+  const iT = col('time', 't', 'time_s', 't_seconds');
   const iMs = col('time_ms', 't_ms');
-  const iScanner = col('scanner', 'receiver');
-  const iRssi = col('rssi');
+  const iScanner = col('scanner', 'receiver', 'scanner_id');
+  const iRssi = col('rssi', 'rssi_dbm');
   const iZone = col('true_zone', 'zone', 'truth');
   const iDevice = col('device', 'beacon');
   if ((iT < 0 && iMs < 0) || iScanner < 0 || iRssi < 0 || iZone < 0) {

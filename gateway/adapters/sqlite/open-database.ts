@@ -4,7 +4,7 @@
  * answered), a busy timeout, and foreign keys on. Then migrates to the code's schema, or
  * refuses a database from newer code (DatabaseVersionError, code DB_TOO_NEW).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrate';
@@ -22,9 +22,20 @@ export interface OpenDatabaseOptions {
   skipMigrations?: boolean;
 }
 
+/**
+ * Names, numbers, card tokens and the outbox are in these files: the data directory is
+ * created 0700 and the database 0600 before SQLite opens it (SQLite gives `-wal` and `-shm`
+ * the database file's mode); files left wider by older versions are narrowed.
+ */
+function privateFiles(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Db {
   const memory = path === ':memory:' || path === '';
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  if (!memory) privateFiles(path);
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);

@@ -70,6 +70,11 @@ export function createProgramRepo(db: Db) {
     "UPDATE vouchers SET status = 'redeemed', redeemed_at = ?, redeemed_lane = ?, redeemed_receipt = ? WHERE code = ? AND status = 'issued'",
   );
   const cancel = db.prepare<[number, string]>("UPDATE vouchers SET status = 'cancelled', cancelled_at = ? WHERE code = ? AND status = 'issued'");
+  const voucherByRequest = db.prepare<[{ key: string }], VoucherRow & { requestMemberId: string }>(
+    `SELECT ${VOUCHER_COLS}, (SELECT member_id FROM voucher_requests WHERE request_key = @key) AS requestMemberId
+     FROM vouchers WHERE code = (SELECT code FROM voucher_requests WHERE request_key = @key)`,
+  );
+  const insertVoucherRequest = db.prepare<[string, string, string]>('INSERT INTO voucher_requests (request_key, member_id, code) VALUES (?, ?, ?)');
   const stock = db.prepare<[string], { issued: number }>('SELECT issued FROM reward_stock WHERE reward_id = ?');
   const ensureStock = db.prepare<[string]>('INSERT OR IGNORE INTO reward_stock (reward_id, issued) VALUES (?, 0)');
   const bumpStock = db.prepare<[number, string]>('UPDATE reward_stock SET issued = max(0, issued + ?) WHERE reward_id = ?');
@@ -137,6 +142,9 @@ export function createProgramRepo(db: Db) {
     /** True when this call redeemed it (it was `issued`). */
     redeemVoucher: (code: string, at: number, lane: string, receipt: string | null): boolean => redeem.run(at, lane, receipt, code).changes === 1,
     cancelVoucher: (code: string, at: number): boolean => cancel.run(at, code).changes === 1,
+    /** The voucher a redeem request key issued (migration 007), with the member who asked. */
+    voucherByRequest: (key: string): (VoucherRow & { requestMemberId: string }) | undefined => voucherByRequest.get({ key }),
+    insertVoucherRequest: (key: string, memberId: string, code: string): void => void insertVoucherRequest.run(key, memberId, code),
     stockIssued: (rewardId: string): number => stock.get(rewardId)?.issued ?? 0,
     bumpStock: (rewardId: string, delta: number): void => {
       ensureStock.run(rewardId);

@@ -25,7 +25,11 @@ import { createProgramContext } from './program-context';
 import { VoucherCancelled, VoucherIssued } from '../../../sync/schemas/loyalty-events';
 import type { SpendTake } from './program';
 
-export type RedeemRewardError = { code: 'unknown-member'; message: string } | RewardRefusal | SpendRefusal;
+export type RedeemRewardError =
+  | { code: 'unknown-member'; message: string }
+  | { code: 'request-key-reused'; message: string }
+  | RewardRefusal
+  | SpendRefusal;
 export type CancelVoucherError = VoucherCodeError | VoucherRefusal;
 
 export interface IssuedVoucher {
@@ -59,9 +63,20 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
   const rewardById = (id: string) => program.config.rewards.find((r) => r.id === id);
   const today = (now: number) => localDate(now, deps.timeZone);
 
-  const redeemTx = db.transaction((memberNumber: string, rewardId: string, now: number): Result<IssuedVoucher, RedeemRewardError> => {
+  const redeemTx = db.transaction((memberNumber: string, rewardId: string, now: number, requestKey: string | undefined): Result<IssuedVoucher, RedeemRewardError> => {
     const member = members.byNumber(memberNumber);
     if (!member) return err({ code: 'unknown-member', message: 'no such member' });
+    // A retried request: the voucher it issued, with the balance as it is now; nothing spent again.
+    const earlier = requestKey === undefined ? undefined : repo.voucherByRequest(requestKey);
+    if (earlier) {
+      if (earlier.requestMemberId !== member.id || earlier.rewardId !== rewardId) {
+        return err({ code: 'request-key-reused', message: 'this request key was used for another redeem' });
+      }
+      return ok({
+        code: earlier.code, display: formatVoucher(earlier.code), rewardId, rewardName: rewardById(rewardId)?.name ?? rewardId,
+        points: earlier.points, validUntil: earlier.validUntil, balance: member.balance,
+      });
+    }
     const day = today(now);
     const reward = rewardAvailable(rewardById(rewardId), day, repo.stockIssued(rewardId));
     if (!reward.ok) return reward;
@@ -76,6 +91,7 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
       burnKey: spent.value.entry.key, takes: JSON.stringify(spent.value.takes),
     });
     repo.bumpStock(rewardId, 1);
+    if (requestKey !== undefined) repo.insertVoucherRequest(requestKey, member.id, code);
     outbox.append({
       event: VoucherIssued, subject: member.id, at: now,
       data: {
@@ -115,9 +131,13 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
   });
 
   return {
-    /** Buys `rewardId` with the member's points and issues a voucher; refused with a reason (stock, budget, cap, balance). */
-    redeemReward: (memberNumber: string, rewardId: string): Result<IssuedVoucher, RedeemRewardError> =>
-      redeemTx.immediate(memberNumber, rewardId, clock.now()),
+    /**
+     * Buys `rewardId` with the member's points and issues a voucher; refused with a reason
+     * (stock, budget, cap, balance). With a `requestKey`, the same key gives the same voucher
+     * and spends once (a retried kiosk press); the key used for another member or reward is refused.
+     */
+    redeemReward: (memberNumber: string, rewardId: string, requestKey?: string): Result<IssuedVoucher, RedeemRewardError> =>
+      redeemTx.immediate(memberNumber, rewardId, clock.now(), requestKey),
     /** Cancels an unused, unexpired voucher and gives its points back (once: a second cancel is refused `cancelled`). */
     cancelVoucher: (code: string): Result<{ code: string; refunded: number; balance: number }, CancelVoucherError> =>
       cancelTx.immediate(code, clock.now()),

@@ -16,6 +16,18 @@ export interface Principal {
   role: string;
   /** `admin` or the staff pass's label. */
   who: string;
+  /**
+   * Where the pass was tapped (`lane:ID` / `kiosk:ID`) for a session opened by a tap: the
+   * session acts for that place only (card linking there; a kiosk's one needs its screen key).
+   */
+  place?: string;
+}
+
+export interface StaffSession {
+  token: string;
+  role: string;
+  place: string;
+  expiresAt: number;
 }
 
 /** How a hashed staff token is written in the stored HQ config: `sha256:` + 64 hex digits. */
@@ -26,19 +38,28 @@ const HASHED = /^sha256:[0-9a-f]{64}$/;
 
 export function createStaffSessions(deps: { clock: Clock; adminToken?: string; ttlMs?: number }) {
   const ttl = deps.ttlMs ?? 10 * 60_000;
+  // Keyed by the token's SHA-256: a lookup does not compare the token itself byte by byte.
   const sessions = new Map<string, Principal & { expires: number }>();
   const admin = deps.adminToken ? Buffer.from(deps.adminToken) : undefined;
   /** HQ's staff tokens: SHA-256 (hex) → role. */
   let hqStaff = new Map<string, string>();
 
   return {
-    /** Opens a session from a staff tap; undefined when the tap is not a staff pass. */
-    open(tap: ReaderTap | undefined): { token: string; role: string; expiresAt: number } | undefined {
+    /**
+     * Opens a session from a staff tap at `place`; undefined when the tap is not a staff pass.
+     * The caller has the proof (issue 14): the lane's own till over the link, store IT, or the
+     * kiosk's own screen; never an unauthenticated request naming a place.
+     */
+    open(tap: ReaderTap | undefined, place: string): StaffSession | undefined {
       if (!tap || tap.outcome !== 'identified' || !tap.staff) return undefined;
+      return this.openFor(tap.staff, place);
+    },
+    /** Opens a session for a staff pass already identified (a kiosk's staff session). */
+    openFor(staff: { role: string; label?: string }, place: string): StaffSession {
       const token = randomBytes(24).toString('base64url');
       const expires = deps.clock.now() + ttl;
-      sessions.set(token, { role: tap.staff.role, who: tap.staff.label ?? tap.staff.role, expires });
-      return { token, role: tap.staff.role, expiresAt: expires };
+      sessions.set(sha256(token), { role: staff.role, who: staff.label ?? staff.role, place, expires });
+      return { token, role: staff.role, place, expiresAt: expires };
     },
     /** Resolves an `Authorization` header value. */
     verify(header: string | undefined): Principal | undefined {
@@ -48,13 +69,14 @@ export function createStaffSessions(deps: { clock: Clock; adminToken?: string; t
       if (admin && given.length === admin.length && timingSafeEqual(given, admin)) return { role: 'admin', who: 'admin' };
       const hq = hqStaff.size ? hqStaff.get(sha256(m[1]!)) : undefined;
       if (hq !== undefined) return { role: hq, who: 'hq-staff' };
-      const s = sessions.get(m[1]!);
+      const key = sha256(m[1]!);
+      const s = sessions.get(key);
       if (!s) return undefined;
-      if (s.expires < deps.clock.now()) {
-        sessions.delete(m[1]!);
+      if (s.expires <= deps.clock.now()) {
+        sessions.delete(key);
         return undefined;
       }
-      return { role: s.role, who: s.who };
+      return { role: s.role, who: s.who, ...(s.place !== undefined && { place: s.place }) };
     },
     /**
      * Replaces HQ's staff list. A token is taken in clear (HQ's message) or in its stored form
@@ -64,7 +86,7 @@ export function createStaffSessions(deps: { clock: Clock; adminToken?: string; t
       hqStaff = new Map(entries.map((e) => [HASHED.test(e.token) ? e.token.slice(HASHED_TOKEN_PREFIX.length) : sha256(e.token), e.role]));
     },
     close(token: string) {
-      sessions.delete(token);
+      sessions.delete(sha256(token));
     },
   };
 }

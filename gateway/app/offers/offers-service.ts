@@ -19,7 +19,7 @@ import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import type { PresenceEventSource } from '../../ports/presence-events';
 import { createIdFactory } from '../shared/ids';
-import { OfferEvents, type OfferEventKind } from '../../../sync/schemas/offer-events';
+import { OfferEvents, OfferHeldBack, type OfferEventKind } from '../../../sync/schemas/offer-events';
 import { createProgramContext } from '../loyalty/program-context';
 
 /** What a phone receives. */
@@ -39,7 +39,7 @@ export interface PhoneOffer {
   state: string;
 }
 
-export type Decided = { trigger: TriggerEvent; sent: PhoneOffer } | { trigger: TriggerEvent; reason: NoOfferReason | 'unknown-member' };
+export type Decided = { trigger: TriggerEvent; sent: PhoneOffer } | { trigger: TriggerEvent; reason: NoOfferReason | 'unknown-member' | 'held-back' };
 
 export interface OffersServiceDeps {
   config: Readonly<OffersConfig>;
@@ -50,6 +50,8 @@ export interface OffersServiceDeps {
   logger?: Logger;
   /** Run the dwell timer (default true); tests call `tick()`. */
   timers?: boolean;
+  /** Each decision's result: `sent` or why not (the metrics count deliveries and caps). */
+  onDecided?: (result: string) => void;
 }
 
 export function definitionsFrom(cfg: OffersConfig): OfferDefinition[] {
@@ -78,6 +80,9 @@ export function createOffersService(deps: OffersServiceDeps) {
   const program = createProgramContext({ db, clock, program: deps.program }).program;
   const salesSince = db.prepare<[string, string], { lines: string; at: number }>('SELECT lines, at FROM sales WHERE business_date >= ? AND member_id = ? AND voided_at IS NULL');
   const streams = new Map<string, Set<(m: PhoneMessage) => void>>();
+  // Control-group members already reported held back (campaign \0 member), so a member who
+  // keeps triggering sends one event, not one per trigger. Per process: HQ dedupes the rest.
+  const heldBackSent = new Set<string>();
 
   {
     const now = clock.now();
@@ -130,8 +135,20 @@ export function createOffersService(deps: OffersServiceDeps) {
     const f = facts(t.member, now);
     if (!f) return { trigger: t, reason: 'unknown-member' };
     const d = decide(ctx, t, f, repo.history, now);
-    if (!d.send) return { trigger: t, reason: d.reason };
     const trigger = { kind: t.kind, visitId: t.visitId, ...(t.zone ? { zone: t.zone } : {}), ...(t.seconds ? { seconds: t.seconds } : {}), ...(t.zones ? { zones: t.zones } : {}), at: iso(t.at) };
+    if (!d.send) {
+      if (d.reason === 'held-back') {
+        const key = `${d.offer.campaign}\u0000${t.member}`;
+        if (!heldBackSent.has(key)) {
+          outbox.append({
+            event: OfferHeldBack, subject: null, at: now,
+            data: { offerId: d.offer.id, campaign: d.offer.campaign, memberNumber: t.member, trigger, holdout: d.offer.holdout ?? 0, at: iso(now) },
+          });
+          heldBackSent.add(key);
+        }
+      }
+      return { trigger: t, reason: d.reason };
+    }
     const row: OfferSendRow = {
       id: ids(), offerId: d.offer.id, campaign: d.offer.campaign, memberNumber: t.member, code: newCode(), trigger, sentAt: now, validUntil: d.validUntil,
       state: 'sent', redeemedReceipt: null,
@@ -148,6 +165,7 @@ export function createOffersService(deps: OffersServiceDeps) {
       try {
         const r = sendOne.immediate(t, now);
         out.push(r);
+        deps.onDecided?.('sent' in r ? 'sent' : r.reason);
         if ('sent' in r) push(t.member, { type: 'offer', offer: r.sent });
       } catch (e) {
         log?.error({ err: e }, 'offer decision failed');

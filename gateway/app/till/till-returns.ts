@@ -87,7 +87,7 @@ export function handleRefund(c: TillContext, req: RefundRequest, lane: string, h
     if (existing.requestHash !== hash) {
       return refuse(req.id, 'conflict', `refund receipt ${req.receipt} was already recorded with different content`);
     }
-    return withId(existing.response, req.id);
+    return withId(c, existing.response, req.id, now);
   }
   const sale = c.sales.byReceipt(req.original);
   if (!sale) return refuse(req.id, 'unknown-receipt', `no sale with receipt ${req.original} is known here`);
@@ -107,13 +107,25 @@ export function handleRefund(c: TillContext, req: RefundRequest, lane: string, h
     const w = wanted.get(lines[l.line]!.sku)!;
     amounts.set(l.line, Math.round((w.cents * l.qty) / w.qty));
   }
+  // A refund cannot claim more money than the sale line had for those units (issue 14: one
+  // unit of a 2,000-cent two-unit line refunded as 99,999,999 cents lowered the tier spend
+  // by €999,999 and went to HQ). Cumulative, so refunds in parts add up to the line at most.
+  for (const l of planned.value.lines) {
+    const { amountCents, qty, sku } = lines[l.line]!;
+    const before = sold[l.line]!.returnedQty;
+    const cap = Math.ceil((amountCents * (before + l.qty)) / qty) - Math.floor((amountCents * before) / qty);
+    const claimed = amounts.get(l.line) ?? 0;
+    if (claimed > cap) {
+      return refuse(req.id, 'refund-too-large', `sku ${sku}: ${claimed} cents for ${l.qty} unit(s) is more than the sale line had for them (${cap})`);
+    }
+  }
   return applyReturn(c, { kind: 'refund', id: req.id, receipt: req.receipt, sale, lines, plan: planned.value, amounts, lane, hash, now });
 }
 
 /** Voiding a sale twice is harmless: the second void gets the first one's answer. */
 export function handleVoid(c: TillContext, req: VoidRequest, lane: string, hash: string, now: number): Handled {
   const existing = c.sales.returnByKey('void', req.receipt);
-  if (existing) return withId(existing.response, req.id);
+  if (existing) return withId(c, existing.response, req.id, now);
   const sale = c.sales.byReceipt(req.receipt);
   if (!sale) return refuse(req.id, 'unknown-receipt', `no sale with receipt ${req.receipt} is known here`);
   const { lines, sold } = soldLines(sale);

@@ -21,7 +21,7 @@ import type { SaleRequest, TillResponse } from '../../core/till/messages';
 import { localDate } from '../../core/time/local-date';
 import { entryEvent, type EarnResult } from '../loyalty/ledger-writer';
 import { PointsSpent } from '../../../sync/schemas/loyalty-events';
-import { SaleCompleted } from '../../../sync/schemas/till-events';
+import { AwardHeld, SaleCompleted } from '../../../sync/schemas/till-events';
 import { isoTime } from '../shared/iso-time';
 import { answer, errorResponse, refuse, withId, type Handled, type TillContext } from './till-context';
 
@@ -37,7 +37,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     if (existing.requestHash !== hash) {
       return refuse(req.id, 'conflict', `receipt ${req.receipt} was already recorded with different content`);
     }
-    return withId(existing.response, req.id);
+    return withId(c, existing.response, req.id, now);
   }
 
   const at = req.at !== undefined ? Date.parse(req.at) : now;
@@ -51,9 +51,11 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   const tiered = member && activity
     ? applyTierMultiplier(earning.points, earning.linePoints, tierAt(c.program.config.tiers, activity, businessDate).tier.multiplier)
     : { points: 0, linePoints: earning.linePoints.map(() => 0) };
-  const points = tiered.points;
+  // Issue 14: an award above the review limit is held for HQ, not credited (nor counted to the tier).
+  const held = member && c.reviewAbovePoints !== undefined && tiered.points > c.reviewAbovePoints ? tiered.points : 0;
+  const points = held ? 0 : tiered.points;
   const reason: SaleReason =
-    byCard?.reason ?? (req.member === undefined && !member ? 'no-member' : !member ? 'unknown-member' : earning.belowMinimum ? 'below-minimum' : undefined);
+    byCard?.reason ?? (req.member === undefined && !member ? 'no-member' : !member ? 'unknown-member' : held ? 'held-for-review' : earning.belowMinimum ? 'below-minimum' : undefined);
 
   // Points as tender: checked and spent first; a refusal writes nothing.
   const pointsTenders = req.tenders.filter((t) => t.kind === 'points');
@@ -77,7 +79,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   }
 
   // Tier: this sale counts at once (upgrade at once), in the month of its business date.
-  const tier = member && activity ? c.program.recordActivity(member, businessDate, { points, cents: earning.eligibleCents }, now, activity) : undefined;
+  const tier = member && activity ? c.program.recordActivity(member, businessDate, { points, cents: held ? 0 : earning.eligibleCents }, now, activity) : undefined;
   const after = member ? applyEarn(member, points).account : undefined;
   // Offers (issue 8): those the basket qualifies for are applied with this sale, once.
   const offers = c.offers.preview(member?.number ?? req.member, req.lines, req.offerCodes, now).filter((o) => o.view.points === 0 || member);
@@ -92,6 +94,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     pointsAwarded: points,
     ...(reason ? { reason } : {}),
     ...(spent ? { pointsSpent: spent.points } : {}),
+    ...(held ? { pointsHeld: held } : {}),
     ...(offers.length > 0 ? { offers: offers.map((o) => o.view) } : {}),
   };
   const text = JSON.stringify(response);
@@ -99,7 +102,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   let totalCents = 0;
   const lines: StoredSaleLine[] = req.lines.map((l, i) => {
     totalCents += l.amountCents;
-    return { sku: l.sku, category: l.category, qty: l.qty, amountCents: l.amountCents, points: member ? tiered.linePoints[i]! : 0 };
+    return { sku: l.sku, category: l.category, qty: l.qty, amountCents: l.amountCents, points: member && !held ? tiered.linePoints[i]! : 0 };
   });
   const expiresOn = lotExpiry(businessDate, c.rules.expiryMonths);
   const saleId = c.sales.insert({
@@ -131,6 +134,12 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
         memberId: spent.member.id, memberNumber: spent.member.number, receipt: req.receipt, lane,
         points: spent.points, amountCents: spent.amountCents, entries: [spent.entryEvent], balance: spent.balance,
       },
+    });
+  }
+  if (held && member) {
+    c.outbox.append({
+      event: AwardHeld, subject: req.receipt, at: now,
+      data: { receipt: req.receipt, lane, memberId: member.id, memberNumber: member.number, points: held, limit: c.reviewAbovePoints ?? 0, totalCents, at: isoTime(at) },
     });
   }
   c.outbox.append({

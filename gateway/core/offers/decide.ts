@@ -5,11 +5,12 @@
  * Order: consent, quiet hours, then the offers that match (enabled, trigger, time window,
  * audience, campaign cap not reached), highest priority first (ties: lowest id, so the
  * choice is deterministic); then the member's day cap and minimum gap and the store-wide
- * rate. A capped member gets nothing rather than a lower-priority offer: caps limit how
+ * rate; then the campaign's control group (holdout.ts) is held back. A capped member gets nothing rather than a lower-priority offer: caps limit how
  * often a member is disturbed, not which offer disturbs them.
  */
 import { localTime } from './local-time';
 import { inDayPart } from './local-time';
+import { isHeldBack } from './holdout';
 import { audienceMatches, triggerMatches, windowOpen } from './match';
 import type { MemberFacts, OfferCaps, OfferDefinition, SendRecord, TriggerEvent } from './types';
 
@@ -34,9 +35,18 @@ export type NoOfferReason =
   | 'min-gap'
   | 'store-rate';
 
+/** Why an offer was decided but not sent to a member in its campaign's control group. */
+export interface HeldBack {
+  readonly send: false;
+  readonly reason: 'held-back';
+  /** The offer the member would have got. */
+  readonly offer: OfferDefinition;
+}
+
 export type Decision =
   | { readonly send: true; readonly offer: OfferDefinition; readonly validUntil: number }
-  | { readonly send: false; readonly reason: NoOfferReason };
+  | { readonly send: false; readonly reason: NoOfferReason }
+  | HeldBack;
 
 export interface DecideContext {
   readonly offers: readonly OfferDefinition[];
@@ -77,6 +87,9 @@ export function decide(ctx: DecideContext, event: TriggerEvent, member: MemberFa
   const last = history.lastSendTo(member.number);
   if (last !== undefined && now - last < caps.minGapSeconds * 1000) return { send: false, reason: 'min-gap' };
   if (history.storeSendsSince(now - caps.storeRate.perSeconds * 1000 + 1) >= caps.storeRate.max) return { send: false, reason: 'store-rate' };
+  // Last, so the control group is drawn from exactly the members who would have been sent
+  // the offer (every check passed): treated and held back differ only in the offer.
+  if (isHeldBack(best.campaign, member.number, best.holdout ?? 0)) return { send: false, reason: 'held-back', offer: best };
   return { send: true, offer: best, validUntil: now + best.validMinutes * 60_000 };
 }
 

@@ -6,3 +6,4 @@ export * from './triggers';
 export * from './discount';
 export * from './credential';
 export * from './local-time';
+export * from './holdout';

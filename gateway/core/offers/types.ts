@@ -79,6 +79,12 @@ export interface OfferDefinition {
   readonly validMinutes: number;
   /** Most sends of this campaign to one member, ever. */
   readonly perMember: number;
+  /**
+   * Share of the members who would get this offer that are held back as the campaign's
+   * control group (0 to 0.5; 0 or absent: none). Stable per member and campaign (holdout.ts).
+   * Offers of one campaign should use the same share: the group is drawn per campaign.
+   */
+  readonly holdout?: number;
 }
 
 export interface OfferCaps {

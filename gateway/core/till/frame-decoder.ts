@@ -34,6 +34,7 @@ export class FrameDecoder {
   private replayPos = 0;
   private out: FrameEvent[] = [];
   private readonly text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
   constructor(opts: { interByteGapMs?: number } = {}) {
     this.gapMs = opts.interByteGapMs ?? DEFAULT_INTER_BYTE_GAP_MS;
@@ -152,14 +153,18 @@ export class FrameDecoder {
     const etxAt = HEADER_END + this.bodyLen;
     const crc = crc16kermitUpdate(0, this.buf, 1, etxAt + 1);
     if (crc !== (this.buf[etxAt + 1]! | (this.buf[etxAt + 2]! << 8))) return this.abort('crc', true);
+    const seq = hexValue(this.buf[1]!) * 16 + hexValue(this.buf[2]!);
+    const raw = this.buf.subarray(HEADER_END, etxAt);
     let body: string;
     try {
-      body = this.text.decode(this.buf.subarray(HEADER_END, etxAt));
+      body = this.text.decode(raw);
     } catch {
-      // The CRC vouches for the frame's bounds: nothing inside is worth re-scanning.
-      return this.abort('utf8', false);
+      // The CRC vouches for the bytes: the sender sent them so; an application error, not a NAK.
+      const lossy = this.lossy.decode(raw);
+      this.phase = 'hunt';
+      this.n = 0;
+      return this.emit({ kind: 'undecodable', seq, body: lossy, crc });
     }
-    const seq = hexValue(this.buf[1]!) * 16 + hexValue(this.buf[2]!);
     this.phase = 'hunt';
     this.n = 0;
     this.emit({ kind: 'frame', seq, body, crc });

@@ -20,10 +20,17 @@ const HEADER_END = 7; // STX + SEQ(2) + LEN(4)
 export const MAX_FRAME = HEADER_END + MAX_BODY + 3;
 export const DEFAULT_INTER_BYTE_GAP_MS = 100;
 
-export type CorruptReason = 'crc' | 'length' | 'header' | 'etx' | 'timeout' | 'utf8';
+export type CorruptReason = 'crc' | 'length' | 'header' | 'etx' | 'timeout';
 
 export type FrameEvent =
   | { kind: 'frame'; seq: number; body: string; crc: number }
+  /**
+   * A good frame (CRC and bounds fine) whose body is not valid UTF-8: the line carried it
+   * faithfully, so it is ACKed and answered as an application error, not NAKed (a NAK makes
+   * the till resend the same bytes 3 times and fail open as for line noise). `body` is the
+   * text decoded with replacement characters, only to find the request id in it.
+   */
+  | { kind: 'undecodable'; seq: number; body: string; crc: number }
   | { kind: 'ack' }
   | { kind: 'nak' }
   | { kind: 'enq' }

@@ -10,8 +10,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
 const Cents = Type.Integer({ minimum: 0, maximum: 100_000_000 });
 const MemberNumber = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9-]+$' });
-const Receipt = Type.String({ minLength: 1, maxLength: 64 });
-const Sku = Type.String({ minLength: 1, maxLength: 64 });
+/**
+ * Free text from the till (receipts, SKUs, categories, codes): no control characters (C0, DEL,
+ * C1), which JSON lets through as `\u0007` and which would be stored, printed and sent to HQ.
+ */
+const NO_CONTROL = '^[^\\u0000-\\u001F\\u007F-\\u009F]*$';
+const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxLength, pattern: NO_CONTROL });
+const Receipt = Text(64);
+const Sku = Text(64);
 
 const envelope = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
   Type.Object(
@@ -22,7 +28,7 @@ const envelope = <T extends string, P extends Record<string, TSchema>>(type: T, 
 export const SaleLine = Type.Object(
   {
     sku: Sku,
-    category: Type.String({ minLength: 1, maxLength: 64 }),
+    category: Text(64),
     qty: Type.Integer({ minimum: 1, maximum: 10_000 }),
     /** Line total after line discounts, in cents. */
     amountCents: Cents,
@@ -33,7 +39,7 @@ export type SaleLine = Static<typeof SaleLine>;
 
 export const Tender = Type.Object(
   {
-    kind: Type.String({ minLength: 1, maxLength: 32 }),
+    kind: Text(32),
     amountCents: Cents,
     /**
      * `kind: 'points'` only: the member whose points pay `amountCents` (at
@@ -45,8 +51,8 @@ export const Tender = Type.Object(
 );
 
 export const HelloRequest = envelope('hello', {
-  lane: Type.Optional(Type.String({ maxLength: 32 })),
-  till: Type.Optional(Type.Object({ vendor: Type.String({ maxLength: 64 }), version: Type.String({ maxLength: 32 }) })),
+  lane: Type.Optional(Text(32, 0)),
+  till: Type.Optional(Type.Object({ vendor: Text(64, 0), version: Text(32, 0) })),
 });
 export const PingRequest = envelope('ping', {});
 export const IdentifyRequest = envelope('identify', {
@@ -55,10 +61,10 @@ export const IdentifyRequest = envelope('identify', {
   /** Identify by the card most recently tapped at this lane's reader. */
   card: Type.Optional(Type.Literal(true)),
   /** Identify by a phone code shown in the member's app. */
-  phoneCode: Type.Optional(Type.String({ minLength: 4, maxLength: 32 })),
+  phoneCode: Type.Optional(Text(32, 4)),
 });
 /** Offer codes typed or scanned at the till (issue 8); case and separators are forgiven. */
-const OfferCodes = Type.Optional(Type.Array(Type.String({ minLength: 4, maxLength: 32 }), { maxItems: 10 }));
+const OfferCodes = Type.Optional(Type.Array(Text(32, 4), { maxItems: 10 }));
 export const BasketRequest = envelope('basket', {
   member: Type.Optional(MemberNumber),
   lines: Type.Array(SaleLine, { maxItems: 200 }),
@@ -88,10 +94,16 @@ export const VoidRequest = envelope('void', { receipt: Receipt });
 /** A voucher presented at the till (issue 6): accepted once, whichever lane and however often resent. */
 export const RedeemRequest = envelope('redeem', {
   /** The code as typed or scanned; case, hyphens, I/L/O are forgiven (Crockford). */
-  voucher: Type.String({ minLength: 1, maxLength: 32 }),
+  voucher: Text(32),
   /** The receipt the voucher is used on, if the till knows it (not `receipt`: a redeem is not a receipt of its own). */
   onReceipt: Type.Optional(Receipt),
 });
+/**
+ * A staff pass was just tapped at this lane's reader: open a store-work session for it
+ * (issue 14). The till is the proof that the pass is at this lane; the answer's token acts
+ * for this lane only. Not recorded: a token is never written to the database.
+ */
+export const StaffSessionRequest = envelope('staff-session', {});
 export const EndOfDayRequest = envelope('end-of-day', {
   /** Store-local business date (YYYY-MM-DD); defaults to today in the store's time zone. */
   date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
@@ -99,6 +111,7 @@ export const EndOfDayRequest = envelope('end-of-day', {
 
 export const TillRequest = Type.Union([
   HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, RedeemRequest, EndOfDayRequest,
+  StaffSessionRequest,
 ]);
 export type TillRequest = Static<typeof TillRequest>;
 export type HelloRequest = Static<typeof HelloRequest>;
@@ -114,17 +127,21 @@ export type TillRequestType = TillRequest['type'];
 export const tillRequestSchemas = {
   hello: HelloRequest, ping: PingRequest, identify: IdentifyRequest, basket: BasketRequest,
   sale: SaleRequest, refund: RefundRequest, void: VoidRequest, redeem: RedeemRequest, 'end-of-day': EndOfDayRequest,
+  'staff-session': StaffSessionRequest,
 } as const satisfies Record<TillRequestType, TSchema>;
 
 /** Application error codes the till can show or act on. */
 export type TillErrorCode =
   | 'bad-json'          // body is not JSON
+  | 'bad-encoding'      // body is not valid UTF-8 (the frame itself was good)
   | 'bad-request'       // body fails its schema (details in `message`)
   | 'unknown-type'      // `type` is not one the gateway knows
   | 'unsupported-version'
   | 'unknown-receipt'   // refund/void of a sale the gateway never saw
   | 'conflict'          // same receipt sent again with different content
   | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
+  | 'no-staff-pass'     // staff-session: no staff pass was tapped at this lane just now
+  | 'refund-too-large'  // a refund line claims more money than the sale line had for those units
   | 'internal';         // the gateway failed; the till fails open
 
 /**
@@ -164,7 +181,13 @@ export type TillResponse =
   | { v: 1; id: string; type: 'ping.ok' }
   | { v: 1; id: string; type: 'identify.ok'; member: MemberView | null; reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable' }
   | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: BasketOffer[] }
-  | { v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number; reason?: 'no-member' | 'unknown-member' | 'below-minimum' | 'no-tap' | 'unknown-card' | 'random-id' | 'card-unreadable'; pointsSpent?: number; offers?: BasketOffer[] }
+  | {
+      v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number;
+      reason?: 'no-member' | 'unknown-member' | 'below-minimum' | 'no-tap' | 'unknown-card' | 'random-id' | 'card-unreadable' | 'held-for-review';
+      pointsSpent?: number; offers?: BasketOffer[];
+      /** `held-for-review`: the points this sale would have awarded, held for HQ (issue 14). */
+      pointsHeld?: number;
+    }
   | { v: 1; id: string; type: 'refund.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | { v: 1; id: string; type: 'void.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | {
@@ -177,6 +200,7 @@ export type TillResponse =
       reason?: RedeemRefusal;
       message?: string;
     }
+  | { v: 1; id: string; type: 'staff-session.ok'; token: string; role: string; place: string; expiresAt: number }
   | { v: 1; id: string; type: 'end-of-day.ok'; date: string; sales: number; refunds: number; pointsAwarded: number; pointsReversed: number }
   | { v: 1; id: string; type: 'error'; code: TillErrorCode; message: string; reason?: string };
 
