@@ -8,10 +8,14 @@
  *   tsx sync/hq/cli.ts stores          --db URL
  *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]]
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
- * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
+ * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD (the ingest identity), and
+ * --control-username / --control-password (TROUW_HQ_CONTROL_*) for config and commands; TROUW_HQ_BROKER, TROUW_HQ_DB,
  * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
- * Retiring an ingest instance for good: run it once more with --session-expiry 0 and stop it,
- * or its sessions keep taking their share of the events until they expire (7 days).
+ * A dead ingest instance's sessions keep taking their share of the events until they expire
+ * (--session-expiry, default 300 s; docs/sync.md "A dead ingest process"): restart it with the
+ * same --instance within that time and it takes its queue back; after it, the broker drops
+ * the queue and the gateways resend what HQ never acknowledged. Retiring an instance for
+ * good: run it once more with --session-expiry 0 and stop it.
  * The ingest also runs the settlement scheduler (settlement-scheduler.ts) every --settle-every
  * seconds (0: off). Without the option only instance 1 runs it: one scheduler per settlement
  * database, or members are settled once per instance.
@@ -23,7 +27,7 @@ import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { createMqttLink } from '../gateway/mqtt-link';
 import { openHqStore } from './open-store';
-import { startIngest } from './ingest';
+import { DEFAULT_INGEST_SESSION_EXPIRY_SECONDS, startIngest } from './ingest';
 import { buildHqApi } from './api';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
@@ -36,10 +40,12 @@ const { positionals, values: v } = parseArgs({
     broker: { type: 'string', default: process.env.TROUW_HQ_BROKER ?? 'mqtt://127.0.0.1:1883' },
     db: { type: 'string', default: process.env.TROUW_HQ_DB ?? '.trouw/hq.db' },
     username: { type: 'string', default: process.env.TROUW_HQ_USERNAME },
+    'control-username': { type: 'string', default: process.env.TROUW_HQ_CONTROL_USERNAME },
+    'control-password': { type: 'string', default: process.env.TROUW_HQ_CONTROL_PASSWORD },
     password: { type: 'string', default: process.env.TROUW_HQ_PASSWORD },
     instance: { type: 'string', default: '1' },
     connections: { type: 'string', default: '8' },
-    'session-expiry': { type: 'string', default: String(7 * 86_400) },
+    'session-expiry': { type: 'string', default: String(DEFAULT_INGEST_SESSION_EXPIRY_SECONDS) },
     'client-id': { type: 'string' },
     group: { type: 'string', default: 'hq' },
     protocol: { type: 'string', default: 'auto' },
@@ -68,13 +74,19 @@ const { positionals, values: v } = parseArgs({
 });
 const log = createLogger({ level: v['log-level']!, name: 'trouw-hq' }, process.stderr as never);
 const creds = { ...(v.username ? { username: v.username } : {}), ...(v.password ? { password: v.password } : {}) };
+// HQ's command publisher is a separate broker identity from its ingest (docs/sync.md, "Brokers"):
+// --control-username/--control-password (TROUW_HQ_CONTROL_*) for config and commands; without
+// them the one identity above is used for both (the older single `hq` ACL).
+const controlCreds = v['control-username']
+  ? { username: v['control-username'], ...(v['control-password'] ? { password: v['control-password'] } : {}) }
+  : creds;
 const fail = (msg: string): never => {
   console.error(msg);
   process.exit(2);
 };
 
 function controlLink() {
-  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
 }
 
 function onSignal(stop: () => Promise<void>) {
@@ -110,7 +122,7 @@ switch (command) {
     let settling: { stop(): Promise<void> } | undefined;
     if (settleEvery > 0) {
       // Its own stable client id: commands are published, never received, so a short session will do.
-      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
       const db = openSettlementDb(v['settlement-db']!);
       const loop = startHqSettlement({ store, db, link, clock: Date.now, logger: log, intervalMs: settleEvery * 1000 });
       settling = {
