@@ -121,6 +121,13 @@ export interface HqStore {
   gateways(): Promise<GatewayRow[]>;
   deadLetters(q: { limit: number; reason?: string }): Promise<DeadLetterRow[]>;
   counts(): Promise<{ events: number; deadLetters: number }>;
+  /**
+   * Reads the rollup tables (rollups/insights.ts): one SELECT with `?` placeholders, written
+   * in the SQL both dialects share. Numbers come back as JS numbers.
+   */
+  rollupQuery(sql: string, args: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: the member leaves the rollups as counts only (rollups/erase.ts), in one transaction. */
+  eraseMemberRollups(member: string): Promise<void>;
   close(): Promise<void>;
 }
 
