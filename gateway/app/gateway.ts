@@ -37,6 +37,10 @@ import { createPresenceCalibration } from './presence/presence-calibration-setup
 import { checkHqZones, startGatewaySync, type SyncAgent } from './sync/gateway-sync';
 import type { PresenceZoneConfig } from '../config/presence-schema';
 import type { StoreConfig } from '../../sync/schemas/downlink';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics';
+import { gatewayVersion, metricsToken } from './metrics/metrics-setup';
+import { buildMetricsServer, metricsRoutes } from '../api/metrics-routes';
+import { schemaVersion } from '../adapters/sqlite/migrate';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -67,7 +71,11 @@ export interface RunningGateway {
   readonly sync: SyncAgent | undefined;
   /** Every kiosk's screen key (configured or generated), for pairing URLs. */
   readonly screenKeys: ScreenKeys;
+  /** Prometheus metrics (issue 16); undefined when `metrics.enabled` is false. */
+  readonly metrics: GatewayMetrics | undefined;
   url(): string | undefined;
+  /** The metrics-only listener's URL (`metrics.listen`), when there is one. */
+  metricsUrl(): string | undefined;
   health(): GatewayHealth;
   stop(): Promise<void>;
 }
@@ -82,9 +90,32 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
   const db = ledger.db;
   const seeded = seedMembers(db, config.members, clock.now());
-  log.info({ seeded }, 'database open');
+  log.info({ seeded, schemaVersion: schemaVersion(db) }, 'database open');
+  const token = config.metrics.enabled ? metricsToken(config.metrics) : undefined;
 
+  // Metrics read the subsystems when scraped, so they are made first and see them as they come.
+  let sync: SyncAgent | undefined;
+  const live: { presence?: PresenceService; lanes?: ReturnType<typeof createLanes> } = {};
+  let kioskSessionsOpen: (() => number) | undefined;
   let cards: CardSubsystem | undefined;
+  const metrics = config.metrics.enabled
+    ? createGatewayMetrics({
+      db, clock, version: gatewayVersion(), schemaVersion: schemaVersion(db),
+      laneIds: config.lanes.map((l) => l.id),
+      lanes: () => live.lanes?.health() ?? [],
+      sync: () => (sync ? { link: sync.link.state, stats: sync.publisher.stats() } : undefined),
+      presence: () => {
+        const p = live.presence;
+        if (!p?.active) return undefined;
+        const o = p.occupancy();
+        return { scanners: o.scanners, adverts: p.heard(), tracked: p.stats().tracked, zones: o.zones, radioMap: o.radioMap };
+      },
+      radioMapFile: config.presence.radioMap?.file,
+      cards: () => cards?.health() ?? [],
+      readerPlaces: [...new Set(config.cards.readers.map((r) => r.place))],
+      kioskSessionsActive: () => kioskSessionsOpen?.() ?? 0,
+    }, { buckets: config.metrics.buckets })
+    : undefined;
   try {
     cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
   } catch (e) {
@@ -96,6 +127,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const tillFor = (rules: GatewayConfig['loyalty']) =>
     createTillService({
       db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router, staffSession: staffSessionAt,
+      ...(metrics && {
+        onCommit: (s: number) => metrics!.ledgerCommit(s),
+        onFault: (e: unknown, info: { lane: string; type: string }) => {
+          metrics!.tillFault(e);
+          const err = e as { name?: string; code?: string; message?: string };
+          // Never the request body (it may carry a member number): name, code and message.
+          log.error({ lane: info.lane, type: info.type, error: { name: err?.name, code: err?.code, message: err?.message } }, 'till request fault');
+        },
+      }),
       reviewAbovePoints: config.till.reviewAbovePoints,
     });
   // A staff pass tapped at a lane opens a session through that lane's till (issue 14): the
@@ -146,9 +186,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
     outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000, fingerprint: radioMap,
   });
+  live.presence = presence;
   presence.start();
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
-  let sync: SyncAgent | undefined;
   try {
     sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig, forgetMember: (n) => void presence.eraseMember(n) });
     // HQ's last accepted config outlives restarts: apply it over the file's rules.
@@ -161,18 +201,36 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     throw e;
   }
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
-  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'daily program job failed') });
+  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => {
+    if (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE')) metrics?.databaseError('program-daily');
+    log.error({ err: e }, 'daily program job failed');
+  } });
   daily.start();
   // Location-triggered offers (issue 8): presence events in, offers to phones out.
-  const offers = createOffersService({ config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log });
+  const offers = createOffersService({
+    config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log,
+    ...(metrics && { onDecided: (r: string) => metrics.offerDecided(r) }),
+  });
   offers.start();
   const detachOffers = offers.attach(presence);
   // Earning without buying (issue 6): event attendance from presence, a join bonus.
   const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
   const detachBonuses = bonuses.attach(presence);
   const lanes = createLanes(config, { logger: log, clock });
+  live.lanes = lanes;
   let stopping = false;
-  lanes.start((body, ctx) => till.handle(body, ctx));
+  if (metrics) {
+    // One histogram observe per request; the lane's child is looked up in a Map made once.
+    lanes.start(async (body, ctx) => {
+      const t0 = performance.now();
+      try {
+        return await till.handle(body, ctx);
+      } finally {
+        metrics.tillRequest(ctx.lane).observe((performance.now() - t0) / 1000);
+      }
+    });
+  } else lanes.start((body, ctx) => till.handle(body, ctx));
+  const detachTapMetrics = metrics && cards ? cards.readers.onTap((tap) => metrics.cardTap(tap)) : undefined;
 
   const health = (): GatewayHealth =>
     summariseHealth({
@@ -213,6 +271,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     screenKeys, staffSessions: sessions, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
+    ...(metrics && { sessionMetrics: { opened: (k: 'member' | 'join' | 'staff') => metrics.kioskSessionOpened(k), track: (n: () => number) => void (kioskSessionsOpen = n) } }),
   });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy() });
   // Recording a calibration walk (docs/presence.md, "Radio map"): the reference tag only.
@@ -222,10 +281,18 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     offers, clock, hqPublicKey: config.offers.phone.hqPublicKey, knownMember: (n) => members.findByNumber(n) !== undefined,
     pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
   });
+  // Prometheus (issue 16): on its own listener when `metrics.listen` is set, else here behind the token.
+  const metricsServer = metrics && config.metrics.listen ? await buildMetricsServer({ scrape: metrics.scrape, token, logger: log }) : undefined;
+  if (metrics && !metricsServer) await api.register(metricsRoutes, { scrape: metrics.scrape, token, ownListener: false });
   let url: string | undefined;
+  let metricsUrl: string | undefined;
   if (deps.listen !== false) {
     url = await api.listen({ host: config.http.host, port: config.http.port });
     log.info({ url }, 'http listening');
+    if (metricsServer && config.metrics.listen) {
+      metricsUrl = await metricsServer.listen({ host: config.metrics.listen.host, port: config.metrics.listen.port });
+      log.info({ url: metricsUrl }, 'metrics listening');
+    }
   }
 
   let stopped: Promise<void> | undefined;
@@ -242,9 +309,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       await daily.stop();
       offers.stop();
       await api.close();
+      await metricsServer?.close();
+      detachTapMetrics?.();
       await ledger.close();
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, metrics, url: () => url, metricsUrl: () => metricsUrl, health, stop };
 }

@@ -11,6 +11,7 @@ import { ERASE_MEMBER_SQL } from './rollups/erase';
 import { localClock } from './rollups/local-clock';
 import { rollupSchemaSql } from './rollups/schema';
 import { applyPgRollups } from './rollups/write-pg';
+import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
 import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
 
 // BIGINT as JS numbers: every bigint here (epoch ms, counts, points) is far below 2^53.
@@ -21,6 +22,12 @@ const dollarParams = (sql: string): string => {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 };
+
+const MINUS = PERSONAL_FIELDS.map((f) => ` - '${f}'`).join('');
+const ID_TYPES = MEMBER_ID_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
+/** `data` (text) as stored: without personal fields when the member (number or memberId) was erased. */
+const storedData = (data: string, member: string) =>
+  `CASE WHEN EXISTS (SELECT 1 FROM hq_erased WHERE key = ${member} OR key = (${data}::jsonb ->> 'memberId')) THEN (${data}::jsonb${MINUS})::text ELSE ${data} END`;
 
 /**
  * The batch insert, one statement: the new events, then each gateway's last-seen from those
@@ -34,7 +41,7 @@ async function insertBatch(q: pg.Pool | pg.PoolClient, batch: IngestedEvent[]): 
      ),
      ins AS (
        INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
-       SELECT DISTINCT ON (source, id) * FROM v
+       SELECT DISTINCT ON (source, id) source, id, store, gateway, type, time, time_ms, subject, member, points_delta, ${storedData('data', 'member')}, received_at FROM v
        ON CONFLICT (source, id) DO NOTHING
        RETURNING source, id, store, gateway, time_ms, received_at
      ),
@@ -91,7 +98,7 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
   const INSERT = `
     WITH ins AS (
       INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text, $10, ${storedData('$11::text', '$9::text')}, $12)
       ON CONFLICT (source, id) DO NOTHING
       RETURNING 1
     )
@@ -233,6 +240,32 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
     async counts() {
       const r = await pool.query(`SELECT (SELECT COUNT(*) FROM hq_events)::bigint AS events, (SELECT COUNT(*) FROM hq_dead_letters)::bigint AS "deadLetters"`);
       return r.rows[0] as { events: number; deadLetters: number };
+    },
+    async eraseMember(member, at): Promise<ErasureResult> {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const ids = await c.query<{ id: string }>(
+          `SELECT DISTINCT data::jsonb ->> 'memberId' AS id FROM hq_events WHERE member = $1 AND data::jsonb ->> 'memberId' IS NOT NULL`,
+          [member],
+        );
+        const memberIds = ids.rows.map((r) => r.id);
+        await c.query(`INSERT INTO hq_erased (key, member, erased_at) SELECT k, $2, $3 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING`, [[member, ...memberIds], member, at]);
+        const mine = `(member = $1 OR (type IN (${ID_TYPES}) AND data::jsonb ->> 'memberId' IN (SELECT key FROM hq_erased WHERE member = $1)))`;
+        const tokens = (await c.query<{ t: string }>(`SELECT DISTINCT data::jsonb ->> 'token' AS t FROM hq_events WHERE ${mine} AND data::jsonb ? 'token'`, [member])).rows.map((r) => r.t);
+        const ev = await c.query(`UPDATE hq_events SET data = (data::jsonb${MINUS})::text WHERE ${mine} AND data::jsonb ?| $2::text[]`, [member, [...PERSONAL_FIELDS]]);
+        // As JSON strings ("M-1", quotes included), so M-1 does not also match M-10.
+        const needles = [member, ...memberIds, ...tokens].map((k) => JSON.stringify(k));
+        const dl = await c.query(`DELETE FROM hq_dead_letters WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS n WHERE position(convert_to(n, 'UTF8') in payload) > 0)`, [needles]);
+        for (const sql of ERASE_MEMBER_SQL) await c.query(dollarParams(sql), [member]);
+        await c.query('COMMIT');
+        return { member, events: ev.rowCount ?? 0, deadLetters: dl.rowCount ?? 0, memberIds };
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
     },
     async close() {
       await pool.end();

@@ -80,7 +80,7 @@ export const SaleCompleted = registerEvent({
       pointsAwarded: Points,
       balance: opt(Type.Integer()),
       deficit: opt(Type.Integer()),
-      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
+      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 2000 })),
       entries: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
       ...forbidden,
     },
@@ -103,7 +103,7 @@ const reversal = (what: string) =>
       deficitAdded: Type.Optional(Points),
       balance: opt(Type.Integer()),
       deficit: opt(Type.Integer()),
-      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
+      lines: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 2000 })),
       entries: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 500 })),
       ...forbidden,
     },
@@ -268,7 +268,25 @@ export const CommandApplied = registerEvent({
   ),
 });
 
+export const CommandRejected = registerEvent({
+  type: 'trouw.command.rejected.v1',
+  summary: 'A message on a cmd topic the gateway could not take as a command from HQ: not JSON, not a valid envelope, not from /hq, or an id already used for other content.',
+  priority: Priority.business,
+  data: open(
+    {
+      reason: Type.Union([Type.Literal('not-json'), Type.Literal('bad-envelope'), Type.Literal('not-from-hq'), Type.Literal('id-reused')]),
+      /** The command id when one could be read (a ULID in the message's `id`), else null. */
+      commandId: Type.Union([Ulid, Type.Null()]),
+      /** The command name from the topic (`cmd/{name}`). */
+      name: Type.String({ minLength: 1, maxLength: 64 }),
+      detail: Type.String({ maxLength: 500 }),
+    },
+    'command.rejected: why a cmd message was not taken, and what id it carried',
+  ),
+});
+
 export type SaleCompletedData = Static<typeof SaleCompleted.data>;
 export type PointsAdjustedData = Static<typeof PointsAdjusted.data>;
 export type ConfigRejectedData = Static<typeof ConfigRejected.data>;
 export type CommandAppliedData = Static<typeof CommandApplied.data>;
+export type CommandRejectedData = Static<typeof CommandRejected.data>;

@@ -28,6 +28,7 @@ import { silentLogger } from '../support/browser';
 
 const KEY = new Uint8Array(32).fill(5);
 const ADMIN = 'admin-token-0123456789';
+const METRICS = 'metrics-token-0123456789';
 const KEYS = { k1: 'k1-screen-key-0123456789', k2: 'k2-screen-key-0123456789' };
 const hq = generateKeyPairSync('ed25519');
 const stranger = generateKeyPairSync('ed25519');
@@ -144,6 +145,7 @@ describe('access on every route, decided by the matched route', () => {
     const config = validateConfig({
       database: { path: join(dir, 'g.db') },
       http: { adminToken: ADMIN, port: 0 },
+      metrics: { token: METRICS },
       kiosk: { screenKeys: KEYS },
       members: [{ number: 'M-1', name: 'Sanne de Vries', cards: [cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart)] }],
       cards: {
@@ -218,6 +220,8 @@ describe('access on every route, decided by the matched route', () => {
       staff: [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { 'x-trouw-screen-key': KEYS.k1 }],
       'kiosk-screen': [{}, { 'x-trouw-screen-key': 'wrong-key-0123456789' }, { 'x-trouw-screen-key': KEYS.k2 }, { authorization: `Bearer ${ADMIN}` }],
       'kiosk-session': [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { authorization: `Bearer ${ADMIN}` }],
+      // Prometheus's token only: store IT's is not it.
+      metrics: [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${ADMIN}` }, { authorization: `Bearer ${k2Token}` }],
       phone: [
         {}, { authorization: 'Bearer wrong-token-0123456789' },
         { authorization: `Bearer ${signMemberCredential({ member: 'M-404', exp: exp() }, hq.privateKey)}` },
@@ -257,6 +261,7 @@ describe('access on every route, decided by the matched route', () => {
       const path = fill(r.url);
       let headers: Record<string, string> = {};
       if (r.access === 'store-it' || r.access === 'staff') headers = { authorization: `Bearer ${ADMIN}` };
+      if (r.access === 'metrics') headers = { authorization: `Bearer ${METRICS}` };
       if (r.access === 'kiosk-screen') headers = { 'x-trouw-screen-key': KEYS.k1 };
       if (r.access === 'kiosk-session') headers = { authorization: `Bearer ${await kioskSession('k1')}` };
       if (r.access === 'phone') headers = { authorization: `Bearer ${signMemberCredential({ member: 'M-1', exp: exp() }, hq.privateKey)}` };

@@ -191,7 +191,7 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open) => {
       return n;
     };
     expect(await mentions()).toBeGreaterThan(0);
-    await store.eraseMemberRollups(victim);
+    await store.eraseMember(victim, NOW);
     expect(await mentions()).toBe(0);
     const after = await createInsights(store, CFG).view('liability', { now: NOW });
     const total = (v: typeof before) => v.tables.find((t) => t.id === 'outstanding')!.rows.reduce((a, r) => a + Number(r[3]), 0);

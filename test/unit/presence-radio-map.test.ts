@@ -108,6 +108,33 @@ describe('radioMapFromSurvey', () => {
     expect(map.points[2]!.levels).toEqual([-80, null]);
   });
 
+  it('bins each device on its own: two tags walked at the same time in different zones', () => {
+    const two: SurveyRow[] = [];
+    for (let t = 0; t < 4000; t += 100) {
+      two.push({ t, scanner: 's1', rssi: -50, zone: 'A', device: 'tag-1' }, { t, scanner: 's2', rssi: -80, zone: 'A', device: 'tag-1' });
+      two.push({ t: t + 3, scanner: 's1', rssi: -85, zone: 'B', device: 'tag-2' }, { t: t + 3, scanner: 's2', rssi: -55, zone: 'B', device: 'tag-2' });
+    }
+    const map = radioMapFromSurvey(two);
+    expect(map.points).toEqual([
+      { zone: 'A', levels: [-50, -80] }, { zone: 'A', levels: [-50, -80] },
+      { zone: 'B', levels: [-85, -55] }, { zone: 'B', levels: [-85, -55] },
+    ]);
+  });
+
+  it('a slow advertiser (0.6 adverts/s per scanner) leaves no scanner unheard: thin bins borrow from their neighbours', () => {
+    const slow: SurveyRow[] = [];
+    // An advert every 455 ms, each scanner hearing 30 % of them (a fixed pseudo-random draw).
+    let x = 12345;
+    const heard = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 100) < 30;
+    for (let t = 0; t < 120_000; t += 455) {
+      if (heard()) slow.push({ t, scanner: 's1', rssi: -70, zone: 'A' });
+      if (heard()) slow.push({ t: t + 5, scanner: 's2', rssi: -75, zone: 'A' });
+    }
+    const map = radioMapFromSurvey(slow);
+    expect(map.points.length).toBeGreaterThan(40);
+    expect(map.points.filter((p) => p.levels.includes(null))).toEqual([]);
+  });
+
   it('rows out of order are sorted first; a zone change starts a new point', () => {
     const shuffled = [...rows].reverse();
     expect(radioMapFromSurvey(shuffled)).toEqual(radioMapFromSurvey(rows));
@@ -139,6 +166,14 @@ describe('engine with a radio map', () => {
     const swapped = new PresenceEngine(params);
     swapped.setFingerprint(fingerprint);
     expect(standIn(swapped, shadowedInB)).toBe('B');
+  });
+
+  it('refuses a map with a zone it does not know, at construction and setFingerprint (the old map stays)', () => {
+    const withC: RadioMap = { scanners: SCANNERS, points: [...MAP.points, { zone: 'C', levels: [-90, -90, -60, -60] }] };
+    expect(() => new PresenceEngine({ ...params, fingerprint: fingerprintParams(withC) })).toThrow(/unknown zone C/);
+    const engine = new PresenceEngine({ ...params, fingerprint: fingerprintParams(MAP, { k: 1 }) });
+    expect(() => engine.setFingerprint(fingerprintParams(withC))).toThrow(/unknown zone C/);
+    expect(standIn(engine, shadowedInB)).toBe('B');
   });
 
   it('fits raw levels: scanners\' offsetDb (for level mode) do not reach the fit, the map is recorded raw', () => {

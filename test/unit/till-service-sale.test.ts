@@ -46,7 +46,7 @@ describe('till service: sale', () => {
     expect(tt.count('till_requests')).toBe(1);
   });
 
-  it('replays a resent request id byte-identically and applies the sale once', () => {
+  it('replays a resent request id (marked replayed) and applies the sale once', () => {
     const tt = setup();
     const body = JSON.stringify({ v: 1, id: 'SAME-1', ...sale('R-2', [line(2500)], 'M-100') });
     const first = tt.till.handleText(body, { lane: 'lane-1' });
@@ -54,12 +54,27 @@ describe('till service: sale', () => {
     // Same request, keys in another order: still the same request.
     const s = sale('R-2', [line(2500)], 'M-100');
     const reordered = JSON.stringify({ tenders: s.tenders, lines: s.lines, member: s.member, receipt: s.receipt, type: s.type, id: 'SAME-1', v: 1 });
-    expect(tt.till.handleText(body, { lane: 'lane-1' })).toBe(first);
-    expect(tt.till.handleText(reordered, { lane: 'lane-1' })).toBe(first);
+    const replay = { ...JSON.parse(first), replayed: true };
+    expect(JSON.parse(tt.till.handleText(body, { lane: 'lane-1' }))).toEqual(replay);
+    expect(JSON.parse(tt.till.handleText(reordered, { lane: 'lane-1' }))).toEqual(replay);
     expect(tt.member('M-100').balance).toBe(25);
     expect(tt.count('ledger_entries')).toBe(1);
     expect(tt.count('sales')).toBe(1);
     expect(tt.count('outbox', "type = 'trouw.sale.completed.v1'")).toBe(1);
+  });
+
+  it('a replayed answer shows the balance as it is now, not as it was (issue 14)', () => {
+    const tt = setup();
+    const body = JSON.stringify({ v: 1, id: 'OLD-1', ...sale('R-OLD', [line(2500)], 'M-100') });
+    const first = JSON.parse(tt.till.handleText(body, { lane: 'lane-1' }));
+    expect(first).toMatchObject({ pointsAwarded: 25, member: { balance: 25 } });
+    expect(first.replayed).toBeUndefined();
+    tt.send(sale('R-NEW', [line(4000)], 'M-100'));
+    expect(tt.member('M-100').balance).toBe(65);
+    // The resent id (and the receipt under a new id) answers what the sale did, and the balance now.
+    expect(JSON.parse(tt.till.handleText(body, { lane: 'lane-1' }))).toMatchObject({ id: 'OLD-1', replayed: true, pointsAwarded: 25, member: { balance: 65 } });
+    expect(tt.send(sale('R-OLD', [line(2500)], 'M-100'))).toMatchObject({ replayed: true, pointsAwarded: 25, member: { balance: 65 } });
+    expect(tt.member('M-100').balance).toBe(65);
   });
 
   it('keeps request ids per lane: the same id on another lane is another request', () => {
@@ -84,7 +99,7 @@ describe('till service: sale', () => {
     const first = tt.send<'sale.ok'>(sale('R-4', [line(3000)], 'M-100', { at: '2024-06-15T09:00:00+02:00' }));
     tt.clock.advance(60_000);
     const again = tt.send<'sale.ok'>(sale('R-4', [line(3000)], 'M-100', { at: '2024-06-15T09:00:00+02:00' }));
-    expect(again).toEqual({ ...first, id: again.id });
+    expect(again).toEqual({ ...first, id: again.id, replayed: true });
     expect(again.id).not.toBe(first.id);
     expect(tt.member('M-100').balance).toBe(30);
     expect(tt.count('ledger_entries')).toBe(1);
@@ -168,7 +183,7 @@ describe('till service: group commit', () => {
     // The same id twice in one batch: the second is a replay, not a second sale.
     const [x, y] = await Promise.all([tt.till.handle(bodies[0]!, { lane: 'lane-0' }), tt.till.handle(bodies[0]!, { lane: 'lane-0' })]);
     expect(y).toBe(x);
-    expect(x).toBe(answers[0]);
+    expect(JSON.parse(x)).toEqual({ ...JSON.parse(answers[0]!), replayed: true, member: expect.objectContaining({ balance: tt.member('M-200').balance }) });
     expect(tt.count('sales')).toBe(10);
     expect(auditLedger(tt.db).balancesMatchEntries).toBe(true);
   });

@@ -50,6 +50,8 @@ export interface OffersServiceDeps {
   logger?: Logger;
   /** Run the dwell timer (default true); tests call `tick()`. */
   timers?: boolean;
+  /** Each decision's result: `sent` or why not (the metrics count deliveries and caps). */
+  onDecided?: (result: string) => void;
 }
 
 export function definitionsFrom(cfg: OffersConfig): OfferDefinition[] {
@@ -163,6 +165,7 @@ export function createOffersService(deps: OffersServiceDeps) {
       try {
         const r = sendOne.immediate(t, now);
         out.push(r);
+        deps.onDecided?.('sent' in r ? 'sent' : r.reason);
         if ('sent' in r) push(t.member, { type: 'offer', offer: r.sent });
       } catch (e) {
         log?.error({ err: e }, 'offer decision failed');

@@ -105,6 +105,6 @@ export function radioMapSummary(b: RadioMapBuild): string {
     `  points per zone: ${[...perZone].map(([z, n]) => `${z} ${n}`).join(', ') || 'none'}`,
     `  scanners (${b.map.scanners.length}): ${b.map.scanners.join(', ')}`,
   ];
-  if (b.devices.length > 1) lines.push(`  note: ${b.devices.length} devices in the recording (${b.devices.slice(0, 5).join(', ')}); a walk should carry one reference beacon`);
+  if (b.devices.length > 1) lines.push(`  note: ${b.devices.length} devices in the recording (${b.devices.slice(0, 5).join(', ')}${b.devices.length > 5 ? ', …' : ''}), each binned on its own`);
   return lines.join('\n');
 }

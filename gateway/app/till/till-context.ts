@@ -1,4 +1,5 @@
 /** What the till message handlers share: repositories (statements prepared once), rules, clock. */
+import { localDate } from '../../core/time/local-date';
 import { createIdempotencyRepo, type IdempotencyRepo } from '../../adapters/sqlite/idempotency-repo';
 import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
 import { createMembersRepo, type MembersRepo } from '../../adapters/sqlite/members-repo';
@@ -90,12 +91,25 @@ export const errorResponse = (id: string, code: TillErrorCode, message: string):
 export const refuse = (id: string, code: TillErrorCode, message: string): Handled => answer(errorResponse(id, code, message), false);
 
 /**
- * A stored answer to the same content sent under another request id: the same answer,
- * with `id` echoing the new request (the till matches answers to requests by id).
+ * A stored answer given again (a resent id, or the same content under a new id): the same
+ * answer, marked `replayed: true` (issue 14), with `id` echoing this request (the till matches
+ * answers by id), and the member's figures as they are now (balance, tier, spendable): the
+ * points were applied once, but a till that prints the balance must not print a stale one.
  */
-export function withId(stored: string, id: string): Handled {
-  const response = JSON.parse(stored) as TillResponse;
-  return { text: JSON.stringify({ ...response, id }), record: true };
+export function replayAnswer(c: TillContext, stored: string, now: number, id?: string): string {
+  const response = JSON.parse(stored) as TillResponse & { member?: { number?: string; balance?: number } | null };
+  const out: Record<string, unknown> = { ...response, ...(id !== undefined && { id }), replayed: true };
+  const number = response.member?.number;
+  if (number !== undefined && response.member?.balance !== undefined) {
+    const m = c.members.byNumber(number);
+    if (m) out.member = c.program.view(m, localDate(now, c.store.timeZone));
+  }
+  return JSON.stringify(out);
+}
+
+/** The stored answer to the same content sent under another request id (see replayAnswer). */
+export function withId(c: TillContext, stored: string, id: string, now: number): Handled {
+  return { text: replayAnswer(c, stored, now, id), record: true };
 }
 
 export const isoTime = (ms: number): string => new Date(ms).toISOString();

@@ -91,7 +91,7 @@ export function handleRefund(c: TillContext, req: RefundRequest, lane: string, h
     if (existing.requestHash !== hash) {
       return refuse(req.id, 'conflict', `refund receipt ${req.receipt} was already recorded with different content`);
     }
-    return withId(existing.response, req.id);
+    return withId(c, existing.response, req.id, now);
   }
   const sale = c.sales.byReceipt(req.original);
   if (!sale) return refuse(req.id, 'unknown-receipt', `no sale with receipt ${req.original} is known here`);
@@ -129,7 +129,7 @@ export function handleRefund(c: TillContext, req: RefundRequest, lane: string, h
 /** Voiding a sale twice is harmless: the second void gets the first one's answer. */
 export function handleVoid(c: TillContext, req: VoidRequest, lane: string, hash: string, now: number): Handled {
   const existing = c.sales.returnByKey('void', req.receipt);
-  if (existing) return withId(existing.response, req.id);
+  if (existing) return withId(c, existing.response, req.id, now);
   const sale = c.sales.byReceipt(req.receipt);
   if (!sale) return refuse(req.id, 'unknown-receipt', `no sale with receipt ${req.receipt} is known here`);
   const { lines, sold } = soldLines(sale);

@@ -37,7 +37,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     if (existing.requestHash !== hash) {
       return refuse(req.id, 'conflict', `receipt ${req.receipt} was already recorded with different content`);
     }
-    return withId(existing.response, req.id);
+    return withId(c, existing.response, req.id, now);
   }
 
   const at = req.at !== undefined ? Date.parse(req.at) : now;

@@ -4,7 +4,8 @@
  * Per request: parse and validate (till-parse.ts; bad input is answered, never thrown).
  * Read-only requests (hello, ping, basket, end-of-day) are answered at once. Requests with
  * effects (identify, sale, refund, void, redeem) run atomically: a stored answer for this
- * (lane, id) is replayed byte-identical (other content under the same id: conflict);
+ * (lane, id) is replayed, marked `replayed: true` with the member's current balance
+ * (other content under the same id: conflict);
  * otherwise the handler writes its rows and the answer is recorded, all or nothing. The
  * till is answered only after the commit (WAL, synchronous=FULL: durable).
  *
@@ -22,7 +23,7 @@ import type { CardTapSource } from '../../ports/card-taps';
 import type { Clock } from '../../ports/clock';
 import type { TillBodyHandler } from '../../ports/pos-link';
 import { contentHash } from './request-hash';
-import { answer, createTillContext, errorResponse, refuse, type Handled, type StoreInfo, type TillContext } from './till-context';
+import { answer, createTillContext, errorResponse, refuse, replayAnswer, type Handled, type StoreInfo, type TillContext } from './till-context';
 import { handleBasket, handleEndOfDay, handleHello, handleIdentify } from './till-lookups';
 import { parseTillRequest } from './till-parse';
 import { handleRefund, handleVoid } from './till-returns';
@@ -53,6 +54,8 @@ export interface TillServiceDeps {
    * never the request body, which may carry a member number.
    */
   onFault?: (error: unknown, info: { lane: string; type: string }) => void;
+  /** Seconds each ledger transaction took (group commit or single request): the metrics histogram. */
+  onCommit?: (seconds: number) => void;
 }
 
 export interface TillService {
@@ -80,6 +83,15 @@ export function createTillService(deps: TillServiceDeps): TillService {
   const c: TillContext = createTillContext(deps);
   const { clock, db } = deps;
   const maxBatch = Math.max(1, Math.trunc(deps.maxBatch ?? 32));
+  const onCommit = deps.onCommit;
+  /** One request in its own transaction, timed for the metrics when asked. */
+  const single = (req: Recorded, lane: string): string => {
+    if (!onCommit) return one.immediate(req, lane, clock.now());
+    const t0 = performance.now();
+    const text = one.immediate(req, lane, clock.now());
+    onCommit((performance.now() - t0) / 1000);
+    return text;
+  };
   const fault = (error: unknown, lane: string, type: string) => {
     try {
       (deps.onFault ?? defaultFault)(error, { lane, type });
@@ -109,7 +121,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
     const stored = c.idempotency.get(lane, req.id);
     if (stored) {
       return stored.requestHash === hash
-        ? stored.response
+        ? replayAnswer(c, stored.response, now)
         : refuse(req.id, 'conflict', `request id ${req.id} was already used for different content`).text;
     }
     const out = dispatch(req, lane, hash, now);
@@ -140,8 +152,10 @@ export function createTillService(deps: TillServiceDeps): TillService {
       setImmediate(flush);
     }
     let texts: string[];
+    const t0 = onCommit ? performance.now() : 0;
     try {
       texts = batch.immediate(items);
+      if (onCommit) onCommit((performance.now() - t0) / 1000);
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch was kept.
       fault(error, items[0]?.lane ?? '?', 'batch');
@@ -180,7 +194,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
   function handleText(body: string, ctx: { lane: string }): string {
     const parsed = parseTillRequest(body);
     if (!parsed.ok) return JSON.stringify(errorResponse(parsed.error.id, parsed.error.code, parsed.error.message));
-    return route(parsed.value, ctx.lane, (req) => one.immediate(req, ctx.lane, clock.now())) as string;
+    return route(parsed.value, ctx.lane, (req) => single(req, ctx.lane)) as string;
   }
 
   function handle(body: string, ctx: { lane: string }): Promise<string> {
@@ -188,7 +202,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
     if (!parsed.ok) return Promise.resolve(JSON.stringify(errorResponse(parsed.error.id, parsed.error.code, parsed.error.message)));
     return Promise.resolve(
       route(parsed.value, ctx.lane, (req) => {
-        if (maxBatch === 1) return one.immediate(req, ctx.lane, clock.now());
+        if (maxBatch === 1) return single(req, ctx.lane);
         return new Promise<string>((resolve) => {
           queue.push({ req, lane: ctx.lane, resolve });
           if (!scheduled) {

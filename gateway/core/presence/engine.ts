@@ -16,7 +16,7 @@ import type { PresenceEvent, Subject, ZoneOccupancy } from './events';
 import { subjectKey } from './events';
 import { DEFAULT_ENGINE, type EngineParams, type FingerprintParams, type ZoneParams, type ZoneSpec } from './params';
 import { FitQuality } from './fit-quality';
-import { ZoneFingerprints } from './radio-map';
+import { ZoneFingerprints, radioMapProblem } from './radio-map';
 import { TokenTable } from './token';
 import { SampleWindow, robustMean } from './window-filter';
 import { ZoneTracker, type LeaveReason, type ZoneTransition } from './zone-tracker';
@@ -138,6 +138,10 @@ export class PresenceEngine {
    * their zones' own scanners again (null). Devices keep their current zone.
    */
   setFingerprint(fp: FingerprintParams | null): void {
+    // Checked before anything changes: a point in a zone the engine does not know crashed the
+    // zone state machine at the first fit (issue 15); a zone without points is never chosen.
+    const problem = fp && radioMapProblem(fp.map, this.p.scanners.map((s) => s.name), this.zoneIds);
+    if (problem) throw new RangeError(problem);
     this.fingerprintParams = fp;
     this.fitQuality = new FitQuality();
     this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k }) : null;
