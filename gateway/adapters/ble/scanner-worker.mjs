@@ -96,11 +96,9 @@ function main() {
     return false;
   };
 
-  noble.on('discover', (p) => {
+  /** One advert as read: counted, filtered, batched (the same rules on both paths). */
+  const onAdvert = (md, rssi) => {
     stats.heard++;
-    const md = p.advertisement.manufacturerData;
-    const rssi = p.rssi;
-    if (cfg.prune !== false) forget(p);
     if (stopping || failed || !md || md.length === 0 || rssi === 127 || !accepted(md)) {
       stats.dropped++;
       return;
@@ -111,8 +109,16 @@ function main() {
     batch.at.push(Date.now());
     if (batch.rssi.length >= cfg.batchMax) flush();
     else flushTimer ??= setTimeout(flush, cfg.batchMs);
-  });
+  };
 
+  // noble's own advert path: the control (`advertPath: 'noble'`), and the fallback when its
+  // HCI internals are not where readAdvertsDirectly expects them.
+  noble.on('discover', (p) => {
+    const md = p.advertisement.manufacturerData;
+    const rssi = p.rssi;
+    if (cfg.prune !== false) forget(p);
+    onAdvert(md, rssi);
+  });
   noble.on('stateChange', (state) => {
     if (stopping || failed) return;
     if (state === 'poweredOn') {
@@ -143,6 +149,9 @@ function main() {
   } catch {
     // "state is poweredOff": expected before the controller answers; poweredOn starts the scan.
   }
+  // After the wake-up: the UART socket has its packet parser by now.
+  if (cfg.advertPath !== 'noble') readAdvertsDirectly(b, onAdvert);
+  coalesceUartReads(b, cfg.readCoalesceMs ?? 10);
   try {
     b._hci._socket.on('error', (e) => {
       if (!stopping) fail(`controller port: ${e.message}`);
@@ -196,6 +205,97 @@ function main() {
     process.exit(0);
   });
   process.on('uncaughtException', (e) => fail(`worker fault: ${e.message}`));
+}
+
+/**
+ * The hot path, off noble (issue 18: most of the worker's CPU at 2,600 adverts/s went to
+ * noble's per-advert work: a Readable push per HCI packet, debug() calls, the address
+ * formatted with a regular expression, a Gap discovery object, a Peripheral object, our
+ * pruning of all of it). LE Advertising Report packets are taken from the HCI packet parser
+ * (UART) or the socket's `data` event (kernel HCI socket) before noble sees them and read
+ * here: per report its manufacturer data (the last 0xFF AD structure, as noble keeps it) and
+ * its RSSI. Every other packet (command completes, state) still goes through noble, which
+ * keeps driving the controller. noble's per-device maps stay empty because it never hears
+ * of a device.
+ *
+ * @param {any} b noble's HCI bindings
+ * @param {(md: Buffer | undefined, rssi: number) => void} onAdvert
+ * @returns {boolean} false when noble's internals are not as expected (noble's path is used)
+ */
+function readAdvertsDirectly(b, onAdvert) {
+  const socket = b?._hci?._socket;
+  if (!socket) return false;
+  /** True when the packet was an LE Advertising Report and was handled here. */
+  const take = (p) => {
+    // H4 event 0x04, LE Meta 0x3E, length, subevent 0x02 (LE Advertising Report), count.
+    if (p.length < 5 || p[0] !== 0x04 || p[1] !== 0x3e || p[3] !== 0x02) return false;
+    const n = p[4];
+    let o = 5;
+    for (let r = 0; r < n; r++) {
+      // type, address type, address[6], data length, data, rssi
+      if (o + 9 > p.length) break;
+      const len = p[o + 8];
+      const end = o + 9 + len;
+      if (end >= p.length) break;
+      const rssi = p[end] > 127 ? p[end] - 256 : p[end];
+      let md;
+      for (let i = o + 9; i + 1 < end; ) {
+        const l = p[i];
+        if (l < 1 || i + l + 1 > end) break;
+        if (p[i + 1] === 0xff) md = p.subarray(i + 2, i + l + 1);
+        i += l + 1;
+      }
+      onAdvert(md, rssi);
+      o = end + 1;
+    }
+    return true;
+  };
+  if (typeof socket.emit !== 'function') return false;
+  const TAKEN = Symbol.for('trouw.advertsTaken');
+  /** The UART packet parser (a new one after each reconnect): adverts leave it without a stream push. */
+  const wrapParser = () => {
+    const parser = socket._hciSerialParser;
+    if (!parser || parser[TAKEN] || typeof parser.push !== 'function') return;
+    const push = parser.push.bind(parser);
+    parser.push = (packet) => (packet && take(packet) ? true : push(packet));
+    parser[TAKEN] = true;
+  };
+  wrapParser();
+  // The socket's packets (the kernel HCI socket; the UART's until its parser is wrapped).
+  const emit = socket.emit.bind(socket);
+  socket.emit = (event, ...args) => {
+    if (event !== 'data' || !args[0]) return emit(event, ...args);
+    wrapParser();
+    return take(args[0]) ? true : emit(event, ...args);
+  };
+  return true;
+}
+
+/**
+ * A UART read at most every `ms`: serialport reads the port through libuv's thread pool and,
+ * when the read comes back empty (EAGAIN, an Error built each time), waits on epoll and reads
+ * again, so a controller that reports every few milliseconds costs two thread-pool round
+ * trips per burst. Waiting `ms` after each read lets the bytes gather in the tty buffer
+ * (4 KiB, ~40 ms at 1 Mbaud; 10 ms is a quarter of it) and read in one go; presence decides
+ * once a second, so 10 ms of delay is nothing to it. Only the UART socket has a stream to
+ * pace; after a reconnect (a new stream) reads go unpaced, which is only slower.
+ */
+function coalesceUartReads(b, ms) {
+  const dev = b?._hci?._socket?._serialDevice;
+  if (!dev || typeof dev._read !== 'function' || !(ms > 0)) return;
+  const read = dev._read.bind(dev);
+  let last = 0;
+  dev._read = (n) => {
+    const now = Date.now();
+    const wait = last + ms - now;
+    if (wait > 0) {
+      last += ms;
+      setTimeout(() => read(n), wait);
+    } else {
+      last = now;
+      read(n);
+    }
+  };
 }
 
 main();
