@@ -129,7 +129,10 @@ async function main(): Promise<void> {
     const health = gateway.health();
     const readers = health.devices.filter((d) => d.kind === 'card-reader');
     const link = health.devices.find((d) => d.name === 'hq-broker');
-    const hqLine = hqView ? { ...hqView, link: link?.state ?? 'off' } : undefined;
+    const out = gateway.sync?.publisher.stats();
+    const hqLine = hqView
+      ? { ...hqView, link: link?.state ?? 'off', ...(out ? { outbox: { unsent: out.unsentEstimate, awaitingHq: out.awaitingHq, awaitingHqOldestMs: out.awaitingHqOldestMs } } : {}) }
+      : undefined;
     const text = renderView(
       {
         title: 'Trouw demo store', url: gateway.url(), kiosk: { url: kioskUrl, visits: kioskVisits }, lanes: health.lanes, activity, cards: { readers, stats: cards.stats },
