@@ -41,6 +41,7 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-met
 import { gatewayVersion, metricsToken } from './metrics/metrics-setup';
 import { buildMetricsServer, metricsRoutes } from '../api/metrics-routes';
 import { schemaVersion } from '../adapters/sqlite/migrate';
+import { claimDatabase } from '../adapters/sqlite/gateway-lock';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -87,7 +88,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // A bad radio map (presence.radioMap) stops the start before anything is opened.
   const radioMap = loadRadioMap(config.presence) ?? null;
 
-  const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  // One gateway per database (a pid file beside it; restore and a second start refuse).
+  const release = claimDatabase(config.database.path);
+  let ledger: ReturnType<typeof openLedger>;
+  try {
+    ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  } catch (e) {
+    release();
+    throw e;
+  }
   const db = ledger.db;
   const seeded = seedMembers(db, config.members, clock.now());
   log.info({ seeded, schemaVersion: schemaVersion(db) }, 'database open');
@@ -120,6 +129,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
   } catch (e) {
     await ledger.close();
+    release();
     throw e;
   }
   // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
@@ -198,6 +208,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     await presence.stop();
     await cards?.stop();
     await ledger.close();
+    release();
     throw e;
   }
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
@@ -312,6 +323,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       await metricsServer?.close();
       detachTapMetrics?.();
       await ledger.close();
+      release();
       log.info('stopped');
     })());
 
