@@ -115,7 +115,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     const member = members.byNumber(args.member);
     if (!member) return err(unknownMember());
     const key = `cmd:${c.commandId}:adjust`;
-    if (db.prepare('SELECT 1 FROM ledger_entries WHERE key = ?').get(key)) return ok({ replayed: true });
+    if (ledgerRepo.hasKey(member.id, key)) return ok({ replayed: true });
     // The audit trail: who at HQ, why, and (in the key) which command.
     const reason = `hq by ${args.by}: ${args.reason}`.slice(0, 700);
     let entries: LedgerEntry[];
@@ -144,7 +144,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     const member = members.byNumber(args.member);
     if (!member) return err(unknownMember());
     const key = `cmd:${c.commandId}:settle`;
-    if (db.prepare('SELECT 1 FROM ledger_entries WHERE key = ?').get(key)) return ok({ replayed: true });
+    if (ledgerRepo.hasKey(member.id, key)) return ok({ replayed: true });
     const snapshot = program.applySnapshot(member, args.balance, args.asOf, localDate(c.now, deps.timeZone));
     // Older than (or as old as) the snapshot held: a newer settlement already aligned the account.
     if (!snapshot) return ok({ snapshot, stale: true, balance: member.balance, deficit: member.deficit });
