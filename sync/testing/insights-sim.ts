@@ -34,6 +34,8 @@ export interface ChainSimOptions {
   joinSpread?: number;
   expiryDays?: number;
   zones?: readonly string[];
+  /** Member numbers are this and a count (default M-). */
+  memberPrefix?: string;
   /** Store ids (default store-001 …); `stores` of them are used. */
   storeIds?: readonly string[];
   campaign?: { id: string; fromDay: number; toDay: number; holdout: number; triggerPurchaseProb: number; effect: number };
@@ -85,7 +87,7 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
   };
   const storeId = (i: number) => o.storeIds?.[i] ?? `store-${String(i + 1).padStart(3, '0')}`;
   const members: SimMember[] = Array.from({ length: o.members }, (_, i) => ({
-    number: `M-${i + 1}`, id: `01HSIM${String(i + 1).padStart(20, '0')}`, store: i % o.stores,
+    number: `${o.memberPrefix ?? 'M-'}${i + 1}`, id: `01HSIM${String(i + 1).padStart(20, '0')}`, store: i % o.stores,
     joinDay: Math.floor(r() * o.days * o.joinSpread), consent: r() < o.consentShare, sales: 0, points: 0, tier: 'brons', lots: [], assigned: false,
   }));
   const receipts = new Map<number, number>();
