@@ -30,6 +30,7 @@ import { createMqttLink } from '../gateway/mqtt-link';
 import { openHqStore } from './open-store';
 import { DEFAULT_INGEST_SESSION_EXPIRY_SECONDS, startIngest } from './ingest';
 import { buildHqApi } from './api';
+import { createSegmentPublisher } from './publish-segment';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
@@ -148,11 +149,21 @@ switch (command) {
   }
   case 'api': {
     const store = await openHqStore(v.db!);
-    const app = await buildHqApi({ store, logger: log, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    // Publishing segments (dashboard) needs the broker: connected on first use only.
+    let control: ReturnType<typeof controlLink> | undefined;
+    const publishSegment = createSegmentPublisher(async () => {
+      if (!control) {
+        control = controlLink();
+        await control.whenUp(15_000);
+      }
+      return control;
+    }, store);
+    const app = await buildHqApi({ store, logger: log, publishSegment, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
     const url = await app.listen({ host: v.host!, port: Number(v.port) });
     console.log(JSON.stringify({ api: url }));
     onSignal(async () => {
       await app.close();
+      await control?.close();
       await store.close();
     });
     break;

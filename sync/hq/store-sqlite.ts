@@ -8,13 +8,19 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DEFAULT_ROLLUP_CONFIG, type RollupConfig } from './rollups/config';
+import { deriveRollups } from './rollups/derive';
+import { ERASE_MEMBER_SQL } from './rollups/erase';
+import { localClock } from './rollups/local-clock';
+import { rollupSchemaSql } from './rollups/schema';
+import { sqliteRollupWriter } from './rollups/write-sqlite';
 import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
 import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
 
 const PATHS = PERSONAL_FIELDS.map((f) => `'$.${f}'`).join(', ');
 const ID_TYPES = MEMBER_ID_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
 
-export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
+export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full'; rollups?: RollupConfig | false } = {}): HqStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   // The busy timeout first: switching to WAL takes a lock, and several ingest processes open
@@ -23,6 +29,9 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   let st: ReturnType<typeof prepare> | undefined;
+  const rollupCfg = opts.rollups === undefined ? DEFAULT_ROLLUP_CONFIG : opts.rollups;
+  const rollupClock = rollupCfg ? localClock(rollupCfg.timeZone) : undefined;
+  let rollups: ReturnType<typeof sqliteRollupWriter> | undefined;
 
   function prepare() {
     return {
@@ -81,8 +90,10 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
   // One transaction per batch; each gateway's row is updated once per batch, from its new events.
   const insertTx = db.transaction((batch: IngestedEvent[]) => {
     const seen = new Map<string, { source: string; store: string; gateway: string; seen: number; newest: number; lag: number; n: number }>();
+    const fresh: IngestedEvent[] = [];
     const out = batch.map((e) => {
       if (st!.insert.run(e).changes === 0) return false;
+      fresh.push(e);
       const g = seen.get(e.source);
       if (!g) seen.set(e.source, { source: e.source, store: e.store, gateway: e.gateway, seen: e.receivedAt, newest: e.timeMs, lag: e.receivedAt - e.timeMs, n: 1 });
       else {
@@ -96,6 +107,7 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       return true;
     });
     for (const g of seen.values()) st!.seen.run(g);
+    if (rollups && fresh.length) rollups.apply(deriveRollups(fresh, rollupCfg as RollupConfig, rollupClock!));
     return out;
   });
 
@@ -103,7 +115,9 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     kind: 'sqlite',
     async migrate() {
       db.exec(hqSchemaSql({ bigint: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', blob: 'BLOB' }));
+      db.exec(rollupSchemaSql({ bigint: 'INTEGER' }));
       st = prepare();
+      if (rollupCfg) rollups = sqliteRollupWriter(db);
     },
     async insertEvent(e) {
       return insertTx([e])[0]!;
@@ -168,6 +182,14 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     async counts() {
       return st!.counts.get() as { events: number; deadLetters: number };
     },
+    async rollupQuery(sql, args) {
+      return db.prepare(sql).all(...args) as Record<string, unknown>[];
+    },
+    async eraseMemberRollups(member) {
+      db.transaction(() => {
+        for (const sql of ERASE_MEMBER_SQL) db.prepare(sql).run(member);
+      }).immediate();
+    },
     async eraseMember(member, at): Promise<ErasureResult> {
       return db.transaction(() => {
         const memberIds = (st!.memberIds.all(member) as { id: unknown }[]).map((r) => String(r.id));
@@ -177,6 +199,7 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
         let deadLetters = 0;
         // As JSON strings ("M-1", quotes included), so M-1 does not also match M-10.
         for (const k of [member, ...memberIds, ...tokens]) deadLetters += st!.deadLettersMentioning.run(JSON.stringify(k)).changes;
+        for (const sql of ERASE_MEMBER_SQL) db.prepare(sql).run(member);
         return { member, events, deadLetters, memberIds };
       })();
     },

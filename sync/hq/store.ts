@@ -124,9 +124,17 @@ export interface HqStore {
   deadLetters(q: { limit: number; reason?: string }): Promise<DeadLetterRow[]>;
   counts(): Promise<{ events: number; deadLetters: number }>;
   /**
+   * Reads the rollup tables (rollups/insights.ts): one SELECT with `?` placeholders, written
+   * in the SQL both dialects share. Numbers come back as JS numbers.
+   */
+  rollupQuery(sql: string, args: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: the member leaves the rollups as counts only (rollups/erase.ts), in one transaction. */
+  eraseMemberRollups(member: string): Promise<void>;
+  /**
    * Erases a member's personal fields in HQ's tables (personal-data.ts): in one transaction,
    * removes `PERSONAL_FIELDS` from the member's events, deletes dead letters mentioning it,
-   * and records the member's keys so later events arrive already without them.
+   * and records the member's keys so later events arrive already without them; the
+   * rollups keep only counts of the member (rollups/erase.ts), in the same transaction.
    */
   eraseMember(member: string, at: number): Promise<ErasureResult>;
   close(): Promise<void>;
