@@ -6,6 +6,7 @@
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
  *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
  *   tsx sync/hq/cli.ts stores          --db URL
+ *   tsx sync/hq/cli.ts erase-member    --broker URL --db URL --member M [--reason TEXT] [--wait s]
  *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]]
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD (the ingest identity), and
@@ -29,6 +30,7 @@ import { createMqttLink } from '../gateway/mqtt-link';
 import { openHqStore } from './open-store';
 import { DEFAULT_INGEST_SESSION_EXPIRY_SECONDS, startIngest } from './ingest';
 import { buildHqApi } from './api';
+import { createSegmentPublisher } from './publish-segment';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
@@ -70,6 +72,8 @@ const { positionals, values: v } = parseArgs({
     plugin: { type: 'string' },
     'listen-port': { type: 'string' },
     'listen-host': { type: 'string' },
+    reason: { type: 'string' },
+    wait: { type: 'string' },
   },
 });
 const log = createLogger({ level: v['log-level']!, name: 'trouw-hq' }, process.stderr as never);
@@ -145,11 +149,21 @@ switch (command) {
   }
   case 'api': {
     const store = await openHqStore(v.db!);
-    const app = await buildHqApi({ store, logger: log, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    // Publishing segments (dashboard) needs the broker: connected on first use only.
+    let control: ReturnType<typeof controlLink> | undefined;
+    const publishSegment = createSegmentPublisher(async () => {
+      if (!control) {
+        control = controlLink();
+        await control.whenUp(15_000);
+      }
+      return control;
+    }, store);
+    const app = await buildHqApi({ store, logger: log, publishSegment, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
     const url = await app.listen({ host: v.host!, port: Number(v.port) });
     console.log(JSON.stringify({ api: url }));
     onSignal(async () => {
       await app.close();
+      await control?.close();
       await store.close();
     });
     break;
@@ -208,6 +222,38 @@ switch (command) {
     await store.close();
     break;
   }
+  case 'erase-member': {
+    // Erasure (docs/sync.md, "Personal data at HQ"): HQ's own tables first, then every gateway
+    // that reported the member gets erase-member; each confirms with trouw.command.applied.v1.
+    if (!v.member) fail('erase-member needs --member');
+    const store = await openHqStore(v.db!);
+    const erased = await store.eraseMember(v.member!, Date.now());
+    await store.eraseMemberRollups(v.member!); // issue 17's rollups: the member stays in them as counts only
+    const reported = await store.queryEvents({ member: v.member!, limit: 100_000 });
+    const gateways = [...new Map(reported.map((e) => [`${e.store}/${e.gateway}`, { store: e.store, gateway: e.gateway }])).values()];
+    const link = controlLink();
+    await link.whenUp(15_000);
+    const sent: { store: string; gateway: string; commandId?: string; error?: string }[] = [];
+    for (const to of gateways) {
+      const r = await sendCommand(link, to, 'erase-member', { member: v.member!, ...(v.reason ? { reason: v.reason } : {}) });
+      sent.push(r.ok ? { ...to, commandId: r.value.id } : { ...to, error: r.error });
+    }
+    await link.close();
+    const waitMs = Number(v.wait ?? 0) * 1000;
+    const confirmed = new Set<string>();
+    for (const until = Date.now() + waitMs; confirmed.size < sent.filter((x) => x.commandId).length && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const x of sent) {
+        if (!x.commandId || confirmed.has(x.commandId)) continue;
+        const outcomes = await store.queryEvents({ store: x.store, gateway: x.gateway, type: 'trouw.command.applied.v1', limit: 10_000 });
+        if (outcomes.some((e) => (e.data as { commandId?: string }).commandId === x.commandId)) confirmed.add(x.commandId);
+      }
+    }
+    await store.close();
+    console.log(JSON.stringify({ ...erased, sent: sent.map((x) => ({ ...x, confirmed: x.commandId ? confirmed.has(x.commandId) : false })) }));
+    if (sent.some((x) => x.error)) process.exitCode = 1;
+    break;
+  }
   case 'broker-setup': {
     // The product's mosquitto setup (sync/broker/mosquitto-setup.ts): one identity per gateway.
     if (!v.gateways || !v.out) fail('broker-setup needs --gateways FILE and --out DIR');
@@ -219,5 +265,5 @@ switch (command) {
     break;
   }
   default:
-    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores|broker-setup [options] (see the file header)');
+    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores|erase-member|broker-setup [options] (see the file header)');
 }

@@ -22,6 +22,7 @@ import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validat
 import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
 import type { InboundMessage } from '../gateway/broker-link';
 import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore, type IngestedEvent } from './store';
+import { minimiseForHq } from './personal-data';
 import { createAckSender, type AckSender, type AckSenderStats } from './ack-sender';
 import { ULID_PATTERN } from '../envelope/cloudevent';
 
@@ -145,7 +146,7 @@ export function createIngestHandler(o: {
       subject: event.subject ?? null,
       member: definition.member?.(data) ?? null,
       pointsDelta: definition.pointsDelta ? definition.pointsDelta(data) : null,
-      data: JSON.stringify(event.data),
+      data: JSON.stringify(minimiseForHq(event.type, event.data)),
       receivedAt: now,
     });
     if (inserted) stats.stored++;

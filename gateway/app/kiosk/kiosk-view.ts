@@ -70,7 +70,7 @@ export function createKioskViews(deps: {
   const activityCount = deps.activityCount ?? 8;
   const recent = deps.db.prepare<[string, number], { kind: EntryKind; points: number; at: number }>(
     // The member's range of the clustered primary key, newest ULID first.
-    'SELECT kind, points, at FROM ledger_entries WHERE member_id = ? AND points <> 0 ORDER BY member_id DESC, id DESC LIMIT ?',
+    'SELECT kind, points, at FROM ledger_entries WHERE member_id = ? AND points <> 0 ORDER BY id DESC LIMIT ?',
   );
   const salesToday = deps.db.prepare<[string], { sales: number; points: number }>(
     'SELECT count(*) AS sales, coalesce(sum(points), 0) AS points FROM sales WHERE business_date = ? AND voided_at IS NULL',

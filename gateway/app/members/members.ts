@@ -53,7 +53,8 @@ export function createMembersService(deps: { db: Db; clock: Clock }) {
     repo.insert(member);
     outbox.append({
       event: MemberCreated, subject: member.id, at: now,
-      data: { memberId: member.id, number: member.number, name: member.name, createdAt: isoTime(now) },
+      // No name: HQ settles by number and needs nothing that names the person (docs/sync.md, "Personal data at HQ").
+      data: { memberId: member.id, number: member.number, createdAt: isoTime(now) },
     });
     return ok(member);
   }

@@ -80,6 +80,8 @@ export function createTillContext(deps: {
 export interface Handled {
   readonly text: string;
   readonly record: boolean;
+  /** The sale whose stored response is `text`: the idempotency record points at it instead of copying it. */
+  readonly saleId?: number;
 }
 
 export const answer = (response: TillResponse, record = true): Handled => ({ text: JSON.stringify(response), record });

@@ -159,7 +159,8 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
       deficit: after?.deficit ?? null,
     },
   });
-  return { text, record: true };
+  // The sale row holds `text` as its response: the idempotency record names the sale.
+  return { text, record: true, saleId };
 }
 
 /**

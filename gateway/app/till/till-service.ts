@@ -125,7 +125,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
         : refuse(req.id, 'conflict', `request id ${req.id} was already used for different content`).text;
     }
     const out = dispatch(req, lane, hash, now);
-    if (out.record) c.idempotency.put({ lane, requestId: req.id, type: req.type, requestHash: hash, response: out.text, at: now });
+    if (out.record) c.idempotency.put({ lane, requestId: req.id, type: req.type, requestHash: hash, response: out.text, saleId: out.saleId, at: now });
     return out.text;
   });
 
