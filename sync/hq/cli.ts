@@ -228,6 +228,7 @@ switch (command) {
     if (!v.member) fail('erase-member needs --member');
     const store = await openHqStore(v.db!);
     const erased = await store.eraseMember(v.member!, Date.now());
+    await store.eraseMemberRollups(v.member!); // issue 17's rollups: the member stays in them as counts only
     const reported = await store.queryEvents({ member: v.member!, limit: 100_000 });
     const gateways = [...new Map(reported.map((e) => [`${e.store}/${e.gateway}`, { store: e.store, gateway: e.gateway }])).values()];
     const link = controlLink();

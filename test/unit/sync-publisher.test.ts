@@ -212,6 +212,28 @@ describe('outbox publisher', () => {
     expect(p.stats().expiredDropped).toBe(1);
   });
 
+  it('TTL and cap apply to rows waiting for HQ: sent, PUBACKed, not yet acknowledged', async () => {
+    const link = createFakeLink();
+    link.hqAcks = false;
+    const s = setup({ sweepIntervalMs: 10, maxRows: 1000, hqAckTimeoutMs: 600_000 }, link);
+    for (let i = 0; i < 300; i++) s.sale(i, 5, T0 + 1000); // presence detail with a TTL
+    for (let i = 0; i < 300; i++) s.sale(1000 + i, 3); // non-business, no TTL
+    for (let i = 0; i < 400; i++) s.sale(2000 + i, 0); // business
+    const p = s.make();
+    p.start();
+    await until(() => p.stats().awaitingHq === 1000, 'all sent and waiting for HQ');
+    s.clock.set(T0 + 2000);
+    await until(() => p.stats().expiredDropped === 300, 'the expired ones dropped though sent');
+    expect(p.stats().awaitingHq).toBe(700);
+    link.setState('down'); // what comes now is not sent
+    for (let i = 0; i < 500; i++) s.sale(3000 + i, 3);
+    await until(() => p.stats().capDropped === 200, 'capped');
+    // The oldest priority-3 rows went, and those were the ones waiting for HQ.
+    expect(p.stats().awaitingHq).toBe(500);
+    expect(s.rows()).toBe(1000);
+    expect(s.db.prepare(`SELECT MIN(json_extract(data, '$.receipt')) FROM outbox WHERE priority = 3`).pluck().get()).toBe('R1200');
+  });
+
   it('sweeps expired rows while the broker is away', async () => {
     const link = createFakeLink('down');
     const s = setup({ sweepIntervalMs: 10 }, link);
