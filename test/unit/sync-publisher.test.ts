@@ -5,6 +5,7 @@ import { createFakeLink, type FakeLink } from '../../sync/gateway/fake-link';
 import { routeAcks } from '../../sync/gateway/ack-route';
 import { ensureOutboxTable, ensureSyncTables } from '../../sync/gateway/tables';
 import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
+import { SaleCompleted } from '../../sync/schemas/till-events';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import type { Clock } from '../../gateway/ports/clock';
 
@@ -26,7 +27,7 @@ function setup(opts: Partial<PublisherOptions> = {}, link: FakeLink = createFake
     return p;
   };
   const sale = (i: number, priority?: number, expiresAt?: number) =>
-    writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: i }, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }, now);
+    writer.append({ event: SaleCompleted, data: { receipt: `R${i}`, pointsAwarded: i }, at: now, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) });
   const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   const receipts = () => link.acked.map((m) => (JSON.parse(m.payload) as { data: { receipt: string } }).data.receipt);
   cleanups.push(async () => {
@@ -203,7 +204,7 @@ describe('outbox publisher', () => {
     s.sale(1, 5, T0 + 1000);
     s.sale(2, 5, T0 + 100_000);
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority, expires_at) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{"receipt":"R3","pointsAwarded":1}', 0, ?)`).run(T0 + 1000);
-    expect(() => s.writer.append({ type: 'trouw.sale.completed.v1', data: {}, expiresAt: T0 }, T0)).toThrow(/cannot expire/);
+    expect(() => s.writer.append({ event: SaleCompleted, data: { receipt: 'R0', pointsAwarded: 0 }, at: T0, expiresAt: T0 })).toThrow(/cannot expire/);
     s.clock.set(T0 + 5000);
     const p = s.make();
     p.start();
@@ -329,7 +330,7 @@ describe('outbox publisher', () => {
     const db = new Database(':memory:');
     ensureOutboxTable(db);
     const writer = createOutboxWriter(db);
-    for (let i = 0; i < 100; i++) writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: 1 } }, T0);
+    for (let i = 0; i < 100; i++) writer.append({ event: SaleCompleted, data: { receipt: `R${i}`, pointsAwarded: 1 }, at: T0 });
     const p = createOutboxPublisher({ db, link, address, clock: { now: () => T0, monotonic: () => mono }, maxEventsPerSecond: 100, idlePollMs: 10 });
     try {
       p.start();
@@ -351,7 +352,7 @@ describe('outbox publisher', () => {
   it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
     const s = setup({ maxPayloadBytes: 2048 });
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
-    s.writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) } }, T0);
+    s.writer.append({ event: SaleCompleted, data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) }, at: T0 });
     s.sale(1);
     const p = s.make();
     p.start();

@@ -14,10 +14,9 @@ import { describeReturnError, planReturn, planVoid, type ReturnPlan, type SoldLi
 import type { RefundRequest, TillResponse, VoidRequest } from '../../core/till/messages';
 import { localDate } from '../../core/time/local-date';
 import { entryEvent } from '../loyalty/ledger-writer';
-import { isoTime, refuse, withId, type Handled, type TillContext } from './till-context';
+import { refuse, withId, type Handled, type TillContext } from './till-context';
+import { SaleRefunded, SaleVoided } from '../../../sync/schemas/till-events';
 
-export const SALE_REFUNDED = 'trouw.sale.refunded.v1';
-export const SALE_VOIDED = 'trouw.sale.voided.v1';
 
 function soldLines(sale: SaleRow): { lines: StoredSaleLine[]; sold: SoldLine[] } {
   const lines = JSON.parse(sale.lines) as StoredSaleLine[];
@@ -64,10 +63,7 @@ function applyReturn(
   const reversed = member ? c.ledger.reverse(member, { points: plan.points, saleId: sale.id, returnId, at: now }) : undefined;
 
   c.outbox.append({
-    id: c.ids(),
-    type: p.kind === 'refund' ? SALE_REFUNDED : SALE_VOIDED,
-    subject: sale.receipt,
-    time: isoTime(now),
+    event: p.kind === 'refund' ? SaleRefunded : SaleVoided, subject: sale.receipt, at: now,
     data: {
       receipt: p.receipt, original: sale.receipt, lane: p.lane, businessDate,
       memberId: sale.memberId,
