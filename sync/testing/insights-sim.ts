@@ -34,6 +34,10 @@ export interface ChainSimOptions {
   joinSpread?: number;
   expiryDays?: number;
   zones?: readonly string[];
+  /** Member numbers are this and a count (default M-). */
+  memberPrefix?: string;
+  /** Store ids (default store-001 …); `stores` of them are used. */
+  storeIds?: readonly string[];
   campaign?: { id: string; fromDay: number; toDay: number; holdout: number; triggerPurchaseProb: number; effect: number };
 }
 
@@ -81,9 +85,9 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
     }
     return head + tail;
   };
-  const storeId = (i: number) => `store-${String(i + 1).padStart(3, '0')}`;
+  const storeId = (i: number) => o.storeIds?.[i] ?? `store-${String(i + 1).padStart(3, '0')}`;
   const members: SimMember[] = Array.from({ length: o.members }, (_, i) => ({
-    number: `M-${i + 1}`, id: `01HSIM${String(i + 1).padStart(20, '0')}`, store: i % o.stores,
+    number: `${o.memberPrefix ?? 'M-'}${i + 1}`, id: `01HSIM${String(i + 1).padStart(20, '0')}`, store: i % o.stores,
     joinDay: Math.floor(r() * o.days * o.joinSpread), consent: r() < o.consentShare, sales: 0, points: 0, tier: 'brons', lots: [], assigned: false,
   }));
   const receipts = new Map<number, number>();
@@ -187,4 +191,20 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
     out.sort((a, b) => a.timeMs - b.timeMs);
     yield out;
   }
+}
+
+/** Ingests a whole simulation into an HQ store, in batches as the ingest's group commit makes them. */
+export async function ingestSimulation(store: { insertEvents(b: IngestedEvent[]): Promise<boolean[]> }, opts: ChainSimOptions, batch = 500): Promise<number> {
+  let n = 0;
+  let pending: IngestedEvent[] = [];
+  for (const day of simulateChain(opts)) {
+    pending.push(...day);
+    while (pending.length >= batch) {
+      await store.insertEvents(pending.slice(0, batch));
+      pending = pending.slice(batch);
+      n += batch;
+    }
+  }
+  if (pending.length) await store.insertEvents(pending);
+  return n + pending.length;
 }

@@ -251,12 +251,12 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
     return {
       id: 'members', title: 'Members',
       charts: [
-        { id: 'cohorts', title: 'Share of each join-month cohort active (bought) N months after joining', kind: 'line', labels: since.map((i) => `+${i}`), series: cohorts.map((c) => ({ name: c, values: since.map((i) => share(c, i)) })) },
+        { id: 'cohorts', title: 'Share of each join-month cohort active (bought) N months after joining', kind: 'line', labels: since.map((i) => `month ${i}`), series: cohorts.map((c) => ({ name: c, values: since.map((i) => share(c, i)) })) },
         { id: 'tiers', title: 'Tier mix', kind: 'bar', labels: tiers.map((x) => s(x.tier)), series: [{ name: 'members', values: tiers.map((x) => n(x.members)) }] },
         { id: 'rfm', title: 'RFM segments', kind: 'bar', labels: rfm.map((x) => s(x.segment)), series: [{ name: 'members', values: rfm.map((x) => n(x.members)) }] },
       ],
       tables: [
-        { id: 'cohorts', title: 'Cohorts (share active)', columns: ['cohort', 'members', ...since.map((i) => `+${i}`)], rows: cohorts.map((c) => [c, n(sizes.find((x) => x.cohort === c)?.members), ...since.map((i) => share(c, i))]) },
+        { id: 'cohorts', title: 'Cohorts (share active)', columns: ['cohort', 'members', ...since.map((i) => `month ${i}`)], rows: cohorts.map((c) => [c, n(sizes.find((x) => x.cohort === c)?.members), ...since.map((i) => share(c, i))]) },
         { id: 'tiers', title: 'Tier mix', columns: ['tier', 'members'], rows: tiers.map((x) => [s(x.tier), n(x.members)]) },
         { id: 'tier-moves', title: 'Tier moves', columns: ['from > to', 'moves'], rows: moves.map((x) => [s(x.move), n(x.n)]) },
         { id: 'rfm', title: 'RFM segments (publishable as offer audiences)', columns: ['segment', 'members', 'avg spend (cents)', 'avg purchases'], rows: rfm.map((x) => [s(x.segment), n(x.members), Math.round(n(x.spend)), Math.round(n(x.sales) * 10) / 10]) },
