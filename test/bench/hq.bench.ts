@@ -47,21 +47,30 @@ const DAY = 86_400_000;
 const START = Date.UTC(2025, 0, 1);
 const NOW = START + DAYS * DAY;
 
-/** An endless-enough stream of simulated events: members sized so `target` fits in DAYS. */
+/**
+ * Simulated events without end: one chain simulation after another (each its own seed and
+ * member numbers), so any count asked for is reached.
+ */
 function eventStream(target: number, seed: number) {
-  // ~1.6 events per member-day at the simulation's defaults.
-  const members = Math.max(STORES * 10, Math.ceil(target / (DAYS * 1.6)));
-  const days = simulateChain({
-    seed, stores: STORES, members, days: DAYS, startMs: START, joinSpread: 0.7, expiryDays: 120,
-    campaign: { id: 'bench-campaign', fromDay: 100, toDay: 300, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.1 },
-  });
+  // About one event per member-day at the simulation's defaults (members join over the year).
+  const members = Math.max(STORES * 10, Math.ceil(target / DAYS));
+  let round = 0;
+  const next = () =>
+    simulateChain({
+      seed: seed + round, stores: STORES, members, days: DAYS, startMs: START, joinSpread: 0.7, expiryDays: 120, memberPrefix: `M${round++}-`,
+      campaign: { id: 'bench-campaign', fromDay: 100, toDay: 300, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.1 },
+    });
+  let days = next();
   let buf: IngestedEvent[] = [];
   return {
     members,
     take(n: number): IngestedEvent[] {
       while (buf.length < n) {
         const d = days.next();
-        if (d.done) break;
+        if (d.done) {
+          days = next();
+          continue;
+        }
         buf.push(...d.value);
       }
       const out = buf.slice(0, n);
@@ -115,7 +124,7 @@ async function run(kind: 'postgres' | 'sqlite', target: number, open: (rollups: 
     await load(rolled, events);
     loaded += events.length;
     rest += events.length;
-    if (rest % 500_000 < 50_000) log(`loaded ${loaded.toLocaleString('en-GB')} (${Math.round(rest / ((performance.now() - t0) / 1000))}/s)`);
+    if (rest % 250_000 < 50_000) log(`loaded ${loaded.toLocaleString('en-GB')} (${Math.round(rest / ((performance.now() - t0) / 1000))}/s)`);
   }
   const loadRate = rest ? rest / ((performance.now() - t0) / 1000) : null;
 

@@ -55,3 +55,11 @@ export const EXPOSURE_MERGE = `
   assigned_day = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.assigned_day ELSE hq_r_exposure.assigned_day END,
   window_end_day = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.window_end_day ELSE hq_r_exposure.window_end_day END,
   assigned_ms = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.assigned_ms ELSE hq_r_exposure.assigned_ms END`;
+
+/**
+ * Distinct metrics whose members per cell and day are also counted in hq_r_daily
+ * (`<metric>.members`), when the member is new to the cell that day: the k-anonymity check
+ * reads the largest daily count first, a lower bound of the members over any range, and
+ * counts distinct members exactly only for the cells that bound leaves under k.
+ */
+export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path']);
