@@ -72,7 +72,8 @@ async function main(): Promise<void> {
     members: demoMembers.map((m) => m.number),
     log: logger.child({ component: 'cards' }),
   });
-  const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
+  // The demo prints its kiosk URL with the key itself (below).
+  const gateway = await startGateway(config, { logger, cardReaders: cards.readers, printPairing: () => undefined });
   const walking = presenceSim.start(gateway.presence);
   // The member kiosk (issue 7), served by the gateway; open it in a browser to watch the taps.
   const kioskUrl = `${gateway.url() ?? `http://127.0.0.1:${config.http.port}`}/kiosk/?kiosk=${DEMO_KIOSK}&key=${gateway.screenKeys.keyOf(DEMO_KIOSK)}`;

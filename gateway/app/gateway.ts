@@ -41,6 +41,10 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-met
 import { gatewayVersion, metricsToken } from './metrics/metrics-setup';
 import { buildMetricsServer, metricsRoutes } from '../api/metrics-routes';
 import { schemaVersion } from '../adapters/sqlite/migrate';
+import { radioMapAge } from './metrics/gateway-metrics';
+import { createLedgerTallies } from './metrics/ledger-tallies';
+import { createStoreLive, type StoreLive } from './store-page/store-live';
+import { storePageRoutes } from '../api/store-page-routes';
 import { claimDatabase } from '../adapters/sqlite/gateway-lock';
 
 export interface GatewayDeps {
@@ -230,18 +234,53 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const lanes = createLanes(config, { logger: log, clock });
   live.lanes = lanes;
   let stopping = false;
+  // Last request per lane (the store page): one Map.set of an existing key per request.
+  const laneActivity = new Map<string, number>();
   if (metrics) {
     // One histogram observe per request; the lane's child is looked up in a Map made once.
     lanes.start(async (body, ctx) => {
       const t0 = performance.now();
+      laneActivity.set(ctx.lane, clock.now());
       try {
         return await till.handle(body, ctx);
       } finally {
         metrics.tillRequest(ctx.lane).observe((performance.now() - t0) / 1000);
       }
     });
-  } else lanes.start((body, ctx) => till.handle(body, ctx));
-  const detachTapMetrics = metrics && cards ? cards.readers.onTap((tap) => metrics.cardTap(tap)) : undefined;
+  } else {
+    lanes.start((body, ctx) => {
+      laneActivity.set(ctx.lane, clock.now());
+      return till.handle(body, ctx);
+    });
+  }
+  // The store page (issue 16): the live view of lanes, devices, zones, outbox and events.
+  const readerActivity = new Map<string, number>();
+  const readerPlaces = [...new Set(config.cards.readers.map((r) => r.place))];
+  const outboxOldest = db.prepare('SELECT time FROM outbox ORDER BY seq LIMIT 1');
+  const outboxRows = db.prepare('SELECT coalesce(max(seq) - min(seq) + 1, 0) AS n FROM outbox');
+  const mapCreatedAt = radioMapAge(config.presence.radioMap?.file);
+  const scannerZones = new Map(config.presence.scanners.map((s) => [s.name, s.zone]));
+  const storeLive: StoreLive = createStoreLive({
+    clock,
+    tallies: createLedgerTallies(db),
+    input: () => {
+      const o = presence.occupancy();
+      const oldest = db.open ? (outboxOldest.get() as { time: string } | undefined) : undefined;
+      return {
+        health: health(), lanes: lanes.health(), laneActivity, readerPlaces, readerActivity,
+        zones: o.zones, scannerZones, scannerHeard: presence.heard(),
+        sync: sync ? { stats: sync.publisher.stats() } : undefined,
+        outboxOldestAt: oldest ? Date.parse(oldest.time) : undefined,
+        outboxRows: db.open ? (outboxRows.get() as { n: number }).n : 0,
+        radioMap: o.radioMap, radioMapCreatedAt: mapCreatedAt(), floorPlan: config.floorPlan,
+      };
+    },
+  });
+  const detachTaps = cards?.readers.onTap((tap) => {
+    metrics?.cardTap(tap);
+    if (tap.place) readerActivity.set(`${tap.place.type}:${tap.place.id}`, tap.at);
+    storeLive.tap(tap);
+  });
 
   const health = (): GatewayHealth =>
     summariseHealth({
@@ -284,6 +323,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
     ...(metrics && { sessionMetrics: { opened: (k: 'member' | 'join' | 'staff') => metrics.kioskSessionOpened(k), track: (n: () => number) => void (kioskSessionsOpen = n) } }),
   });
+  await api.register(storePageRoutes, { live: storeLive });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy() });
   // Recording a calibration walk (docs/presence.md, "Radio map"): the reference tag only.
   const calibration = createPresenceCalibration(config.presence, { presence, clock, logger: log, databasePath: config.database.path });
@@ -321,7 +361,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       offers.stop();
       await api.close();
       await metricsServer?.close();
-      detachTapMetrics?.();
+      detachTaps?.();
+      storeLive.stop();
       await ledger.close();
       release();
       log.info('stopped');

@@ -42,8 +42,8 @@ const Spot = Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalPro
 /**
  * `floorPlan` (issue 16): where zones and devices are, for the store page (metres, origin at
  * the top left). Optional: without it the page lays the zones out in a grid and lists the
- * devices beside them. Devices are keyed by scanner name, card-reader place (`lane:1`,
- * `kiosk:k1`) or `lane:<id>` for a till link.
+ * devices beside them. Devices are keyed by scanner name, `lane:<id>` (a till link; its
+ * card reader sits beside it), `kiosk:<id>` (a kiosk's reader) or `reader:<place>`.
  */
 export const FloorPlanConfig = Type.Object(
   {

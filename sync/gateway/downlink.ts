@@ -25,10 +25,12 @@ import { CloudEvent, HQ_SOURCE, ULID_PATTERN } from '../envelope/cloudevent';
 import { configTopic, downlinkFilters, parseTopic, type GatewayAddress } from '../envelope/topics';
 import { createHash } from 'node:crypto';
 import { check, describeProblems, type SchemaProblem } from '../schemas/check';
-import type { CommandRejectedData } from '../schemas/events';
 import { CONFIG_EVENT_TYPE, parseStoreConfig, type StoreConfig, commandEventType, commandSchemas, isCommandName, type CommandArgs, type CommandName } from '../schemas/downlink';
 import type { BrokerLink, InboundMessage } from './broker-link';
 import { createOutboxWriter, type OutboxWriter } from './outbox-writer';
+import { CommandApplied, CommandRejected, ConfigApplied, ConfigRejected, type CommandRejectedData } from '../schemas/command-events';
+import type { EventDefinition } from '../schemas/catalogue';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { ensureSyncTables } from './tables';
 
 export interface CommandContext {
@@ -115,8 +117,8 @@ export function createDownlink(o: DownlinkOptions): Downlink {
 
   const running = () => st.running.get() as { version: number; eventId: string; doc: string } | undefined;
 
-  function queue(type: string, data: unknown) {
-    outbox.append({ type, data }, clock.now());
+  function queue<S extends TSchema>(event: EventDefinition<S>, data: Static<S> & Record<string, unknown>) {
+    outbox.append({ event, data, at: clock.now() });
   }
 
   function reject(r: Rejection, key: string) {
@@ -125,7 +127,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     stats.configsRejected++;
     const runningVersion = running()?.version ?? null;
     log?.warn({ version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 3) }, 'sync: config rejected; running config kept');
-    queue('trouw.config.rejected.v1', { version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 20).map(clip) });
+    queue(ConfigRejected, { version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 20).map(clip) });
     o.onEventQueued?.();
   }
 
@@ -166,7 +168,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     if (cfg.issuedAt === undefined) delete stored.issuedAt;
     db.transaction(() => {
       st.saveConfig.run(cfg.version, ev.id, clock.now(), JSON.stringify(stored));
-      queue('trouw.config.applied.v1', { version: cfg.version, previousVersion: current?.version ?? null });
+      queue(ConfigApplied, { version: cfg.version, previousVersion: current?.version ?? null });
     })();
     stats.configsApplied++;
     log?.info({ version: cfg.version, previousVersion: current?.version ?? null }, 'sync: config applied');
@@ -179,7 +181,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     const commandId = typeof id === 'string' && ULID.test(id) ? id : null;
     stats.commandsRejected++;
     log?.warn({ name, reason, commandId }, 'sync: cmd message rejected; HQ is told');
-    queue('trouw.command.rejected.v1', { reason, commandId, name: name.slice(0, 64), detail: detail.slice(0, 500) } satisfies CommandRejectedData);
+    queue(CommandRejected, { reason, commandId, name: name.slice(0, 64), detail: detail.slice(0, 500) });
     o.onEventQueued?.();
   }
 
@@ -208,7 +210,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     const refuse = (error: { code: string; message: string }) => {
       db.transaction(() => {
         st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error }), digest);
-        queue('trouw.command.applied.v1', { commandId, name, outcome: 'rejected', error: clip(error) });
+        queue(CommandApplied, { commandId, name, outcome: 'rejected', error: clip(error) });
       })();
       stats.commandsRefused++;
       log?.warn({ commandId, name, code: error.code }, 'sync: command refused');
@@ -225,10 +227,10 @@ export function createDownlink(o: DownlinkOptions): Downlink {
         const r = handler(args.value as CommandArgs<CommandName>, { commandId, name, now, db });
         if (r.ok) {
           st.record.run(commandId, name, 'applied', now, JSON.stringify(r.value), digest);
-          queue('trouw.command.applied.v1', { commandId, name, outcome: 'applied', detail: r.value });
+          queue(CommandApplied, { commandId, name, outcome: 'applied', detail: r.value });
         } else {
           st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error: r.error }), digest);
-          queue('trouw.command.applied.v1', { commandId, name, outcome: 'rejected', error: clip(r.error) });
+          queue(CommandApplied, { commandId, name, outcome: 'rejected', error: clip(r.error) });
         }
         return r;
       })();
@@ -239,7 +241,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
       // A fault: nothing was applied or recorded; report it, HQ may retry with the same id.
       stats.commandsFailed++;
       log?.error({ commandId, name, err: e }, 'sync: command failed');
-      queue('trouw.command.applied.v1', { commandId, name, outcome: 'failed', error: { code: 'internal', message: String((e as Error)?.message ?? e).slice(0, 500) } });
+      queue(CommandApplied, { commandId, name, outcome: 'failed', error: { code: 'internal', message: String((e as Error)?.message ?? e).slice(0, 500) } });
     }
     o.onEventQueued?.();
   }

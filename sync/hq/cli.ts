@@ -7,7 +7,7 @@
  *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
  *   tsx sync/hq/cli.ts stores          --db URL
  *   tsx sync/hq/cli.ts erase-member    --broker URL --db URL --member M [--reason TEXT] [--wait s]
- *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]]
+ *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]] [--run-as user]
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD (the ingest identity), and
  * --control-username / --control-password (TROUW_HQ_CONTROL_*) for config and commands; TROUW_HQ_BROKER, TROUW_HQ_DB,
@@ -72,6 +72,7 @@ const { positionals, values: v } = parseArgs({
     plugin: { type: 'string' },
     'listen-port': { type: 'string' },
     'listen-host': { type: 'string' },
+    'run-as': { type: 'string' },
     reason: { type: 'string' },
     wait: { type: 'string' },
   },
@@ -228,6 +229,7 @@ switch (command) {
     if (!v.member) fail('erase-member needs --member');
     const store = await openHqStore(v.db!);
     const erased = await store.eraseMember(v.member!, Date.now());
+    await store.eraseMemberRollups(v.member!); // issue 17's rollups: the member stays in them as counts only
     const reported = await store.queryEvents({ member: v.member!, limit: 100_000 });
     const gateways = [...new Map(reported.map((e) => [`${e.store}/${e.gateway}`, { store: e.store, gateway: e.gateway }])).values()];
     const link = controlLink();
@@ -259,7 +261,7 @@ switch (command) {
     const input = parseSetupFile(parseYaml(readFileSync(v.gateways!, 'utf8')));
     const tls = v['tls-cert'] && v['tls-key'] ? { certFile: v['tls-cert'], keyFile: v['tls-key'], ...(v['tls-ca'] ? { caFile: v['tls-ca'] } : {}) } : undefined;
     const port = Number(v['listen-port'] ?? (tls ? 8883 : 1883));
-    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}) });
+    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}), ...(v['run-as'] ? { runAs: v['run-as'] } : {}) });
     console.log(JSON.stringify(written, null, 2));
     break;
   }

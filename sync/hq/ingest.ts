@@ -18,7 +18,6 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
 import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, parseTopic, sharedFilter } from '../envelope/topics';
-import '../schemas/catalogue'; // every producer's event types, even in an HQ-only process
 import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validate-event';
 import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
 import type { InboundMessage } from '../gateway/broker-link';

@@ -149,7 +149,7 @@ function renderOutbox(db: Database.Database, gw: GatewayAddress): { topic: strin
  * block is timed from the first send to the last outbox row deleted on HQ's ack (drain) or
  * to the last message counted at the subscriber (raw).
  */
-async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ratios: number[] }> {
+async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ratios: number[]; pubackDelete: number; ackCosts: number[] }> {
   const gw = { store: 'store-a', gateway: 'gw-drain' };
   const db = openGatewayDb(join(dir, 'drain.db'));
   const hqPath = join(dir, 'hq-drain.db');
@@ -159,10 +159,25 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
   await routeAcks(link, pub, gw);
   pub.start();
+  // The pre-issue-13 rule through the same HQ (delete on PUBACK, timed until HQ holds the
+  // block): what the end-to-end ack itself costs, apart from what HQ's storage costs.
+  const oldGw = { store: 'store-a', gateway: 'gw-puback' };
+  const oldDb = openGatewayDb(join(dir, 'drain-puback.db'));
+  const oldLink = createMqttLink({ url: m.url, clientId: 'bench-gw-puback', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(oldGw) });
+  await oldLink.whenUp();
+  const oldPub = createOutboxPublisher({ db: oldDb, link: oldLink, address: oldGw, inFlight: WINDOW, deleteOn: 'broker' });
+  oldPub.start();
+  const hqRead = new Database(hqPath, { readonly: true, fileMustExist: false });
+  // HQ's per-gateway count (one row), not COUNT(*) over hq_events: polling a scan every few ms
+  // on two shared cores slowed the very ingest it measured (seen: 2–4k/s instead of 9k/s).
+  const oldCount = hqRead.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-puback'`).pluck();
+  const oldAtHq = () => (oldCount.get() as number | undefined) ?? 0;
   const blocks = Math.max(1, Math.round(EVENTS / BLOCK));
   let drainS = 0;
   let rawS = 0;
+  let oldS = 0;
   const ratios: number[] = [];
+  const ackCosts: number[] = [];
   let bytes = 0;
   for (let k = 0; k < blocks; k++) {
     fillOutbox(db, BLOCK, { start: k * BLOCK });
@@ -176,11 +191,22 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
     t = performance.now();
     await rawPublish(m, 'store-a', rawItems, WINDOW);
     const r = ((await counter.done) - t) / 1000;
+    fillOutbox(oldDb, BLOCK, { start: k * BLOCK });
+    t = performance.now();
+    oldPub.notify();
+    await until(() => oldAtHq() >= (k + 1) * BLOCK, 'HQ holds the PUBACK-deleted block', 600_000, 10);
+    const o = (performance.now() - t) / 1000;
     drainS += d;
     rawS += r;
+    oldS += o;
     ratios.push(r / d);
-    log(`block ${k + 1}/${blocks}: acknowledged drain ${(BLOCK / d).toFixed(0)}/s, raw ${(BLOCK / r).toFixed(0)}/s, ratio ${(r / d).toFixed(2)}`);
+    ackCosts.push(o / d);
+    log(`block ${k + 1}/${blocks}: acknowledged drain ${(BLOCK / d).toFixed(0)}/s, raw ${(BLOCK / r).toFixed(0)}/s, ratio ${(r / d).toFixed(2)}; delete-on-PUBACK drain to the same HQ ${(BLOCK / o).toFixed(0)}/s`);
   }
+  hqRead.close();
+  await oldPub.stop();
+  await oldLink.close();
+  oldDb.close();
   log(`outbox blocks of ${BLOCK} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
   const hq = new Database(hqPath, { readonly: true });
   const atHq = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck().get() as number;
@@ -194,7 +220,9 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   const raw = (blocks * BLOCK) / rawS;
   log(`drain: outbox → mosquitto → HQ ingest (SQLite) → ack → deleted: ${blocks * BLOCK} in ${drainS.toFixed(2)} s = ${drain.toFixed(0)} events/s`);
   log(`raw: mqtt.js QoS 1 publish → subscribe, same payloads and window: ${raw.toFixed(0)} events/s`);
-  return { drain, raw, ratios };
+  const pubackDelete = (blocks * BLOCK) / oldS;
+  log(`delete on PUBACK (unsafe, the old rule) → same HQ: ${pubackDelete.toFixed(0)} events/s; end-to-end ack / that: ${(drain / pubackDelete).toFixed(2)}`);
+  return { drain, raw, ratios, pubackDelete, ackCosts };
 }
 
 /** Sale → its event acknowledged by HQ at the gateway, with the publisher and the ingest running. */
@@ -348,7 +376,7 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
   const hqPath = join(dir, 'hq-stage.db');
   const ingest = await spawnIngest(m, hqPath, 'bench-stage', 1);
   const hq = new Database(hqPath, { readonly: true });
-  const count = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-stage-raw'`).pluck();
+  const count = { get: () => (hq.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-stage-raw'`).pluck().get() as number | undefined) ?? 0 };
   t = performance.now();
   await rawPublish(m, 'store-a', items, WINDOW);
   await until(() => (count.get() as number) >= EVENTS, 'HQ holds the raw events', 600_000, 10);
@@ -385,7 +413,7 @@ async function main() {
   const m = await startMosquitto({ maxInflight: Math.max(100, WINDOW) });
   const pgServer = await startPostgres();
   try {
-    const { drain, raw, ratios } = await drainRate(m);
+    const { drain, raw, ratios, pubackDelete, ackCosts } = await drainRate(m);
     const stage = await stages(m);
     const ack = await saleToAck(m);
     const till = await backlogTill(m);
@@ -401,6 +429,10 @@ async function main() {
       ratio_blocks: ratios.length,
       block_events: BLOCK,
       drain_deletes_on: 'hq-end-to-end-ack',
+      puback_delete_drain_per_s: round(pubackDelete, 0),
+      ack_vs_puback_delete_ratio: round(drain / pubackDelete),
+      ack_vs_puback_delete_ratio_min: round(Math.min(...ackCosts)),
+      ack_vs_puback_delete_ratio_max: round(Math.max(...ackCosts)),
       sale_to_ack_p50_ms: round(ack.p50, 1),
       sale_to_ack_p99_ms: round(ack.p99, 1),
       sale_to_ack_sales: ack.n,

@@ -13,8 +13,11 @@
  *     machine; `ratio` is the median of the pairs' ratios, `ratio_min`/`ratio_max` their
  *     spread. Also LANES tills at once through the service (group commit), as a store loads
  *     it, interleaved with raw the same way.
+ *  4. Observed (issue 16, till-observed.ts): the till's p99 over the pty while /metrics is
+ *     scraped every second and the store page's stream is open, against nobody watching, in
+ *     A/B blocks of --observed-sales sales; `observed_p99_ratio` must stay below 1.1.
  * The last line is one JSON object. Options: --members N --entries N --sales N --block N
- * --pairs N --frame-sales N --lanes N
+ * --pairs N --frame-sales N --lanes N --observed-sales N --observed-pairs N (0: skip phase 4)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +40,7 @@ import { RawTillClient } from './raw-till-client';
 import { round, summary } from './stats';
 import { interleave, spreadLine } from './support/interleave';
 import { countFrames, perUnit, startFrameCount } from './support/wal-frames';
+import { runObservedPhase } from './till-observed';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +51,8 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '8' },
     'frame-sales': { type: 'string', default: '1000' },
     lanes: { type: 'string', default: '8' },
+    'observed-sales': { type: 'string', default: '1500' },
+    'observed-pairs': { type: 'string', default: '4' },
   },
 });
 const MEMBERS = Number(values.members);
@@ -196,6 +202,14 @@ async function main() {
   const concurrentPerS = lanes.bMedian;
   log(`durable loop, ${PAIRS} × ${BLOCK} sales one after another (A/B blocks with raw): ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ${spreadLine(loop)}`);
   log(`${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s against raw ${lanes.aMedian.toFixed(0)} tx/s, ${spreadLine(lanes)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`);
+  // 4. The till while store IT watches (issue 16).
+  const OBSERVED_PAIRS = Number(values['observed-pairs']);
+  const observed = OBSERVED_PAIRS > 0
+    ? await runObservedPhase({ dbPath, saleBody: (receipt) => saleBody(numbers, receipt), pairs: OBSERVED_PAIRS, block: Number(values['observed-sales']), log })
+    : undefined;
+  if (observed) {
+    log(`observed: till p99 ${observed.unobservedP99.toFixed(3)} ms unobserved, ${observed.observedP99.toFixed(3)} ms with /metrics scraped every second and the store page open (${observed.scrapes} scrapes, ${observed.views} views pushed); ${spreadLine(observed)} (target < 1.1)`);
+  }
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   log(`resident memory ${rssMb.toFixed(0)} MB`);
   rmSync(dir, { recursive: true, force: true });
@@ -208,6 +222,11 @@ async function main() {
     lanes: LANES, sales_per_s_lanes: round(concurrentPerS, 0), ratio_lanes: round(lanes.ratio), ratio_lanes_min: round(lanes.ratioMin), ratio_lanes_max: round(lanes.ratioMax),
     lanes_latency_p99_ms: round(lanesLatency.p99),
     pages_per_sale: round(pagesPerSale, 2), pages_per_sale_lanes: round(pagesPerSaleLanes, 2),
+    ...(observed && {
+      unobserved_p99_ms: round(observed.unobservedP99), observed_p99_ms: round(observed.observedP99),
+      observed_p99_ratio: round(observed.ratio), observed_p99_ratio_min: round(observed.ratioMin), observed_p99_ratio_max: round(observed.ratioMax),
+      observed_pairs: observed.ratios.length, observed_block_sales: Number(values['observed-sales']), observed_scrapes: observed.scrapes,
+    }),
     members: MEMBERS, ledger_entries: ENTRIES, round_trips: ROUND_TRIPS, rss_mb: round(rssMb, 0),
   }));
 }

@@ -61,7 +61,7 @@ describe('ledger properties', () => {
             if (open.length === 0) continue;
             const [sku, q] = open[op.take % open.length]!;
             const qty = 1 + (op.take % q);
-            const res = send({ type: 'refund', receipt: `F${n + 1}`, original: s.receipt, lines: [{ sku, qty, amountCents: 1 }] });
+            const res = send({ type: 'refund', receipt: `F${n + 1}`, original: s.receipt, lines: [{ sku, qty, amountCents: 0 }] }); // money is capped per line (issue 14); points are what is checked
             expect(res.type).toBe('refund.ok');
             s.left.set(sku, q - qty);
             s.reversed += res.pointsReversed as number;

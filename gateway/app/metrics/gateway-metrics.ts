@@ -243,7 +243,7 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
 }
 
 /** When the radio map was made: `createdAt` in the file, else its mtime; read again only when the file changes. */
-function radioMapAge(file: string | undefined): () => number | undefined {
+export function radioMapAge(file: string | undefined): () => number | undefined {
   if (!file) return () => undefined;
   let seenMtime = -1;
   let at: number | undefined;

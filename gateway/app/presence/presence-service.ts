@@ -25,7 +25,8 @@ import type { Clock } from '../../ports/clock';
 import type { DeviceHealth } from '../../ports/health';
 import type { PresenceStore } from '../../ports/presence-store';
 import { acceptPrefixes, engineParams, presenceActive, scannerSpecs, tokenEntries } from './presence-config';
-import { presenceOutboxEvent } from './presence-events';
+import { presenceOutboxEvent } from './presence-outbox';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { loadRadioMap } from './radio-map-file';
 
 export interface PresenceServiceDeps {
@@ -116,7 +117,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   });
   const store: PresenceStore = createPresenceRepo(deps.db, {
     timeZone: deps.timeZone,
-    toOutbox: (e, now) => presenceOutboxEvent(e, now, deps.outboxTtlMs, newId),
+    toOutbox: (e, now) => presenceOutboxEvent(e, now, deps.outboxTtlMs),
+    outbox: createOutboxWriter(deps.db, { newId }),
   });
   const labelsOf = (p: PresenceConfig) => new Map(p.zones.filter((z) => z.label).map((z) => [z.id, z.label!]));
   let labels = labelsOf(cfg);

@@ -39,9 +39,9 @@ import type { CommandContext, CommandError, CommandHandlers } from '../../../syn
 import type { AdjustPointsArgs, EraseMemberArgs, MemberSnapshotArgs, SetSegmentArgs, SettleMemberArgs } from '../../../sync/schemas/downlink';
 import { entryEvent } from '../loyalty/ledger-writer';
 import { createProgramContext } from '../loyalty/program-context';
-import { isoTime } from '../till/till-context';
+import { isoTime } from '../shared/iso-time';
+import { PointsAdjusted } from '../../../sync/schemas/command-events';
 
-export const POINTS_ADJUSTED = 'trouw.points.adjusted.v1';
 
 export interface SyncCommandDeps {
   db: Db;
@@ -135,7 +135,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
       deficitAdded = d.deficitAdded;
     }
     outbox.append({
-      id: ids(), type: POINTS_ADJUSTED, subject: member.id, time: isoTime(c.now),
+      event: PointsAdjusted, subject: member.id, at: c.now,
       data: {
         memberId: member.id, memberNumber: member.number, points: args.points, reason: args.reason, by: args.by, commandId: c.commandId,
         entries: entries.map(entryEvent), balance: account.balance, deficit: account.deficit, deficitAdded,

@@ -4,7 +4,7 @@ import { createIdempotencyRepo, type IdempotencyRepo } from '../../adapters/sqli
 import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
 import { createMembersRepo, type MembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo, type OutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter, type OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { createSalesRepo, type SalesRepo } from '../../adapters/sqlite/sales-repo';
 import type { EarningRulesConfig } from '../../config/schema';
 import { compileRules, type CompiledRules } from '../../core/loyalty/earning';
@@ -27,7 +27,7 @@ export interface StoreInfo {
 export interface TillContext {
   readonly members: MembersRepo;
   readonly sales: SalesRepo;
-  readonly outbox: OutboxRepo;
+  readonly outbox: OutboxWriter;
   readonly idempotency: IdempotencyRepo;
   readonly ledger: LedgerWriter;
   readonly rules: CompiledRules;
@@ -54,7 +54,7 @@ export function createTillContext(deps: {
   const ids = createIdFactory(deps.clock);
   const members = createMembersRepo(deps.db);
   const ledgerRepo = createLedgerRepo(deps.db);
-  const outbox = createOutboxRepo(deps.db);
+  const outbox = createOutboxWriter(deps.db, { newId: ids });
   const ledger = createLedgerWriter({ members, ledger: ledgerRepo, ids });
   return {
     members,
@@ -113,5 +113,3 @@ export function replayAnswer(c: TillContext, stored: string, now: number, id?: s
 export function withId(c: TillContext, stored: string, id: string, now: number): Handled {
   return { text: replayAnswer(c, stored, now, id), record: true };
 }
-
-export const isoTime = (ms: number): string => new Date(ms).toISOString();
