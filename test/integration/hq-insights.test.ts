@@ -18,6 +18,7 @@ import { createInsights } from '../../sync/hq/rollups/insights';
 import type { RollupConfig } from '../../sync/hq/rollups/config';
 import { rng, simulateChain, trueUplift } from '../../sync/testing/insights-sim';
 import { isHeldBack } from '../../gateway/core/offers/holdout';
+import { localClock } from '../../sync/hq/rollups/local-clock';
 
 const CFG: RollupConfig = { timeZone: 'UTC', centsPerPoint: 0.5, upliftWindowDays: 7, k: 5 };
 const START = Date.UTC(2025, 0, 6);
@@ -164,8 +165,21 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open) => {
     expect(rows.some((r) => r[2] === null && r[4] === '<5')).toBe(true);
     for (const r of rows) if (r[2] !== null) expect(Number(r[4])).toBeGreaterThanOrEqual(5);
     const all = await ins.view('movement', { now: NOW });
-    expect(all.tables.find((t) => t.id === 'heatmap')!.rows.filter((r) => r[2] !== null).length).toBeGreaterThan(20);
+    const shown = all.tables.find((t) => t.id === 'heatmap')!.rows.filter((r) => r[2] !== null);
+    expect(shown.length).toBeGreaterThan(20);
     for (const p of all.tables.find((t) => t.id === 'paths')!.rows) expect(Number(p[2])).toBeGreaterThanOrEqual(5);
+    // Against the truth, from the events themselves: every cell shown has k distinct members.
+    const clock = localClock(CFG.timeZone);
+    const truth = new Map<string, Set<string>>();
+    const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+    for (const e of events) {
+      if (e.type !== 'trouw.presence.zone-left.v1' || !e.member) continue;
+      const d = JSON.parse(e.data) as { zone: string; enteredAt: string };
+      const h = clock.stamp(Date.parse(d.enteredAt)).hourOfWeek;
+      const key = `${d.zone}|${DAYS[Math.floor(h / 24)]} ${String(h % 24).padStart(2, '0')}h`;
+      (truth.get(key) ?? truth.set(key, new Set()).get(key)!).add(e.member);
+    }
+    for (const r of shown) expect(truth.get(`${r[0]}|${r[1]}`)!.size).toBeGreaterThanOrEqual(5);
   });
 
   it('touchpoints, cohorts, tiers and RFM have something to say', async () => {

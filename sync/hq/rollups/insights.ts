@@ -186,12 +186,10 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   async function movement(f: InsightFilter): Promise<InsightView> {
     const r = range(f, 'c');
     const cells = await q(`SELECT c.dim AS cell, sum(c.n) AS visits, sum(c.amount) AS dwell FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.zone, ...r.args]);
-    const who = await q(`SELECT c.dim AS cell, count(DISTINCT c.member) AS members FROM hq_r_distinct c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.zone, ...r.args]);
     const paths = await q(`SELECT c.dim AS path, sum(c.n) AS visits FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.path, ...r.args]);
-    const pathWho = await q(`SELECT c.dim AS path, count(DISTINCT c.member) AS members FROM hq_r_distinct c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.path, ...r.args]);
-    const members = new Map(who.map((x) => [s(x.cell), n(x.members)]));
-    const pathMembers = new Map(pathWho.map((x) => [s(x.path), n(x.members)]));
     const k = cfg.k;
+    const members = await membersPerCell(M.zone, f, k);
+    const pathMembers = await membersPerCell(M.path, f, k);
     const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
     const parsed = cells.map((x) => {
       const [zone, how] = s(x.cell).split('|');
@@ -214,10 +212,32 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
         { id: 'paths', title: 'Most common paths between zones', kind: 'bar', labels: pathRows.map((p) => p.path), series: [{ name: 'visits', values: pathRows.map((p) => p.visits) }], note: `${suppressedPaths} paths with fewer than ${k} members suppressed` },
       ],
       tables: [
-        { id: 'heatmap', title: 'Zone × hour of week', columns: ['zone', 'hour of week', 'visits', 'dwell (min)', 'members'], rows: parsed.map((x) => [x.zone, hourLabel(x.how), x.visits, x.dwellMin, x.members >= k ? x.members : `<${k}`]) },
-        { id: 'paths', title: 'Paths', columns: ['path', 'visits', 'members'], rows: pathRows.map((p) => [p.path, p.visits, p.members]) },
+        { id: 'heatmap', title: 'Zone × hour of week', columns: ['zone', 'hour of week', 'visits', 'dwell (min)', 'members (at least)'], rows: parsed.map((x) => [x.zone, hourLabel(x.how), x.visits, x.dwellMin, x.members >= k ? x.members : `<${k}`]) },
+        { id: 'paths', title: 'Paths', columns: ['path', 'visits', 'members (at least)'], rows: pathRows.map((p) => [p.path, p.visits, p.members]) },
       ],
     };
+  }
+
+  /**
+   * Members per cell of a distinct metric over the range, for the k check: the largest daily
+   * count (hq_r_daily `<metric>.members`) is a lower bound, enough for every cell it puts at
+   * k or more; the others are counted exactly (count DISTINCT), which is cheap because they
+   * are small. Cells at k or more report that lower bound ("at least").
+   */
+  async function membersPerCell(metric: string, f: InsightFilter, k: number): Promise<Map<string, number>> {
+    const r = range(f, 'c');
+    const lower = await q(`SELECT c.dim AS dim, max(c.n) AS members FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [`${metric}.members`, ...r.args]);
+    const out = new Map(lower.map((x) => [s(x.dim), n(x.members)]));
+    const small = [...out].filter(([, m]) => m < k).map(([dim]) => dim);
+    for (let i = 0; i < small.length; i += 200) {
+      const part = small.slice(i, i + 200);
+      const exact = await q(
+        `SELECT c.dim AS dim, count(DISTINCT c.member) AS members FROM hq_r_distinct c WHERE c.metric = ?${r.sql} AND c.dim IN (${part.map(() => '?').join(', ')}) GROUP BY c.dim`,
+        [metric, ...r.args, ...part],
+      );
+      for (const x of exact) out.set(s(x.dim), n(x.members));
+    }
+    return out;
   }
 
   async function members(f: InsightFilter): Promise<InsightView> {

@@ -1,6 +1,8 @@
 /**
  * The rollup tables (rows.ts says what each holds), one DDL for SQLite and PostgreSQL.
- * Small next to hq_events: the dashboard reads only these.
+ * Small next to hq_events: the dashboard reads only these. Few secondary indexes on purpose:
+ * every one is paid on each ingest (the primary keys lead with metric, which every query
+ * names); hq_r_distinct_member serves erasure.
  */
 export function rollupSchemaSql(d: { bigint: string }): string {
   return `
@@ -9,13 +11,11 @@ export function rollupSchemaSql(d: { bigint: string }): string {
       n ${d.bigint} NOT NULL, amount ${d.bigint} NOT NULL,
       PRIMARY KEY (metric, store, day, dim)
     );
-    CREATE INDEX IF NOT EXISTS hq_r_daily_metric_day ON hq_r_daily (metric, day);
     CREATE TABLE IF NOT EXISTS hq_r_distinct (
       store TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dim TEXT NOT NULL, member TEXT NOT NULL,
       PRIMARY KEY (metric, store, day, dim, member)
     );
     CREATE INDEX IF NOT EXISTS hq_r_distinct_member ON hq_r_distinct (member);
-    CREATE INDEX IF NOT EXISTS hq_r_distinct_metric_day ON hq_r_distinct (metric, day);
     CREATE TABLE IF NOT EXISTS hq_r_members (
       member TEXT PRIMARY KEY, joined_ms ${d.bigint}, joined_month TEXT, first_store TEXT, tier TEXT, tier_at ${d.bigint},
       last_sale_ms ${d.bigint}, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL, points ${d.bigint} NOT NULL
@@ -55,3 +55,11 @@ export const EXPOSURE_MERGE = `
   assigned_day = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.assigned_day ELSE hq_r_exposure.assigned_day END,
   window_end_day = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.window_end_day ELSE hq_r_exposure.window_end_day END,
   assigned_ms = CASE WHEN excluded.assigned_ms < hq_r_exposure.assigned_ms THEN excluded.assigned_ms ELSE hq_r_exposure.assigned_ms END`;
+
+/**
+ * Distinct metrics whose members per cell and day are also counted in hq_r_daily
+ * (`<metric>.members`), when the member is new to the cell that day: the k-anonymity check
+ * reads the largest daily count first, a lower bound of the members over any range, and
+ * counts distinct members exactly only for the cells that bound leaves under k.
+ */
+export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path']);

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { RollupDelta } from './rows';
-import { EXPOSURE_MERGE, MEMBER_MERGE } from './schema';
+import { COUNTED_DISTINCT, EXPOSURE_MERGE, MEMBER_MERGE } from './schema';
 
 const sorted = <T>(m: Map<string, T>): T[] => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
 const col = <T, K extends keyof T>(rows: T[], k: K) => rows.map((r) => r[k]);
@@ -22,10 +22,18 @@ export async function applyPgRollups(c: pg.PoolClient, d: RollupDelta): Promise<
   }
   if (d.distinct.size) {
     const r = sorted(d.distinct);
+    // New (cell, member) rows of counted metrics add to the cell's daily member count (schema.ts).
     await c.query(
-      `INSERT INTO hq_r_distinct (store, day, metric, dim, member)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
-      [col(r, 'store'), col(r, 'day'), col(r, 'metric'), col(r, 'dim'), col(r, 'member')],
+      `WITH ins AS (
+         INSERT INTO hq_r_distinct (store, day, metric, dim, member)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING
+         RETURNING store, day, metric, dim
+       )
+       INSERT INTO hq_r_daily (store, day, metric, dim, n, amount)
+       SELECT store, day, metric || '.members', dim, count(*), 0 FROM ins WHERE metric = ANY($6::text[])
+       GROUP BY store, day, metric, dim ORDER BY metric, store, day, dim
+       ON CONFLICT (metric, store, day, dim) DO UPDATE SET n = hq_r_daily.n + excluded.n`,
+      [col(r, 'store'), col(r, 'day'), col(r, 'metric'), col(r, 'dim'), col(r, 'member'), [...COUNTED_DISTINCT]],
     );
   }
   if (d.members.size) {

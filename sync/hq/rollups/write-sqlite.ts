@@ -1,7 +1,7 @@
 /** Applies a batch's rollup deltas on SQLite, inside the ingest's transaction (store-sqlite.ts). */
 import type Database from 'better-sqlite3';
 import type { RollupDelta } from './rows';
-import { EXPOSURE_MERGE, MEMBER_MERGE } from './schema';
+import { COUNTED_DISTINCT, EXPOSURE_MERGE, MEMBER_MERGE } from './schema';
 
 export function sqliteRollupWriter(db: Database.Database) {
   const st = {
@@ -34,7 +34,10 @@ export function sqliteRollupWriter(db: Database.Database) {
     /** Call inside the transaction that stored the events. */
     apply(d: RollupDelta): void {
       for (const r of d.daily.values()) st.daily.run(r);
-      for (const r of d.distinct.values()) st.distinct.run(r);
+      for (const r of d.distinct.values()) {
+        // A member new to a movement cell that day: the cell's daily member count (insights.ts).
+        if (st.distinct.run(r).changes > 0 && COUNTED_DISTINCT.has(r.metric)) st.daily.run({ store: r.store, day: r.day, metric: `${r.metric}.members`, dim: r.dim, n: 1, amount: 0 });
+      }
       for (const r of d.members.values()) st.member.run(r);
       for (const r of d.memberStore.values()) st.memberStore.run(r);
       for (const r of d.memberDay.values()) st.memberDay.run(r);
