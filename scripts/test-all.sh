@@ -13,6 +13,11 @@ declare -A wanted=(
   [mosquitto_pub]=mosquitto-clients
   # Kiosk e2e (issue 7): the renderer in Debian Chromium, driven by playwright-core.
   [chromium]=chromium
+  # Metrics (issue 16): a real Prometheus scrapes the gateway; promtool checks and tests the alert rules.
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  # The shipped systemd unit is checked with systemd-analyze verify (no running systemd needed).
+  [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!wanted[@]}"; do
@@ -35,6 +40,7 @@ if ((${#missing[@]})); then
     echo "test:all: need root (or sudo) to install: ${missing[*]}" >&2
     exit 1
   fi
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -19,11 +19,18 @@ export interface ViewInput {
   /** The till card readers (gateway health) and what the tills heard back about the taps. */
   cards?: { readers: DeviceHealth[]; stats: Readonly<CardStats> };
   /** HQ (sync/hq/demo.ts) and the gateway's link to it. */
-  hq?: HqView & { link: string };
+  hq?: HqView & { link: string; outbox?: OutboxView };
   /** Zone occupancy as the gateway estimates it, and where the simulated shoppers really are. */
   presence?: { occupancy: { zone: string; label?: string; members: number; anonymous: number; tags: number }[]; truth: { zone: string | null; member?: string }[] };
   startedAt: number;
   now: number;
+}
+
+/** The gateway's outbox as its publisher sees it: not sent yet, and sent but not yet acknowledged by HQ. */
+export interface OutboxView {
+  unsent: number;
+  awaitingHq: number;
+  awaitingHqOldestMs: number;
 }
 
 /** What HQ holds and how far behind it is (sync/hq/demo.ts `view()`). */
@@ -109,6 +116,11 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
     const lag = h.lagMs === null ? '-' : `${h.lagMs} ms`;
     const seen = h.silentForMs === null ? 'never' : `${(h.silentForMs / 1000).toFixed(1)} s ago`;
     out.push(`${c.bold}HQ${c.reset}      events ${h.events} · dead letters ${h.deadLetters} · lag ${lag} · last heard ${seen} · store ${h.status ?? '-'} · broker link ${linkColour}${h.link}${c.reset}`);
+    if (h.outbox) {
+      // A row leaves the outbox only on HQ's end-to-end ack: "waiting for HQ" is sent, not yet confirmed.
+      const w = h.outbox.awaitingHq ? `${c.yellow}waiting for HQ ${h.outbox.awaitingHq} (oldest ${(h.outbox.awaitingHqOldestMs / 1000).toFixed(1)} s)${c.reset}` : 'waiting for HQ 0';
+      out.push(`${c.bold}Outbox${c.reset}  not yet sent ${h.outbox.unsent} · ${w}`);
+    }
   }
   out.push('');
   out.push(`${c.bold}Top balances${c.reset}`);

@@ -40,7 +40,18 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const lanePorts = await Promise.all(Array.from({ length: laneCount }, () => freePort()));
   const hqLog = pino({ level: 'warn' }, pino.destination({ dest: `${dataDir}/hq.log`, sync: false }));
-  const hq = await startDemoHq({ dataDir, logger: hqLog });
+  // HQ with its insights dashboard (issue 17): months of a simulated chain — this store and
+  // two others — are ingested first (a compressed clock: ~120 days in seconds), so every chart
+  // has something real to show; the live store's events add to it as they arrive.
+  const hq = await startDemoHq({
+    dataDir, logger: hqLog, apiPort: await freePort(),
+    history: {
+      seed: 2026, stores: 3, members: 450, days: 120, memberPrefix: 'S-', joinSpread: 0.8, expiryDays: 60,
+      storeIds: ['demo-store', 'utrecht-oudegracht', 'haarlem-station'],
+      campaign: { id: 'koffie-voorjaar', fromDay: 70, toDay: 110, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.12 },
+    },
+  });
+  console.log(`Trouw demo HQ: insights dashboard at ${hq.apiUrl}/dashboard/ (${hq.historyEvents.toLocaleString('en-GB')} events of simulated history)`);
   // The embedded broker speaks MQTT 3.1.1 only: `protocol: auto` tries 5 and falls back.
   // Shoppers' phones walking the floor, heard by simulated scanners (the real HCI path runs in
   // the tests and in `tsx firmware-sim/store/cli.ts`); the store plays HQ's token push.
@@ -61,7 +72,8 @@ async function main(): Promise<void> {
     members: demoMembers.map((m) => m.number),
     log: logger.child({ component: 'cards' }),
   });
-  const gateway = await startGateway(config, { logger, cardReaders: cards.readers });
+  // The demo prints its kiosk URL with the key itself (below).
+  const gateway = await startGateway(config, { logger, cardReaders: cards.readers, printPairing: () => undefined });
   const walking = presenceSim.start(gateway.presence);
   // The member kiosk (issue 7), served by the gateway; open it in a browser to watch the taps.
   const kioskUrl = `${gateway.url() ?? `http://127.0.0.1:${config.http.port}`}/kiosk/?kiosk=${DEMO_KIOSK}&key=${gateway.screenKeys.keyOf(DEMO_KIOSK)}`;
@@ -129,7 +141,10 @@ async function main(): Promise<void> {
     const health = gateway.health();
     const readers = health.devices.filter((d) => d.kind === 'card-reader');
     const link = health.devices.find((d) => d.name === 'hq-broker');
-    const hqLine = hqView ? { ...hqView, link: link?.state ?? 'off' } : undefined;
+    const out = gateway.sync?.publisher.stats();
+    const hqLine = hqView
+      ? { ...hqView, link: link?.state ?? 'off', ...(out ? { outbox: { unsent: out.unsentEstimate, awaitingHq: out.awaitingHq, awaitingHqOldestMs: out.awaitingHqOldestMs } } : {}) }
+      : undefined;
     const text = renderView(
       {
         title: 'Trouw demo store', url: gateway.url(), kiosk: { url: kioskUrl, visits: kioskVisits }, lanes: health.lanes, activity, cards: { readers, stats: cards.stats },

@@ -148,7 +148,8 @@ export class SimTill {
   }
 
   private async exchange(request: TillRequest, fault: FaultKind | null | undefined, autoFlush = true): Promise<ExchangeResult> {
-    const deadline = this.clock.monotonic() + (this.opts.failOpenMs ?? 2000);
+    const failOpenMs = this.opts.failOpenMs ?? 2000;
+    let deadline = this.clock.monotonic() + failOpenMs;
     this.forcedFault = fault;
     let failure: FailedOpen = { code: 'timeout', message: 'no answer', pending: false };
     for (let attempt = 1; this.clock.monotonic() < deadline; attempt++) {
@@ -162,9 +163,15 @@ export class SimTill {
       }
       this.journal.append({ kind: 'request', id: request.id, type: request.type, at: this.isoNow(), attempt, body: request });
       try {
+        // The fail-open time counts from the message's last frame (docs/till-link.md, "Long
+        // messages"): a 250-line basket's parts take their wire time first.
+        const left = Math.max(1, deadline - this.clock.monotonic());
         const body = await engine.request(JSON.stringify(request), {
-          timeoutMs: Math.max(1, deadline - this.clock.monotonic()),
+          timeoutMs: left,
           accept: (b) => idOf(b) === request.id,
+          onLastFrame: () => {
+            deadline = Math.max(deadline, this.clock.monotonic() + left);
+          },
         });
         const response = JSON.parse(body) as TillResponse;
         this.journal.append({ kind: 'response', id: request.id, at: this.isoNow(), late: false, body: response });

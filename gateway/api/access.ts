@@ -13,6 +13,7 @@
  * - `phone`          a phone credential HQ signed, for a member this gateway knows.
  * - `staff`          a staff session with a store role (config), or store IT.
  * - `store-it`       the admin token or an HQ staff token (role `admin`).
+ * - `metrics`        Prometheus: the `metrics.token` bearer token (api/metrics-routes.ts).
  *
  * A route that declares nothing fails at registration (`onRoute` throws, so `ready()` and
  * the gateway's start fail). A kind whose checker no plugin provided is refused (deny by
@@ -22,7 +23,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
-export const ACCESS_KINDS = ['public', 'kiosk-screen', 'kiosk-session', 'phone', 'staff', 'store-it'] as const;
+export const ACCESS_KINDS = ['public', 'kiosk-screen', 'kiosk-session', 'phone', 'staff', 'store-it', 'metrics'] as const;
 export type Access = (typeof ACCESS_KINDS)[number];
 
 /** Why a request was refused; sent as `{error, message}` with `status`. */

@@ -46,6 +46,8 @@ export interface KioskOffer {
 }
 
 export interface KioskRoutesOptions {
+  /** Kiosk session metrics (issue 16): each session opened, and how many are open now. */
+  sessionMetrics?: { opened(kind: 'member' | 'join' | 'staff'): void; track(openNow: () => number): void };
   router: CardTapRouter | undefined;
   members: MembersService;
   cardLinks: CardLinks;
@@ -126,6 +128,7 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
   if (keyless.length) throw new Error(`kiosk ${keyless.join(', ')} has no screen key (kiosk.screenKeys; the gateway generates one at first start)`);
   const screenIdleMs = o.screenIdleMs ?? 45_000;
   const sessions = createKioskSessions({ clock: o.clock, idleMs: screenIdleMs + 30_000 });
+  o.sessionMetrics?.track(() => sessions.size());
   const views = createKioskViews({ db: o.db, timeZone: o.config.store.timeZone, listCards: o.cardLinks.list, tiers: o.tiers, rewards: o.rewards });
   const joiner = createKioskJoin({ db: o.db, clock: o.clock });
   const streams = new Map<string, Set<FastifyReply>>();
@@ -159,6 +162,7 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
       // Consumed: a staff pass tapped here opens nothing anywhere else.
       o.router?.take(`kiosk:${kiosk}`, now);
       const s = sessions.open(kiosk, { kind: 'staff', role: tap.staff.role, ...(tap.staff.label !== undefined && { label: tap.staff.label }) });
+      o.sessionMetrics?.opened('staff');
       push(kiosk, { type: 'staff', token: s.token });
       return;
     }
@@ -166,6 +170,7 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
     const s = member
       ? sessions.open(kiosk, { kind: 'member', memberId: member.id })
       : sessions.open(kiosk, { kind: 'join', cardToken: tap.token, cardKind: tap.kind });
+    o.sessionMetrics?.opened(member ? 'member' : 'join');
     push(kiosk, { type: member ? 'member' : 'join', token: s.token });
   };
   const unsubscribe = o.router?.onKioskTap(onTap);

@@ -30,13 +30,22 @@ import { createLanes } from './till/lanes';
 import { summariseHealth } from './summarise-health';
 import { startCards, type CardSubsystem } from './cards/cards';
 import { createPresenceService, type PresenceService } from './presence/presence-service';
-import { loadRadioMap } from './presence/radio-map-file';
+import { loadRadioMap } from '../config/radio-map-file';
 import { presenceRoutes } from '../api/presence-routes';
 import { presenceCalibrationRoutes } from '../api/presence-calibration-routes';
 import { createPresenceCalibration } from './presence/presence-calibration-setup';
 import { checkHqZones, startGatewaySync, type SyncAgent } from './sync/gateway-sync';
 import type { PresenceZoneConfig } from '../config/presence-schema';
 import type { StoreConfig } from '../../sync/schemas/downlink';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics';
+import { gatewayVersion, metricsToken } from './metrics/metrics-setup';
+import { buildMetricsServer, metricsRoutes } from '../api/metrics-routes';
+import { schemaVersion } from '../adapters/sqlite/migrate';
+import { radioMapAge } from './metrics/gateway-metrics';
+import { createLedgerTallies } from './metrics/ledger-tallies';
+import { createStoreLive, type StoreLive } from './store-page/store-live';
+import { storePageRoutes } from '../api/store-page-routes';
+import { claimDatabase } from '../adapters/sqlite/gateway-lock';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -67,7 +76,11 @@ export interface RunningGateway {
   readonly sync: SyncAgent | undefined;
   /** Every kiosk's screen key (configured or generated), for pairing URLs. */
   readonly screenKeys: ScreenKeys;
+  /** Prometheus metrics (issue 16); undefined when `metrics.enabled` is false. */
+  readonly metrics: GatewayMetrics | undefined;
   url(): string | undefined;
+  /** The metrics-only listener's URL (`metrics.listen`), when there is one. */
+  metricsUrl(): string | undefined;
   health(): GatewayHealth;
   stop(): Promise<void>;
 }
@@ -79,16 +92,48 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   // A bad radio map (presence.radioMap) stops the start before anything is opened.
   const radioMap = loadRadioMap(config.presence) ?? null;
 
-  const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  // One gateway per database (a pid file beside it; restore and a second start refuse).
+  const release = claimDatabase(config.database.path);
+  let ledger: ReturnType<typeof openLedger>;
+  try {
+    ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  } catch (e) {
+    release();
+    throw e;
+  }
   const db = ledger.db;
   const seeded = seedMembers(db, config.members, clock.now());
-  log.info({ seeded }, 'database open');
+  log.info({ seeded, schemaVersion: schemaVersion(db) }, 'database open');
+  const token = config.metrics.enabled ? metricsToken(config.metrics) : undefined;
 
+  // Metrics read the subsystems when scraped, so they are made first and see them as they come.
+  let sync: SyncAgent | undefined;
+  const live: { presence?: PresenceService; lanes?: ReturnType<typeof createLanes> } = {};
+  let kioskSessionsOpen: (() => number) | undefined;
   let cards: CardSubsystem | undefined;
+  const metrics = config.metrics.enabled
+    ? createGatewayMetrics({
+      db, clock, version: gatewayVersion(), schemaVersion: schemaVersion(db),
+      laneIds: config.lanes.map((l) => l.id),
+      lanes: () => live.lanes?.health() ?? [],
+      sync: () => (sync ? { link: sync.link.state, stats: sync.publisher.stats() } : undefined),
+      presence: () => {
+        const p = live.presence;
+        if (!p?.active) return undefined;
+        const o = p.occupancy();
+        return { scanners: o.scanners, adverts: p.heard(), tracked: p.stats().tracked, zones: o.zones, radioMap: o.radioMap };
+      },
+      radioMapFile: config.presence.radioMap?.file,
+      cards: () => cards?.health() ?? [],
+      readerPlaces: [...new Set(config.cards.readers.map((r) => r.place))],
+      kioskSessionsActive: () => kioskSessionsOpen?.() ?? 0,
+    }, { buckets: config.metrics.buckets })
+    : undefined;
   try {
     cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
   } catch (e) {
     await ledger.close();
+    release();
     throw e;
   }
   // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
@@ -96,6 +141,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   const tillFor = (rules: GatewayConfig['loyalty']) =>
     createTillService({
       db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router, staffSession: staffSessionAt,
+      ...(metrics && {
+        onCommit: (s: number) => metrics!.ledgerCommit(s),
+        onFault: (e: unknown, info: { lane: string; type: string }) => {
+          metrics!.tillFault(e);
+          const err = e as { name?: string; code?: string; message?: string };
+          // Never the request body (it may carry a member number): name, code and message.
+          log.error({ lane: info.lane, type: info.type, error: { name: err?.name, code: err?.code, message: err?.message } }, 'till request fault');
+        },
+      }),
       reviewAbovePoints: config.till.reviewAbovePoints,
     });
   // A staff pass tapped at a lane opens a session through that lane's till (issue 14): the
@@ -146,9 +200,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
     outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000, fingerprint: radioMap,
   });
+  live.presence = presence;
   presence.start();
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
-  let sync: SyncAgent | undefined;
   try {
     sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig, forgetMember: (n) => void presence.eraseMember(n) });
     // HQ's last accepted config outlives restarts: apply it over the file's rules.
@@ -158,21 +212,75 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     await presence.stop();
     await cards?.stop();
     await ledger.close();
+    release();
     throw e;
   }
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
-  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'daily program job failed') });
+  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => {
+    if (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE')) metrics?.databaseError('program-daily');
+    log.error({ err: e }, 'daily program job failed');
+  } });
   daily.start();
   // Location-triggered offers (issue 8): presence events in, offers to phones out.
-  const offers = createOffersService({ config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log });
+  const offers = createOffersService({
+    config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log,
+    ...(metrics && { onDecided: (r: string) => metrics.offerDecided(r) }),
+  });
   offers.start();
   const detachOffers = offers.attach(presence);
   // Earning without buying (issue 6): event attendance from presence, a join bonus.
   const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
   const detachBonuses = bonuses.attach(presence);
   const lanes = createLanes(config, { logger: log, clock });
+  live.lanes = lanes;
   let stopping = false;
-  lanes.start((body, ctx) => till.handle(body, ctx));
+  // Last request per lane (the store page): one Map.set of an existing key per request.
+  const laneActivity = new Map<string, number>();
+  if (metrics) {
+    // One histogram observe per request; the lane's child is looked up in a Map made once.
+    lanes.start(async (body, ctx) => {
+      const t0 = performance.now();
+      laneActivity.set(ctx.lane, clock.now());
+      try {
+        return await till.handle(body, ctx);
+      } finally {
+        metrics.tillRequest(ctx.lane).observe((performance.now() - t0) / 1000);
+      }
+    });
+  } else {
+    lanes.start((body, ctx) => {
+      laneActivity.set(ctx.lane, clock.now());
+      return till.handle(body, ctx);
+    });
+  }
+  // The store page (issue 16): the live view of lanes, devices, zones, outbox and events.
+  const readerActivity = new Map<string, number>();
+  const readerPlaces = [...new Set(config.cards.readers.map((r) => r.place))];
+  const outboxOldest = db.prepare('SELECT time FROM outbox ORDER BY seq LIMIT 1');
+  const outboxRows = db.prepare('SELECT coalesce(max(seq) - min(seq) + 1, 0) AS n FROM outbox');
+  const mapCreatedAt = radioMapAge(config.presence.radioMap?.file);
+  const scannerZones = new Map(config.presence.scanners.map((s) => [s.name, s.zone]));
+  const storeLive: StoreLive = createStoreLive({
+    clock,
+    tallies: createLedgerTallies(db),
+    input: () => {
+      const o = presence.occupancy();
+      const oldest = db.open ? (outboxOldest.get() as { time: string } | undefined) : undefined;
+      return {
+        health: health(), lanes: lanes.health(), laneActivity, readerPlaces, readerActivity,
+        zones: o.zones, scannerZones, scannerHeard: presence.heard(),
+        sync: sync ? { stats: sync.publisher.stats() } : undefined,
+        outboxOldestAt: oldest ? Date.parse(oldest.time) : undefined,
+        outboxRows: db.open ? (outboxRows.get() as { n: number }).n : 0,
+        radioMap: o.radioMap, radioMapCreatedAt: mapCreatedAt(), floorPlan: config.floorPlan,
+      };
+    },
+  });
+  const detachTaps = cards?.readers.onTap((tap) => {
+    metrics?.cardTap(tap);
+    if (tap.place) readerActivity.set(`${tap.place.type}:${tap.place.id}`, tap.at);
+    storeLive.tap(tap);
+  });
 
   const health = (): GatewayHealth =>
     summariseHealth({
@@ -213,7 +321,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     screenKeys, staffSessions: sessions, screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
+    ...(metrics && { sessionMetrics: { opened: (k: 'member' | 'join' | 'staff') => metrics.kioskSessionOpened(k), track: (n: () => number) => void (kioskSessionsOpen = n) } }),
   });
+  await api.register(storePageRoutes, { live: storeLive });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy() });
   // Recording a calibration walk (docs/presence.md, "Radio map"): the reference tag only.
   const calibration = createPresenceCalibration(config.presence, { presence, clock, logger: log, databasePath: config.database.path });
@@ -222,10 +332,18 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     offers, clock, hqPublicKey: config.offers.phone.hqPublicKey, knownMember: (n) => members.findByNumber(n) !== undefined,
     pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
   });
+  // Prometheus (issue 16): on its own listener when `metrics.listen` is set, else here behind the token.
+  const metricsServer = metrics && config.metrics.listen ? await buildMetricsServer({ scrape: metrics.scrape, token, logger: log }) : undefined;
+  if (metrics && !metricsServer) await api.register(metricsRoutes, { scrape: metrics.scrape, token, ownListener: false });
   let url: string | undefined;
+  let metricsUrl: string | undefined;
   if (deps.listen !== false) {
     url = await api.listen({ host: config.http.host, port: config.http.port });
     log.info({ url }, 'http listening');
+    if (metricsServer && config.metrics.listen) {
+      metricsUrl = await metricsServer.listen({ host: config.metrics.listen.host, port: config.metrics.listen.port });
+      log.info({ url: metricsUrl }, 'metrics listening');
+    }
   }
 
   let stopped: Promise<void> | undefined;
@@ -242,9 +360,13 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       await daily.stop();
       offers.stop();
       await api.close();
+      await metricsServer?.close();
+      detachTaps?.();
+      storeLive.stop();
       await ledger.close();
+      release();
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, url: () => url, health, stop };
+  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, metrics, url: () => url, metricsUrl: () => metricsUrl, health, stop };
 }

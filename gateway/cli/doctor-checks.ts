@@ -3,6 +3,8 @@ import { createRequire } from 'node:module';
 import { createServer, connect } from 'node:net';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { LaneConfig } from '../config/schema';
+import { LATEST_VERSION } from '../adapters/sqlite/migrations/index';
+import { runningGateway } from '../adapters/sqlite/gateway-lock';
 
 export interface Finding {
   level: 'ok' | 'warn' | 'fail';
@@ -23,11 +25,18 @@ export function checkDatabase(path: string): Finding {
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      const version = db.pragma('user_version', { simple: true });
+      const version = db.pragma('user_version', { simple: true }) as number;
       const check = db.pragma('quick_check', { simple: true });
       const mode = db.pragma('journal_mode', { simple: true });
+      const running = runningGateway(path);
+      const schema =
+        version === LATEST_VERSION ? `schema version ${version} (current)`
+          : version < LATEST_VERSION ? `schema version ${version} (older: start migrates it to ${LATEST_VERSION})`
+            : `schema version ${version}, newer than this gateway (${LATEST_VERSION})`;
+      const detail = `${schema}, journal ${mode}, quick_check ${check}${running ? `, in use by gateway pid ${running}` : ''}`;
+      if (version > LATEST_VERSION) return { level: 'fail', name, detail, fix: 'install the gateway version that wrote it, or restore a backup made by this version (trouw-gateway restore FILE)' };
       const level = check === 'ok' ? 'ok' : 'fail';
-      return { level, name, detail: `schema version ${version}, journal ${mode}, quick_check ${check}`, ...(level === 'fail' ? { fix: 'restore the latest backup; keep the damaged file for analysis' } : {}) };
+      return { level, name, detail, ...(level === 'fail' ? { fix: 'restore the latest backup (trouw-gateway restore FILE); keep the damaged file for analysis' } : {}) };
     } finally {
       db.close();
     }

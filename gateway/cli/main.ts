@@ -5,6 +5,9 @@
  *   trouw-gateway doctor       [--config FILE] [--probe-scanners [--probe-seconds 5]]
  *                                                what it sees, what is missing, how to fix it
  *   trouw-gateway radio-map    <survey.csv> [--out FILE] [--bin-ms MS]   a radio map from a calibration walk
+ *   trouw-gateway install-service [--config FILE] [--user trouw] [--out FILE | --print]
+ *   trouw-gateway backup --out FILE [--config FILE]   an online copy while the gateway runs
+ *   trouw-gateway restore FILE [--config FILE]        refused while a gateway runs
  * The config file may also come from TROUW_CONFIG; TROUW_<SECTION>__<KEY> overrides values.
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +16,9 @@ import { ConfigError } from '../config/load';
 const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> [--config FILE]
        trouw-gateway doctor [--config FILE] [--probe-scanners [--probe-seconds 5]]
        trouw-gateway radio-map <survey.csv> [--out map.json] [--bin-ms 2000]
+       trouw-gateway install-service [--config /etc/trouw/gateway.json] [--user trouw] [--out FILE | --print]
+       trouw-gateway backup --out FILE [--config FILE]
+       trouw-gateway restore FILE [--config FILE]
 
   start          run the gateway (till lanes, ledger, HTTP health on /healthz, /readyz)
   check-config   validate the configuration file and environment overrides, then exit
@@ -26,6 +32,12 @@ const USAGE = `usage: trouw-gateway <start|check-config|doctor|create-card-key> 
   radio-map      build a radio map (presence.radioMap.file) from a calibration walk recorded
                  as CSV: time (s) or time_ms, scanner, rssi, zone (or true_zone), device;
                  summary to stderr, the map to --out or stdout; --bin-ms: one point per bin
+  install-service  write the systemd unit (default /etc/systemd/system/trouw-gateway.service;
+                 --print: to stdout) for this node and checkout, checked with systemd-analyze
+  backup         a consistent copy of the ledger database while the gateway runs (SQLite
+                 online backup), checked (integrity, ledger audit); never overwrites --out
+  restore        put a backup in place of the database (checked first; the old one is kept
+                 beside it); refused while a gateway runs on the database
 
 Environment: TROUW_CONFIG=FILE, TROUW_<SECTION>__<KEY>=VALUE (e.g. TROUW_HTTP__PORT=8081)`;
 
@@ -40,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       'probe-scanners': { type: 'boolean' },
       'probe-seconds': { type: 'string' },
+      out: { type: 'string' },
+      user: { type: 'string' },
+      print: { type: 'boolean' },
     },
   });
   const command = positionals[0];
@@ -66,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
       }
       return (await import('./doctor')).runDoctor(file, values['probe-scanners'] ? { probeScannersMs: Math.round(n * 1000) } : {});
     }
+    case 'install-service':
+      return (await import('./service-commands')).runInstallService({ config: file, user: values.user, out: values.out, print: values.print });
+    case 'backup':
+      return (await import('./service-commands')).runBackup({ config: file, out: values.out });
+    case 'restore':
+      return (await import('./service-commands')).runRestore({ config: file, file: positionals[1] });
     case 'create-card-key':
       return (await import('./create-card-key')).runCreateCardKey(file);
     default:
@@ -79,6 +100,13 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (e: unknown) => {
+    // Refusals store IT acts on: one line, no stack (a database from a newer gateway, a
+    // gateway already running on the database, a backup that does not check out).
+    if (['DB_TOO_NEW', 'GATEWAY_RUNNING', 'BACKUP_BAD'].includes((e as { code?: string }).code ?? '')) {
+      console.error(`trouw-gateway: ${(e as Error).message}`);
+      process.exitCode = 1;
+      return;
+    }
     if (e instanceof ConfigError || (e as { code?: string }).code === 'CARD_KEY') {
       console.error((e as Error).message);
       process.exitCode = 2;

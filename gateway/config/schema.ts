@@ -9,6 +9,7 @@ import { SyncConfig } from './sync-schema';
 import { PresenceConfig } from './presence-schema';
 import { ProgramConfig } from './loyalty-program-schema';
 import { OffersConfig } from './offers-schema';
+import { FloorPlanConfig, MetricsConfig } from './metrics-schema';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
@@ -185,6 +186,10 @@ export const GatewayConfig = Type.Object(
     program: ProgramConfig,
     /** Location-triggered offers (issue 8): definitions, caps, phone credentials; see config/offers-schema.ts. */
     offers: OffersConfig,
+    /** Prometheus /metrics (issue 16); see config/metrics-schema.ts. */
+    metrics: MetricsConfig,
+    /** Zones and devices on the store page's floor plan (issue 16). */
+    floorPlan: FloorPlanConfig,
   },
   { additionalProperties: false },
 );

@@ -41,7 +41,7 @@ export function parseSetupFile(doc: unknown): BrokerSetupInput {
   return r.value;
 }
 
-export function writeBrokerSetup(input: BrokerSetupInput, o: { out: string; listener: ListenerOptions; pluginPath?: string }): WrittenSetup {
+export function writeBrokerSetup(input: BrokerSetupInput, o: { out: string; listener: ListenerOptions; pluginPath?: string; runAs?: string }): WrittenSetup {
   const dir = resolve(o.out);
   const creds = join(dir, 'credentials');
   mkdirSync(join(dir, 'data'), { recursive: true });
@@ -57,7 +57,9 @@ export function writeBrokerSetup(input: BrokerSetupInput, o: { out: string; list
   const dynsecFile = join(dir, 'dynamic-security.json');
   writeFileSync(dynsecFile, JSON.stringify(buildDynsec(input, passwords), null, 2), { mode: 0o600 });
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, buildMosquittoConf({ listener: o.listener, persistenceDir: join(dir, 'data'), dynsecFile, ...(o.pluginPath ? { pluginPath: o.pluginPath } : {}) }));
+  // `user`: started as root, mosquitto drops to this user (default `mosquitto`), who must own the folder.
+  const extra = o.runAs ? [`user ${o.runAs}`] : [];
+  writeFileSync(conf, buildMosquittoConf({ listener: o.listener, persistenceDir: join(dir, 'data'), dynsecFile, extra, ...(o.pluginPath ? { pluginPath: o.pluginPath } : {}) }));
   return {
     dir,
     conf,

@@ -21,12 +21,16 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Result } from '../../gateway/core/result';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
-import { CloudEvent, HQ_SOURCE } from '../envelope/cloudevent';
+import { CloudEvent, HQ_SOURCE, ULID_PATTERN } from '../envelope/cloudevent';
 import { configTopic, downlinkFilters, parseTopic, type GatewayAddress } from '../envelope/topics';
-import { check, type SchemaProblem } from '../schemas/check';
+import { createHash } from 'node:crypto';
+import { check, describeProblems, type SchemaProblem } from '../schemas/check';
 import { CONFIG_EVENT_TYPE, parseStoreConfig, type StoreConfig, commandEventType, commandSchemas, isCommandName, type CommandArgs, type CommandName } from '../schemas/downlink';
 import type { BrokerLink, InboundMessage } from './broker-link';
 import { createOutboxWriter, type OutboxWriter } from './outbox-writer';
+import { CommandApplied, CommandRejected, ConfigApplied, ConfigRejected, type CommandRejectedData } from '../schemas/command-events';
+import type { EventDefinition } from '../schemas/catalogue';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { ensureSyncTables } from './tables';
 
 export interface CommandContext {
@@ -75,6 +79,8 @@ export interface DownlinkStats {
   commandsRefused: number;
   commandsFailed: number;
   commandsReplayed: number;
+  /** cmd messages that were not commands from HQ (reported as trouw.command.rejected.v1). */
+  commandsRejected: number;
 }
 
 export interface Downlink {
@@ -96,7 +102,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
   ensureSyncTables(db);
   const outbox: OutboxWriter = createOutboxWriter(db);
   const cfgTopic = configTopic(address);
-  const stats: DownlinkStats = { configsApplied: 0, configsRejected: 0, commandsApplied: 0, commandsRefused: 0, commandsFailed: 0, commandsReplayed: 0 };
+  const stats: DownlinkStats = { configsApplied: 0, configsRejected: 0, commandsApplied: 0, commandsRefused: 0, commandsFailed: 0, commandsReplayed: 0, commandsRejected: 0 };
   let lastRejected: string | undefined;
 
   const st = {
@@ -105,14 +111,14 @@ export function createDownlink(o: DownlinkOptions): Downlink {
       `INSERT INTO sync_config_state (k, version, event_id, applied_at, doc) VALUES (1, ?, ?, ?, ?)
        ON CONFLICT(k) DO UPDATE SET version = excluded.version, event_id = excluded.event_id, applied_at = excluded.applied_at, doc = excluded.doc`,
     ),
-    applied: db.prepare('SELECT outcome FROM sync_applied_commands WHERE id = ?'),
-    record: db.prepare('INSERT INTO sync_applied_commands (id, name, outcome, applied_at, detail) VALUES (?, ?, ?, ?, ?)'),
+    applied: db.prepare('SELECT outcome, digest FROM sync_applied_commands WHERE id = ?'),
+    record: db.prepare('INSERT INTO sync_applied_commands (id, name, outcome, applied_at, detail, digest) VALUES (?, ?, ?, ?, ?, ?)'),
   };
 
   const running = () => st.running.get() as { version: number; eventId: string; doc: string } | undefined;
 
-  function queue(type: string, data: unknown) {
-    outbox.append({ type, data }, clock.now());
+  function queue<S extends TSchema>(event: EventDefinition<S>, data: Static<S> & Record<string, unknown>) {
+    outbox.append({ event, data, at: clock.now() });
   }
 
   function reject(r: Rejection, key: string) {
@@ -121,7 +127,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     stats.configsRejected++;
     const runningVersion = running()?.version ?? null;
     log?.warn({ version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 3) }, 'sync: config rejected; running config kept');
-    queue('trouw.config.rejected.v1', { version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 20).map(clip) });
+    queue(ConfigRejected, { version: r.version, runningVersion, reason: r.reason, problems: r.problems.slice(0, 20).map(clip) });
     o.onEventQueued?.();
   }
 
@@ -162,10 +168,20 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     if (cfg.issuedAt === undefined) delete stored.issuedAt;
     db.transaction(() => {
       st.saveConfig.run(cfg.version, ev.id, clock.now(), JSON.stringify(stored));
-      queue('trouw.config.applied.v1', { version: cfg.version, previousVersion: current?.version ?? null });
+      queue(ConfigApplied, { version: cfg.version, previousVersion: current?.version ?? null });
     })();
     stats.configsApplied++;
     log?.info({ version: cfg.version, previousVersion: current?.version ?? null }, 'sync: config applied');
+    o.onEventQueued?.();
+  }
+
+  /** A cmd message that is not a command from HQ: HQ hears why (trouw.command.rejected.v1), not only our log. */
+  function rejectMessage(name: string, reason: CommandRejectedData['reason'], detail: string, json?: unknown) {
+    const id = (json as { id?: unknown } | null | undefined)?.id;
+    const commandId = typeof id === 'string' && ULID.test(id) ? id : null;
+    stats.commandsRejected++;
+    log?.warn({ name, reason, commandId }, 'sync: cmd message rejected; HQ is told');
+    queue(CommandRejected, { reason, commandId, name: name.slice(0, 64), detail: detail.slice(0, 500) });
     o.onEventQueued?.();
   }
 
@@ -173,18 +189,19 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
-    } catch {
-      log?.warn({ name }, 'sync: command is not JSON; dropped');
-      return;
+    } catch (e) {
+      return rejectMessage(name, 'not-json', (e as Error).message);
     }
     const env = check(CloudEvent, json);
-    if (!env.ok || env.value.source !== HQ_SOURCE) {
-      log?.warn({ name, problems: env.ok ? 'source' : env.problems.slice(0, 3) }, 'sync: command envelope invalid; dropped');
-      return;
-    }
+    if (!env.ok) return rejectMessage(name, 'bad-envelope', describeProblems(env.problems), json);
+    if (env.value.source !== HQ_SOURCE) return rejectMessage(name, 'not-from-hq', `source ${env.value.source.slice(0, 200)}`, json);
     const ev = env.value;
     const commandId = ev.id;
-    if (st.applied.get(commandId)) {
+    const digest = commandDigest(ev.type, ev.data);
+    const seen = st.applied.get(commandId) as { outcome: string; digest: string | null } | undefined;
+    if (seen) {
+      // Recorded before digests were kept (null): cannot tell, taken for a replay.
+      if (seen.digest !== null && seen.digest !== digest) return rejectMessage(name, 'id-reused', `command id ${commandId} was handled with other content`, json);
       stats.commandsReplayed++;
       log?.info({ commandId, name }, 'sync: command already handled; replay ignored');
       return;
@@ -192,8 +209,8 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     const now = clock.now();
     const refuse = (error: { code: string; message: string }) => {
       db.transaction(() => {
-        st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error }));
-        queue('trouw.command.applied.v1', { commandId, name, outcome: 'rejected', error: clip(error) });
+        st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error }), digest);
+        queue(CommandApplied, { commandId, name, outcome: 'rejected', error: clip(error) });
       })();
       stats.commandsRefused++;
       log?.warn({ commandId, name, code: error.code }, 'sync: command refused');
@@ -209,11 +226,11 @@ export function createDownlink(o: DownlinkOptions): Downlink {
       const outcome = db.transaction(() => {
         const r = handler(args.value as CommandArgs<CommandName>, { commandId, name, now, db });
         if (r.ok) {
-          st.record.run(commandId, name, 'applied', now, JSON.stringify(r.value));
-          queue('trouw.command.applied.v1', { commandId, name, outcome: 'applied', detail: r.value });
+          st.record.run(commandId, name, 'applied', now, JSON.stringify(r.value), digest);
+          queue(CommandApplied, { commandId, name, outcome: 'applied', detail: r.value });
         } else {
-          st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error: r.error }));
-          queue('trouw.command.applied.v1', { commandId, name, outcome: 'rejected', error: clip(r.error) });
+          st.record.run(commandId, name, 'rejected', now, JSON.stringify({ error: r.error }), digest);
+          queue(CommandApplied, { commandId, name, outcome: 'rejected', error: clip(r.error) });
         }
         return r;
       })();
@@ -224,7 +241,7 @@ export function createDownlink(o: DownlinkOptions): Downlink {
       // A fault: nothing was applied or recorded; report it, HQ may retry with the same id.
       stats.commandsFailed++;
       log?.error({ commandId, name, err: e }, 'sync: command failed');
-      queue('trouw.command.applied.v1', { commandId, name, outcome: 'failed', error: { code: 'internal', message: String((e as Error)?.message ?? e).slice(0, 500) } });
+      queue(CommandApplied, { commandId, name, outcome: 'failed', error: { code: 'internal', message: String((e as Error)?.message ?? e).slice(0, 500) } });
     }
     o.onEventQueued?.();
   }
@@ -260,3 +277,12 @@ function versionOf(json: unknown): number | null {
 }
 
 const clip = <T extends { message: string }>(p: T): T => ({ ...p, message: p.message.slice(0, 500), ...('path' in p ? { path: String(p.path).slice(0, 200) } : {}) });
+
+const ULID = new RegExp(ULID_PATTERN);
+
+/** SHA-256 of a command's type and data, keys sorted: the same command resent by HQ gives the same digest. */
+function commandDigest(type: string, data: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return createHash('sha256').update(`${type}\n${JSON.stringify(canonical(data) ?? null)}`).digest('hex');
+}

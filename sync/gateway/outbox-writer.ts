@@ -1,42 +1,77 @@
 /**
- * Writing an outbox row. The ledger writes its rows inside its own transaction (the sale,
- * its idempotency record and its event commit together, DESIGN.md §7); this helper gives
- * every producer the same id, time and priority rules. Call it inside that transaction.
+ * The one way a row gets into the outbox (DESIGN.md §8). A producer names the event's
+ * definition from sync/schemas/ and gives its data and the time of the change; the writer
+ * builds the rest (ULID id, RFC 3339 time, the type's priority) and checks the data against
+ * the type's schema before the row is written, so an event HQ would dead-letter fails at the
+ * producer, inside its transaction, and the change it reports rolls back with it.
+ *
+ * Call it inside the transaction of the change (the sale, its idempotency record and its
+ * event commit together, DESIGN.md §7).
  */
 import type { Database } from 'better-sqlite3';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { monotonicFactory } from 'ulid';
-import { eventDefinition } from '../schemas/events';
+import { fault } from '../../gateway/core/faults';
+import { check, describeProblems } from '../schemas/check';
+import { isCatalogued, type EventDefinition } from '../schemas/catalogue';
 
-const nextUlid = monotonicFactory();
+/** Business rows (priority ≤ this) never expire and are never dropped (sync.outbox.businessMaxPriority). */
+export const BUSINESS_MAX_PRIORITY = 1;
 
-export interface OutboxEvent {
-  type: string;
-  data: unknown;
-  subject?: string;
-  /** Default: the priority registered for the type (business 0). */
-  priority?: number;
+export interface OutboxEvent<S extends TSchema = TSchema> {
+  event: EventDefinition<S>;
+  /** Checked against `event.data`; schemas are open, so extra fields are allowed. */
+  data: Static<S> & Record<string, unknown>;
+  /** Epoch ms of the change: the event's `time`. */
+  at: number;
+  subject?: string | null | undefined;
+  /** Default: the type's priority. */
+  priority?: number | undefined;
   /** Only for non-business rows (presence detail): epoch ms after which the row may be dropped. */
-  expiresAt?: number;
+  expiresAt?: number | null | undefined;
+}
+
+/** A row as the publisher reads it. */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  subject: string | null;
+  time: string;
+  /** JSON text. */
+  data: string;
+  priority: number;
+  expiresAt: number | null;
 }
 
 export interface OutboxWriter {
-  /** Appends one row; returns its seq. `now` is epoch ms (the event's time). */
-  append(ev: OutboxEvent, now: number): number;
+  /** Appends one row; returns its seq. Throws a `Fault` when the event is not the catalogue's or its data fails the schema. */
+  append<S extends TSchema>(e: OutboxEvent<S>): number;
 }
 
-export function createOutboxWriter(db: Database, opts: { businessMaxPriority?: number } = {}): OutboxWriter {
-  const businessMax = opts.businessMaxPriority ?? 1;
-  const insert = db.prepare(
+export interface OutboxWriterOptions {
+  /** The id of the next event. Default: a monotonic ULID at the event's time. */
+  newId?: (() => string) | undefined;
+  businessMaxPriority?: number | undefined;
+}
+
+export function createOutboxWriter(db: Database, opts: OutboxWriterOptions = {}): OutboxWriter {
+  const businessMax = opts.businessMaxPriority ?? BUSINESS_MAX_PRIORITY;
+  const nextUlid = opts.newId ? undefined : monotonicFactory();
+  const insert = db.prepare<[string, string, string | null, string, string, number, number | null]>(
     'INSERT INTO outbox (id, type, subject, time, data, priority, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   return {
-    append(ev, now) {
-      const def = eventDefinition(ev.type);
-      const priority = ev.priority ?? def?.priority ?? 0;
-      if (ev.expiresAt !== undefined && priority <= businessMax) {
-        throw new Error(`outbox: a business event (${ev.type}, priority ${priority}) cannot expire`);
-      }
-      const r = insert.run(nextUlid(now), ev.type, ev.subject ?? null, new Date(now).toISOString(), JSON.stringify(ev.data), priority, ev.expiresAt ?? null);
+    append(e) {
+      const def = e.event as unknown as EventDefinition;
+      if (!isCatalogued(def)) throw fault('TROUW_OUTBOX_UNKNOWN_EVENT', def.type);
+      const valid = check(def.data, e.data);
+      if (!valid.ok) throw fault('TROUW_OUTBOX_EVENT_INVALID', `${def.type}: ${describeProblems(valid.problems)}`);
+      const priority = e.priority ?? def.priority;
+      const expiresAt = e.expiresAt ?? null;
+      if (expiresAt !== null && priority <= businessMax) throw fault('TROUW_OUTBOX_BUSINESS_EXPIRY', `${def.type}, priority ${priority}`);
+      const id = opts.newId ? opts.newId() : nextUlid!(e.at);
+      const r = insert.run(id, def.type, e.subject ?? null, new Date(e.at).toISOString(), JSON.stringify(e.data), priority, expiresAt);
       return Number(r.lastInsertRowid);
     },
   };

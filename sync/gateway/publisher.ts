@@ -41,7 +41,7 @@ import { backoffDelay } from '../../gateway/adapters/backoff';
 import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './tables';
 import { check } from '../schemas/check';
 import { EventAck } from '../schemas/ack';
-import type { OutboxRow } from '../../gateway/adapters/sqlite/outbox-repo';
+import type { OutboxRow } from './outbox-writer';
 
 export interface PublisherOptions {
   db: Database;
@@ -116,7 +116,7 @@ export interface OutboxPublisher {
   stop(): Promise<void>;
 }
 
-/** The outbox row as the ledger writes it (gateway/adapters/sqlite/outbox-repo.ts). */
+/** The outbox row as the one writer writes it (./outbox-writer.ts). */
 type Row = OutboxRow;
 
 interface Flight {

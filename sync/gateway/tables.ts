@@ -45,6 +45,14 @@ const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- What a handled command said (SHA-256 of its type and data): the same id with other
+      -- content is refused as trouw.command.rejected.v1 (id-reused), not taken for a replay.
+      ALTER TABLE sync_applied_commands ADD COLUMN digest TEXT;
+    `,
+  },
 ];
 
 /** The columns the outbox must have (agreed with the ledger's migration). */

@@ -1,9 +1,11 @@
 /**
  * Sends HQ's end-to-end acknowledgements (sync/schemas/ack.ts) for what this ingest process
- * has committed. Ids are collected per gateway as the commits resolve and sent together one
- * turn of the event loop later, so a group commit of 500 events from one gateway is one ack
- * message, not 500. Only ids whose commit has resolved are ever added: an ack never gets ahead
- * of the data.
+ * has committed. Ids are collected per gateway as the commits resolve and sent together
+ * `delayMs` (25 ms) after the first, or at once when a gateway has `maxIds` waiting. Group
+ * commits under load hold ~8 events (one per connection), so acking each commit meant one
+ * downlink message per 8 events (measured: 5,000 acks in 6 s for one gateway); waiting 25 ms
+ * makes it one per gateway per 25 ms. Only ids whose commit has resolved are ever added: an
+ * ack never gets ahead of the data.
  *
  * Publishing is best effort: an ack lost (broker restart, ingest crash between commit and
  * ack) only means the gateway resends those events after its timeout, HQ finds them already
@@ -34,10 +36,11 @@ export interface AckSender {
 
 type Pending = { to: GatewayAddress; stored: string[]; refused: NonNullable<EventAck['refused']> };
 
-export function createAckSender(o: { publish: (topic: string, payload: string) => Promise<void>; logger?: Logger; maxIds?: number }): AckSender {
+export function createAckSender(o: { publish: (topic: string, payload: string) => Promise<void>; logger?: Logger; maxIds?: number; delayMs?: number }): AckSender {
   const maxIds = Math.min(o.maxIds ?? MAX_ACK_IDS, MAX_ACK_IDS);
+  const delayMs = o.delayMs ?? 25;
   let pending = new Map<string, Pending>();
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<void>>();
   const stats: AckSenderStats = { messages: 0, stored: 0, refused: 0, failed: 0 };
 
@@ -45,8 +48,12 @@ export function createAckSender(o: { publish: (topic: string, payload: string) =
     const topic = ackTopic(to);
     let p = pending.get(topic);
     if (!p) pending.set(topic, (p = { to, stored: [], refused: [] }));
-    if (!scheduled) scheduled = setImmediate(() => void flush());
+    if (!scheduled) scheduled = setTimeout(() => void flush(), delayMs);
     return p;
+  }
+
+  function added(p: Pending) {
+    if (p.stored.length + p.refused.length >= maxIds) void flush();
   }
 
   function send(topic: string, msg: EventAck) {
@@ -68,6 +75,7 @@ export function createAckSender(o: { publish: (topic: string, payload: string) =
   }
 
   async function flush() {
+    if (scheduled) clearTimeout(scheduled);
     scheduled = undefined;
     const batch = pending;
     pending = new Map();
@@ -82,10 +90,14 @@ export function createAckSender(o: { publish: (topic: string, payload: string) =
 
   return {
     stored(to, id) {
-      entry(to).stored.push(id);
+      const p = entry(to);
+      p.stored.push(id);
+      added(p);
     },
     refused(to, id, reason, detail) {
-      entry(to).refused.push({ id, reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) });
+      const p = entry(to);
+      p.refused.push({ id, reason, ...(detail ? { detail: detail.slice(0, 500) } : {}) });
+      added(p);
     },
     flush,
     stats: () => ({ ...stats }),

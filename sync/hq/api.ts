@@ -5,7 +5,9 @@
  *   GET /v1/members/:member/points                                 a member's points across stores
  *   GET /v1/stores                                                 per gateway: status, last seen, lag
  *   GET /v1/dead-letters?reason&limit
- * A bearer token is required when `token` is set. 5xx details are logged, not returned.
+ *   /dashboard/ and /v1/insights/…, /v1/segments/…                  insights (dashboard/routes.ts)
+ * A bearer token is required when `token` is set (not for /health and the dashboard's own
+ * static files, which hold no data). 5xx details are logged, not returned.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -13,9 +15,16 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
 import type { HqStore } from './store';
+import { DEFAULT_ROLLUP_CONFIG, type RollupConfig } from './rollups/config';
+import { createInsights } from './rollups/insights';
+import { dashboardRoutes, type DashboardOptions } from './dashboard/routes';
 
 export interface HqApiOptions {
   store: HqStore;
+  /** The insights dashboard (default on, with the default rollup config); false: off. */
+  insights?: RollupConfig | false;
+  /** Publishing RFM segments to stores as offer audiences (needs a broker link). */
+  publishSegment?: DashboardOptions['publishSegment'];
   token?: string;
   logger?: Logger;
   clock?: Clock;
@@ -82,7 +91,9 @@ export async function buildHqApi(o: HqApiOptions): Promise<FastifyInstance> {
   if (o.token) {
     const want = Buffer.from(`Bearer ${o.token}`);
     app.addHook('onRequest', async (req, reply) => {
-      if (req.url === '/health') return;
+      // By the route matched, not the raw URL: /dashboard/../v1/events is not a dashboard file.
+      const route = req.routeOptions.url ?? '';
+      if (route === '/health' || route === '/dashboard' || route.startsWith('/dashboard/')) return;
       const got = Buffer.from(req.headers.authorization ?? '');
       if (got.length !== want.length || !timingSafeEqual(got, want)) {
         return reply.status(401).send({ code: 'unauthorized', message: 'bearer token required' });
@@ -135,6 +146,11 @@ export async function buildHqApi(o: HqApiOptions): Promise<FastifyInstance> {
     const q = req.query as Static<typeof DeadQuery>;
     return { deadLetters: await o.store.deadLetters({ limit: q.limit, ...(q.reason ? { reason: q.reason } : {}) }) };
   });
+
+  if (o.insights !== false) {
+    const insights = createInsights(o.store, o.insights ?? DEFAULT_ROLLUP_CONFIG);
+    await app.register(dashboardRoutes, { insights, now: () => clock.now(), ...(o.publishSegment ? { publishSegment: o.publishSegment } : {}) });
+  }
 
   return app;
 }

@@ -6,12 +6,17 @@
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
  *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
  *   tsx sync/hq/cli.ts stores          --db URL
- *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]]
+ *   tsx sync/hq/cli.ts erase-member    --broker URL --db URL --member M [--reason TEXT] [--wait s]
+ *   tsx sync/hq/cli.ts broker-setup    --gateways gateways.yaml --out DIR [--listen-port 1883|8883] [--listen-host H] [--tls-cert f --tls-key f [--tls-ca f]] [--run-as user]
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
- * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD; TROUW_HQ_BROKER, TROUW_HQ_DB,
+ * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD (the ingest identity), and
+ * --control-username / --control-password (TROUW_HQ_CONTROL_*) for config and commands; TROUW_HQ_BROKER, TROUW_HQ_DB,
  * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
- * Retiring an ingest instance for good: run it once more with --session-expiry 0 and stop it,
- * or its sessions keep taking their share of the events until they expire (7 days).
+ * A dead ingest instance's sessions keep taking their share of the events until they expire
+ * (--session-expiry, default 300 s; docs/sync.md "A dead ingest process"): restart it with the
+ * same --instance within that time and it takes its queue back; after it, the broker drops
+ * the queue and the gateways resend what HQ never acknowledged. Retiring an instance for
+ * good: run it once more with --session-expiry 0 and stop it.
  * The ingest also runs the settlement scheduler (settlement-scheduler.ts) every --settle-every
  * seconds (0: off). Without the option only instance 1 runs it: one scheduler per settlement
  * database, or members are settled once per instance.
@@ -23,8 +28,9 @@ import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { createMqttLink } from '../gateway/mqtt-link';
 import { openHqStore } from './open-store';
-import { startIngest } from './ingest';
+import { DEFAULT_INGEST_SESSION_EXPIRY_SECONDS, startIngest } from './ingest';
 import { buildHqApi } from './api';
+import { createSegmentPublisher } from './publish-segment';
 import { publishStoreConfig, retainedConfigVersion, sendCommand } from './control';
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
@@ -36,10 +42,12 @@ const { positionals, values: v } = parseArgs({
     broker: { type: 'string', default: process.env.TROUW_HQ_BROKER ?? 'mqtt://127.0.0.1:1883' },
     db: { type: 'string', default: process.env.TROUW_HQ_DB ?? '.trouw/hq.db' },
     username: { type: 'string', default: process.env.TROUW_HQ_USERNAME },
+    'control-username': { type: 'string', default: process.env.TROUW_HQ_CONTROL_USERNAME },
+    'control-password': { type: 'string', default: process.env.TROUW_HQ_CONTROL_PASSWORD },
     password: { type: 'string', default: process.env.TROUW_HQ_PASSWORD },
     instance: { type: 'string', default: '1' },
     connections: { type: 'string', default: '8' },
-    'session-expiry': { type: 'string', default: String(7 * 86_400) },
+    'session-expiry': { type: 'string', default: String(DEFAULT_INGEST_SESSION_EXPIRY_SECONDS) },
     'client-id': { type: 'string' },
     group: { type: 'string', default: 'hq' },
     protocol: { type: 'string', default: 'auto' },
@@ -64,17 +72,26 @@ const { positionals, values: v } = parseArgs({
     plugin: { type: 'string' },
     'listen-port': { type: 'string' },
     'listen-host': { type: 'string' },
+    'run-as': { type: 'string' },
+    reason: { type: 'string' },
+    wait: { type: 'string' },
   },
 });
 const log = createLogger({ level: v['log-level']!, name: 'trouw-hq' }, process.stderr as never);
 const creds = { ...(v.username ? { username: v.username } : {}), ...(v.password ? { password: v.password } : {}) };
+// HQ's command publisher is a separate broker identity from its ingest (docs/sync.md, "Brokers"):
+// --control-username/--control-password (TROUW_HQ_CONTROL_*) for config and commands; without
+// them the one identity above is used for both (the older single `hq` ACL).
+const controlCreds = v['control-username']
+  ? { username: v['control-username'], ...(v['control-password'] ? { password: v['control-password'] } : {}) }
+  : creds;
 const fail = (msg: string): never => {
   console.error(msg);
   process.exit(2);
 };
 
 function controlLink() {
-  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
 }
 
 function onSignal(stop: () => Promise<void>) {
@@ -110,7 +127,7 @@ switch (command) {
     let settling: { stop(): Promise<void> } | undefined;
     if (settleEvery > 0) {
       // Its own stable client id: commands are published, never received, so a short session will do.
-      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...creds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
       const db = openSettlementDb(v['settlement-db']!);
       const loop = startHqSettlement({ store, db, link, clock: Date.now, logger: log, intervalMs: settleEvery * 1000 });
       settling = {
@@ -133,11 +150,21 @@ switch (command) {
   }
   case 'api': {
     const store = await openHqStore(v.db!);
-    const app = await buildHqApi({ store, logger: log, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    // Publishing segments (dashboard) needs the broker: connected on first use only.
+    let control: ReturnType<typeof controlLink> | undefined;
+    const publishSegment = createSegmentPublisher(async () => {
+      if (!control) {
+        control = controlLink();
+        await control.whenUp(15_000);
+      }
+      return control;
+    }, store);
+    const app = await buildHqApi({ store, logger: log, publishSegment, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
     const url = await app.listen({ host: v.host!, port: Number(v.port) });
     console.log(JSON.stringify({ api: url }));
     onSignal(async () => {
       await app.close();
+      await control?.close();
       await store.close();
     });
     break;
@@ -196,16 +223,48 @@ switch (command) {
     await store.close();
     break;
   }
+  case 'erase-member': {
+    // Erasure (docs/sync.md, "Personal data at HQ"): HQ's own tables first, then every gateway
+    // that reported the member gets erase-member; each confirms with trouw.command.applied.v1.
+    if (!v.member) fail('erase-member needs --member');
+    const store = await openHqStore(v.db!);
+    const erased = await store.eraseMember(v.member!, Date.now());
+    await store.eraseMemberRollups(v.member!); // issue 17's rollups: the member stays in them as counts only
+    const reported = await store.queryEvents({ member: v.member!, limit: 100_000 });
+    const gateways = [...new Map(reported.map((e) => [`${e.store}/${e.gateway}`, { store: e.store, gateway: e.gateway }])).values()];
+    const link = controlLink();
+    await link.whenUp(15_000);
+    const sent: { store: string; gateway: string; commandId?: string; error?: string }[] = [];
+    for (const to of gateways) {
+      const r = await sendCommand(link, to, 'erase-member', { member: v.member!, ...(v.reason ? { reason: v.reason } : {}) });
+      sent.push(r.ok ? { ...to, commandId: r.value.id } : { ...to, error: r.error });
+    }
+    await link.close();
+    const waitMs = Number(v.wait ?? 0) * 1000;
+    const confirmed = new Set<string>();
+    for (const until = Date.now() + waitMs; confirmed.size < sent.filter((x) => x.commandId).length && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const x of sent) {
+        if (!x.commandId || confirmed.has(x.commandId)) continue;
+        const outcomes = await store.queryEvents({ store: x.store, gateway: x.gateway, type: 'trouw.command.applied.v1', limit: 10_000 });
+        if (outcomes.some((e) => (e.data as { commandId?: string }).commandId === x.commandId)) confirmed.add(x.commandId);
+      }
+    }
+    await store.close();
+    console.log(JSON.stringify({ ...erased, sent: sent.map((x) => ({ ...x, confirmed: x.commandId ? confirmed.has(x.commandId) : false })) }));
+    if (sent.some((x) => x.error)) process.exitCode = 1;
+    break;
+  }
   case 'broker-setup': {
     // The product's mosquitto setup (sync/broker/mosquitto-setup.ts): one identity per gateway.
     if (!v.gateways || !v.out) fail('broker-setup needs --gateways FILE and --out DIR');
     const input = parseSetupFile(parseYaml(readFileSync(v.gateways!, 'utf8')));
     const tls = v['tls-cert'] && v['tls-key'] ? { certFile: v['tls-cert'], keyFile: v['tls-key'], ...(v['tls-ca'] ? { caFile: v['tls-ca'] } : {}) } : undefined;
     const port = Number(v['listen-port'] ?? (tls ? 8883 : 1883));
-    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}) });
+    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}), ...(v['run-as'] ? { runAs: v['run-as'] } : {}) });
     console.log(JSON.stringify(written, null, 2));
     break;
   }
   default:
-    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores|broker-setup [options] (see the file header)');
+    fail('usage: tsx sync/hq/cli.ts ingest|api|publish-config|send-command|settle|stores|erase-member|broker-setup [options] (see the file header)');
 }

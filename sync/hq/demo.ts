@@ -16,6 +16,7 @@ import { buildHqApi } from './api';
 import { createMqttLink } from '../gateway/mqtt-link';
 import { openSettlementDb, startHqSettlement, type HqSettlementLoop } from './settlement-loop';
 import type { GatewayRow, HqStore } from './store';
+import { ingestSimulation, type ChainSimOptions } from '../testing/insights-sim';
 
 export interface DemoHqOptions {
   /** Folder for hq.db (e.g. the demo's .trouw). */
@@ -29,6 +30,11 @@ export interface DemoHqOptions {
   settleEveryMs?: number;
   /** Default Date.now. */
   clock?: () => number;
+  /**
+   * History behind the dashboard: a simulated chain (this store among others) over the days
+   * before now, ingested before the live store connects (sync/testing/insights-sim.ts).
+   */
+  history?: Omit<ChainSimOptions, 'startMs'>;
 }
 
 export interface DemoHq {
@@ -36,6 +42,8 @@ export interface DemoHq {
   readonly store: HqStore;
   readonly ingest: IngestService;
   readonly apiUrl: string | undefined;
+  /** Events of simulated history ingested at start (0 without `history`). */
+  readonly historyEvents: number;
   /** Undefined when `settleEveryMs` is 0. */
   readonly settlement: HqSettlementLoop | undefined;
   view(): Promise<{ events: number; deadLetters: number; gateways: (GatewayRow & { silentForMs: number | null })[] }>;
@@ -46,6 +54,9 @@ export async function startDemoHq(o: DemoHqOptions): Promise<DemoHq> {
   const broker: EmbeddedBroker = await startEmbeddedBroker({ ...(o.brokerPort !== undefined ? { port: o.brokerPort } : {}) });
   const store = openSqliteHqStore(join(o.dataDir, 'hq.db'));
   await store.migrate();
+  const now = (o.clock ?? Date.now)();
+  const dayStart = now - (now % 86_400_000);
+  const historyEvents = o.history ? await ingestSimulation(store, { ...o.history, startMs: dayStart - o.history.days * 86_400_000 }) : 0;
   const ingest = await startIngest({ url: broker.url, store, clientId: 'trouw-demo-hq', reconnectMinMs: 200, reconnectMaxMs: 2000, ...(o.logger ? { logger: o.logger } : {}) });
   const settling = startSettling(broker.url, store, o);
   let api: FastifyInstance | undefined;
@@ -59,6 +70,7 @@ export async function startDemoHq(o: DemoHqOptions): Promise<DemoHq> {
     store,
     ingest,
     apiUrl,
+    historyEvents,
     settlement: settling?.loop,
     async view() {
       const now = Date.now();

@@ -18,13 +18,21 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
 import { ALL_EVENTS_FILTER, ALL_STATUS_FILTER, parseTopic, sharedFilter } from '../envelope/topics';
-import '../schemas/catalogue'; // every producer's event types, even in an HQ-only process
 import { DEFAULT_MAX_EVENT_BYTES, validateUplinkEvent } from '../schemas/validate-event';
 import { createMqttLink, type MqttLink, type MqttLinkOptions } from '../gateway/mqtt-link';
 import type { InboundMessage } from '../gateway/broker-link';
 import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore, type IngestedEvent } from './store';
+import { minimiseForHq } from './personal-data';
 import { createAckSender, type AckSender, type AckSenderStats } from './ack-sender';
 import { ULID_PATTERN } from '../envelope/cloudevent';
+
+/**
+ * How long the broker keeps a disconnected ingest session (and queues its share of a shared
+ * subscription for it). Short on purpose: since the gateways delete only on HQ's end-to-end
+ * ack, what an expired session held is resent by them; a long expiry only means a dead
+ * process keeps taking (and sitting on) its share for longer. Long enough for a restart.
+ */
+export const DEFAULT_INGEST_SESSION_EXPIRY_SECONDS = 300;
 
 export interface IngestOptions {
   url: string;
@@ -138,7 +146,7 @@ export function createIngestHandler(o: {
       subject: event.subject ?? null,
       member: definition.member?.(data) ?? null,
       pointsDelta: definition.pointsDelta ? definition.pointsDelta(data) : null,
-      data: JSON.stringify(event.data),
+      data: JSON.stringify(minimiseForHq(event.type, event.data)),
       receivedAt: now,
     });
     if (inserted) stats.stored++;
@@ -224,7 +232,7 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { tls: o.tls } : {}),
       protocol,
-      sessionExpirySeconds: o.sessionExpirySeconds ?? 7 * 86_400,
+      sessionExpirySeconds: o.sessionExpirySeconds ?? DEFAULT_INGEST_SESSION_EXPIRY_SECONDS,
       reconnectMinMs: o.reconnectMinMs ?? 500,
       reconnectMaxMs: o.reconnectMaxMs ?? 30_000,
       receiveMaximum: 100,

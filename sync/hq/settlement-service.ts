@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { ulid } from 'ulid';
 import type { BrokerLink } from '../gateway/broker-link';
 import type { GatewayAddress } from '../envelope/topics';
-import { eventDefinition } from '../schemas/events';
+import { eventDefinition } from '../schemas/catalogue';
 import { sendCommand } from './control';
 import type { HqStore, StoredEvent } from './store';
 import { settle, type PointsEvent, type Settlement } from './settlement';

@@ -7,12 +7,14 @@
  * new (tests call it directly); `start()` pumps every `pollMs`.
  */
 import type { GatewayAddress } from '../envelope/topics';
-import { eventDefinition } from '../schemas/events';
+import { eventDefinition } from '../schemas/catalogue';
+import { CommandApplied, ConfigApplied, ConfigRejected, PointsAdjusted } from '../schemas/command-events';
+import { PointsExpired, PointsExpiring } from '../schemas/loyalty-events';
 import type { HqStore, StoredEvent } from './store';
 import type { SettlementService } from './settlement-service';
 
 /** Event types that are HQ's own bookkeeping, not a member being active in the store. */
-const NOT_ACTIVITY = new Set(['trouw.command.applied.v1', 'trouw.config.applied.v1', 'trouw.config.rejected.v1', 'trouw.points.expired.v1', 'trouw.points.expiring.v1', 'trouw.points.adjusted.v1']);
+const NOT_ACTIVITY = new Set([CommandApplied, ConfigApplied, ConfigRejected, PointsExpired, PointsExpiring, PointsAdjusted].map((d) => d.type));
 
 export function memberOf(e: Pick<StoredEvent, 'type' | 'data'>): string | null {
   if (NOT_ACTIVITY.has(e.type)) return null;

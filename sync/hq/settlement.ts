@@ -13,6 +13,8 @@
  * Every event becomes one line, also one that changed nothing: no entry is dropped. The same
  * event (source, id) twice counts once.
  */
+import { PointsExpired, PointsSpent, VoucherIssued } from '../schemas/loyalty-events';
+import { SaleRefunded, SaleVoided } from '../schemas/till-events';
 
 export type SettlementKind = 'earn' | 'spend' | 'reversal' | 'expiry';
 
@@ -52,9 +54,9 @@ export interface Settlement {
   stores: string[];
 }
 
-const SPENDS = new Set(['trouw.points.spent.v1', 'trouw.voucher.issued.v1']);
-const REVERSALS = new Set(['trouw.sale.refunded.v1', 'trouw.sale.voided.v1']);
-const EXPIRY = 'trouw.points.expired.v1';
+const SPENDS = new Set([PointsSpent.type, VoucherIssued.type]);
+const REVERSALS = new Set([SaleRefunded.type, SaleVoided.type]);
+const EXPIRY = PointsExpired.type;
 
 export function kindOf(type: string, delta: number): SettlementKind {
   if (type === EXPIRY) return 'expiry';

@@ -8,9 +8,19 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DEFAULT_ROLLUP_CONFIG, type RollupConfig } from './rollups/config';
+import { deriveRollups } from './rollups/derive';
+import { ERASE_MEMBER_SQL } from './rollups/erase';
+import { localClock } from './rollups/local-clock';
+import { rollupSchemaSql } from './rollups/schema';
+import { sqliteRollupWriter } from './rollups/write-sqlite';
+import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
 import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
 
-export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full' } = {}): HqStore {
+const PATHS = PERSONAL_FIELDS.map((f) => `'$.${f}'`).join(', ');
+const ID_TYPES = MEMBER_ID_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
+
+export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' | 'full'; rollups?: RollupConfig | false } = {}): HqStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   // The busy timeout first: switching to WAL takes a lock, and several ingest processes open
@@ -19,14 +29,37 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   let st: ReturnType<typeof prepare> | undefined;
+  const rollupCfg = opts.rollups === undefined ? DEFAULT_ROLLUP_CONFIG : opts.rollups;
+  const rollupClock = rollupCfg ? localClock(rollupCfg.timeZone) : undefined;
+  let rollups: ReturnType<typeof sqliteRollupWriter> | undefined;
 
   function prepare() {
     return {
+      // An erased member's later events are stored without their personal fields (personal-data.ts).
       insert: db.prepare(
         `INSERT INTO hq_events (source, id, store, gateway, type, time, time_ms, subject, member, points_delta, data, received_at)
-         VALUES (@source, @id, @store, @gateway, @type, @time, @timeMs, @subject, @member, @pointsDelta, @data, @receivedAt)
+         VALUES (@source, @id, @store, @gateway, @type, @time, @timeMs, @subject, @member, @pointsDelta,
+                 CASE WHEN EXISTS (SELECT 1 FROM hq_erased WHERE key IN (@member, json_extract(@data, '$.memberId')))
+                      THEN json_remove(@data, ${PATHS}) ELSE @data END,
+                 @receivedAt)
          ON CONFLICT (source, id) DO NOTHING`,
       ),
+      memberIds: db.prepare(
+        `SELECT DISTINCT json_extract(data, '$.memberId') AS id FROM hq_events
+         WHERE member = ? AND json_extract(data, '$.memberId') IS NOT NULL`,
+      ),
+      tokens: db.prepare(
+        `SELECT DISTINCT json_extract(data, '$.token') AS t FROM hq_events
+         WHERE (member = @m OR (type IN (${ID_TYPES}) AND json_extract(data, '$.memberId') IN (SELECT key FROM hq_erased WHERE member = @m)))
+           AND json_extract(data, '$.token') IS NOT NULL`,
+      ),
+      markErased: db.prepare(`INSERT INTO hq_erased (key, member, erased_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`),
+      scrub: db.prepare(
+        `UPDATE hq_events SET data = json_remove(data, ${PATHS})
+         WHERE (member = @m OR (type IN (${ID_TYPES}) AND json_extract(data, '$.memberId') IN (SELECT key FROM hq_erased WHERE member = @m)))
+           AND (${PERSONAL_FIELDS.map((f) => `json_type(data, '$.${f}') IS NOT NULL`).join(' OR ')})`,
+      ),
+      deadLettersMentioning: db.prepare(`DELETE FROM hq_dead_letters WHERE instr(CAST(payload AS TEXT), ?) > 0`),
       seen: db.prepare(
         `INSERT INTO hq_gateways (source, store, gateway, last_seen_at, last_event_time_ms, last_lag_ms, events)
          VALUES (@source, @store, @gateway, @seen, @newest, @lag, @n)
@@ -57,8 +90,10 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
   // One transaction per batch; each gateway's row is updated once per batch, from its new events.
   const insertTx = db.transaction((batch: IngestedEvent[]) => {
     const seen = new Map<string, { source: string; store: string; gateway: string; seen: number; newest: number; lag: number; n: number }>();
+    const fresh: IngestedEvent[] = [];
     const out = batch.map((e) => {
       if (st!.insert.run(e).changes === 0) return false;
+      fresh.push(e);
       const g = seen.get(e.source);
       if (!g) seen.set(e.source, { source: e.source, store: e.store, gateway: e.gateway, seen: e.receivedAt, newest: e.timeMs, lag: e.receivedAt - e.timeMs, n: 1 });
       else {
@@ -72,6 +107,7 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       return true;
     });
     for (const g of seen.values()) st!.seen.run(g);
+    if (rollups && fresh.length) rollups.apply(deriveRollups(fresh, rollupCfg as RollupConfig, rollupClock!));
     return out;
   });
 
@@ -79,7 +115,9 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     kind: 'sqlite',
     async migrate() {
       db.exec(hqSchemaSql({ bigint: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', blob: 'BLOB' }));
+      db.exec(rollupSchemaSql({ bigint: 'INTEGER' }));
       st = prepare();
+      if (rollupCfg) rollups = sqliteRollupWriter(db);
     },
     async insertEvent(e) {
       return insertTx([e])[0]!;
@@ -143,6 +181,27 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     },
     async counts() {
       return st!.counts.get() as { events: number; deadLetters: number };
+    },
+    async rollupQuery(sql, args) {
+      return db.prepare(sql).all(...args) as Record<string, unknown>[];
+    },
+    async eraseMemberRollups(member) {
+      db.transaction(() => {
+        for (const sql of ERASE_MEMBER_SQL) db.prepare(sql).run(member);
+      }).immediate();
+    },
+    async eraseMember(member, at): Promise<ErasureResult> {
+      return db.transaction(() => {
+        const memberIds = (st!.memberIds.all(member) as { id: unknown }[]).map((r) => String(r.id));
+        for (const k of [member, ...memberIds]) st!.markErased.run(k, member, at);
+        const tokens = (st!.tokens.all({ m: member }) as { t: unknown }[]).map((r) => String(r.t));
+        const events = st!.scrub.run({ m: member }).changes;
+        let deadLetters = 0;
+        // As JSON strings ("M-1", quotes included), so M-1 does not also match M-10.
+        for (const k of [member, ...memberIds, ...tokens]) deadLetters += st!.deadLettersMentioning.run(JSON.stringify(k)).changes;
+        for (const sql of ERASE_MEMBER_SQL) db.prepare(sql).run(member);
+        return { member, events, deadLetters, memberIds };
+      })();
     },
     async close() {
       db.close();

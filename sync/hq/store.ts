@@ -35,6 +35,8 @@ export type IngestedEvent = HqEvent<string>;
 /** An event read back from the store. */
 export type StoredEvent = HqEvent<unknown>;
 
+import type { ErasureResult } from './personal-data';
+
 export interface DeadLetter {
   receivedAt: number;
   topic: string;
@@ -121,6 +123,20 @@ export interface HqStore {
   gateways(): Promise<GatewayRow[]>;
   deadLetters(q: { limit: number; reason?: string }): Promise<DeadLetterRow[]>;
   counts(): Promise<{ events: number; deadLetters: number }>;
+  /**
+   * Reads the rollup tables (rollups/insights.ts): one SELECT with `?` placeholders, written
+   * in the SQL both dialects share. Numbers come back as JS numbers.
+   */
+  rollupQuery(sql: string, args: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: the member leaves the rollups as counts only (rollups/erase.ts), in one transaction. */
+  eraseMemberRollups(member: string): Promise<void>;
+  /**
+   * Erases a member's personal fields in HQ's tables (personal-data.ts): in one transaction,
+   * removes `PERSONAL_FIELDS` from the member's events, deletes dead letters mentioning it,
+   * and records the member's keys so later events arrive already without them; the
+   * rollups keep only counts of the member (rollups/erase.ts), in the same transaction.
+   */
+  eraseMember(member: string, at: number): Promise<ErasureResult>;
   close(): Promise<void>;
 }
 
@@ -158,6 +174,13 @@ export function hqSchemaSql(d: { bigint: string; serial: string; blob: string })
       payload      ${d.blob} NOT NULL
     );
     CREATE INDEX IF NOT EXISTS hq_dead_letters_reason ON hq_dead_letters (reason, seq);
+    -- Erased members (personal-data.ts): the number and the local memberIds; an event naming
+    -- one of these keys is stored without its personal fields.
+    CREATE TABLE IF NOT EXISTS hq_erased (
+      key        TEXT PRIMARY KEY,
+      member     TEXT NOT NULL,
+      erased_at  ${d.bigint} NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS hq_gateways (
       source              TEXT PRIMARY KEY,
       store               TEXT NOT NULL,

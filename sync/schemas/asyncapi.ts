@@ -10,6 +10,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { CloudEvent, HQ_SOURCE, STORE_SOURCE_PATTERN } from '../envelope/cloudevent';
 import { eventDefinition, eventTypes } from './catalogue';
 import { CONFIG_EVENT_TYPE, StoreConfig, commandEventType, commandSchemas } from './downlink';
+import { EventAck } from './ack';
 
 /** Plain JSON Schema: TypeBox's symbols dropped, `$id`s removed. */
 const plain = (s: TSchema): Record<string, unknown> => JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
@@ -109,6 +110,27 @@ export function buildAsyncApi(): Record<string, unknown> {
     messages: [{ $ref: '#/channels/config/messages/configPublished' }],
   };
 
+  messages.eventAck = {
+    name: 'ack',
+    title: "HQ's end-to-end acknowledgement",
+    summary:
+      'Sent by the HQ ingest process that stored the events, after its commit: the ids it holds (new or copies) and those it refused for good (dead-lettered). Only this deletes an outbox row; a PUBACK only frees the in-flight window. Rows not acknowledged within hqAckTimeoutMs are sent again with the same id (docs/sync.md, "End-to-end acknowledgement").',
+    contentType: 'application/json',
+    payload: plain(EventAck),
+  };
+  channels.ack = {
+    address: 'trouw/v1/{store}/{gateway}/ack',
+    description: 'Down, QoS 1, not retained; queued in the gateway\'s persistent session while it is offline. Only HQ ingest identities may publish here.',
+    parameters: params,
+    messages: { eventAck: { $ref: '#/components/messages/eventAck' } },
+  };
+  operations.receive_ack = {
+    action: 'receive',
+    channel: { $ref: '#/channels/ack' },
+    bindings: qos1,
+    messages: [{ $ref: '#/channels/ack/messages/eventAck' }],
+  };
+
   for (const [name, schema] of Object.entries(commandSchemas)) {
     const k = `command${name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase()).replace(/^\w/, (c) => c.toUpperCase())}`;
     messages[k] = {
@@ -139,7 +161,8 @@ export function buildAsyncApi(): Record<string, unknown> {
       version: '1.0.0',
       description: [
         'MQTT topics between a store gateway and HQ (DESIGN.md §8, docs/sync.md). Written from the',
-        "gateway's side: it sends events and its status, and receives config and commands.",
+        "gateway's side: it sends events and its status, and receives config, commands and HQ's",
+        'end-to-end acknowledgements (a row leaves the outbox only on those, never on a PUBACK).',
         'Generated from sync/schemas by `tsx sync/schemas/asyncapi.ts`; do not edit by hand.',
       ].join('\n'),
     },
@@ -165,7 +188,11 @@ export function buildAsyncApi(): Record<string, unknown> {
     components: {
       messages,
       securitySchemes: {
-        storeCredentials: { type: 'userPassword', description: 'Username = store id; the ACL limits it to trouw/v1/{store}/… (see docs/sync.md).' },
+        storeCredentials: {
+          type: 'userPassword',
+          description:
+            'One identity per gateway: username `{store}.{gateway}`, client id bound to `trouw-{store}-{gateway}`; it may publish only its own evt/# and status and subscribe only to its own cfg, cmd/+ and ack (sync/broker/mosquitto-setup.ts, docs/sync.md "Brokers").',
+        },
       },
     },
   };

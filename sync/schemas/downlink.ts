@@ -96,8 +96,25 @@ export const MemberSnapshotArgs = Type.Object(
 );
 export type MemberSnapshotArgs = Static<typeof MemberSnapshotArgs>;
 
+/**
+ * An HQ segment published as an offer audience (issue 17): the members listed carry the tag
+ * `segment` in this store's offer facts (offer_members.segments), and nobody else does any
+ * more; an offer whose `audience.segments` names the tag reaches exactly them. HQ segments
+ * are `hq-…` so they never collide with the store's own tags. At most 20,000 members per
+ * command: the command is one MQTT message.
+ */
+export const SetSegmentArgs = Type.Object(
+  {
+    segment: Type.String({ minLength: 4, maxLength: 64, pattern: '^hq-[a-z0-9][a-z0-9-]*$' }),
+    members: Type.Array(Member, { maxItems: 20_000 }),
+  },
+  { additionalProperties: false },
+);
+export type SetSegmentArgs = Static<typeof SetSegmentArgs>;
+
 export const commandSchemas = {
   'erase-member': EraseMemberArgs,
+  'set-segment': SetSegmentArgs,
   'adjust-points': AdjustPointsArgs,
   'settle-member': SettleMemberArgs,
   'member-snapshot': MemberSnapshotArgs,

@@ -7,7 +7,7 @@ import { err, ok, type Result } from '../../gateway/core/result';
 import { CloudEvent, parseStoreSource } from '../envelope/cloudevent';
 import { parseTopic } from '../envelope/topics';
 import { check, describeProblems } from './check';
-import { eventDefinition, type EventDefinition } from './events';
+import { eventDefinition, type EventDefinition } from './catalogue';
 
 export type RejectReason =
   | 'oversized'       // payload larger than the ingest limit

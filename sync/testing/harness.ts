@@ -5,7 +5,9 @@
 import Database from 'better-sqlite3';
 import { ensureOutboxTable, ensureSyncTables } from '../gateway/tables';
 import { createOutboxWriter } from '../gateway/outbox-writer';
-import { Priority } from '../schemas/events';
+import { Priority, type EventDefinition } from '../schemas/catalogue';
+import { CardTapped } from '../schemas/card-events';
+import { SaleCompleted, SaleRefunded } from '../schemas/till-events';
 
 export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 45_000, everyMs = 25): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -29,12 +31,12 @@ export function openGatewayDb(path: string): Database.Database {
 }
 
 /** The i-th test event: mostly sales, some refunds and card taps (priority 1). */
-export function testEvent(i: number): { type: string; data: Record<string, unknown>; priority: number } {
+export function testEvent(i: number): { event: EventDefinition; data: Record<string, unknown>; priority: number } {
   const member = `M-${i % 97}`;
-  if (i % 10 === 7) return { type: 'trouw.card.tapped.v1', data: { lane: 'lane-1', kind: 'mifare-classic-1k', memberNumber: member }, priority: Priority.card };
-  if (i % 10 === 9) return { type: 'trouw.sale.refunded.v1', data: { receipt: `F${i}`, original: `S${i - 1}`, memberNumber: member, pointsReversed: 1 }, priority: Priority.business };
+  if (i % 10 === 7) return { event: CardTapped, data: { lane: 'lane-1', kind: 'mifare-classic-1k', memberNumber: member }, priority: Priority.card };
+  if (i % 10 === 9) return { event: SaleRefunded, data: { receipt: `F${i}`, original: `S${i - 1}`, memberNumber: member, pointsReversed: 1 }, priority: Priority.business };
   return {
-    type: 'trouw.sale.completed.v1',
+    event: SaleCompleted,
     data: { receipt: `S${i}`, lane: 'lane-1', memberNumber: member, totalCents: 1000 + i, eligibleCents: 1000 + i, pointsAwarded: 10 + (i % 5) },
     priority: Priority.business,
   };
@@ -51,7 +53,7 @@ export function fillOutbox(db: Database.Database, n: number, opts: { start?: num
       for (let i = from; i < Math.min(n, from + 1000); i++) {
         const e = testEvent(start + i);
         // One millisecond apart, the last one at `now` (never in the future: HQ computes lag from it).
-        seqs.push(writer.append({ type: e.type, data: e.data, priority: e.priority }, now - n + i + 1));
+        seqs.push(writer.append({ ...e, at: now - n + i + 1 }));
       }
     })();
   }

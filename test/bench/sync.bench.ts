@@ -1,9 +1,12 @@
 /**
  * `npm run bench:sync` (issue 5). Real mosquitto and PostgreSQL from test/support, HQ ingest as
  * child processes (the real CLI), the publisher in this process as in the gateway.
- *  1. Drain rate: a filled outbox through mosquitto into HQ ingest (SQLite), until HQ holds
- *     every event, against a raw mqtt.js QoS 1 publish → subscribe loop of the same payloads
- *     with the same in-flight window, in the same run on the same broker.
+ *  1. Acknowledged drain (issue 13): a filled outbox through mosquitto into HQ ingest (SQLite)
+ *     until the outbox is empty — every row deleted on HQ's end-to-end ack — against a raw
+ *     mqtt.js QoS 1 publish → subscribe loop of the same payloads with the same in-flight
+ *     window, in interleaved blocks (drain, raw, drain, raw, ...) of --block events on the
+ *     same broker; `ratio` is total drain rate / total raw rate, `ratio_min`/`ratio_max` the
+ *     spread of the per-pair ratios.
  *     Also each stage alone: publisher → counting subscriber; raw publisher → HQ ingest.
  *  2. Backlog: an outbox of --backlog rows drains while a till sends sales through the
  *     gateway's till service (in process, over the same database, group commit as in the
@@ -11,7 +14,9 @@
  *     in alternating windows (--rounds × --till-seconds each). Not over the serial line: that
  *     path's own cost is in bench:till. TODO(till-sim): drive firmware-sim's till over a pty
  *     here once the gateway starts the sync agent itself (see tillLatencies).
- *  3. HQ ingest into PostgreSQL with one and with two ingest processes (shared subscription).
+ *  3. Sale → ack: sales rung at the till service with the publisher and HQ running; the time
+ *     from the sale's request to HQ's ack for its event arriving at the gateway (p50, p99).
+ *  4. HQ ingest into PostgreSQL with one and with two ingest processes (shared subscription).
  * Last line: one JSON object. Options: --events N --backlog N --pg-events N --window N
  * --till-rate N --till-seconds N --rounds N
  */
@@ -29,6 +34,8 @@ import { startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { startPostgres } from '../support/postgres';
 import { createMqttLink } from '../../sync/gateway/mqtt-link';
 import { createOutboxPublisher } from '../../sync/gateway/publisher';
+import { routeAcks } from '../../sync/gateway/ack-route';
+import { ackTopic } from '../../sync/envelope/topics';
 import { ensureSyncTables } from '../../sync/gateway/tables';
 import { fillOutbox, openGatewayDb, until } from '../../sync/testing/harness';
 import { eventTopic, statusTopic, type GatewayAddress } from '../../sync/envelope/topics';
@@ -49,8 +56,12 @@ const { values } = parseArgs({
     'till-rate': { type: 'string', default: '50' },
     'till-seconds': { type: 'string', default: '2' },
     rounds: { type: 'string', default: '5' },
+    block: { type: 'string', default: '10000' },
+    'ack-sales': { type: 'string', default: '300' },
   },
 });
+const BLOCK = Number(values.block);
+const ACK_SALES = Number(values['ack-sales']);
 const EVENTS = Number(values.events);
 const BACKLOG = Number(values.backlog);
 const PG_EVENTS = Number(values['pg-events']);
@@ -133,43 +144,137 @@ function renderOutbox(db: Database.Database, gw: GatewayAddress): { topic: strin
   }));
 }
 
-async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number }> {
+/**
+ * Drain with end-to-end acks against the raw loop, in alternating blocks of BLOCK events: a
+ * block is timed from the first send to the last outbox row deleted on HQ's ack (drain) or
+ * to the last message counted at the subscriber (raw).
+ */
+async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ratios: number[]; pubackDelete: number; ackCosts: number[] }> {
   const gw = { store: 'store-a', gateway: 'gw-drain' };
   const db = openGatewayDb(join(dir, 'drain.db'));
-  fillOutbox(db, EVENTS);
-  const rawItems = renderOutbox(db, { store: 'store-a', gateway: 'gw-raw' });
-  const bytes = rawItems.reduce((a, i) => a + i.payload.length, 0) / rawItems.length;
-  log(`outbox: ${EVENTS} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
-
-  // Drain through HQ ingest (SQLite).
   const hqPath = join(dir, 'hq-drain.db');
   const ingest = await spawnIngest(m, hqPath, 'bench-drain', 1);
-  const hq = new Database(hqPath, { readonly: true });
-  const count = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck();
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-drain', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
   const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
-  let t = performance.now();
+  await routeAcks(link, pub, gw);
   pub.start();
-  await until(() => (count.get() as number) >= EVENTS, 'HQ holds the drained events', 600_000, 10);
-  const drainS = (performance.now() - t) / 1000;
+  // The pre-issue-13 rule through the same HQ (delete on PUBACK, timed until HQ holds the
+  // block): what the end-to-end ack itself costs, apart from what HQ's storage costs.
+  const oldGw = { store: 'store-a', gateway: 'gw-puback' };
+  const oldDb = openGatewayDb(join(dir, 'drain-puback.db'));
+  const oldLink = createMqttLink({ url: m.url, clientId: 'bench-gw-puback', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(oldGw) });
+  await oldLink.whenUp();
+  const oldPub = createOutboxPublisher({ db: oldDb, link: oldLink, address: oldGw, inFlight: WINDOW, deleteOn: 'broker' });
+  oldPub.start();
+  const hqRead = new Database(hqPath, { readonly: true, fileMustExist: false });
+  // HQ's per-gateway count (one row), not COUNT(*) over hq_events: polling a scan every few ms
+  // on two shared cores slowed the very ingest it measured (seen: 2–4k/s instead of 9k/s).
+  const oldCount = hqRead.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-puback'`).pluck();
+  const oldAtHq = () => (oldCount.get() as number | undefined) ?? 0;
+  const blocks = Math.max(1, Math.round(EVENTS / BLOCK));
+  let drainS = 0;
+  let rawS = 0;
+  let oldS = 0;
+  const ratios: number[] = [];
+  const ackCosts: number[] = [];
+  let bytes = 0;
+  for (let k = 0; k < blocks; k++) {
+    fillOutbox(db, BLOCK, { start: k * BLOCK });
+    const rawItems = renderOutbox(db, { store: 'store-a', gateway: 'gw-raw' });
+    bytes = rawItems.reduce((a, i) => a + i.payload.length, 0) / rawItems.length;
+    let t = performance.now();
+    pub.notify();
+    await pub.whenDrained();
+    const d = (performance.now() - t) / 1000;
+    const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-raw/evt/#', BLOCK);
+    t = performance.now();
+    await rawPublish(m, 'store-a', rawItems, WINDOW);
+    const r = ((await counter.done) - t) / 1000;
+    fillOutbox(oldDb, BLOCK, { start: k * BLOCK });
+    t = performance.now();
+    oldPub.notify();
+    await until(() => oldAtHq() >= (k + 1) * BLOCK, 'HQ holds the PUBACK-deleted block', 600_000, 10);
+    const o = (performance.now() - t) / 1000;
+    drainS += d;
+    rawS += r;
+    oldS += o;
+    ratios.push(r / d);
+    ackCosts.push(o / d);
+    log(`block ${k + 1}/${blocks}: acknowledged drain ${(BLOCK / d).toFixed(0)}/s, raw ${(BLOCK / r).toFixed(0)}/s, ratio ${(r / d).toFixed(2)}; delete-on-PUBACK drain to the same HQ ${(BLOCK / o).toFixed(0)}/s`);
+  }
+  hqRead.close();
+  await oldPub.stop();
+  await oldLink.close();
+  oldDb.close();
+  log(`outbox blocks of ${BLOCK} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
+  const hq = new Database(hqPath, { readonly: true });
+  const atHq = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck().get() as number;
+  hq.close();
+  if (atHq !== blocks * BLOCK) throw new Error(`HQ holds ${atHq} events of gw-drain, expected ${blocks * BLOCK}`);
   await pub.stop();
   await link.close();
-  hq.close();
   db.close();
   await stopChild(ingest);
-  const drain = EVENTS / drainS;
-  log(`drain: outbox → mosquitto → HQ ingest (SQLite): ${EVENTS} in ${drainS.toFixed(2)} s = ${drain.toFixed(0)} events/s`);
+  const drain = (blocks * BLOCK) / drainS;
+  const raw = (blocks * BLOCK) / rawS;
+  log(`drain: outbox → mosquitto → HQ ingest (SQLite) → ack → deleted: ${blocks * BLOCK} in ${drainS.toFixed(2)} s = ${drain.toFixed(0)} events/s`);
+  log(`raw: mqtt.js QoS 1 publish → subscribe, same payloads and window: ${raw.toFixed(0)} events/s`);
+  const pubackDelete = (blocks * BLOCK) / oldS;
+  log(`delete on PUBACK (unsafe, the old rule) → same HQ: ${pubackDelete.toFixed(0)} events/s; end-to-end ack / that: ${(drain / pubackDelete).toFixed(2)}`);
+  return { drain, raw, ratios, pubackDelete, ackCosts };
+}
 
-  // Raw mqtt.js loop, same payloads, same window.
-  const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-raw/evt/#', EVENTS);
-  t = performance.now();
-  await rawPublish(m, 'store-a', rawItems, WINDOW);
-  const end = await counter.done;
-  const rawS = (end - t) / 1000;
-  const raw = EVENTS / rawS;
-  log(`raw: mqtt.js QoS 1 publish → subscribe, same payloads and window: ${EVENTS} in ${rawS.toFixed(2)} s = ${raw.toFixed(0)} events/s`);
-  return { drain, raw };
+/** Sale → its event acknowledged by HQ at the gateway, with the publisher and the ingest running. */
+async function saleToAck(m: Mosquitto): Promise<{ p50: number; p99: number; n: number }> {
+  const gw = { store: 'store-b', gateway: 'gw-ack' };
+  const db = openDatabase(join(dir, 'sale-ack.db'));
+  ensureSyncTables(db);
+  const numbers = Array.from({ length: 100 }, (_, i) => `A-${i}`);
+  seedMembers(db, numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })), Date.now());
+  db.prepare('DELETE FROM outbox').run();
+  const service = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' }, clock: systemClock });
+  const ingest = await spawnIngest(m, join(dir, 'hq-ack.db'), 'bench-ack', 1);
+  const link = createMqttLink({ url: m.url, clientId: 'bench-gw-ack', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
+  await link.whenUp();
+  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const topic = ackTopic(gw);
+  link.setHandler((msg) => {
+    if (msg.topic !== topic) return;
+    const now = performance.now();
+    for (const id of (JSON.parse(msg.payload.toString('utf8')) as { stored: string[] }).stored) {
+      const t0 = sentAt.get(id);
+      if (t0 !== undefined) latencies.push(now - t0);
+      sentAt.delete(id);
+    }
+    pub.acknowledge(msg.payload);
+  });
+  await link.subscribe([topic]);
+  pub.start();
+  const byReceipt = db.prepare(`SELECT id FROM outbox WHERE type = 'trouw.sale.completed.v1' AND json_extract(data, '$.receipt') = ?`).pluck();
+  for (let n = 0; n < ACK_SALES; n++) {
+    const body = JSON.stringify({
+      v: 1, id: `ack-${n}`, type: 'sale', receipt: `ack-${n}`, member: numbers[n % numbers.length],
+      lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 }], tenders: [{ kind: 'card', amountCents: 1000 }],
+    });
+    const t0 = performance.now();
+    const text = await service.handle(body, { lane: 'lane-1' });
+    if (!text.includes('"sale.ok"')) throw new Error(`till answered ${text.slice(0, 100)}`);
+    const id = byReceipt.get(`ack-${n}`) as string | undefined;
+    if (id) sentAt.set(id, t0);
+    // No notify(): the gateway's publisher finds till writes by its idle poll (publisher.idlePollMs), so this measures that too.
+    await new Promise((r) => setTimeout(r, 1000 / TILL_RATE));
+  }
+  await pub.whenDrained();
+  await pub.stop();
+  await link.close();
+  db.close();
+  await stopChild(ingest);
+  const s = summary(latencies);
+  log(`sale → HQ ack at the gateway: ${s.n} sales at ${TILL_RATE}/s: p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`);
+  return { p50: s.p50, p99: s.p99, n: s.n };
 }
 
 /**
@@ -231,11 +336,12 @@ async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: numb
   for (let r = 0; r < ROUNDS; r++) {
     idle.push(...(await tillLatencies(service, numbers, TILL_SECONDS, `idle${r}-`)));
     const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+    await routeAcks(link, pub, gw);
     pub.start();
     t = performance.now();
     draining.push(...(await tillLatencies(service, numbers, TILL_SECONDS, `drain${r}-`)));
     drainMs += performance.now() - t;
-    drained += pub.stats().acknowledged;
+    drained += pub.stats().confirmed;
     await pub.stop();
   }
   const i = summary(idle);
@@ -257,7 +363,8 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
   const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-stage/evt/#', EVENTS);
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-stage', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
-  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW });
+  // No HQ here: the publisher deletes on PUBACK (the pre-issue-13 rule), to time it alone.
+  const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW, deleteOn: 'broker' });
   let t = performance.now();
   pub.start();
   const publisherOnly = EVENTS / ((await counter.done) - t) * 1000;
@@ -269,7 +376,7 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
   const hqPath = join(dir, 'hq-stage.db');
   const ingest = await spawnIngest(m, hqPath, 'bench-stage', 1);
   const hq = new Database(hqPath, { readonly: true });
-  const count = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-stage-raw'`).pluck();
+  const count = { get: () => (hq.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-stage-raw'`).pluck().get() as number | undefined) ?? 0 };
   t = performance.now();
   await rawPublish(m, 'store-a', items, WINDOW);
   await until(() => (count.get() as number) >= EVENTS, 'HQ holds the raw events', 600_000, 10);
@@ -306,8 +413,9 @@ async function main() {
   const m = await startMosquitto({ maxInflight: Math.max(100, WINDOW) });
   const pgServer = await startPostgres();
   try {
-    const { drain, raw } = await drainRate(m);
+    const { drain, raw, ratios, pubackDelete, ackCosts } = await drainRate(m);
     const stage = await stages(m);
+    const ack = await saleToAck(m);
     const till = await backlogTill(m);
     const pgUrl = pgServer.createDatabase('hq_bench');
     const pg1 = await pgIngest(m, pgUrl, 1);
@@ -316,6 +424,18 @@ async function main() {
       drain_events_per_s: round(drain, 0),
       raw_events_per_s: round(raw, 0),
       ratio: round(drain / raw),
+      ratio_min: round(Math.min(...ratios)),
+      ratio_max: round(Math.max(...ratios)),
+      ratio_blocks: ratios.length,
+      block_events: BLOCK,
+      drain_deletes_on: 'hq-end-to-end-ack',
+      puback_delete_drain_per_s: round(pubackDelete, 0),
+      ack_vs_puback_delete_ratio: round(drain / pubackDelete),
+      ack_vs_puback_delete_ratio_min: round(Math.min(...ackCosts)),
+      ack_vs_puback_delete_ratio_max: round(Math.max(...ackCosts)),
+      sale_to_ack_p50_ms: round(ack.p50, 1),
+      sale_to_ack_p99_ms: round(ack.p99, 1),
+      sale_to_ack_sales: ack.n,
       till_p99_idle_ms: round(till.idle),
       till_p99_draining_ms: round(till.draining),
       pg_ingest_1_per_s: round(pg1, 0),

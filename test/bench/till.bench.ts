@@ -4,11 +4,20 @@
  *     serial lane: per sale the wire time computed from the bytes both ways at the configured
  *     baud (a pty ignores baud, so it is computed, not observed) and the processing time
  *     (last request byte out of the till → first response byte in; includes pty latency).
- *  2. Durable sales/s through the till service (loyalty core + ledger, one SQLite transaction
+ *  2. Pages written per sale: WAL frames per sale, attributed to their tables and indexes
+ *     (dbstat), one transaction per sale and at LANES lanes (group commit).
+ *  3. Durable sales/s through the till service (loyalty core + ledger, one SQLite transaction
  *     with synchronous = FULL per sale) against a raw better-sqlite3 baseline with the same
- *     pragmas (one small insert per transaction), measured in the same run on the same disk.
- *     Also LANES tills at once through the service (group commit), as a store loads it.
- * The last line is one JSON object. Options: --members N --entries N --sales N --tx N --lanes N
+ *     pragmas (one small insert per transaction), in A/B/A/B blocks (PAIRS pairs of BLOCK
+ *     transactions: raw, then the service) so both see the same neighbours on this shared
+ *     machine; `ratio` is the median of the pairs' ratios, `ratio_min`/`ratio_max` their
+ *     spread. Also LANES tills at once through the service (group commit), as a store loads
+ *     it, interleaved with raw the same way.
+ *  4. Observed (issue 16, till-observed.ts): the till's p99 over the pty while /metrics is
+ *     scraped every second and the store page's stream is open, against nobody watching, in
+ *     A/B blocks of --observed-sales sales; `observed_p99_ratio` must stay below 1.1.
+ * The last line is one JSON object. Options: --members N --entries N --sales N --block N
+ * --pairs N --frame-sales N --lanes N --observed-sales N --observed-pairs N (0: skip phase 4)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,20 +38,29 @@ import { startSocat } from '../support/socat';
 import { preloadLedger } from './preload';
 import { RawTillClient } from './raw-till-client';
 import { round, summary } from './stats';
+import { interleave, spreadLine } from './support/interleave';
+import { countFrames, perUnit, startFrameCount } from './support/wal-frames';
+import { runObservedPhase } from './till-observed';
 
 const { values } = parseArgs({
   options: {
     members: { type: 'string', default: '100000' },
     entries: { type: 'string', default: '1000000' },
     sales: { type: 'string', default: '2000' },
-    tx: { type: 'string', default: '4000' },
+    block: { type: 'string', default: '500' },
+    pairs: { type: 'string', default: '8' },
+    'frame-sales': { type: 'string', default: '1000' },
     lanes: { type: 'string', default: '8' },
+    'observed-sales': { type: 'string', default: '1500' },
+    'observed-pairs': { type: 'string', default: '4' },
   },
 });
 const MEMBERS = Number(values.members);
 const ENTRIES = Number(values.entries);
 const ROUND_TRIPS = Number(values.sales);
-const LOOP_TX = Number(values.tx);
+const BLOCK = Number(values.block);
+const PAIRS = Number(values.pairs);
+const FRAME_SALES = Number(values['frame-sales']);
 const LANES = Number(values.lanes);
 const BAUD = 115200;
 const BITS_PER_BYTE = 10; // 8N1: start + 8 data + stop
@@ -62,7 +80,7 @@ function saleBody(numbers: readonly string[], receipt: string): string {
 
 async function main() {
   // Preload.
-  let t = performance.now();
+  const t = performance.now();
   const db = openDatabase(dbPath);
   const numbers = preloadLedger(db, { members: MEMBERS, entries: ENTRIES, now: Date.now() });
   db.close();
@@ -98,33 +116,31 @@ async function main() {
   log(`  processing (last request byte out → first response byte in) p50 ${p.p50.toFixed(3)} ms, p90 ${p.p90.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, max ${p.max.toFixed(3)} ms`);
   log(`  wire time computed at ${BAUD} baud: p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms → round trip p50 ≈ ${(w.p50 + p.p50).toFixed(2)} ms`);
 
-  // 2. Durable sales/s through the service vs raw SQLite, same pragmas, same disk.
+  // 2. Pages per sale: WAL frames, attributed to their B-trees, with the automatic
+  //    checkpoint off and no checkpointer, so the WAL holds exactly these sales' frames.
+  const fdb = openDatabase(dbPath);
+  const fservice = createTillService({ db: fdb, rules: config.loyalty, store: config.store, clock: systemClock });
+  startFrameCount(fdb);
+  for (let i = 0; i < FRAME_SALES; i++) fservice.handleText(saleBody(numbers, `F-${i}`), { lane: 'lane-frames' });
+  const single = countFrames(fdb, dbPath);
+  startFrameCount(fdb);
+  const perLaneF = Math.ceil(FRAME_SALES / LANES);
+  await Promise.all(Array.from({ length: LANES }, async (_, l) => {
+    for (let i = 0; i < perLaneF; i++) await fservice.handle(saleBody(numbers, `FL-${l}-${i}`), { lane: `lane-f${l}` });
+  }));
+  const grouped = countFrames(fdb, dbPath);
+  fdb.close();
+  const pagesPerSale = single.frames / FRAME_SALES;
+  const pagesPerSaleLanes = grouped.frames / (perLaneF * LANES);
+  log(`pages written per sale (WAL frames), ${FRAME_SALES} sales one per transaction: ${pagesPerSale.toFixed(2)} (${single.commits} commits): ${perUnit(single.byTree, FRAME_SALES)}`);
+  log(`pages written per sale at ${LANES} lanes (group commit): ${pagesPerSaleLanes.toFixed(2)} in ${grouped.commits} commits`);
+
+  // 3. Durable sales/s through the service against a raw better-sqlite3 baseline with the
+  //    same pragmas (one small insert per transaction), in alternating blocks (A raw, B the
+  //    service) so both see the same neighbours; one ratio per pair, and its spread.
   const sledger = openLedger(dbPath);
   const sdb = sledger.db;
   const service = createTillService({ db: sdb, rules: config.loyalty, store: config.store, clock: systemClock });
-  // a) One sale after another, each its own durable transaction: the literal loop.
-  const bodies = Array.from({ length: LOOP_TX }, (_, i) => saleBody(numbers, `L-${i}`));
-  t = performance.now();
-  for (const body of bodies) service.handleText(body, { lane: 'lane-bench' });
-  const salesPerS = LOOP_TX / ((performance.now() - t) / 1000);
-  // b) LANES tills at once, as a store loads it: requests that arrive in the same event-loop
-  //    turn share one commit (group commit, each in its own savepoint; each still durable
-  //    before its answer).
-  const perLane = Math.ceil(LOOP_TX / LANES);
-  const laneBodies = Array.from({ length: LANES }, (_, l) => Array.from({ length: perLane }, (_, i) => saleBody(numbers, `C-${l}-${i}`)));
-  const laneLatency: number[] = [];
-  t = performance.now();
-  await Promise.all(laneBodies.map(async (list, l) => {
-    for (const body of list) {
-      const t0 = performance.now();
-      await service.handle(body, { lane: `lane-c${l}` });
-      laneLatency.push(performance.now() - t0);
-    }
-  }));
-  const concurrentPerS = (perLane * LANES) / ((performance.now() - t) / 1000);
-  const lanesLatency = summary(laneLatency);
-  await sledger.close();
-
   const rawPath = join(dir, 'raw.db');
   const raw = new Database(rawPath);
   raw.pragma('journal_mode = WAL');
@@ -133,12 +149,67 @@ async function main() {
   raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   const ins = raw.prepare('INSERT INTO t (v) VALUES (?)');
   const tx = raw.transaction((v: string) => ins.run(v));
-  t = performance.now();
-  for (let i = 0; i < LOOP_TX; i++) tx(`row-${i}`);
-  const rawPerS = LOOP_TX / ((performance.now() - t) / 1000);
+  let rawN = 0;
+  const rawBlock = () => {
+    const t0 = performance.now();
+    for (let i = 0; i < BLOCK; i++) tx(`row-${rawN++}`);
+    return BLOCK / ((performance.now() - t0) / 1000);
+  };
+  for (let i = 0; i < 200; i++) tx(`warm-${i}`);
+  for (let i = 0; i < 200; i++) service.handleText(saleBody(numbers, `WL-${i}`), { lane: 'lane-bench' });
+  // a) One sale after another, each its own durable transaction: the literal loop.
+  let loopN = 0;
+  const loop = await interleave({
+    pairs: PAIRS,
+    a: rawBlock,
+    b: () => {
+      const bodies = Array.from({ length: BLOCK }, () => saleBody(numbers, `L-${loopN++}`));
+      const t0 = performance.now();
+      for (const body of bodies) service.handleText(body, { lane: 'lane-bench' });
+      return BLOCK / ((performance.now() - t0) / 1000);
+    },
+    onPair: (q) => log(`  pair ${q.pair + 1}: raw ${q.a.toFixed(0)} tx/s, sales ${q.b.toFixed(0)}/s, ratio ${q.ratio.toFixed(3)}`),
+  });
+  // b) LANES tills at once, as a store loads it: requests that arrive in the same event-loop
+  //    turn share one commit (group commit, each in its own savepoint; each still durable
+  //    before its answer).
+  const laneLatency: number[] = [];
+  let laneN = 0;
+  const lanes = await interleave({
+    pairs: PAIRS,
+    a: rawBlock,
+    b: async () => {
+      const perLane = Math.ceil(BLOCK / LANES);
+      const k = laneN++;
+      const laneBodies = Array.from({ length: LANES }, (_, l) => Array.from({ length: perLane }, (_, i) => saleBody(numbers, `C-${k}-${l}-${i}`)));
+      const t0 = performance.now();
+      await Promise.all(laneBodies.map(async (list, l) => {
+        for (const body of list) {
+          const s0 = performance.now();
+          await service.handle(body, { lane: `lane-c${l}` });
+          laneLatency.push(performance.now() - s0);
+        }
+      }));
+      return (perLane * LANES) / ((performance.now() - t0) / 1000);
+    },
+    onPair: (q) => log(`  pair ${q.pair + 1}: raw ${q.a.toFixed(0)} tx/s, ${LANES} lanes ${q.b.toFixed(0)} sales/s, ratio ${q.ratio.toFixed(3)}`),
+  });
+  const lanesLatency = summary(laneLatency);
+  await sledger.close();
   raw.close();
-  log(`durable loop, ${LOOP_TX} sales one after another: ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ratio ${(salesPerS / rawPerS).toFixed(3)}`);
-  log(`${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s, ratio ${(concurrentPerS / rawPerS).toFixed(3)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`);
+  const salesPerS = loop.bMedian;
+  const rawPerS = loop.aMedian;
+  const concurrentPerS = lanes.bMedian;
+  log(`durable loop, ${PAIRS} × ${BLOCK} sales one after another (A/B blocks with raw): ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ${spreadLine(loop)}`);
+  log(`${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s against raw ${lanes.aMedian.toFixed(0)} tx/s, ${spreadLine(lanes)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`);
+  // 4. The till while store IT watches (issue 16).
+  const OBSERVED_PAIRS = Number(values['observed-pairs']);
+  const observed = OBSERVED_PAIRS > 0
+    ? await runObservedPhase({ dbPath, saleBody: (receipt) => saleBody(numbers, receipt), pairs: OBSERVED_PAIRS, block: Number(values['observed-sales']), log })
+    : undefined;
+  if (observed) {
+    log(`observed: till p99 ${observed.unobservedP99.toFixed(3)} ms unobserved, ${observed.observedP99.toFixed(3)} ms with /metrics scraped every second and the store page open (${observed.scrapes} scrapes, ${observed.views} views pushed); ${spreadLine(observed)} (target < 1.1)`);
+  }
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   log(`resident memory ${rssMb.toFixed(0)} MB`);
   rmSync(dir, { recursive: true, force: true });
@@ -146,8 +217,16 @@ async function main() {
   console.log(JSON.stringify({
     processing_p50_ms: round(p.p50), processing_p99_ms: round(p.p99),
     wire_p50_ms: round(w.p50, 2), wire_p99_ms: round(w.p99, 2),
-    sales_per_s: round(salesPerS, 0), raw_tx_per_s: round(rawPerS, 0), ratio: round(salesPerS / rawPerS),
-    lanes: LANES, sales_per_s_lanes: round(concurrentPerS, 0), ratio_lanes: round(concurrentPerS / rawPerS), lanes_latency_p99_ms: round(lanesLatency.p99),
+    sales_per_s: round(salesPerS, 0), raw_tx_per_s: round(rawPerS, 0),
+    ratio: round(loop.ratio), ratio_min: round(loop.ratioMin), ratio_max: round(loop.ratioMax), pairs: PAIRS, block_sales: BLOCK,
+    lanes: LANES, sales_per_s_lanes: round(concurrentPerS, 0), ratio_lanes: round(lanes.ratio), ratio_lanes_min: round(lanes.ratioMin), ratio_lanes_max: round(lanes.ratioMax),
+    lanes_latency_p99_ms: round(lanesLatency.p99),
+    pages_per_sale: round(pagesPerSale, 2), pages_per_sale_lanes: round(pagesPerSaleLanes, 2),
+    ...(observed && {
+      unobserved_p99_ms: round(observed.unobservedP99), observed_p99_ms: round(observed.observedP99),
+      observed_p99_ratio: round(observed.ratio), observed_p99_ratio_min: round(observed.ratioMin), observed_p99_ratio_max: round(observed.ratioMax),
+      observed_pairs: observed.ratios.length, observed_block_sales: Number(values['observed-sales']), observed_scrapes: observed.scrapes,
+    }),
     members: MEMBERS, ledger_entries: ENTRIES, round_trips: ROUND_TRIPS, rss_mb: round(rssMb, 0),
   }));
 }

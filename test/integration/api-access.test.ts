@@ -28,6 +28,7 @@ import { silentLogger } from '../support/browser';
 
 const KEY = new Uint8Array(32).fill(5);
 const ADMIN = 'admin-token-0123456789';
+const METRICS = 'metrics-token-0123456789';
 const KEYS = { k1: 'k1-screen-key-0123456789', k2: 'k2-screen-key-0123456789' };
 const hq = generateKeyPairSync('ed25519');
 const stranger = generateKeyPairSync('ed25519');
@@ -144,6 +145,7 @@ describe('access on every route, decided by the matched route', () => {
     const config = validateConfig({
       database: { path: join(dir, 'g.db') },
       http: { adminToken: ADMIN, port: 0 },
+      metrics: { token: METRICS },
       kiosk: { screenKeys: KEYS },
       members: [{ number: 'M-1', name: 'Sanne de Vries', cards: [cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart)] }],
       cards: {
@@ -191,6 +193,7 @@ describe('access on every route, decided by the matched route', () => {
 
   it('every route declares its access; the store-IT, kiosk and phone routes are protected', () => {
     expect(routes.length).toBeGreaterThan(20);
+    expect(routes.filter((r) => r.method === 'HEAD').map((r) => r.url)).toContain('/api/members/:number');
     for (const r of routes) expect(r.access, `${r.method} ${r.url}`).toBeDefined();
     const access = (m: string, u: string) => routes.find((r) => r.method === m && r.url === u)?.access;
     expect(access('POST', '/api/presence/calibration/finish')).toBe('store-it');
@@ -212,12 +215,23 @@ describe('access on every route, decided by the matched route', () => {
     const supervisor = (await send('POST', '/api/staff/session', { authorization: `Bearer ${ADMIN}` }, { place: 'lane:lane-1' }));
     expect(supervisor.status).toBe(201);
     const supervisorToken = (JSON.parse(supervisor.body) as { token: string }).token;
+    // A staff session opened on kiosk k2's screen: bound to k2, so k1's key does not let it act.
+    const k2Staff = await kioskSession('k2', 'classic-1k');
+    expect(k2Staff).toBeTruthy();
+    const k2StaffSession = await send('POST', '/api/kiosk/k2/staff-session', { 'x-trouw-screen-key': KEYS.k2 });
+    expect(k2StaffSession.status).toBe(201);
+    const k2StaffToken = (JSON.parse(k2StaffSession.body) as { token: string }).token;
     const k2Token = await kioskSession('k2');
     const wrongs: Record<Exclude<Access, 'public'>, Record<string, string>[]> = {
       'store-it': [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${supervisorToken}` }, { authorization: `Bearer ${k2Token}` }],
-      staff: [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { 'x-trouw-screen-key': KEYS.k1 }],
+      staff: [
+        {}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { 'x-trouw-screen-key': KEYS.k1 },
+        { authorization: `Bearer ${k2StaffToken}`, 'x-trouw-screen-key': KEYS.k1 }, { authorization: `Bearer ${k2StaffToken}` },
+      ],
       'kiosk-screen': [{}, { 'x-trouw-screen-key': 'wrong-key-0123456789' }, { 'x-trouw-screen-key': KEYS.k2 }, { authorization: `Bearer ${ADMIN}` }],
       'kiosk-session': [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { authorization: `Bearer ${ADMIN}` }],
+      // Prometheus's token only: store IT's is not it.
+      metrics: [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${ADMIN}` }, { authorization: `Bearer ${k2Token}` }],
       phone: [
         {}, { authorization: 'Bearer wrong-token-0123456789' },
         { authorization: `Bearer ${signMemberCredential({ member: 'M-404', exp: exp() }, hq.privateKey)}` },
@@ -225,7 +239,8 @@ describe('access on every route, decided by the matched route', () => {
         { authorization: `Bearer ${signMemberCredential({ member: 'M-1', exp: 1 }, hq.privateKey)}` },
       ],
     };
-    const protectedRoutes = routes.filter((r) => r.access !== 'public' && r.method !== 'HEAD');
+    // HEAD routes (fastify adds one per GET) are protected routes too.
+    const protectedRoutes = routes.filter((r) => r.access !== 'public');
     expect(protectedRoutes.length).toBeGreaterThan(15);
     let tried = 0;
     const leaks: string[] = [];
@@ -257,6 +272,7 @@ describe('access on every route, decided by the matched route', () => {
       const path = fill(r.url);
       let headers: Record<string, string> = {};
       if (r.access === 'store-it' || r.access === 'staff') headers = { authorization: `Bearer ${ADMIN}` };
+      if (r.access === 'metrics') headers = { authorization: `Bearer ${METRICS}` };
       if (r.access === 'kiosk-screen') headers = { 'x-trouw-screen-key': KEYS.k1 };
       if (r.access === 'kiosk-session') headers = { authorization: `Bearer ${await kioskSession('k1')}` };
       if (r.access === 'phone') headers = { authorization: `Bearer ${signMemberCredential({ member: 'M-1', exp: exp() }, hq.privateKey)}` };

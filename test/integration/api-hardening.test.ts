@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { SCREEN_KEYS_FILE } from '../../gateway/app/kiosk/screen-keys';
 import { CARDS } from '../../firmware-sim/cards/catalogue';
@@ -123,6 +124,25 @@ describe('staff sessions, screen keys and redeem retries through the gateway', (
     expect(((await second.json()) as { code: string }).code).not.toBe(bodies[0]!.code);
     const after = ((await (await http('GET', '/api/kiosk/k1/me', auth)).json()) as { balance: number }).balance;
     expect(after).toBe(before - 100);
+  });
+
+  it('decides kiosk answers on the matched route: an encoded path is still no-store, an unknown kiosk opens nothing', async () => {
+    const raw = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+        const u = new URL(store.url);
+        const r = request({ host: u.hostname, port: u.port, path, headers }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
+          res.destroy();
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    const screen = await raw('/api/%6biosk/k1/screen');
+    expect(screen.status).toBe(200);
+    expect(screen.headers['cache-control']).toBe('no-store');
+    expect((await raw(`/api/%6biosk/k9/events?key=${key}`)).status).toBe(404);
+    expect((await raw('/api/%6biosk/k1/events')).status).toBe(403);
   });
 
   it('answers carry nosniff, JSON and refusals alike', async () => {

@@ -255,7 +255,7 @@ describe('gateway ↔ HQ over mosquitto', () => {
     expect((await publishStoreConfig(hq, to, { version: 13, staff: [{ token: clerk, role: 'clerk' }] })).ok).toBe(true);
     await until(() => gw.sync!.downlink.runningConfig()?.version === 13, 'staff v13 applied', 15_000);
     expect(await occupancy(HQ_ADMIN)).toBe(401); // removed by HQ: refused at once
-    expect(await occupancy(clerk)).toBe(401); // not an admin
+    expect(await occupancy(clerk)).toBe(403); // known, but not an admin (access `store-it`)
     // Kept for a restart: v10's zones under v13's staff, the tokens only as SHA-256.
     const stored = gw.db.prepare('SELECT doc FROM sync_config_state WHERE k = 1').pluck().get() as string;
     expect(JSON.parse(stored)).toMatchObject({ version: 13, zones: [{ id: 'bakery', switchMarginDb: 9 }, { id: 'fresh' }], staff: [{ role: 'clerk', token: hashedStaffToken(clerk) }] });

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import '../../gateway/app/loyalty/program-events';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { IngestedEvent } from '../../sync/hq/store';

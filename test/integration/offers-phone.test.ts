@@ -178,6 +178,9 @@ describe('offers: presence → phone stream → till', () => {
     const other = generateKeyPairSync('ed25519');
     expect((await openStream(base, undefined)).status).toBe(401);
     expect((await openStream(base, signMemberCredential({ member: 'M1', exp: NOON / 1000 + 60 }, other.privateKey))).status).toBe(401);
+    // Signed by HQ, unexpired, but for a member this store does not know (issue 14).
+    const unknown = await openStream(base, signMemberCredential({ member: 'M404', exp: NOON / 1000 + 60 }, hq.privateKey));
+    expect(unknown.status).toBe(401);
     expect((await openStream(base, cred('M1', NOON / 1000 - 1))).status).toBe(401);
   });
 });

@@ -54,6 +54,8 @@ describe('presence memory with rotating addresses', () => {
     const scanners = createNobleScanners({
       scanners: [{ name: 'scan', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }],
       accept: acceptPrefixes(config), clock: systemClock, logger, workerExecArgv: ['--expose-gc'], pruneNobleMaps: prune,
+      // The control goes through noble's own advert path (the direct reader never lets noble keep a device).
+      ...(!prune && { advertPath: 'noble' as const }),
     });
     const service = createPresenceService({ config, db, clock: systemClock, logger, timeZone: 'UTC', outboxTtlMs: 60_000, scanners });
     cleanups.push(() => service.stop());

@@ -60,14 +60,14 @@ function gatewayLink(gw: GatewayAddress): MqttLink {
   return createMqttLink({ url: m.url, clientId: gatewayClientId(gw), username: u, password: m.users[u]!, statusTopic: statusTopic(gw), protocol: '5', reconnectMinMs: 100, reconnectMaxMs: 1000 });
 }
 
-/** Store B's gateway: link, publisher and downlink, as the gateway assembles them. */
-async function startGatewayB(db: Database.Database, erased: string[]): Promise<{ link: MqttLink; pub: OutboxPublisher; stop(): Promise<void> }> {
-  const link = gatewayLink(B);
-  const pub = createOutboxPublisher({ db, link, address: B, idlePollMs: 20 });
+/** A gateway's link, publisher and downlink, as the gateway assembles them. */
+async function startGatewayB(db: Database.Database, erased: string[], gw: GatewayAddress = B): Promise<{ link: MqttLink; pub: OutboxPublisher; stop(): Promise<void> }> {
+  const link = gatewayLink(gw);
+  const pub = createOutboxPublisher({ db, link, address: gw, idlePollMs: 20 });
   const downlink = createDownlink({
     db,
     link,
-    address: B,
+    address: gw,
     onConfig: () => undefined,
     commands: { 'erase-member': (a) => (erased.push(a.member), ok({ purged: {} })), 'adjust-points': () => ok({}) },
     onEventQueued: () => pub.notify(),
@@ -192,4 +192,42 @@ describe('broker setup: store A’s credentials against the others (mosquitto_su
     expect(all.filter((e) => (e.data as { receipt?: string }).receipt === 'FORGED')).toEqual([]);
     expect((await hq.counts()).deadLetters).toBe(0);
   }, 120_000);
+});
+
+describe('refusals reach HQ', () => {
+  it('a malformed command, one not from /hq, and an id reused with other content each come back as trouw.command.rejected.v1', async () => {
+    const db = openGatewayDb(join(dir, 'gw-a.db'));
+    cleanups.push(() => void db.close());
+    const erased: string[] = [];
+    const gwA = await startGatewayB(db, erased, A);
+    cleanups.push(() => gwA.stop());
+    const asControl = ['-u', 'hq-control', '-P', m.users['hq-control']!, '-i', 'trouw-hq-control-bad'];
+    const topic = 'trouw/v1/store-a/gw-1/cmd/erase-member';
+    const env = (id: string, source: string, data: unknown) => JSON.stringify(makeCloudEvent({ id, source, type: 'trouw.command.erase-member.v1', time: new Date().toISOString(), data }));
+    const notFromHq = ulid();
+    const reused = ulid();
+    const sent = [
+      '{"specversion":"1.0", "id": ', // not JSON
+      JSON.stringify({ specversion: '1.0', id: ulid(), type: 'x' }), // not a valid envelope (id readable, but the envelope is not)
+      env(notFromHq, '/stores/store-a/gw-1', { member: 'M-1' }),
+      env(reused, '/hq', { member: 'M-2' }),
+      env(reused, '/hq', { member: 'M-3' }), // the same id, other content
+      env(reused, '/hq', { member: 'M-2' }), // a true replay: ignored, not rejected
+    ];
+    for (const payload of sent) {
+      const r = await run('mosquitto_pub', [...asControl, '-t', topic, '-m', payload]);
+      expect(r.code, r.out).toBe(0);
+    }
+    const rejectedAtHq = async () => hq.queryEvents({ store: 'store-a', gateway: 'gw-1', type: 'trouw.command.rejected.v1', limit: 100 });
+    await until(async () => (await rejectedAtHq()).length >= 4, 'four rejections at HQ', 20_000);
+    await until(async () => (await hq.queryEvents({ store: 'store-a', gateway: 'gw-1', type: 'trouw.command.applied.v1', limit: 100 })).length >= 1, 'the good one applied', 20_000);
+    const got = (await rejectedAtHq()).map((e) => e.data as { reason: string; commandId: string | null; name: string });
+    expect(got.map((d) => d.reason).sort()).toEqual(['bad-envelope', 'id-reused', 'not-from-hq', 'not-json']);
+    expect(got.find((d) => d.reason === 'not-json')?.commandId).toBeNull();
+    expect(got.find((d) => d.reason === 'not-from-hq')?.commandId).toBe(notFromHq);
+    expect(got.find((d) => d.reason === 'id-reused')?.commandId).toBe(reused);
+    expect(got.every((d) => d.name === 'erase-member')).toBe(true);
+    expect(erased).toEqual(['M-2']);
+    await gwA.pub.whenDrained();
+  }, 60_000);
 });

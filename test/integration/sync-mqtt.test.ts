@@ -154,7 +154,7 @@ describe('sync over mosquitto', () => {
 
     await startAgent();
     await until(() => applied.length === 1 && erased.length === 1, 'config and command applied');
-    await sendCommand(ctl, gw, 'erase-member', { member: 'M-5' }, { id: sent.value.id }); // HQ resends the same command
+    await sendCommand(ctl, gw, 'erase-member', { member: 'M-5', reason: 'GDPR request' }, { id: sent.value.id }); // HQ resends the same command (same content: other content would be command.rejected id-reused)
     await until(() => agent!.downlink.stats().commandsReplayed === 1, 'replay seen');
     await until(async () => (await eventsOf(hq.store, gw, 'trouw.command.applied.v1')).length === 1 && (await eventsOf(hq.store, gw, 'trouw.config.applied.v1')).length === 1, 'outcomes at HQ');
 

@@ -7,7 +7,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import '../../gateway/app/loyalty/program-events';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore, IngestedEvent } from '../../sync/hq/store';
 import { createSettlementService, type SettleOutcome } from '../../sync/hq/settlement-service';

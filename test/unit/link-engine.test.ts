@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ACK, ENQ, FrameDecoder, NAK, STX, encodeFrame, type FrameEvent } from '../../gateway/core/till/frame';
 import { LinkEngine, type LinkEngineOptions } from '../../gateway/adapters/pos/link-engine';
 import { LinkError } from '../../gateway/adapters/pos/link-types';
+import { splitMessage } from '../../gateway/core/till/message-parts';
 import { duplexPair, type PipeEnd } from '../support/duplex-pair';
 
 // Short timers where a test waits for one to run out; nothing here asserts on durations, and
@@ -64,6 +65,39 @@ function corruptFrames(which: number[]) {
 }
 
 describe('LinkEngine', () => {
+  it('carries a 250-line request in part frames, whole to the handler; the reply timer starts at the last part (issue 14)', async () => {
+    const [tillEnd, gwEnd] = duplexPair();
+    const till = engine(tillEnd);
+    const gw = engine(gwEnd);
+    const calls: string[] = [];
+    gw.serve(echo(calls));
+    const lines = Array.from({ length: 250 }, (_, i) => ({ sku: `sku-${i}`, category: 'dairy', qty: 1, amountCents: 100 + i }));
+    const body = JSON.stringify({ v: 1, id: 'S-250', type: 'sale', lines });
+    const parts = splitMessage(body).length;
+    let gwFramesAtLast = -1;
+    const reply = await till.request(body, { onLastFrame: () => void (gwFramesAtLast = gw.counters.framesIn) });
+    expect(calls).toEqual([body]);
+    expect(parts).toBeGreaterThan(15);
+    expect(till.counters.framesOut).toBe(parts);
+    expect(gwFramesAtLast).toBe(parts - 1);
+    // The answer (longer than a frame: it echoes the request) comes back in parts: the till sent parts.
+    expect(JSON.parse(reply)).toEqual({ re: JSON.parse(body) });
+    expect(gw.counters.framesOut).toBeGreaterThan(15);
+    expect(gw.peerSpeaksParts).toBe(true);
+  });
+
+  it('never sends a part frame to a till that has sent none (an old till)', async () => {
+    const [tillEnd, gwEnd] = duplexPair();
+    const gw = engine(gwEnd);
+    gw.serve(async () => JSON.stringify({ big: 'x'.repeat(3000) }));
+    const till = rawPeer(tillEnd);
+    tillEnd.write(encodeFrame(1, '{"v":1,"id":"P1","type":"ping"}'));
+    await waitFor(() => till.count('ack') === 1, 'the ACK');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(till.frames().filter((f) => f.charCodeAt(0) === 0x1e)).toEqual([]);
+    expect(gw.peerSpeaksParts).toBe(false);
+  });
+
   it('answers a good frame whose body is not UTF-8 as an application error, not with a NAK (issue 14)', async () => {
     const [tillEnd, gwEnd] = duplexPair();
     const gw = engine(gwEnd);

@@ -9,8 +9,9 @@ import { createStaffSessions } from '../../gateway/app/members/staff-sessions';
 import pino from 'pino';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { createPresenceRepo } from '../../gateway/adapters/sqlite/presence-repo';
+import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
 import { presenceConfigFrom, acceptPrefixes } from '../../gateway/app/presence/presence-config';
-import { presenceOutboxEvent } from '../../gateway/app/presence/presence-events';
+import { presenceOutboxEvent } from '../../gateway/app/presence/presence-outbox';
 import { createPresenceService } from '../../gateway/app/presence/presence-service';
 import { presenceRoutes } from '../../gateway/api/presence-routes';
 import { validateConfig } from '../../gateway/config/load';
@@ -39,7 +40,7 @@ const end: PresenceEvent[] = [
 
 function repo(db: TempDb['db']) {
   let n = 0;
-  return createPresenceRepo(db, { timeZone: 'Europe/Amsterdam', toOutbox: (e, now) => presenceOutboxEvent(e, now, 86_400_000, () => `01J000000000000000000000${String(n++).padStart(2, '0')}`) });
+  return createPresenceRepo(db, { timeZone: 'Europe/Amsterdam', toOutbox: (e, now) => presenceOutboxEvent(e, now, 86_400_000), outbox: createOutboxWriter(db, { newId: () => `01J000000000000000000000${String(n++).padStart(2, '0')}` }) });
 }
 
 describe('presence repository', () => {
@@ -80,7 +81,7 @@ describe('presence repository', () => {
       timeZone: 'UTC',
       toOutbox: (e) => {
         if (e.type === 'zone-left') throw new Error('outbox refused');
-        return presenceOutboxEvent(e, T0, 1000, () => '01J0000000000000000000000X');
+        return presenceOutboxEvent(e, T0, 1000);
       },
     });
     expect(() => r.record(visit, T0)).toThrow('outbox refused');

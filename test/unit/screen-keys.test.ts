@@ -4,7 +4,7 @@
  * constant time; a kiosk plugin refuses a kiosk without one.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ensureScreenKeys, screenKeysFrom, SCREEN_KEYS_FILE } from '../../gateway/app/kiosk/screen-keys';
@@ -36,6 +36,18 @@ describe('kiosk screen keys', () => {
       expect(printed).toHaveLength(1);
     } finally {
       rmSync(join(dir, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('stops with a clear message on a damaged key file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trouw-keys-'));
+    try {
+      writeFileSync(join(dir, SCREEN_KEYS_FILE), '{"k1": 42}');
+      expect(() => ensureScreenKeys({ kiosks: ['k1'], configured: {}, dataDir: dir, print: () => undefined })).toThrow(/expected \{"<kiosk id>"/);
+      writeFileSync(join(dir, SCREEN_KEYS_FILE), '{nope');
+      expect(() => ensureScreenKeys({ kiosks: ['k1'], configured: {}, dataDir: dir, print: () => undefined })).toThrow(/not valid JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

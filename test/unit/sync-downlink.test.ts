@@ -147,9 +147,11 @@ describe('downlink: commands', () => {
     await s.link.deliver(commandTopic(address, 'reboot'), cmd('reboot', {}));
     await s.link.deliver(commandTopic(address, 'erase-member'), '{not json');
     expect(s.calls).toEqual([]);
-    expect(s.events().map((e) => [e.data.name, e.data.outcome, (e.data.error as { code: string }).code])).toEqual([
+    expect(s.events().map((e) => [e.data.name, e.data.outcome ?? e.data.reason, ((e.data.error as { code: string } | undefined)?.code ?? e.data.commandId)])).toEqual([
       ['adjust-points', 'rejected', 'bad-request'],
       ['reboot', 'rejected', 'unknown-command'],
+      // Not JSON: HQ hears it as trouw.command.rejected.v1 (no id could be read).
+      ['erase-member', 'not-json', null],
     ]);
   });
 

@@ -3,7 +3,9 @@ import { fc, test } from '@fast-check/vitest';
 import { commandTopic, configTopic, eventTopic, parseTopic, sharedFilter, ALL_EVENTS_FILTER, statusTopic } from '../../sync/envelope/topics';
 import { makeCloudEvent, parseStoreSource, storeSource } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
-import { eventDefinition, eventTypes, registerEvent } from '../../sync/schemas/events';
+import { buildCatalogue, eventDefinition, eventTypes } from '../../sync/schemas/catalogue';
+import { defineEvent } from '../../sync/schemas/define-event';
+import { SaleCompleted } from '../../sync/schemas/till-events';
 import { check } from '../../sync/schemas/check';
 import { AdjustPointsArgs, parseStoreConfig } from '../../sync/schemas/downlink';
 import { Type } from '@sinclair/typebox';
@@ -78,14 +80,21 @@ describe('uplink event validation', () => {
   });
 });
 
-describe('registry', () => {
-  it('holds the first eight types and takes more', () => {
-    for (const t of ['sale.completed', 'sale.refunded', 'sale.voided', 'points.adjusted', 'card.tapped', 'member.created', 'config.rejected', 'command.applied']) {
+describe('catalogue', () => {
+  it('lists every producer\'s types, explicitly', () => {
+    for (const t of ['sale.completed', 'sale.refunded', 'sale.voided', 'points.adjusted', 'card.tapped', 'member.created', 'config.rejected', 'command.applied',
+      'card.unlinked', 'points.bonus', 'offer.redeemed', 'presence.visit-ended']) {
       expect(eventTypes()).toContain(`trouw.${t}.v1`);
     }
-    registerEvent({ type: 'trouw.test-only.happened.v1', summary: 'test', priority: 5, data: Type.Object({}) });
-    expect(eventDefinition('trouw.test-only.happened.v1')?.priority).toBe(5);
-    expect(() => registerEvent({ type: 'bad.type', summary: '', priority: 0, data: Type.Object({}) })).toThrow();
+    expect(eventDefinition(SaleCompleted.type)).toBe(SaleCompleted);
+  });
+
+  it('a definition is a value: defining one registers nothing, and a type listed twice is refused', () => {
+    const extra = defineEvent({ type: 'trouw.test-only.happened.v1', summary: 'test', priority: 5, data: Type.Object({}) });
+    expect(eventDefinition(extra.type)).toBeUndefined();
+    expect(buildCatalogue([extra]).get(extra.type)?.priority).toBe(5);
+    expect(() => buildCatalogue([extra, { ...extra }])).toThrow(/twice/);
+    expect(() => defineEvent({ type: 'bad.type', summary: '', priority: 0, data: Type.Object({}) })).toThrow();
   });
 });
 

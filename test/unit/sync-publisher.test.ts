@@ -5,6 +5,7 @@ import { createFakeLink, type FakeLink } from '../../sync/gateway/fake-link';
 import { routeAcks } from '../../sync/gateway/ack-route';
 import { ensureOutboxTable, ensureSyncTables } from '../../sync/gateway/tables';
 import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
+import { SaleCompleted } from '../../sync/schemas/till-events';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import type { Clock } from '../../gateway/ports/clock';
 
@@ -26,7 +27,7 @@ function setup(opts: Partial<PublisherOptions> = {}, link: FakeLink = createFake
     return p;
   };
   const sale = (i: number, priority?: number, expiresAt?: number) =>
-    writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: i }, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) }, now);
+    writer.append({ event: SaleCompleted, data: { receipt: `R${i}`, pointsAwarded: i }, at: now, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) });
   const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   const receipts = () => link.acked.map((m) => (JSON.parse(m.payload) as { data: { receipt: string } }).data.receipt);
   cleanups.push(async () => {
@@ -203,13 +204,35 @@ describe('outbox publisher', () => {
     s.sale(1, 5, T0 + 1000);
     s.sale(2, 5, T0 + 100_000);
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority, expires_at) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{"receipt":"R3","pointsAwarded":1}', 0, ?)`).run(T0 + 1000);
-    expect(() => s.writer.append({ type: 'trouw.sale.completed.v1', data: {}, expiresAt: T0 }, T0)).toThrow(/cannot expire/);
+    expect(() => s.writer.append({ event: SaleCompleted, data: { receipt: 'R0', pointsAwarded: 0 }, at: T0, expiresAt: T0 })).toThrow(/cannot expire/);
     s.clock.set(T0 + 5000);
     const p = s.make();
     p.start();
     await p.whenDrained();
     expect(s.receipts().sort()).toEqual(['R2', 'R3']);
     expect(p.stats().expiredDropped).toBe(1);
+  });
+
+  it('TTL and cap apply to rows waiting for HQ: sent, PUBACKed, not yet acknowledged', async () => {
+    const link = createFakeLink();
+    link.hqAcks = false;
+    const s = setup({ sweepIntervalMs: 10, maxRows: 1000, hqAckTimeoutMs: 600_000 }, link);
+    for (let i = 0; i < 300; i++) s.sale(i, 5, T0 + 1000); // presence detail with a TTL
+    for (let i = 0; i < 300; i++) s.sale(1000 + i, 3); // non-business, no TTL
+    for (let i = 0; i < 400; i++) s.sale(2000 + i, 0); // business
+    const p = s.make();
+    p.start();
+    await until(() => p.stats().awaitingHq === 1000, 'all sent and waiting for HQ');
+    s.clock.set(T0 + 2000);
+    await until(() => p.stats().expiredDropped === 300, 'the expired ones dropped though sent');
+    expect(p.stats().awaitingHq).toBe(700);
+    link.setState('down'); // what comes now is not sent
+    for (let i = 0; i < 500; i++) s.sale(3000 + i, 3);
+    await until(() => p.stats().capDropped === 200, 'capped');
+    // The oldest priority-3 rows went, and those were the ones waiting for HQ.
+    expect(p.stats().awaitingHq).toBe(500);
+    expect(s.rows()).toBe(1000);
+    expect(s.db.prepare(`SELECT MIN(json_extract(data, '$.receipt')) FROM outbox WHERE priority = 3`).pluck().get()).toBe('R1200');
   });
 
   it('sweeps expired rows while the broker is away', async () => {
@@ -307,7 +330,7 @@ describe('outbox publisher', () => {
     const db = new Database(':memory:');
     ensureOutboxTable(db);
     const writer = createOutboxWriter(db);
-    for (let i = 0; i < 100; i++) writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: `R${i}`, pointsAwarded: 1 } }, T0);
+    for (let i = 0; i < 100; i++) writer.append({ event: SaleCompleted, data: { receipt: `R${i}`, pointsAwarded: 1 }, at: T0 });
     const p = createOutboxPublisher({ db, link, address, clock: { now: () => T0, monotonic: () => mono }, maxEventsPerSecond: 100, idlePollMs: 10 });
     try {
       p.start();
@@ -329,7 +352,7 @@ describe('outbox publisher', () => {
   it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
     const s = setup({ maxPayloadBytes: 2048 });
     s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
-    s.writer.append({ type: 'trouw.sale.completed.v1', data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) } }, T0);
+    s.writer.append({ event: SaleCompleted, data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) }, at: T0 });
     s.sale(1);
     const p = s.make();
     p.start();

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import '../../gateway/app/loyalty/program-events';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore, IngestedEvent } from '../../sync/hq/store';
 import { createSnapshotFeeder, memberOf } from '../../sync/hq/settlement-snapshots';

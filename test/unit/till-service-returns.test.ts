@@ -69,6 +69,10 @@ describe('till service: refund', () => {
     expect(tt.send(refund('F-92', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
     expect(tt.send(refund('F-93', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
     expect(tt.send(refund('F-94', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
+    // A SKU on two lines (one free): the cap is what those lines had together.
+    tt.send(sale('S-10', [line(1000, 'food', 'b', 1), line(0, 'food', 'b', 1)], 'M-100'));
+    expect(tt.send(refund('F-95', 'S-10', [{ sku: 'b', qty: 2, amountCents: 1001 }]))).toMatchObject({ code: 'refund-too-large' });
+    expect(tt.send(refund('F-96', 'S-10', [{ sku: 'b', qty: 2, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok' });
   });
 
   it('answers unknown-receipt for a sale it never saw, and succeeds on a retry once the sale is in', () => {

@@ -33,6 +33,10 @@ export interface NobleScannersOptions {
   workerExecArgv?: readonly string[];
   /** Tests only: leave noble's maps alone, to show what pruning saves. */
   pruneNobleMaps?: boolean;
+  /** Tests only: read adverts through noble's discover events instead of the worker's direct reader. */
+  advertPath?: 'direct' | 'noble';
+  /** Benchmarks only: read the UART through serialport (as before issue 18) instead of the tty handle. */
+  uartRead?: 'tty' | 'serialport';
 }
 
 /** Plain JavaScript: runs without the TypeScript loader (see its header). */
@@ -90,7 +94,7 @@ class ScannerRunner {
 
   constructor(
     readonly spec: ScannerSpec,
-    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps'>,
+    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>,
     private readonly deliver: (batch: Advert[]) => void,
   ) {
     this.since = o.clock.now();
@@ -116,6 +120,8 @@ class ScannerRunner {
       startTimeoutMs: this.o.startTimeoutMs,
       statsIntervalMs: this.o.statsIntervalMs,
       prune: this.o.pruneNobleMaps !== false,
+      ...(this.o.advertPath && { advertPath: this.o.advertPath }),
+      ...(this.o.uartRead && { uartRead: this.o.uartRead }),
     };
     let child: ChildProcess;
     try {

@@ -18,6 +18,7 @@
  * is flat however many rotating addresses pass. Addresses never leave this process.
  */
 import { createRequire } from 'node:module';
+import tty from 'node:tty';
 
 const WORKER_CONFIG_ENV = 'TROUW_BLE_WORKER';
 
@@ -96,11 +97,9 @@ function main() {
     return false;
   };
 
-  noble.on('discover', (p) => {
+  /** One advert as read: counted, filtered, batched (the same rules on both paths). */
+  const onAdvert = (md, rssi) => {
     stats.heard++;
-    const md = p.advertisement.manufacturerData;
-    const rssi = p.rssi;
-    if (cfg.prune !== false) forget(p);
     if (stopping || failed || !md || md.length === 0 || rssi === 127 || !accepted(md)) {
       stats.dropped++;
       return;
@@ -111,8 +110,16 @@ function main() {
     batch.at.push(Date.now());
     if (batch.rssi.length >= cfg.batchMax) flush();
     else flushTimer ??= setTimeout(flush, cfg.batchMs);
-  });
+  };
 
+  // noble's own advert path: the control (`advertPath: 'noble'`), and the fallback when its
+  // HCI internals are not where readAdvertsDirectly expects them.
+  noble.on('discover', (p) => {
+    const md = p.advertisement.manufacturerData;
+    const rssi = p.rssi;
+    if (cfg.prune !== false) forget(p);
+    onAdvert(md, rssi);
+  });
   noble.on('stateChange', (state) => {
     if (stopping || failed) return;
     if (state === 'poweredOn') {
@@ -137,12 +144,14 @@ function main() {
     noble.startScanning([], true);
   });
 
+  if (cfg.uartRead !== 'serialport') readUartThroughTty(b, fail);
   // Wake noble: the first startScanning binds the socket. Scanning starts on poweredOn.
   try {
     noble.startScanning([], true);
   } catch {
     // "state is poweredOff": expected before the controller answers; poweredOn starts the scan.
   }
+  if (cfg.advertPath !== 'noble') readAdvertsDirectly(b, onAdvert);
   try {
     b._hci._socket.on('error', (e) => {
       if (!stopping) fail(`controller port: ${e.message}`);
@@ -196,6 +205,123 @@ function main() {
     process.exit(0);
   });
   process.on('uncaughtException', (e) => fail(`worker fault: ${e.message}`));
+}
+
+/**
+ * The hot path, off noble (issue 18: most of the worker's CPU at 2,600 adverts/s went to
+ * noble's per-advert work: a Readable push per HCI packet, debug() calls, the address
+ * formatted with a regular expression, a Gap discovery object, a Peripheral object, our
+ * pruning of all of it). LE Advertising Report packets are taken from the HCI packet parser
+ * (UART) or the socket's `data` event (kernel HCI socket) before noble sees them and read
+ * here: per report its manufacturer data (the last 0xFF AD structure, as noble keeps it) and
+ * its RSSI. Every other packet (command completes, state) still goes through noble, which
+ * keeps driving the controller. noble's per-device maps stay empty because it never hears
+ * of a device.
+ *
+ * @param {any} b noble's HCI bindings
+ * @param {(md: Buffer | undefined, rssi: number) => void} onAdvert
+ * @returns {boolean} false when noble's internals are not as expected (noble's path is used)
+ */
+function readAdvertsDirectly(b, onAdvert) {
+  const socket = b?._hci?._socket;
+  if (!socket) return false;
+  /** True when the packet was an LE Advertising Report and was handled here. */
+  const take = (p) => {
+    // H4 event 0x04, LE Meta 0x3E, length, subevent 0x02 (LE Advertising Report), count.
+    if (p.length < 5 || p[0] !== 0x04 || p[1] !== 0x3e || p[3] !== 0x02) return false;
+    const n = p[4];
+    let o = 5;
+    for (let r = 0; r < n; r++) {
+      // type, address type, address[6], data length, data, rssi
+      if (o + 9 > p.length) break;
+      const len = p[o + 8];
+      const end = o + 9 + len;
+      if (end >= p.length) break;
+      const rssi = p[end] > 127 ? p[end] - 256 : p[end];
+      let md;
+      for (let i = o + 9; i + 1 < end; ) {
+        const l = p[i];
+        if (l < 1 || i + l + 1 > end) break;
+        if (p[i + 1] === 0xff) md = p.subarray(i + 2, i + l + 1);
+        i += l + 1;
+      }
+      onAdvert(md, rssi);
+      o = end + 1;
+    }
+    return true;
+  };
+  if (typeof socket.emit !== 'function') return false;
+  const TAKEN = Symbol.for('trouw.advertsTaken');
+  /** The UART packet parser (a new one after each reconnect): adverts leave it without a stream push. */
+  const wrapParser = () => {
+    const parser = socket._hciSerialParser;
+    if (!parser || parser[TAKEN] || typeof parser.push !== 'function') return;
+    const push = parser.push.bind(parser);
+    parser.push = (packet) => (packet && take(packet) ? true : push(packet));
+    parser[TAKEN] = true;
+  };
+  wrapParser();
+  // The socket's packets (the kernel HCI socket; the UART's until its parser is wrapped).
+  const emit = socket.emit.bind(socket);
+  socket.emit = (event, ...args) => {
+    if (event !== 'data' || !args[0]) return emit(event, ...args);
+    wrapParser();
+    return take(args[0]) ? true : emit(event, ...args);
+  };
+  return true;
+}
+
+/**
+ * The UART's bytes through libuv's tty handle (epoll, read on the event loop) instead of
+ * serialport's reads (issue 18): serialport reads through the thread pool and, when a read
+ * comes back empty (EAGAIN, an Error built each time), waits on its poller and reads again,
+ * so a controller reporting every few milliseconds cost two thread-pool round trips per
+ * burst; measured at 2,600 adverts/s, a bare reader spends about half the CPU this way.
+ * serialport still opens and configures the port (baud, raw mode) and writes the commands.
+ *
+ * Installed when the UART socket makes its SerialPort (bindUser, also on a reconnect), before
+ * the port opens: the stream's first read is queued for 'open' and calls `_read` then, so
+ * serialport never starts a read of its own (two readers on one line could reorder bytes).
+ * A port that is not a tty reads as serialport does.
+ */
+function readUartThroughTty(b, fail) {
+  const socket = b?._hci?._socket;
+  if (!socket || typeof socket.bindUser !== 'function') return;
+  const bindUser = socket.bindUser.bind(socket);
+  // The UART socket makes its SerialPort in bindUser (again on each reconnect) and opens it after.
+  socket.bindUser = (...args) => {
+    const out = bindUser(...args);
+    readThroughTty(socket._serialDevice, fail);
+    return out;
+  };
+}
+
+function readThroughTty(dev, fail) {
+  if (!dev || dev.isOpen || typeof dev._read !== 'function') return;
+  const read = dev._read.bind(dev);
+  let mode = 'unset';
+  dev._read = (n) => {
+    if (mode === 'tty') return; // the tty stream pushes as bytes come
+    if (mode === 'serialport' || !dev.isOpen) return read(n);
+    const fd = dev.port?.fd;
+    if (typeof fd !== 'number' || !tty.isatty(fd)) {
+      mode = 'serialport';
+      return read(n);
+    }
+    mode = 'tty';
+    const rs = new tty.ReadStream(fd);
+    rs.on('data', (chunk) => dev.push(chunk));
+    // The line went away (EIO, or an end of file when the other side closed): what
+    // serialport does when its read fails, so the UART socket reports it as it always has.
+    const gone = (e) => {
+      if (!dev.isOpen) return;
+      if (typeof dev._disconnected === 'function') dev._disconnected(e);
+      else fail(`controller port: ${e.message}`);
+    };
+    rs.on('error', gone);
+    rs.on('end', () => gone(new Error('the controller port closed')));
+    dev.once('close', () => rs.destroy());
+  };
 }
 
 main();

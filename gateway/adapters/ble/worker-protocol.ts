@@ -23,6 +23,14 @@ export interface WorkerConfig {
   statsIntervalMs: number;
   /** Forget each device in noble's maps after its advert (default true; false only to measure the trap). */
   prune?: boolean;
+  /**
+   * How adverts are read (default 'direct': LE Advertising Reports are parsed in the worker
+   * before noble sees them, see scanner-worker.mjs; 'noble': noble's own discover events,
+   * the slower path, kept as the control for tests and as the fallback).
+   */
+  advertPath?: 'direct' | 'noble';
+  /** How the UART is read (default 'tty': libuv's tty handle; 'serialport': its thread-pool reads). See scanner-worker.mjs. */
+  uartRead?: 'tty' | 'serialport';
 }
 
 /** Batch of adverts as parallel arrays (cheap to serialise). `age` = ms before the batch was sent. */
@@ -39,7 +47,7 @@ export interface WorkerStats {
   heard: number;
   passed: number;
   dropped: number;
-  /** Sizes of noble's per-device maps (should stay ~0: the worker prunes them). */
+  /** Sizes of noble's per-device maps (stay 0: noble never hears of a device on the direct path, and the worker prunes on noble's). */
   peripherals: number;
   discoveries: number;
   bindingAddresses: number;

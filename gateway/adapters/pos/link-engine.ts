@@ -7,9 +7,14 @@
  * ACKed again and dropped; a corrupt frame is NAKed. ENQ is answered with ACK.
  * Responding: requests are handled one at a time, in order of arrival; each answer goes back
  * stop-and-wait (link-sender.ts).
+ * Long messages (core/till/message-parts.ts): a request longer than one frame goes as part
+ * frames, each ACKed; the reply timer starts when the last part goes out. Parts received are
+ * joined before the message is handed on. An answer is split only for a peer that has sent
+ * parts itself (an old till never gets a part it cannot read).
  */
 import { ACK, DEFAULT_INTER_BYTE_GAP_MS, ENQ, FrameDecoder, NAK, type FrameEvent } from '../../core/till/frame';
 import type { Clock } from '../../ports/clock';
+import { PartAssembler, splitMessage } from '../../core/till/message-parts';
 import { Responder, type RequestHandler } from './link-responder';
 import { undecodableAnswer } from './undecodable-answer';
 import { StopAndWaitSender } from './link-sender';
@@ -32,6 +37,8 @@ export class LinkEngine {
   private nakPendingSince: number | null = null;
   private expiry: unknown;
   private readonly responder: Responder;
+  private readonly assembler = new PartAssembler();
+  private peerSendsParts = false;
   private stopping = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -57,7 +64,7 @@ export class LinkEngine {
       firstSeq: opts.firstSeq ?? 0,
     });
     this.responder = new Responder({
-      answer: (body) => this.sender.send(body, false),
+      answer: (body) => this.sendMessage(body, false, {}),
       log: this.log,
       maxQueued: opts.maxQueued ?? 16,
       onIdle: () => this.notifyIdle(),
@@ -80,6 +87,11 @@ export class LinkEngine {
     this.responder.serve(handler);
   }
 
+  /** True once the peer has sent a message in parts: it reads them, so long answers may go so. */
+  get peerSpeaksParts(): boolean {
+    return this.peerSendsParts || this.opts.sendParts === true;
+  }
+
   /** SEQ of the next frame this end sends: pass it as `firstSeq` to the next engine. */
   get nextSeq(): number {
     return this.sender.nextSeq;
@@ -90,15 +102,38 @@ export class LinkEngine {
    * `accept` refuses (a stale reply to an earlier request) are ACKed and passed to
    * `onLateReply`; the request keeps waiting.
    */
-  request(body: string, opts: { timeoutMs?: number; accept?: (body: string) => boolean } = {}): Promise<string> {
+  request(body: string, opts: { timeoutMs?: number; accept?: (body: string) => boolean; onLastFrame?: () => void } = {}): Promise<string> {
     if (this.closed) return Promise.reject(new LinkError('closed', 'link closed'));
+    return this.sendMessage(body, true, {
+      accept: opts.accept, replyTimeoutMs: opts.timeoutMs ?? this.opts.replyTimeoutMs ?? 2000, onLastFrame: opts.onLastFrame,
+    })
+      .finally(() => this.notifyIdle());
+  }
+
+  /**
+   * One message, in one frame or in parts. Every part is queued at once (nothing else can
+   * slip in between them); a part that fails stops the rest. With `replyTimeoutMs` the reply
+   * timer starts when the last part starts: the till's fail-open time counts from the moment
+   * its whole message is on its way, however long the basket.
+   */
+  private sendMessage(
+    body: string, wantsReply: boolean,
+    o: { accept?: (body: string) => boolean; replyTimeoutMs?: number; onLastFrame?: () => void },
+  ): Promise<string> {
+    const parts = wantsReply || this.peerSpeaksParts ? splitMessage(body) : [body];
     const ac = new AbortController();
-    const ms = opts.timeoutMs ?? this.opts.replyTimeoutMs ?? 2000;
-    const timer = this.timers.setTimeout(() => ac.abort(new LinkError('timeout', `no reply within ${ms} ms`)), ms);
-    return this.sender.send(body, true, { signal: ac.signal, accept: opts.accept }).finally(() => {
-      this.timers.clearTimeout(timer);
-      this.notifyIdle();
-    });
+    let timer: unknown;
+    const armReply = () => {
+      o.onLastFrame?.();
+      if (o.replyTimeoutMs === undefined) return;
+      const ms = o.replyTimeoutMs;
+      timer = this.timers.setTimeout(() => ac.abort(new LinkError('timeout', `no reply within ${ms} ms`)), ms);
+    };
+    const leading = parts.slice(0, -1).map((p) => this.sender.send(p, false, { signal: ac.signal }));
+    for (const p of leading) p.catch((e: unknown) => ac.abort(e));
+    if (leading.length === 0) armReply();
+    else void Promise.all(leading).then(armReply, () => undefined);
+    return this.sender.send(parts.at(-1)!, wantsReply, { signal: ac.signal, accept: o.accept }).finally(() => this.timers.clearTimeout(timer));
   }
 
   /** ENQ probe: true if the peer ACKs within `timeoutMs`. Only while nothing is outstanding. */
@@ -223,6 +258,17 @@ export class LinkEngine {
     this.counters.framesIn++;
     this.log.debug({ seq, length: body.length }, 'till frame in');
     this.write(Uint8Array.of(ACK));
+    if (!undecodable) {
+      const joined = this.assembler.push(body);
+      if (joined.kind !== 'message') {
+        this.peerSendsParts = true;
+        if (joined.kind === 'dropped') this.log.warn({ seq, reason: joined.reason }, 'till message part dropped');
+        else if (isReply) this.sender.touch();
+        return;
+      }
+      if (joined.parts > 1) this.log.debug({ parts: joined.parts, length: joined.text.length }, 'till message joined');
+      body = joined.text;
+    }
     if (undecodable) {
       // Answered here, as the application would answer bad JSON: the till sees an error for
       // its request id instead of resending the same bytes and failing open.

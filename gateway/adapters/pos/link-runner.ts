@@ -6,6 +6,7 @@
  * the SEQ and CRC of the till's last-seen frame, or the till drops it as a repeat).
  */
 import { MAX_BODY } from '../../core/till/frame';
+import { MAX_MESSAGE } from '../../core/till/message-parts';
 import type { Clock } from '../../ports/clock';
 import type { LinkHealth, LinkState, PosLink, TillBodyHandler } from '../../ports/pos-link';
 import { backoffDelay } from '../backoff';
@@ -149,7 +150,8 @@ export class ConnectedPosLink implements PosLink {
       try {
         const answer = await handler(body, { lane: this.lane });
         const length = Buffer.byteLength(answer, 'utf8');
-        if (length <= MAX_BODY) return answer;
+        // A till that sends parts reads them: a long answer goes to it in parts.
+        if (length <= MAX_BODY || (this.engine?.peerSpeaksParts === true && length <= MAX_MESSAGE)) return answer;
         log.error({ lane: this.lane, length }, 'till answer does not fit one frame');
         return errorAnswer(body, 'answer too large');
       } catch (e) {

@@ -92,6 +92,14 @@ export class StopAndWaitSender {
     return true;
   }
 
+  /** Part of the awaited reply arrived (a long reply): wait the full time again before resending. */
+  touch(): void {
+    const o = this.current;
+    if (o?.phase !== 'await-reply') return;
+    this.deps.timers.clearTimeout(o.timer);
+    this.arm(o);
+  }
+
   /** A frame from the peer: true if it is the awaited reply. */
   onReply(body: string): boolean {
     const o = this.current;

@@ -95,4 +95,6 @@ export interface LinkEngineOptions {
   onLateReply?: (body: string) => void;
   /** Send the NAK for a corrupt frame at the latest this long after it (default 150). */
   nakWithinMs?: number;
+  /** Split long answers into parts even before the peer has sent any (default false). */
+  sendParts?: boolean;
 }

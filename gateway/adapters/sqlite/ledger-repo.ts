@@ -5,7 +5,7 @@ export type EntryKind = 'earn' | 'burn' | 'expire' | 'adjust' | 'reverse';
 
 export interface LedgerEntry {
   id: string;
-  /** Unique idempotency key, e.g. `sale:42:earn`. */
+  /** Idempotency key, unique per member (primary key with the member, migration 008), e.g. `sale:42:earn`. */
   key: string;
   memberId: string;
   kind: EntryKind;
@@ -47,9 +47,9 @@ export function createLedgerRepo(db: Db) {
   );
   const entriesOf = db.prepare<[string], LedgerEntry>(
     `SELECT id, key, member_id AS memberId, kind, points, deficit_delta AS deficitDelta, sale_id AS saleId, reason, at
-       FROM ledger_entries WHERE member_id = ? ORDER BY member_id, id`,
+       FROM ledger_entries WHERE member_id = ? ORDER BY id`,
   );
-  const keyExists = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM ledger_entries WHERE key = ?');
+  const keyExists = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM ledger_entries WHERE member_id = ? AND key = ?');
 
   return {
     insertEntry: (e: LedgerEntry): void => {
@@ -66,7 +66,7 @@ export function createLedgerRepo(db: Db) {
     /** Up to `limit` lots after (memberId, lotId) in primary-key order: a resumable walk for batch jobs. */
     lotsAfter: (memberId: string, lotId: string, limit: number): LotRow[] => lotsAfter.all(memberId, lotId, limit),
     entriesOf: (memberId: string): LedgerEntry[] => entriesOf.all(memberId),
-    hasKey: (key: string): boolean => keyExists.get(key) !== undefined,
+    hasKey: (memberId: string, key: string): boolean => keyExists.get(memberId, key) !== undefined,
   };
 }
 export type LedgerRepo = ReturnType<typeof createLedgerRepo>;

@@ -16,7 +16,8 @@ export interface OfferSendRow {
   campaign: string;
   memberNumber: string;
   code: string;
-  trigger: Record<string, unknown>;
+  /** What caused the send (`kind` and its details), as sent in every offer event. */
+  trigger: { kind: string } & Record<string, unknown>;
   sentAt: number;
   validUntil: number;
   state: OfferState;
@@ -31,7 +32,7 @@ interface RawSend extends Omit<OfferSendRow, 'trigger' | 'content'> {
 
 const COLS = `id, offer_id AS offerId, campaign, member_number AS memberNumber, code, trigger, sent_at AS sentAt,
   valid_until AS validUntil, state, content, redeemed_receipt AS redeemedReceipt`;
-const parse = (r: RawSend): OfferSendRow => ({ ...r, trigger: JSON.parse(r.trigger) as Record<string, unknown>, content: JSON.parse(r.content) as OfferContent });
+const parse = (r: RawSend): OfferSendRow => ({ ...r, trigger: JSON.parse(r.trigger) as OfferSendRow['trigger'], content: JSON.parse(r.content) as OfferContent });
 
 export function createOffersRepo(db: Db) {
   const insert = db.prepare(

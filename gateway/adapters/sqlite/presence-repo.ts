@@ -7,13 +7,15 @@ import { localDate } from '../../core/time/local-date';
 import type { PresenceEvent, Subject, ZoneDwell } from '../../core/presence/events';
 import type { OpenVisit, PresenceStore } from '../../ports/presence-store';
 import type { Db } from './open-database';
-import { createOutboxRepo, type OutboxEvent } from './outbox-repo';
+import { createOutboxWriter, type OutboxEvent, type OutboxWriter } from '../../../sync/gateway/outbox-writer';
 
 export interface PresenceRepoOptions {
   /** Store time zone: aggregates are per store-local day. */
   timeZone: string;
-  /** Turns an event into its outbox row (id, type, priority, TTL); null: not sent. */
+  /** Turns an event into its outbox row (type, data, TTL); null: not sent. */
   toOutbox: (e: PresenceEvent, now: number) => OutboxEvent | null;
+  /** Default: a writer of its own (ids from a ULID factory at the event's time). */
+  outbox?: OutboxWriter | undefined;
 }
 
 export const subjectColumn = (s: Subject): string => `${s.kind}:${s.id}`;
@@ -24,7 +26,7 @@ function parseSubject(v: string): Subject {
 }
 
 export function createPresenceRepo(db: Db, opts: PresenceRepoOptions): PresenceStore & { counts(): Record<string, number> } {
-  const outbox = createOutboxRepo(db);
+  const outbox = opts.outbox ?? createOutboxWriter(db);
   const insertEvent = db.prepare<[string, string, string, string | null, number, number | null, number | null, string | null]>(
     'INSERT INTO presence_events (kind, visit_id, subject, zone, at, entered_at, dwell_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );

@@ -7,15 +7,14 @@
  *   member if the card is linked; never the token, a UID or card data.
  */
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { CardTapped } from '../../../sync/schemas/card-events';
 import { createMembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Clock } from '../../ports/clock';
 import type { CardReaders, CardTap as ReaderTap } from '../../ports/card-reader';
 import type { CardTap, CardTapSource } from '../../ports/card-taps';
 import { createIdFactory } from '../shared/ids';
 
-export const CARD_TAPPED = 'trouw.card.tapped.v1';
-const PRIORITY_CARD = 1;
 
 export interface CardTapRouter extends CardTapSource {
   /** The latest tap at a place (`lane:ID` / `kiosk:ID`) within the window, without consuming it. */
@@ -34,18 +33,13 @@ export function toLaneTap(tap: ReaderTap): CardTap {
 export function createCardTapRouter(deps: { readers: CardReaders; db: Db; clock: Clock; windowMs: number }): CardTapRouter {
   const latest = new Map<string, ReaderTap>();
   const kioskListeners = new Set<(kiosk: string, tap: ReaderTap) => void>();
-  const outbox = createOutboxRepo(deps.db);
   const members = createMembersRepo(deps.db);
-  const newId = createIdFactory(deps.clock);
+  const outbox = createOutboxWriter(deps.db, { newId: createIdFactory(deps.clock) });
 
   const report = deps.db.transaction((tap: ReaderTap) => {
     const member = tap.outcome === 'identified' ? members.byCardToken(tap.token) : undefined;
     outbox.append({
-      id: newId(),
-      type: CARD_TAPPED,
-      subject: null,
-      time: new Date(tap.at).toISOString(),
-      priority: PRIORITY_CARD,
+      event: CardTapped, subject: null, at: tap.at,
       data: {
         reader: tap.reader,
         ...(tap.place?.type === 'lane' && { lane: tap.place.id }),

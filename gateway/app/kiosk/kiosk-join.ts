@@ -10,13 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { createCardsRepo, cardRef } from '../../adapters/sqlite/cards-repo';
 import { createMembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { CardLinked, MemberCreated } from '../../../sync/schemas/member-events';
 import { err, ok, type Result } from '../../core/result';
 import type { Clock } from '../../ports/clock';
 import { cardLabel } from '../members/card-links';
 import { createIdFactory } from '../shared/ids';
-import { CARD_LINKED, MEMBER_CREATED, type Member } from '../members/members';
-import { isoTime } from '../till/till-context';
+import type { Member } from '../members/members';
+import { isoTime } from '../shared/iso-time';
 
 export interface JoinInput {
   name: string;
@@ -42,8 +43,8 @@ export function newMemberNumber(bytes: Uint8Array = randomBytes(8)): string {
 export function createKioskJoin(deps: { db: Db; clock: Clock }) {
   const members = createMembersRepo(deps.db);
   const cards = createCardsRepo(deps.db);
-  const outbox = createOutboxRepo(deps.db);
   const ids = createIdFactory(deps.clock);
+  const outbox = createOutboxWriter(deps.db, { newId: ids });
 
   const join = deps.db.transaction((card: { token: string; kind: string }, input: JoinInput): Result<{ member: Member; cardRef: string }, JoinError> => {
     const name = input.name.trim().replace(/\s+/g, ' ');
@@ -57,7 +58,7 @@ export function createKioskJoin(deps: { db: Db; clock: Clock }) {
     const member: Member = { id: ids(), number, name, createdAt: now, balance: 0, deficit: 0 };
     members.insert(member);
     outbox.append({
-      id: ids(), type: MEMBER_CREATED, subject: member.id, time: isoTime(now),
+      event: MemberCreated, subject: member.id, at: now,
       data: {
         memberId: member.id, number, name, createdAt: isoTime(now), channel: 'kiosk',
         ...(email !== undefined && { email }),
@@ -66,7 +67,7 @@ export function createKioskJoin(deps: { db: Db; clock: Clock }) {
     });
     members.insertCard(card.token, member.id, now);
     cards.setDetails(card.token, card.kind, cardLabel(card.kind, card.token));
-    outbox.append({ id: ids(), type: CARD_LINKED, subject: member.id, time: isoTime(now), data: { memberId: member.id, token: card.token, linkedAt: isoTime(now) } });
+    outbox.append({ event: CardLinked, subject: member.id, at: now, data: { memberId: member.id, token: card.token, linkedAt: isoTime(now) } });
     return ok({ member, cardRef: cardRef(card.token) });
   });
 

@@ -22,6 +22,20 @@ export const SCREEN_KEYS_FILE = 'kiosk-screen-keys.json';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/** The keys kept by an earlier start; a file that is not a JSON object of strings stops the start. */
+function readStored(file: string): Record<string, string> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)}); fix it or remove it to generate new kiosk keys`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((k) => typeof k !== 'string')) {
+    throw new Error(`${file}: expected {"<kiosk id>": "<key>", …}; fix it or remove it to generate new kiosk keys`);
+  }
+  return v as Record<string, string>;
+}
+
 /** Keys from a map (tests, or every kiosk configured). */
 export function screenKeysFrom(keys: Readonly<Record<string, string>>): ScreenKeys {
   const digests = new Map(Object.entries(keys).map(([k, v]) => [k, digest(v)]));
@@ -48,7 +62,7 @@ export function ensureScreenKeys(o: {
   print: (line: string) => void;
 }): ScreenKeys {
   const file = o.dataDir === undefined ? undefined : join(o.dataDir, SCREEN_KEYS_FILE);
-  const stored: Record<string, string> = file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const stored = file && existsSync(file) ? readStored(file) : {};
   const keys: Record<string, string> = {};
   const generated: string[] = [];
   for (const kiosk of o.kiosks) {

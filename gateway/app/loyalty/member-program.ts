@@ -16,7 +16,7 @@ import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import { entryEvent } from './ledger-writer';
 import { createProgramContext } from './program-context';
-import { POINTS_BONUS } from './program-events';
+import { PointsBonus } from '../../../sync/schemas/loyalty-events';
 
 export type VisitSource = 'presence' | 'kiosk';
 
@@ -30,7 +30,7 @@ export interface VisitOutcome {
 export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined }) {
   const { db, clock } = deps;
   const ctx = createProgramContext(deps);
-  const { program, members, ledgerRepo, outbox, ids } = ctx;
+  const { program, members, ledgerRepo, outbox } = ctx;
   const today = (now: number) => localDate(now, deps.timeZone);
 
   const snapshotTx = db.transaction((memberNumber: string, balance: number, asOf: number, now: number): Result<{ applied: boolean }, { code: 'unknown-member' | 'invalid-balance'; message: string }> => {
@@ -70,7 +70,7 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
       parts: [{ points, expiresOn: addMonths(day, b.expiryMonths) }],
     });
     outbox.append({
-      id: ids(), type: POINTS_BONUS, subject: m.id, time: new Date(now).toISOString(),
+      event: PointsBonus, subject: m.id, at: now,
       data: { memberId: m.id, memberNumber: m.number, kind: 'visit', source, day, points, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
     });
     return ok({ points, balance: credited.account.balance });

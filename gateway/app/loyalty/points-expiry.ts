@@ -17,17 +17,16 @@
 import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
 import { createMembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { PointsExpired, PointsExpiring } from '../../../sync/schemas/loyalty-events';
 import { lotsDue } from '../../core/loyalty/lots';
 import { lotsDueNotice } from '../../core/loyalty/expiry-notices';
 import { createProgramRepo } from '../../adapters/sqlite/program-repo';
-import { POINTS_EXPIRING } from './program-events';
 import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import { createIdFactory } from '../shared/ids';
-import { isoTime } from '../till/till-context';
+import { fault } from '../../core/faults';
 
-export const POINTS_EXPIRED = 'trouw.points.expired.v1';
 
 export interface ExpiryProgress {
   done: boolean;
@@ -41,8 +40,8 @@ export interface ExpiryProgress {
 export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: string; chunk?: number; noticeDays?: number }) {
   const ledger = createLedgerRepo(deps.db);
   const members = createMembersRepo(deps.db);
-  const outbox = createOutboxRepo(deps.db);
   const ids = createIdFactory(deps.clock);
+  const outbox = createOutboxWriter(deps.db, { newId: ids });
   const chunk = deps.chunk ?? 2000;
   const program = deps.noticeDays !== undefined ? createProgramRepo(deps.db) : undefined;
 
@@ -52,7 +51,7 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
     let points = 0;
     for (const lot of lotsDue(rows, today)) {
       const member = members.byId(lot.memberId);
-      if (!member) throw new Error(`lot ${lot.id} refers to a missing member`);
+      if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `lot ${lot.id} of member ${lot.memberId}`);
       const entry = {
         id: ids(), key: `lot:${lot.id}:expire`, memberId: lot.memberId, kind: 'expire' as const,
         points: -lot.remaining, deficitDelta: 0, saleId: lot.saleId ?? null, reason: null, at: now,
@@ -61,7 +60,7 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
       ledger.setLotRemaining(lot.memberId, lot.id, 0);
       members.setAccount(member.id, member.balance - lot.remaining, member.deficit);
       outbox.append({
-        id: ids(), type: POINTS_EXPIRED, subject: lot.memberId, time: isoTime(now),
+        event: PointsExpired, subject: lot.memberId, at: now,
         data: { memberId: lot.memberId, memberNumber: member.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining, entry: { id: entry.id, key: entry.key, kind: entry.kind, points: entry.points }, balance: member.balance - lot.remaining },
       });
       expiredLots++;
@@ -72,9 +71,10 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
       for (const lot of lotsDueNotice(rows, today, deps.noticeDays)) {
         if (!program.markNotice(lot.memberId, lot.id, today)) continue;
         const member = members.byId(lot.memberId);
+        if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `lot ${lot.id} of member ${lot.memberId}`);
         outbox.append({
-          id: ids(), type: POINTS_EXPIRING, subject: lot.memberId, time: isoTime(now),
-          data: { memberId: lot.memberId, memberNumber: member?.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining },
+          event: PointsExpiring, subject: lot.memberId, at: now,
+          data: { memberId: lot.memberId, memberNumber: member.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining },
         });
         notices++;
       }

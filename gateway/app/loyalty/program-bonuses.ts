@@ -23,7 +23,7 @@ import type { Clock } from '../../ports/clock';
 import type { PresenceEventSource } from '../../ports/presence-events';
 import { entryEvent } from './ledger-writer';
 import { createProgramContext } from './program-context';
-import { POINTS_BONUS } from './program-events';
+import { PointsBonus } from '../../../sync/schemas/loyalty-events';
 
 export type BonusRefusal = 'bonus-off' | 'already-awarded' | 'daily-cap' | 'period-cap' | 'event-daily-cap' | 'event-period-cap' | 'too-short';
 
@@ -45,7 +45,7 @@ type UnknownMember = { code: 'unknown-member'; message: string };
 export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined; onError?: (e: unknown) => void }) {
   const { db, clock } = deps;
   const ctx = createProgramContext(deps);
-  const { program, members, outbox, ids } = ctx;
+  const { program, members, outbox } = ctx;
   const repo = program.repo;
   const b = program.config.bonuses;
   const lowest = program.config.tiers.levels[0]!.id;
@@ -68,7 +68,7 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
       parts: [{ points: decision.points, expiresOn: addMonths(a.day, b.expiryMonths) }],
     });
     outbox.append({
-      id: ids(), type: POINTS_BONUS, subject: m.id, time: new Date(a.now).toISOString(),
+      event: PointsBonus, subject: m.id, at: a.now,
       data: { memberId: m.id, memberNumber: m.number, kind: a.eventKind, day: a.day, ...a.data, points: decision.points, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
     });
     return { points: decision.points, ...(decision.cut ? { cut: true } : {}), balance: credited.account.balance };

@@ -8,7 +8,7 @@
 import { Value } from '@sinclair/typebox/value';
 import type { LedgerEntry, LedgerRepo } from '../../adapters/sqlite/ledger-repo';
 import type { MemberRow, MembersRepo } from '../../adapters/sqlite/members-repo';
-import type { OutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import type { OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { createProgramRepo, type ProgramRepo, type ProgramRow } from '../../adapters/sqlite/program-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
 import { ProgramConfig } from '../../config/loyalty-program-schema';
@@ -21,7 +21,7 @@ import { err, ok, type Result } from '../../core/result';
 import type { MemberView } from '../../core/till/messages';
 import type { IdFactory } from '../shared/ids';
 import type { LedgerWriter } from './ledger-writer';
-import { TIER_CHANGED } from './program-events';
+import { TierChanged } from '../../../sync/schemas/loyalty-events';
 
 export const defaultProgram = (): ProgramConfig => Value.Default(ProgramConfig, {}) as ProgramConfig;
 
@@ -37,7 +37,6 @@ export interface SpendOutcome {
   takes: SpendTake[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createProgram(deps: {
   db: Db;
@@ -46,7 +45,7 @@ export function createProgram(deps: {
   members: MembersRepo;
   ledger: LedgerRepo;
   writer: LedgerWriter;
-  outbox: OutboxRepo;
+  outbox: OutboxWriter;
 }) {
   const { config, ids, members, ledger, writer, outbox } = deps;
   const repo: ProgramRepo = createProgramRepo(deps.db);
@@ -78,7 +77,7 @@ export function createProgram(deps: {
     else repo.insertTier(member.id, after, date);
     const rank = (id: string) => tiers.levels.findIndex((l) => l.id === id);
     outbox.append({
-      id: ids(), type: TIER_CHANGED, subject: member.id, time: iso(now),
+      event: TierChanged, subject: member.id, at: now,
       data: { memberId: member.id, memberNumber: member.number, from: before, to: after, direction: rank(after) > rank(before) ? 'up' : 'down', on: date },
     });
     return { from: before, to: after, changed: true, row: row && { ...row, tier: after, tierSince: date } };

@@ -22,7 +22,7 @@ import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import { entryEvent } from './ledger-writer';
 import { createProgramContext } from './program-context';
-import { VOUCHER_CANCELLED, VOUCHER_ISSUED } from './program-events';
+import { VoucherCancelled, VoucherIssued } from '../../../sync/schemas/loyalty-events';
 import type { SpendTake } from './program';
 
 export type RedeemRewardError =
@@ -53,12 +53,11 @@ export interface CatalogueItem {
   stockLeft?: number;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined; random?: (n: number) => Uint8Array }) {
   const { db, clock } = deps;
   const ctx = createProgramContext(deps);
-  const { program, members, outbox, ids } = ctx;
+  const { program, members, outbox } = ctx;
   const repo = program.repo;
   const random = deps.random ?? ((n: number) => randomBytes(n));
   const rewardById = (id: string) => program.config.rewards.find((r) => r.id === id);
@@ -94,7 +93,7 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
     repo.bumpStock(rewardId, 1);
     if (requestKey !== undefined) repo.insertVoucherRequest(requestKey, member.id, code);
     outbox.append({
-      id: ids(), type: VOUCHER_ISSUED, subject: member.id, time: iso(now),
+      event: VoucherIssued, subject: member.id, at: now,
       data: {
         memberId: member.id, memberNumber: member.number, code, rewardId, points: reward.value.points, validUntil,
         entries: [entryEvent(spent.value.entry)], balance: spent.value.account.balance,
@@ -122,7 +121,7 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
     });
     repo.bumpStock(v!.rewardId, -1);
     outbox.append({
-      id: ids(), type: VOUCHER_CANCELLED, subject: member.id, time: iso(now),
+      event: VoucherCancelled, subject: member.id, at: now,
       data: {
         memberId: member.id, memberNumber: member.number, code, rewardId: v!.rewardId, points: v!.points,
         entries: credited.entries.map(entryEvent), balance: credited.account.balance,

@@ -6,13 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../adapters/sqlite/open-database';
 import { createCardsRepo, cardRef, type LinkedCard } from '../../adapters/sqlite/cards-repo';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { CardUnlinked } from '../../../sync/schemas/member-events';
 import type { Clock } from '../../ports/clock';
 import type { CardTap as ReaderTap } from '../../ports/card-reader';
 import { err, ok, type Result } from '../../core/result';
 import { createIdFactory } from '../shared/ids';
+import { isoTime } from '../shared/iso-time';
 import { createMembersService, type MembersService } from './members';
-import { CARD_UNLINKED } from '../cards/card-events';
 
 
 const KIND_LABEL: Record<string, string> = {
@@ -40,8 +41,8 @@ export function createCardLinks(deps: { db: Db; clock: Clock; members?: MembersS
   const { db, clock } = deps;
   const members = deps.members ?? createMembersService({ db, clock });
   const cards = createCardsRepo(db);
-  const outbox = createOutboxRepo(db);
   const ids = createIdFactory(clock);
+  const outbox = createOutboxWriter(db, { newId: ids });
 
   const linkTap = db.transaction((memberNumber: string, tap: ReaderTap | undefined): Result<LinkedCard & { linked: boolean }, LinkTapError> => {
     if (!tap) return err({ code: 'no-tap', message: 'no card was tapped at that reader just now' });
@@ -66,7 +67,7 @@ export function createCardLinks(deps: { db: Db; clock: Clock; members?: MembersS
     const card = cards.listFor(member.id).find((c) => c.ref === ref);
     if (!card || !cards.remove(member.id, card.token)) return err({ code: 'unknown-card', message: 'this member has no card with that reference' });
     const now = clock.now();
-    outbox.append({ id: ids(), type: CARD_UNLINKED, subject: member.id, time: new Date(now).toISOString(), data: { memberId: member.id, token: card.token, unlinkedAt: new Date(now).toISOString() } });
+    outbox.append({ event: CardUnlinked, subject: member.id, at: now, data: { memberId: member.id, token: card.token, unlinkedAt: isoTime(now) } });
     return ok(null);
   });
 

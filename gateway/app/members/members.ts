@@ -6,17 +6,16 @@
  */
 import { createMembersRepo, type MemberRow } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { CardLinked, MemberCreated } from '../../../sync/schemas/member-events';
 import type { GatewayConfig } from '../../config/schema';
 import { err, ok, type Result } from '../../core/result';
 import type { Clock } from '../../ports/clock';
 import { createIdFactory } from '../shared/ids';
-import { isoTime } from '../till/till-context';
+import { isoTime } from '../shared/iso-time';
 
 export type Member = MemberRow;
 
-export const MEMBER_CREATED = 'trouw.member.created.v1';
-export const CARD_LINKED = 'trouw.card.linked.v1';
 
 export type MemberError =
   | { code: 'invalid-number'; message: string }
@@ -42,8 +41,8 @@ const NUMBER = /^[A-Za-z0-9-]{1,32}$/;
 export function createMembersService(deps: { db: Db; clock: Clock }) {
   const { db, clock } = deps;
   const repo = createMembersRepo(db);
-  const outbox = createOutboxRepo(db);
   const ids = createIdFactory(clock);
+  const outbox = createOutboxWriter(db, { newId: ids });
 
   function createIn(input: { number: string; name: string }, now: number): Result<Member, MemberError> {
     if (!NUMBER.test(input.number)) return err({ code: 'invalid-number', message: 'member number must be 1–32 letters, digits or dashes' });
@@ -53,8 +52,9 @@ export function createMembersService(deps: { db: Db; clock: Clock }) {
     const member: Member = { id: ids(), number: input.number, name, createdAt: now, balance: 0, deficit: 0 };
     repo.insert(member);
     outbox.append({
-      id: ids(), type: MEMBER_CREATED, subject: member.id, time: isoTime(now),
-      data: { memberId: member.id, number: member.number, name: member.name, createdAt: isoTime(now) },
+      event: MemberCreated, subject: member.id, at: now,
+      // No name: HQ settles by number and needs nothing that names the person (docs/sync.md, "Personal data at HQ").
+      data: { memberId: member.id, number: member.number, createdAt: isoTime(now) },
     });
     return ok(member);
   }
@@ -66,7 +66,7 @@ export function createMembersService(deps: { db: Db; clock: Clock }) {
     if (owner === memberId) return ok({ linked: false });
     if (owner !== undefined) return err({ code: 'card-linked-elsewhere', message: 'this card is linked to another member' });
     repo.insertCard(token, memberId, now);
-    outbox.append({ id: ids(), type: CARD_LINKED, subject: memberId, time: isoTime(now), data: { memberId, token, linkedAt: isoTime(now) } });
+    outbox.append({ event: CardLinked, subject: memberId, at: now, data: { memberId, token, linkedAt: isoTime(now) } });
     return ok({ linked: true });
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { createMembersRepo } from '../../adapters/sqlite/members-repo';
 import { createOffersRepo, type OfferSendRow } from '../../adapters/sqlite/offers-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
 import type { ProgramConfig } from '../../config/loyalty-program-schema';
 import { offersProblems, type OffersConfig } from '../../config/offers-schema';
 import { TriggerTracker, decide, factCategories, type MemberFacts, type NoOfferReason, type OfferDefinition, type TriggerEvent } from '../../core/offers';
@@ -19,7 +19,8 @@ import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import type { PresenceEventSource } from '../../ports/presence-events';
 import { createIdFactory } from '../shared/ids';
-import { OFFER_EVENT_TYPES, OFFER_HELD_BACK, type OfferEventKind } from './offers-events';
+import { isoTime as iso } from '../shared/iso-time';
+import { OfferEvents, OfferHeldBack, type OfferEventKind } from '../../../sync/schemas/offer-events';
 import { createProgramContext } from '../loyalty/program-context';
 
 /** What a phone receives. */
@@ -50,6 +51,8 @@ export interface OffersServiceDeps {
   logger?: Logger;
   /** Run the dwell timer (default true); tests call `tick()`. */
   timers?: boolean;
+  /** Each decision's result: `sent` or why not (the metrics count deliveries and caps). */
+  onDecided?: (result: string) => void;
 }
 
 export function definitionsFrom(cfg: OffersConfig): OfferDefinition[] {
@@ -58,7 +61,6 @@ export function definitionsFrom(cfg: OffersConfig): OfferDefinition[] {
 
 const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const newCode = (): string => [...randomBytes(8)].map((b) => CODE_ALPHABET[b & 31]).join('');
-const iso = (ms: number) => new Date(ms).toISOString();
 const DAY_MS = 86_400_000;
 
 export function createOffersService(deps: OffersServiceDeps) {
@@ -73,8 +75,8 @@ export function createOffersService(deps: OffersServiceDeps) {
   const tracker = new TriggerTracker(offers);
   const repo = createOffersRepo(db);
   const members = createMembersRepo(db);
-  const outbox = createOutboxRepo(db);
   const ids = createIdFactory(clock);
+  const outbox = createOutboxWriter(db, { newId: ids });
   const program = createProgramContext({ db, clock, program: deps.program }).program;
   const salesSince = db.prepare<[string, string], { lines: string; at: number }>('SELECT lines, at FROM sales WHERE business_date >= ? AND member_id = ? AND voided_at IS NULL');
   const streams = new Map<string, Set<(m: PhoneMessage) => void>>();
@@ -96,7 +98,7 @@ export function createOffersService(deps: OffersServiceDeps) {
 
   const event = (kind: OfferEventKind, r: OfferSendRow, now: number, extra: Record<string, unknown> = {}) =>
     outbox.append({
-      id: ids(), type: OFFER_EVENT_TYPES[kind], subject: r.id, time: iso(now),
+      event: OfferEvents[kind], subject: r.id, at: now,
       data: { sendId: r.id, offerId: r.offerId, campaign: r.campaign, memberNumber: r.memberNumber, trigger: r.trigger, at: iso(now), ...extra },
     });
 
@@ -139,7 +141,7 @@ export function createOffersService(deps: OffersServiceDeps) {
         const key = `${d.offer.campaign}\u0000${t.member}`;
         if (!heldBackSent.has(key)) {
           outbox.append({
-            id: ids(), type: OFFER_HELD_BACK, subject: null, time: iso(now),
+            event: OfferHeldBack, subject: null, at: now,
             data: { offerId: d.offer.id, campaign: d.offer.campaign, memberNumber: t.member, trigger, holdout: d.offer.holdout ?? 0, at: iso(now) },
           });
           heldBackSent.add(key);
@@ -163,6 +165,7 @@ export function createOffersService(deps: OffersServiceDeps) {
       try {
         const r = sendOne.immediate(t, now);
         out.push(r);
+        deps.onDecided?.('sent' in r ? 'sent' : r.reason);
         if ('sent' in r) push(t.member, { type: 'offer', offer: r.sent });
       } catch (e) {
         log?.error({ err: e }, 'offer decision failed');

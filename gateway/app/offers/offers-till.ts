@@ -7,15 +7,15 @@
 import type { MemberRow } from '../../adapters/sqlite/members-repo';
 import { createOffersRepo, type OfferSendRow } from '../../adapters/sqlite/offers-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import type { OutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import type { OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { valueOn, type BasketLine } from '../../core/offers';
 import type { BasketOffer } from '../../core/till/messages';
 import type { IdFactory } from '../shared/ids';
-import { OFFER_EVENT_TYPES } from './offers-events';
+import { OfferEvents } from '../../../sync/schemas/offer-events';
 
 export const normaliseCode = (c: string): string => c.toUpperCase().replace(/[^0-9A-Z]/g, '');
 
-export function createOffersTill(deps: { db: Db; outbox: OutboxRepo; ids: IdFactory }) {
+export function createOffersTill(deps: { db: Db; outbox: OutboxWriter; ids: IdFactory }) {
   const repo = createOffersRepo(deps.db);
 
   function candidates(member: string | undefined, codes: readonly string[] | undefined, now: number): OfferSendRow[] {
@@ -57,7 +57,7 @@ export function createOffersTill(deps: { db: Db; outbox: OutboxRepo; ids: IdFact
       if (!repo.redeem(a.row.id, p.now, p.receipt, p.lane)) continue;
       done.push(a.view);
       deps.outbox.append({
-        id: deps.ids(), type: OFFER_EVENT_TYPES.redeemed, subject: a.row.id, time: new Date(p.now).toISOString(),
+        event: OfferEvents.redeemed, subject: a.row.id, at: p.now,
         data: {
           sendId: a.row.id, offerId: a.row.offerId, campaign: a.row.campaign, memberNumber: a.row.memberNumber, trigger: a.row.trigger,
           at: new Date(p.now).toISOString(), receipt: p.receipt, lane: p.lane, discountCents: a.view.discountCents, points: a.view.points,

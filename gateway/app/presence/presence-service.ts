@@ -24,9 +24,11 @@ import type { Advert, BleScanners } from '../../ports/ble-scanner';
 import type { Clock } from '../../ports/clock';
 import type { DeviceHealth } from '../../ports/health';
 import type { PresenceStore } from '../../ports/presence-store';
-import { acceptPrefixes, engineParams, presenceActive, scannerSpecs, tokenEntries } from './presence-config';
-import { presenceOutboxEvent } from './presence-events';
-import { loadRadioMap } from './radio-map-file';
+import { acceptPrefixes, engineParams, scannerSpecs, tokenEntries } from './presence-config';
+import { presenceActive } from '../../config/presence-schema';
+import { presenceOutboxEvent } from './presence-outbox';
+import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
+import { loadRadioMap } from '../../config/radio-map-file';
 
 export interface PresenceServiceDeps {
   config: Readonly<PresenceConfig>;
@@ -91,6 +93,8 @@ export interface PresenceService {
   /** Stored events as they happen (offers, the demo's live view). Returns unsubscribe. */
   onEvents(listener: (events: readonly PresenceEvent[]) => void): () => void;
   stats(): { adverts: Record<string, number>; tracked: number; anonymous: number; samples: number; pending: number };
+  /** Adverts heard per configured scanner since start and when each was last heard (epoch ms); live, do not modify. */
+  heard(): ReadonlyMap<string, { readonly count: number; readonly lastAt: number }>;
   /** The scanners in use (the demo pushes into simulated ones). */
   readonly scanners: BleScanners | null;
   readonly simulated: InProcessBleScanners | null;
@@ -114,7 +118,8 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   });
   const store: PresenceStore = createPresenceRepo(deps.db, {
     timeZone: deps.timeZone,
-    toOutbox: (e, now) => presenceOutboxEvent(e, now, deps.outboxTtlMs, newId),
+    toOutbox: (e, now) => presenceOutboxEvent(e, now, deps.outboxTtlMs),
+    outbox: createOutboxWriter(deps.db, { newId }),
   });
   const labelsOf = (p: PresenceConfig) => new Map(p.zones.filter((z) => z.label).map((z) => [z.id, z.label!]));
   let labels = labelsOf(cfg);
@@ -142,8 +147,17 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   let stopped: Promise<void> | undefined;
 
   let tap: ((batch: readonly Advert[]) => void) | null = null;
+  // Per scanner: adverts heard and when last (metrics, the store page). One map lookup per advert.
+  const heard = new Map<string, { count: number; lastAt: number }>();
   const ingest = (batch: readonly Advert[]) => {
-    for (const a of batch) engine.ingest(a);
+    for (const a of batch) {
+      engine.ingest(a);
+      const h = heard.get(a.scanner);
+      if (h) {
+        h.count++;
+        if (a.at > h.lastAt) h.lastAt = a.at;
+      } else heard.set(a.scanner, { count: 1, lastAt: a.at });
+    }
     tap?.(batch);
   };
 
@@ -262,5 +276,6 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
       return () => listeners.delete(l);
     },
     stats: () => ({ adverts: { ...engine.counters }, ...engine.stats(), pending: pending.length }),
+    heard: () => heard,
   };
 }

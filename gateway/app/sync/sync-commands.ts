@@ -21,6 +21,10 @@
  *   change since the snapshot. No points event goes up: HQ already counted every event; the
  *   `command.applied` detail carries what moved.
  * - `member-snapshot`: HQ's confirmed balance as the snapshot only; the ledger is not touched.
+ * - `set-segment` (issue 17): an HQ segment as an offer audience. The listed members carry the
+ *   tag in offer_members.segments, every other member loses it. Members without an
+ *   offer_members row (no consent recorded) are counted as skipped: a segment grants no
+ *   consent, so they would get no offer anyway.
  */
 import type { Db } from '../../adapters/sqlite/open-database';
 import type { LedgerEntry } from '../../adapters/sqlite/ledger-repo';
@@ -32,12 +36,12 @@ import { err, ok, type Result } from '../../core/result';
 import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import type { CommandContext, CommandError, CommandHandlers } from '../../../sync/gateway/downlink';
-import type { AdjustPointsArgs, EraseMemberArgs, MemberSnapshotArgs, SettleMemberArgs } from '../../../sync/schemas/downlink';
+import type { AdjustPointsArgs, EraseMemberArgs, MemberSnapshotArgs, SetSegmentArgs, SettleMemberArgs } from '../../../sync/schemas/downlink';
 import { entryEvent } from '../loyalty/ledger-writer';
 import { createProgramContext } from '../loyalty/program-context';
-import { isoTime } from '../till/till-context';
+import { isoTime } from '../shared/iso-time';
+import { PointsAdjusted } from '../../../sync/schemas/command-events';
 
-export const POINTS_ADJUSTED = 'trouw.points.adjusted.v1';
 
 export interface SyncCommandDeps {
   db: Db;
@@ -115,7 +119,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     const member = members.byNumber(args.member);
     if (!member) return err(unknownMember());
     const key = `cmd:${c.commandId}:adjust`;
-    if (db.prepare('SELECT 1 FROM ledger_entries WHERE key = ?').get(key)) return ok({ replayed: true });
+    if (ledgerRepo.hasKey(member.id, key)) return ok({ replayed: true });
     // The audit trail: who at HQ, why, and (in the key) which command.
     const reason = `hq by ${args.by}: ${args.reason}`.slice(0, 700);
     let entries: LedgerEntry[];
@@ -131,7 +135,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
       deficitAdded = d.deficitAdded;
     }
     outbox.append({
-      id: ids(), type: POINTS_ADJUSTED, subject: member.id, time: isoTime(c.now),
+      event: PointsAdjusted, subject: member.id, at: c.now,
       data: {
         memberId: member.id, memberNumber: member.number, points: args.points, reason: args.reason, by: args.by, commandId: c.commandId,
         entries: entries.map(entryEvent), balance: account.balance, deficit: account.deficit, deficitAdded,
@@ -144,7 +148,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     const member = members.byNumber(args.member);
     if (!member) return err(unknownMember());
     const key = `cmd:${c.commandId}:settle`;
-    if (db.prepare('SELECT 1 FROM ledger_entries WHERE key = ?').get(key)) return ok({ replayed: true });
+    if (ledgerRepo.hasKey(member.id, key)) return ok({ replayed: true });
     const snapshot = program.applySnapshot(member, args.balance, args.asOf, localDate(c.now, deps.timeZone));
     // Older than (or as old as) the snapshot held: a newer settlement already aligned the account.
     if (!snapshot) return ok({ snapshot, stale: true, balance: member.balance, deficit: member.deficit });
@@ -174,5 +178,29 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     return ok({ applied: program.applySnapshot(member, args.balance, args.asOf, localDate(c.now, deps.timeZone)) });
   }
 
-  return { 'erase-member': eraseMember, 'adjust-points': adjustPoints, 'settle-member': settleMember, 'member-snapshot': memberSnapshot };
+  function setSegment(args: SetSegmentArgs): Result<Record<string, unknown>, CommandError> {
+    if (!has('offer_members')) return ok({ tagged: 0, untagged: 0, skipped: args.members.length });
+    const wanted = new Set(args.members);
+    const rows = db.prepare('SELECT member_number AS m, segments FROM offer_members').all() as { m: string; segments: string }[];
+    const update = db.prepare('UPDATE offer_members SET segments = ? WHERE member_number = ?');
+    let tagged = 0;
+    let untagged = 0;
+    let known = 0;
+    for (const r of rows) {
+      const tags = JSON.parse(r.segments) as string[];
+      const has_ = tags.includes(args.segment);
+      const want = wanted.has(r.m);
+      if (want) known++;
+      if (want && !has_) {
+        update.run(JSON.stringify([...tags, args.segment]), r.m);
+        tagged++;
+      } else if (!want && has_) {
+        update.run(JSON.stringify(tags.filter((t) => t !== args.segment)), r.m);
+        untagged++;
+      }
+    }
+    return ok({ segment: args.segment, members: known, tagged, untagged, skipped: wanted.size - known });
+  }
+
+  return { 'erase-member': eraseMember, 'set-segment': setSegment, 'adjust-points': adjustPoints, 'settle-member': settleMember, 'member-snapshot': memberSnapshot };
 }

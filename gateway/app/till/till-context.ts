@@ -1,20 +1,20 @@
 /** What the till message handlers share: repositories (statements prepared once), rules, clock. */
 import { localDate } from '../../core/time/local-date';
 import { createIdempotencyRepo, type IdempotencyRepo } from '../../adapters/sqlite/idempotency-repo';
-import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
-import { createMembersRepo, type MembersRepo } from '../../adapters/sqlite/members-repo';
+import type { MembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxRepo, type OutboxRepo } from '../../adapters/sqlite/outbox-repo';
+import type { OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { createSalesRepo, type SalesRepo } from '../../adapters/sqlite/sales-repo';
 import type { EarningRulesConfig } from '../../config/schema';
 import { compileRules, type CompiledRules } from '../../core/loyalty/earning';
 import type { TillErrorCode, TillResponse } from '../../core/till/messages';
 import type { CardTapSource } from '../../ports/card-taps';
 import type { Clock } from '../../ports/clock';
-import { createIdFactory, type IdFactory } from '../shared/ids';
-import { createLedgerWriter, type LedgerWriter } from '../loyalty/ledger-writer';
+import type { IdFactory } from '../shared/ids';
+import type { LedgerWriter } from '../loyalty/ledger-writer';
 import type { ProgramConfig } from '../../config/loyalty-program-schema';
-import { createProgram, defaultProgram, type Program } from '../loyalty/program';
+import type { Program } from '../loyalty/program';
+import { createProgramContext } from '../loyalty/program-context';
 import { createOffersTill, type OffersTill } from '../offers/offers-till';
 
 export interface StoreInfo {
@@ -27,7 +27,7 @@ export interface StoreInfo {
 export interface TillContext {
   readonly members: MembersRepo;
   readonly sales: SalesRepo;
-  readonly outbox: OutboxRepo;
+  readonly outbox: OutboxWriter;
   readonly idempotency: IdempotencyRepo;
   readonly ledger: LedgerWriter;
   readonly rules: CompiledRules;
@@ -51,18 +51,15 @@ export function createTillContext(deps: {
   program?: ProgramConfig | undefined;
   reviewAbovePoints?: number | undefined;
 }): TillContext {
-  const ids = createIdFactory(deps.clock);
-  const members = createMembersRepo(deps.db);
-  const ledgerRepo = createLedgerRepo(deps.db);
-  const outbox = createOutboxRepo(deps.db);
-  const ledger = createLedgerWriter({ members, ledger: ledgerRepo, ids });
+  // The loyalty wiring (repositories, outbox writer, ledger writer, program) is built in one place.
+  const { ids, members, outbox, writer, program } = createProgramContext(deps);
   return {
     members,
     sales: createSalesRepo(deps.db),
     outbox,
     idempotency: createIdempotencyRepo(deps.db),
-    ledger,
-    program: createProgram({ db: deps.db, config: deps.program ?? defaultProgram(), ids, members, ledger: ledgerRepo, writer: ledger, outbox }),
+    ledger: writer,
+    program,
     rules: compileRules(deps.rules),
     store: deps.store,
     ids,
@@ -80,6 +77,8 @@ export function createTillContext(deps: {
 export interface Handled {
   readonly text: string;
   readonly record: boolean;
+  /** The sale whose stored response is `text`: the idempotency record points at it instead of copying it. */
+  readonly saleId?: number;
 }
 
 export const answer = (response: TillResponse, record = true): Handled => ({ text: JSON.stringify(response), record });
@@ -111,5 +110,3 @@ export function replayAnswer(c: TillContext, stored: string, now: number, id?: s
 export function withId(c: TillContext, stored: string, id: string, now: number): Handled {
   return { text: replayAnswer(c, stored, now, id), record: true };
 }
-
-export const isoTime = (ms: number): string => new Date(ms).toISOString();

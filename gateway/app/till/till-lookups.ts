@@ -5,7 +5,8 @@ import { applyTierMultiplier } from '../../core/loyalty/tiers';
 import type { BasketRequest, EndOfDayRequest, HelloRequest, IdentifyRequest, TillResponse } from '../../core/till/messages';
 import { isIsoDate } from '../../core/time/calendar';
 import { localDate } from '../../core/time/local-date';
-import { answer, isoTime, refuse, type Handled, type TillContext } from './till-context';
+import { answer, refuse, type Handled, type TillContext } from './till-context';
+import { isoTime } from '../shared/iso-time';
 
 type IdentifyReason = Extract<TillResponse, { type: 'identify.ok' }>['reason'];
 

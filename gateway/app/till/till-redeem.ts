@@ -11,8 +11,9 @@ import { formatVoucher, parseVoucher } from '../../core/rewards/voucher-code';
 import { voucherUsable } from '../../core/rewards/catalogue';
 import type { RedeemRefusal, RedeemRequest, TillResponse } from '../../core/till/messages';
 import { localDate } from '../../core/time/local-date';
-import { VOUCHER_REDEEMED } from '../loyalty/program-events';
-import { answer, isoTime, type Handled, type TillContext } from './till-context';
+import { VoucherRedeemed } from '../../../sync/schemas/loyalty-events';
+import { fault } from '../../core/faults';
+import { answer, type Handled, type TillContext } from './till-context';
 
 export function handleRedeem(c: TillContext, req: RedeemRequest, lane: string, now: number): Handled {
   const refuse = (voucher: string, reason: RedeemRefusal, message: string): Handled =>
@@ -41,11 +42,13 @@ export function handleRedeem(c: TillContext, req: RedeemRequest, lane: string, n
   if (!usable.ok) return refuse(shown, usable.error.code, usable.error.message);
   if (!repo.redeemVoucher(code, now, lane, req.onReceipt ?? null)) {
     // Cannot happen inside one IMMEDIATE transaction; a fault, not a refusal.
-    throw new Error('voucher changed state inside its own transaction');
+    throw fault('TROUW_VOUCHER_STATE_RACE', code);
   }
+  // A voucher's member is never deleted (erasure keeps the number and the balance).
+  if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `voucher ${code} of member ${v!.memberId}`);
   c.outbox.append({
-    id: c.ids(), type: VOUCHER_REDEEMED, subject: v!.memberId, time: isoTime(now),
-    data: { memberId: v!.memberId, memberNumber: member?.number, code, rewardId: v!.rewardId, points: v!.points, lane, receipt: req.onReceipt ?? null },
+    event: VoucherRedeemed, subject: v!.memberId, at: now,
+    data: { memberId: v!.memberId, memberNumber: member.number, code, rewardId: v!.rewardId, points: v!.points, lane, receipt: req.onReceipt ?? null },
   });
   return accepted();
 }

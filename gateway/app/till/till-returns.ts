@@ -14,10 +14,9 @@ import { describeReturnError, planReturn, planVoid, type ReturnPlan, type SoldLi
 import type { RefundRequest, TillResponse, VoidRequest } from '../../core/till/messages';
 import { localDate } from '../../core/time/local-date';
 import { entryEvent } from '../loyalty/ledger-writer';
-import { isoTime, refuse, withId, type Handled, type TillContext } from './till-context';
+import { refuse, withId, type Handled, type TillContext } from './till-context';
+import { SaleRefunded, SaleVoided } from '../../../sync/schemas/till-events';
 
-export const SALE_REFUNDED = 'trouw.sale.refunded.v1';
-export const SALE_VOIDED = 'trouw.sale.voided.v1';
 
 function soldLines(sale: SaleRow): { lines: StoredSaleLine[]; sold: SoldLine[] } {
   const lines = JSON.parse(sale.lines) as StoredSaleLine[];
@@ -64,10 +63,7 @@ function applyReturn(
   const reversed = member ? c.ledger.reverse(member, { points: plan.points, saleId: sale.id, returnId, at: now }) : undefined;
 
   c.outbox.append({
-    id: c.ids(),
-    type: p.kind === 'refund' ? SALE_REFUNDED : SALE_VOIDED,
-    subject: sale.receipt,
-    time: isoTime(now),
+    event: p.kind === 'refund' ? SaleRefunded : SaleVoided, subject: sale.receipt, at: now,
     data: {
       receipt: p.receipt, original: sale.receipt, lane: p.lane, businessDate,
       memberId: sale.memberId,
@@ -114,13 +110,18 @@ export function handleRefund(c: TillContext, req: RefundRequest, lane: string, h
   // A refund cannot claim more money than the sale line had for those units (issue 14: one
   // unit of a 2,000-cent two-unit line refunded as 99,999,999 cents lowered the tier spend
   // by €999,999 and went to HQ). Cumulative, so refunds in parts add up to the line at most.
+  // Per SKU (a SKU may be on several sale lines): what is claimed against what those lines had.
+  const caps = new Map<string, number>();
   for (const l of planned.value.lines) {
     const { amountCents, qty, sku } = lines[l.line]!;
     const before = sold[l.line]!.returnedQty;
     const cap = Math.ceil((amountCents * (before + l.qty)) / qty) - Math.floor((amountCents * before) / qty);
-    const claimed = amounts.get(l.line) ?? 0;
-    if (claimed > cap) {
-      return refuse(req.id, 'refund-too-large', `sku ${sku}: ${claimed} cents for ${l.qty} unit(s) is more than the sale line had for them (${cap})`);
+    caps.set(sku, (caps.get(sku) ?? 0) + cap);
+  }
+  for (const [sku, cap] of caps) {
+    const w = wanted.get(sku)!;
+    if (w.cents > cap) {
+      return refuse(req.id, 'refund-too-large', `sku ${sku}: ${w.cents} cents for ${w.qty} unit(s) is more than the sale had for them (${cap})`);
     }
   }
   return applyReturn(c, { kind: 'refund', id: req.id, receipt: req.receipt, sale, lines, plan: planned.value, amounts, lane, hash, now });

@@ -20,13 +20,13 @@ import { applyTierMultiplier, tierAt } from '../../core/loyalty/tiers';
 import type { SaleRequest, TillResponse } from '../../core/till/messages';
 import { localDate } from '../../core/time/local-date';
 import { entryEvent, type EarnResult } from '../loyalty/ledger-writer';
-import { POINTS_SPENT } from '../loyalty/program-events';
-import { AWARD_HELD } from './till-events';
-import { answer, errorResponse, isoTime, refuse, withId, type Handled, type TillContext } from './till-context';
+import { PointsSpent } from '../../../sync/schemas/loyalty-events';
+import { AwardHeld, SaleCompleted } from '../../../sync/schemas/till-events';
+import { isoTime } from '../shared/iso-time';
+import { answer, errorResponse, refuse, withId, type Handled, type TillContext } from './till-context';
 
 type SaleReason = Extract<TillResponse, { type: 'sale.ok' }>['reason'];
 
-export const SALE_COMPLETED = 'trouw.sale.completed.v1';
 
 /** Points that pay `cents` at `pointsPerEuro` points per euro, rounded up (a tender never underpays). */
 export const tenderPoints = (cents: number, pointsPerEuro: number): number => Math.ceil((cents * pointsPerEuro) / 100);
@@ -129,7 +129,7 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
 
   if (spent) {
     c.outbox.append({
-      id: c.ids(), type: POINTS_SPENT, subject: spent.member.id, time: isoTime(now),
+      event: PointsSpent, subject: spent.member.id, at: now,
       data: {
         memberId: spent.member.id, memberNumber: spent.member.number, receipt: req.receipt, lane,
         points: spent.points, amountCents: spent.amountCents, entries: [spent.entryEvent], balance: spent.balance,
@@ -138,15 +138,12 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   }
   if (held && member) {
     c.outbox.append({
-      id: c.ids(), type: AWARD_HELD, subject: req.receipt, time: isoTime(now),
-      data: { receipt: req.receipt, lane, memberId: member.id, memberNumber: member.number, points: held, limit: c.reviewAbovePoints, totalCents, at: isoTime(at) },
+      event: AwardHeld, subject: req.receipt, at: now,
+      data: { receipt: req.receipt, lane, memberId: member.id, memberNumber: member.number, points: held, limit: c.reviewAbovePoints ?? 0, totalCents, at: isoTime(at) },
     });
   }
   c.outbox.append({
-    id: c.ids(),
-    type: SALE_COMPLETED,
-    subject: req.receipt,
-    time: isoTime(now),
+    event: SaleCompleted, subject: req.receipt, at: now,
     data: {
       receipt: req.receipt, lane, at: isoTime(at), businessDate,
       memberId: member?.id ?? null,
@@ -162,7 +159,8 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
       deficit: after?.deficit ?? null,
     },
   });
-  return { text, record: true };
+  // The sale row holds `text` as its response: the idempotency record names the sale.
+  return { text, record: true, saleId };
 }
 
 /**

@@ -54,6 +54,8 @@ export interface TillServiceDeps {
    * never the request body, which may carry a member number.
    */
   onFault?: (error: unknown, info: { lane: string; type: string }) => void;
+  /** Seconds each ledger transaction took (group commit or single request): the metrics histogram. */
+  onCommit?: (seconds: number) => void;
 }
 
 export interface TillService {
@@ -81,6 +83,15 @@ export function createTillService(deps: TillServiceDeps): TillService {
   const c: TillContext = createTillContext(deps);
   const { clock, db } = deps;
   const maxBatch = Math.max(1, Math.trunc(deps.maxBatch ?? 32));
+  const onCommit = deps.onCommit;
+  /** One request in its own transaction, timed for the metrics when asked. */
+  const single = (req: Recorded, lane: string): string => {
+    if (!onCommit) return one.immediate(req, lane, clock.now());
+    const t0 = performance.now();
+    const text = one.immediate(req, lane, clock.now());
+    onCommit((performance.now() - t0) / 1000);
+    return text;
+  };
   const fault = (error: unknown, lane: string, type: string) => {
     try {
       (deps.onFault ?? defaultFault)(error, { lane, type });
@@ -114,7 +125,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
         : refuse(req.id, 'conflict', `request id ${req.id} was already used for different content`).text;
     }
     const out = dispatch(req, lane, hash, now);
-    if (out.record) c.idempotency.put({ lane, requestId: req.id, type: req.type, requestHash: hash, response: out.text, at: now });
+    if (out.record) c.idempotency.put({ lane, requestId: req.id, type: req.type, requestHash: hash, response: out.text, saleId: out.saleId, at: now });
     return out.text;
   });
 
@@ -141,8 +152,10 @@ export function createTillService(deps: TillServiceDeps): TillService {
       setImmediate(flush);
     }
     let texts: string[];
+    const t0 = onCommit ? performance.now() : 0;
     try {
       texts = batch.immediate(items);
+      if (onCommit) onCommit((performance.now() - t0) / 1000);
     } catch (error) {
       // BEGIN or COMMIT failed: nothing of the batch was kept.
       fault(error, items[0]?.lane ?? '?', 'batch');
@@ -181,7 +194,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
   function handleText(body: string, ctx: { lane: string }): string {
     const parsed = parseTillRequest(body);
     if (!parsed.ok) return JSON.stringify(errorResponse(parsed.error.id, parsed.error.code, parsed.error.message));
-    return route(parsed.value, ctx.lane, (req) => one.immediate(req, ctx.lane, clock.now())) as string;
+    return route(parsed.value, ctx.lane, (req) => single(req, ctx.lane)) as string;
   }
 
   function handle(body: string, ctx: { lane: string }): Promise<string> {
@@ -189,7 +202,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
     if (!parsed.ok) return Promise.resolve(JSON.stringify(errorResponse(parsed.error.id, parsed.error.code, parsed.error.message)));
     return Promise.resolve(
       route(parsed.value, ctx.lane, (req) => {
-        if (maxBatch === 1) return one.immediate(req, ctx.lane, clock.now());
+        if (maxBatch === 1) return single(req, ctx.lane);
         return new Promise<string>((resolve) => {
           queue.push({ req, lane: ctx.lane, resolve });
           if (!scheduled) {

@@ -19,6 +19,12 @@ const Text = (maxLength: number, minLength = 1) => Type.String({ minLength, maxL
 const Receipt = Text(64);
 const Sku = Text(64);
 
+/**
+ * Lines per basket, sale or refund (issue 14: 200 let no real basket of 250 lines through).
+ * A 2,000-line sale is ~150 KB of JSON: well inside one long message (message-parts.ts).
+ */
+export const MAX_LINES = 2000;
+
 const envelope = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
   Type.Object(
     { v: Type.Literal(1), id: Id, type: Type.Literal(type), ...props },
@@ -67,7 +73,7 @@ export const IdentifyRequest = envelope('identify', {
 const OfferCodes = Type.Optional(Type.Array(Text(32, 4), { maxItems: 10 }));
 export const BasketRequest = envelope('basket', {
   member: Type.Optional(MemberNumber),
-  lines: Type.Array(SaleLine, { maxItems: 200 }),
+  lines: Type.Array(SaleLine, { maxItems: MAX_LINES }),
   offerCodes: OfferCodes,
 });
 export const SaleRequest = envelope('sale', {
@@ -75,7 +81,7 @@ export const SaleRequest = envelope('sale', {
   member: Type.Optional(MemberNumber),
   /** No member number: use the card just tapped at this lane's reader (if the sale is fresh). */
   card: Type.Optional(Type.Literal(true)),
-  lines: Type.Array(SaleLine, { minItems: 1, maxItems: 200 }),
+  lines: Type.Array(SaleLine, { minItems: 1, maxItems: MAX_LINES }),
   tenders: Type.Array(Tender, { maxItems: 20 }),
   /** When the till rang the sale (ISO 8601); a sale sent late (till failed open) keeps its own time. */
   at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
@@ -87,7 +93,7 @@ export const RefundRequest = envelope('refund', {
   original: Receipt,
   lines: Type.Array(
     Type.Object({ sku: Sku, qty: Type.Integer({ minimum: 1, maximum: 10_000 }), amountCents: Cents }, { additionalProperties: false }),
-    { minItems: 1, maxItems: 200 },
+    { minItems: 1, maxItems: MAX_LINES },
   ),
 });
 export const VoidRequest = envelope('void', { receipt: Receipt });

@@ -9,6 +9,7 @@ import { migration004 } from './004-loyalty-program';
 import { migration005 } from './005-offers';
 import { migration006 } from './006-outbox-indexes';
 import { migration007 } from './007-voucher-requests';
+import { migration008 } from './008-sale-write-path';
 
 export interface Migration {
   readonly version: number;
@@ -16,6 +17,6 @@ export interface Migration {
   readonly sql: string;
 }
 
-export const migrations: readonly Migration[] = [migration001, migration002, migrationPresence, migration004, migration005, migration006, migration007];
+export const migrations: readonly Migration[] = [migration001, migration002, migrationPresence, migration004, migration005, migration006, migration007, migration008];
 
 export const LATEST_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0);

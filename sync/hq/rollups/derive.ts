@@ -1,0 +1,188 @@
+/**
+ * Events → rollup deltas (pure: no I/O; the ingest hands in the events it has just stored).
+ * What each event type contributes is listed in docs/hq-insights.md. Events of types not
+ * named here contribute nothing. Only members' events feed member-level rollups: fixed tags
+ * in presence events are not people and are skipped.
+ */
+import type { IngestedEvent } from '../store';
+import type { RollupConfig } from './config';
+import type { LocalClock } from './local-clock';
+import { RollupDelta } from './rows';
+
+type Data = Record<string, unknown>;
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+/** Metric names in hq_r_daily (the queries use the same constants). */
+export const M = {
+  sales: 'sales',
+  memberSales: 'sales.member',
+  earned: 'points.earned',
+  redeemed: 'points.redeemed',
+  expired: 'points.expired',
+  reversed: 'points.reversed',
+  adjusted: 'points.adjusted',
+  due: 'points.due',
+  joined: 'members.joined',
+  tierMove: 'tier.move',
+  zone: 'zone',
+  path: 'path',
+  offer: (kind: string) => `offer.${kind}`,
+  /** hq_r_distinct only */
+  touch: 'touch',
+  active: 'active',
+} as const;
+
+const OFFER_PREFIX = 'trouw.offer.';
+/** A path is the first zones of a visit, in order, repeats merged; longer paths are cut here. */
+export const PATH_ZONES = 4;
+
+export function deriveRollups(events: readonly IngestedEvent[], cfg: RollupConfig, clock: LocalClock): RollupDelta {
+  const d = new RollupDelta();
+  for (const e of events) derive(d, e, cfg, clock);
+  return d;
+}
+
+function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: LocalClock): void {
+  const t = e.type;
+  if (!t.startsWith('trouw.')) return;
+  const at = clock.stamp(e.timeMs);
+  const store = e.store;
+  const member = e.member;
+  const data = (): Data => JSON.parse(e.data) as Data;
+  const points = (delta: number) => {
+    if (!member || delta === 0) return;
+    d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store, points: delta });
+    d.addMemberStore(member, store, delta, 0, 0);
+  };
+
+  switch (t) {
+    case 'trouw.sale.completed.v1': {
+      const x = data();
+      const total = num(x.totalCents);
+      const pts = num(x.pointsAwarded);
+      d.addDaily(store, at.day, M.sales, '', 1, total);
+      if (pts > 0) {
+        d.addDaily(store, at.day, M.earned, '', 1, pts);
+        const exp = str(x.expiresOn);
+        if (exp) d.addDaily(store, exp, M.due, '', 1, pts);
+      }
+      if (!member) return;
+      d.addDaily(store, at.day, M.memberSales, '', 1, total);
+      d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store, lastSaleMs: e.timeMs, sales: 1, spendCents: total, points: pts });
+      d.addMemberStore(member, store, pts, 1, total);
+      d.addMemberDay(member, at.day, store, 1, total);
+      d.addDistinct(store, `${at.month}-01`, M.active, '', member);
+      return;
+    }
+    case 'trouw.sale.refunded.v1':
+    case 'trouw.sale.voided.v1': {
+      const p = num(data().pointsReversed);
+      d.addDaily(store, at.day, M.reversed, '', 1, p);
+      return points(-p);
+    }
+    case 'trouw.points.expired.v1': {
+      const x = data();
+      const p = num(x.points);
+      d.addDaily(store, at.day, M.expired, '', 1, p);
+      const exp = str(x.expiresOn);
+      // What expired is no longer due: the lot's scheduled amount, minus what is gone now.
+      if (exp) d.addDaily(store, exp, M.due, '', 0, -p);
+      return points(-p);
+    }
+    case 'trouw.points.adjusted.v1': {
+      const p = num(data().points);
+      d.addDaily(store, at.day, M.adjusted, '', 1, p);
+      return points(p);
+    }
+    case 'trouw.voucher.issued.v1':
+    case 'trouw.points.spent.v1': {
+      const p = num(data().points);
+      d.addDaily(store, at.day, M.redeemed, '', 1, p);
+      return points(-p);
+    }
+    case 'trouw.voucher.cancelled.v1': {
+      const p = num(data().points);
+      d.addDaily(store, at.day, M.redeemed, '', -1, -p);
+      return points(p);
+    }
+    case 'trouw.points.bonus.v1': {
+      const p = num(data().points);
+      d.addDaily(store, at.day, M.earned, '', 1, p);
+      return points(p);
+    }
+    case 'trouw.member.created.v1':
+      d.addDaily(store, at.day, M.joined, '', 1, 0);
+      if (member) d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store });
+      return;
+    case 'trouw.member.tier-changed.v1': {
+      const x = data();
+      d.addDaily(store, at.day, M.tierMove, `${str(x.from) ?? '?'}>${str(x.to) ?? '?'}`, 1, 0);
+      if (member) d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store, tier: str(x.to) ?? null, tierAt: e.timeMs });
+      return;
+    }
+    case 'trouw.card.tapped.v1': {
+      if (!member) return;
+      const x = data();
+      const place = str(x.place) ?? (str(x.lane) ? 'lane:' : '');
+      const kind = place.startsWith('kiosk:') ? 'kiosk-tap' : 'card-at-till';
+      d.addDistinct(store, at.day, M.touch, kind, member);
+      return;
+    }
+    case 'trouw.presence.zone-entered.v1':
+      if (member) d.addDistinct(store, at.day, M.touch, 'zone-visit', member);
+      return;
+    case 'trouw.presence.zone-left.v1': {
+      if (!member) return;
+      const x = data();
+      const zone = str(x.zone);
+      if (!zone) return;
+      const entered = Date.parse(String(x.enteredAt));
+      const when = Number.isFinite(entered) ? clock.stamp(entered) : at;
+      const cell = `${zone}|${when.hourOfWeek}`;
+      d.addDaily(store, when.day, M.zone, cell, 1, num(x.dwellMs));
+      d.addDistinct(store, when.day, M.zone, cell, member);
+      return;
+    }
+    case 'trouw.presence.visit-ended.v1': {
+      if (!member) return;
+      const zones = (data().zones as { zone?: unknown }[] | undefined) ?? [];
+      const path: string[] = [];
+      for (const z of zones) {
+        const name = str(z?.zone);
+        if (name && path[path.length - 1] !== name) path.push(name);
+        if (path.length >= PATH_ZONES) break;
+      }
+      if (path.length < 2) return;
+      const p = path.join(' > ');
+      d.addDaily(store, at.day, M.path, p, 1, 0);
+      d.addDistinct(store, at.day, M.path, p, member);
+      return;
+    }
+  }
+
+  if (t.startsWith(OFFER_PREFIX)) {
+    const kind = t.slice(OFFER_PREFIX.length, t.lastIndexOf('.'));
+    const x = data();
+    const campaign = str(x.campaign);
+    if (!campaign) return;
+    d.addDaily(store, at.day, M.offer(kind), campaign, 1, 0);
+    if (kind === 'sent' || kind === 'held-back') {
+      d.addDaily(store, at.day, M.offer('triggered'), campaign, 1, 0);
+      if (member) {
+        d.addExposure({
+          campaign, member, grp: kind === 'sent' ? 'treated' : 'held-back', store, assignedMs: e.timeMs, assignedDay: at.day,
+          windowEndDay: clock.addDays(at.day, cfg.upliftWindowDays),
+        });
+      }
+    }
+    if (kind === 'opened' && member) d.addDistinct(store, at.day, M.touch, 'offer-opened', member);
+    if (kind === 'redeemed') {
+      const p = num(x.points);
+      if (p > 0) {
+        d.addDaily(store, at.day, M.earned, '', 1, p);
+        points(p);
+      }
+    }
+  }
+}
