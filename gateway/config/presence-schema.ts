@@ -94,7 +94,7 @@ export type PresenceTokenConfig = Static<typeof PresenceTokenConfig>;
 /**
  * Zones by radio map (a calibration walk, docs/presence.md "Radio map") instead of by their
  * own scanners' levels. The file is read and checked against the scanners and zones at
- * start (app/presence/radio-map-file.ts); a relative path is relative to the config file.
+ * start (config/radio-map-file.ts); a relative path is relative to the config file.
  */
 export const PresenceRadioMapConfig = Type.Object(
   {
@@ -222,3 +222,6 @@ export function zoneIds(p: PresenceConfig): string[] {
   for (const s of p.scanners) if (!ids.includes(s.zone)) ids.push(s.zone);
   return ids;
 }
+
+/** Presence runs when it is enabled and has at least one scanner. */
+export const presenceActive = (p: PresenceConfig): boolean => p.enabled && p.scanners.length > 0;

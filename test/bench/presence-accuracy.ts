@@ -37,7 +37,7 @@ import { TokenTable, epochOf } from '../../gateway/core/presence/token';
 import { Scorer, type Score } from '../../firmware-sim/store/score';
 import { PROGRAM_UUID, type StoreSimOptions } from '../../firmware-sim/store/store-sim';
 import { runAccuracy, type CalibrationWalk } from './presence-run';
-import { readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
+import { readRadioMapFile } from '../../gateway/config/radio-map-file';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 import { fingerprintParams } from '../../gateway/core/presence/radio-map';
 
