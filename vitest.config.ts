@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Layers (DEVELOPERS.md): unit tests are fast and in-process; integration, chaos and e2e
+// Layers (docs/architecture.md, "Tests"): unit tests are fast and in-process; integration, chaos and e2e
 // drive real services (socat ptys, pcscd, mosquitto, chromium) started by the tests themselves.
 // The layers run one after another (sequence.groupOrder): only one pcscd can run on a machine,
 // and both integration and e2e tests start one; timing-sensitive tests also run steadier alone.

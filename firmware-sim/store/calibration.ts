@@ -1,12 +1,12 @@
 /**
  * The simulated store's calibration walk, written the way an installer's would be: the
  * recording as `survey.csv` (survey.ts), then the radio map built from that CSV by the same
- * code `trouw-gateway radio-map` runs (gateway/app/presence/radio-map-file.ts), as `radio-map.json`.
+ * code `trouw-gateway radio-map` runs (gateway/config/radio-map-file.ts), as `radio-map.json`.
  * The store's cli and the demo point `presence.radioMap.file` at it.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { radioMapFromCsv, radioMapJson, radioMapSummary } from '../../gateway/app/presence/radio-map-file';
+import { radioMapFromCsv, radioMapJson, radioMapSummary } from '../../gateway/config/radio-map-file';
 import type { StoreSim } from './store-sim';
 import { surveyCsv, surveyWalk, type SurveyWalkOptions } from './survey';
 

@@ -30,7 +30,7 @@ import { createLanes } from './till/lanes';
 import { summariseHealth } from './summarise-health';
 import { startCards, type CardSubsystem } from './cards/cards';
 import { createPresenceService, type PresenceService } from './presence/presence-service';
-import { loadRadioMap } from './presence/radio-map-file';
+import { loadRadioMap } from '../config/radio-map-file';
 import { presenceRoutes } from '../api/presence-routes';
 import { presenceCalibrationRoutes } from '../api/presence-calibration-routes';
 import { createPresenceCalibration } from './presence/presence-calibration-setup';

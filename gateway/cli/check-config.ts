@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load';
-import { loadRadioMap } from '../app/presence/radio-map-file';
+import { loadRadioMap } from '../config/radio-map-file';
 
 export async function runCheckConfig(file: string | undefined): Promise<number> {
   const c = loadConfig({ file });

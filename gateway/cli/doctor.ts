@@ -5,7 +5,7 @@
  * the gateway's own scanner worker (so the gateway must not be running meanwhile).
  */
 import { loadConfig, ConfigError } from '../config/load';
-import { checkPresence, checkRadioMap, probeScanners } from '../app/presence/presence-doctor';
+import { checkPresence, checkRadioMap, probeScanners } from './presence-doctor';
 import { checkDatabase, checkLane, checkSerialPorts, checkHttpPort, checkCardStack, type Finding } from './doctor-checks';
 
 const MARK = { ok: '✔', warn: '!', fail: '✖' } as const;

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { RssiCsvError } from '../adapters/presence/rssi-csv';
-import { radioMapFromCsv, radioMapJson, radioMapSummary } from '../app/presence/radio-map-file';
+import { radioMapFromCsv, radioMapJson, radioMapSummary } from '../config/radio-map-file';
 
 export const RADIO_MAP_USAGE = 'usage: trouw-gateway radio-map <survey.csv> [--out map.json] [--bin-ms 2000]';
 

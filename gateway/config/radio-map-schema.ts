@@ -6,7 +6,7 @@
  *     "createdAt": "2025-…Z", "source": "survey.csv" }
  * `levels` are per scanner in `scanners` order (dBm; null: not heard at that point). Whether
  * the scanners and zones match the gateway's config is checked where the file is loaded
- * (app/presence/radio-map-file.ts, with core/presence/radio-map.ts `radioMapProblem`).
+ * (config/radio-map-file.ts, with core/presence/radio-map.ts `radioMapProblem`).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { firstProblem, type ConfigProblem } from './explain';

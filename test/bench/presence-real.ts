@@ -20,7 +20,7 @@ import { PresenceEngine } from '../../gateway/core/presence/engine';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 import { TokenTable, epochOf } from '../../gateway/core/presence/token';
 import { fingerprintParams } from '../../gateway/core/presence/radio-map';
-import { radioMapFromRows } from '../../gateway/app/presence/radio-map-file';
+import { radioMapFromRows } from '../../gateway/config/radio-map-file';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { PROGRAM_UUID } from '../../firmware-sim/store/store-sim';
 import { emptyTotals, scoreTrack, summary, type TrackSummary, type TrackTotals, type ZoneChange } from '../../firmware-sim/store/score-track';

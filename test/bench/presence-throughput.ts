@@ -14,10 +14,10 @@
  * the median of the B blocks, with cpu_share_min / cpu_share_max.
  *
  *   npm run bench:presence-throughput -- [--seconds 10] [--block 5] [--pairs 4] [--members 300]
- *     [--strangers 100] [--paced-only] [--profile DIR] [--advert-path direct|noble] [--read-coalesce-ms N]
+ *     [--strangers 100] [--paced-only] [--profile DIR] [--advert-path direct|noble] [--uart-read tty|serialport]
  * --profile writes CPU profiles (main during the B blocks, the worker for its life) to DIR
- * and skips the max-rate phase; --paced-only skips it too. --advert-path noble runs the worker
- * as before issue 18 (noble's discover events), for a before/after.
+ * and skips the max-rate phase; --paced-only skips it too. --advert-path noble --uart-read
+ * serialport runs the worker as before issue 18 (noble's discover events, serialport's reads).
  *
  * A pty moves bytes at memory speed, so the wire is not in the figure: a 46-byte report takes
  * 0.46 ms at 1 Mbaud (8N1), so a UART at 1,000,000 baud carries at most ~2,170 reports/s
@@ -43,7 +43,7 @@ import { BENCH_PROGRAM_UUID, benchMember, benchMemberKey } from '../../firmware-
 import { startSocat } from '../support/socat';
 import { interleave, spreadLine } from './support/interleave';
 
-const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, members: { type: 'string', default: '300' }, strangers: { type: 'string', default: '100' }, profile: { type: 'string' }, 'paced-only': { type: 'boolean', default: false }, block: { type: 'string', default: '5' }, 'advert-path': { type: 'string', default: 'direct' }, 'read-coalesce-ms': { type: 'string' }, pairs: { type: 'string', default: '4' } } });
+const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, members: { type: 'string', default: '300' }, strangers: { type: 'string', default: '100' }, profile: { type: 'string' }, 'paced-only': { type: 'boolean', default: false }, block: { type: 'string', default: '5' }, 'advert-path': { type: 'string', default: 'direct' }, 'uart-read': { type: 'string', default: 'tty' }, pairs: { type: 'string', default: '4' } } });
 const seconds = Number(a.seconds);
 const members = Number(a.members);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +94,7 @@ const logger = pino({ level: 'warn' });
 const profileDir = a.profile;
 const scanners = createNobleScanners({ scanners: [{ name: 'bench', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }], accept: acceptPrefixes(config), clock: systemClock, logger,
   advertPath: a['advert-path'] === 'noble' ? 'noble' : 'direct',
-  ...(a['read-coalesce-ms'] !== undefined && { readCoalesceMs: Number(a['read-coalesce-ms']) }),
+  uartRead: a['uart-read'] === 'serialport' ? 'serialport' : 'tty',
   ...(profileDir && { workerExecArgv: ['--cpu-prof', '--cpu-prof-dir', profileDir] }) });
 const service = createPresenceService({ config, db, clock: systemClock, logger, timeZone: 'UTC', outboxTtlMs: 86_400_000, scanners });
 service.start();

@@ -15,7 +15,7 @@ import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { parseRssiCsv } from '../../gateway/adapters/presence/rssi-csv';
 import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
-import { readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
+import { readRadioMapFile } from '../../gateway/config/radio-map-file';
 import { validateConfig } from '../../gateway/config/load';
 import { epochOf } from '../../gateway/core/presence/token';
 

@@ -17,7 +17,7 @@ import { presenceCalibrationRoutes } from '../../gateway/api/presence-calibratio
 import { parseRssiCsv } from '../../gateway/adapters/presence/rssi-csv';
 import { createCalibrationRecorder, type CalibrationRecorder } from '../../gateway/app/presence/presence-calibration';
 import { buildCalibrationMap, calibrationMapPath, finishCalibration } from '../../gateway/app/presence/presence-calibration-map';
-import { readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
+import { readRadioMapFile } from '../../gateway/config/radio-map-file';
 import type { FingerprintParams } from '../../gateway/core/presence/params';
 import type { Advert } from '../../gateway/ports/ble-scanner';
 

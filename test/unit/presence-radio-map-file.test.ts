@@ -1,5 +1,5 @@
 /**
- * The radio map as product: the file (config/radio-map-schema.ts, app/presence/radio-map-file.ts) and
+ * The radio map as product: the file (config/radio-map-schema.ts, config/radio-map-file.ts) and
  * its one-line errors, `presence.radioMap` in the config (defaults, relative paths), building
  * a map from a walk's CSV, and the presence service placing a device by the map.
  */
@@ -11,7 +11,7 @@ import pino from 'pino';
 import { iBeaconAdData } from '../../firmware-sim/hci/h4';
 import { presenceConfigFrom } from '../../gateway/app/presence/presence-config';
 import { createPresenceService } from '../../gateway/app/presence/presence-service';
-import { loadRadioMap, radioMapFromCsv, radioMapJson, readRadioMapFile } from '../../gateway/app/presence/radio-map-file';
+import { loadRadioMap, radioMapFromCsv, radioMapJson, readRadioMapFile } from '../../gateway/config/radio-map-file';
 import { ConfigError, loadConfig } from '../../gateway/config/load';
 import { DEFAULT_FINGERPRINT, DEFAULT_FINGERPRINT_WINDOW_MS, DEFAULT_LEVEL_PER_MISFIT_DB } from '../../gateway/core/presence/radio-map';
 import { openTempDb, type TempDb } from './sqlite-helpers';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifyFailure } from '../../gateway/adapters/ble/scanner-probe';
-import { probeFinding } from '../../gateway/app/presence/presence-doctor';
+import { probeFinding } from '../../gateway/cli/presence-doctor';
 
 const ctx = { port: '/dev/ttyACM0', poweredOn: false, startTimeoutMs: 15_000 };
 

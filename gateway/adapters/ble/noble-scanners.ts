@@ -35,8 +35,8 @@ export interface NobleScannersOptions {
   pruneNobleMaps?: boolean;
   /** Tests only: read adverts through noble's discover events instead of the worker's direct reader. */
   advertPath?: 'direct' | 'noble';
-  /** A UART read at most this often, ms (worker default 10; 0: unpaced). */
-  readCoalesceMs?: number;
+  /** Benchmarks only: read the UART through serialport (as before issue 18) instead of the tty handle. */
+  uartRead?: 'tty' | 'serialport';
 }
 
 /** Plain JavaScript: runs without the TypeScript loader (see its header). */
@@ -94,7 +94,7 @@ class ScannerRunner {
 
   constructor(
     readonly spec: ScannerSpec,
-    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'readCoalesceMs'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'readCoalesceMs'>,
+    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>,
     private readonly deliver: (batch: Advert[]) => void,
   ) {
     this.since = o.clock.now();
@@ -121,7 +121,7 @@ class ScannerRunner {
       statsIntervalMs: this.o.statsIntervalMs,
       prune: this.o.pruneNobleMaps !== false,
       ...(this.o.advertPath && { advertPath: this.o.advertPath }),
-      ...(this.o.readCoalesceMs !== undefined && { readCoalesceMs: this.o.readCoalesceMs }),
+      ...(this.o.uartRead && { uartRead: this.o.uartRead }),
     };
     let child: ChildProcess;
     try {

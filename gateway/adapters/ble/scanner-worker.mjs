@@ -18,6 +18,7 @@
  * is flat however many rotating addresses pass. Addresses never leave this process.
  */
 import { createRequire } from 'node:module';
+import tty from 'node:tty';
 
 const WORKER_CONFIG_ENV = 'TROUW_BLE_WORKER';
 
@@ -143,15 +144,14 @@ function main() {
     noble.startScanning([], true);
   });
 
+  if (cfg.uartRead !== 'serialport') readUartThroughTty(b, fail);
   // Wake noble: the first startScanning binds the socket. Scanning starts on poweredOn.
   try {
     noble.startScanning([], true);
   } catch {
     // "state is poweredOff": expected before the controller answers; poweredOn starts the scan.
   }
-  // After the wake-up: the UART socket has its packet parser by now.
   if (cfg.advertPath !== 'noble') readAdvertsDirectly(b, onAdvert);
-  coalesceUartReads(b, cfg.readCoalesceMs ?? 10);
   try {
     b._hci._socket.on('error', (e) => {
       if (!stopping) fail(`controller port: ${e.message}`);
@@ -272,29 +272,55 @@ function readAdvertsDirectly(b, onAdvert) {
 }
 
 /**
- * A UART read at most every `ms`: serialport reads the port through libuv's thread pool and,
- * when the read comes back empty (EAGAIN, an Error built each time), waits on epoll and reads
- * again, so a controller that reports every few milliseconds costs two thread-pool round
- * trips per burst. Waiting `ms` after each read lets the bytes gather in the tty buffer
- * (4 KiB, ~40 ms at 1 Mbaud; 10 ms is a quarter of it) and read in one go; presence decides
- * once a second, so 10 ms of delay is nothing to it. Only the UART socket has a stream to
- * pace; after a reconnect (a new stream) reads go unpaced, which is only slower.
+ * The UART's bytes through libuv's tty handle (epoll, read on the event loop) instead of
+ * serialport's reads (issue 18): serialport reads through the thread pool and, when a read
+ * comes back empty (EAGAIN, an Error built each time), waits on its poller and reads again,
+ * so a controller reporting every few milliseconds cost two thread-pool round trips per
+ * burst; measured at 2,600 adverts/s, a bare reader spends about half the CPU this way.
+ * serialport still opens and configures the port (baud, raw mode) and writes the commands.
+ *
+ * Installed when the UART socket makes its SerialPort (bindUser, also on a reconnect), before
+ * the port opens: the stream's first read is queued for 'open' and calls `_read` then, so
+ * serialport never starts a read of its own (two readers on one line could reorder bytes).
+ * A port that is not a tty reads as serialport does.
  */
-function coalesceUartReads(b, ms) {
-  const dev = b?._hci?._socket?._serialDevice;
-  if (!dev || typeof dev._read !== 'function' || !(ms > 0)) return;
+function readUartThroughTty(b, fail) {
+  const socket = b?._hci?._socket;
+  if (!socket || typeof socket.bindUser !== 'function') return;
+  const bindUser = socket.bindUser.bind(socket);
+  // The UART socket makes its SerialPort in bindUser (again on each reconnect) and opens it after.
+  socket.bindUser = (...args) => {
+    const out = bindUser(...args);
+    readThroughTty(socket._serialDevice, fail);
+    return out;
+  };
+}
+
+function readThroughTty(dev, fail) {
+  if (!dev || dev.isOpen || typeof dev._read !== 'function') return;
   const read = dev._read.bind(dev);
-  let last = 0;
+  let mode = 'unset';
   dev._read = (n) => {
-    const now = Date.now();
-    const wait = last + ms - now;
-    if (wait > 0) {
-      last += ms;
-      setTimeout(() => read(n), wait);
-    } else {
-      last = now;
-      read(n);
+    if (mode === 'tty') return; // the tty stream pushes as bytes come
+    if (mode === 'serialport' || !dev.isOpen) return read(n);
+    const fd = dev.port?.fd;
+    if (typeof fd !== 'number' || !tty.isatty(fd)) {
+      mode = 'serialport';
+      return read(n);
     }
+    mode = 'tty';
+    const rs = new tty.ReadStream(fd);
+    rs.on('data', (chunk) => dev.push(chunk));
+    // The line went away (EIO, or an end of file when the other side closed): what
+    // serialport does when its read fails, so the UART socket reports it as it always has.
+    const gone = (e) => {
+      if (!dev.isOpen) return;
+      if (typeof dev._disconnected === 'function') dev._disconnected(e);
+      else fail(`controller port: ${e.message}`);
+    };
+    rs.on('error', gone);
+    rs.on('end', () => gone(new Error('the controller port closed')));
+    dev.once('close', () => rs.destroy());
   };
 }
 

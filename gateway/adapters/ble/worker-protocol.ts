@@ -29,8 +29,8 @@ export interface WorkerConfig {
    * the slower path, kept as the control for tests and as the fallback).
    */
   advertPath?: 'direct' | 'noble';
-  /** A UART read at most this often, ms (default 10; 0: as serialport reads). See scanner-worker.mjs. */
-  readCoalesceMs?: number;
+  /** How the UART is read (default 'tty': libuv's tty handle; 'serialport': its thread-pool reads). See scanner-worker.mjs. */
+  uartRead?: 'tty' | 'serialport';
 }
 
 /** Batch of adverts as parallel arrays (cheap to serialise). `age` = ms before the batch was sent. */

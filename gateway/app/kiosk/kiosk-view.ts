@@ -7,7 +7,9 @@
 import type { Db } from '../../adapters/sqlite/open-database';
 import { createLedgerRepo, type EntryKind } from '../../adapters/sqlite/ledger-repo';
 import type { LinkedCard } from '../../adapters/sqlite/cards-repo';
-import { tierFor } from '../../core/loyalty/member-view';
+import { systemClock } from '../../ports/clock';
+import { defaultProgram } from '../loyalty/program';
+import { kioskTiersFrom } from './kiosk-tiers';
 import { localDate } from '../../core/time/local-date';
 import type { GatewayHealth } from '../../ports/health';
 import type { Member } from '../members/members';
@@ -52,12 +54,11 @@ export interface KioskMemberView {
 
 export const firstNameOf = (name: string) => name.trim().split(/\s+/)[0] ?? name;
 
-export const defaultTier: KioskTiers = (m) => ({ name: tierFor(m.balance), progress: 1 });
-
 export function createKioskViews(deps: {
   db: Db;
   timeZone: string;
   listCards: (memberId: string) => LinkedCard[];
+  /** Default: the default program's tiers (the gateway passes its configured program's). */
   tiers?: KioskTiers;
   rewards?: KioskRewards;
   /** Days ahead that count as "expiring soon" (default 60). */
@@ -66,6 +67,7 @@ export function createKioskViews(deps: {
   activityCount?: number;
 }) {
   const ledger = createLedgerRepo(deps.db);
+  const tiers = deps.tiers ?? kioskTiersFrom({ db: deps.db, clock: systemClock, timeZone: deps.timeZone, program: defaultProgram() });
   const within = deps.expiringWithinDays ?? 60;
   const activityCount = deps.activityCount ?? 8;
   const recent = deps.db.prepare<[string, number], { kind: EntryKind; points: number; at: number }>(
@@ -88,7 +90,7 @@ export function createKioskViews(deps: {
       return {
         firstName: firstNameOf(m.name),
         balance: m.balance,
-        tier: (deps.tiers ?? defaultTier)(m),
+        tier: tiers(m),
         expiring: expiring.slice(0, 3),
         expiringTotal: expiring.reduce((a, e) => a + e.points, 0),
         activity: recent.all(m.id, activityCount),

@@ -19,6 +19,7 @@ import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
 import type { PresenceEventSource } from '../../ports/presence-events';
 import { createIdFactory } from '../shared/ids';
+import { isoTime as iso } from '../shared/iso-time';
 import { OfferEvents, OfferHeldBack, type OfferEventKind } from '../../../sync/schemas/offer-events';
 import { createProgramContext } from '../loyalty/program-context';
 
@@ -60,7 +61,6 @@ export function definitionsFrom(cfg: OffersConfig): OfferDefinition[] {
 
 const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const newCode = (): string => [...randomBytes(8)].map((b) => CODE_ALPHABET[b & 31]).join('');
-const iso = (ms: number) => new Date(ms).toISOString();
 const DAY_MS = 86_400_000;
 
 export function createOffersService(deps: OffersServiceDeps) {

@@ -16,7 +16,7 @@ import type { PresenceRadioMapConfig } from '../../config/presence-schema';
 import type { Logger } from 'pino';
 import type { Clock } from '../../ports/clock';
 import type { CalibrationError, CalibrationRecorder } from './presence-calibration';
-import { radioMapFromRows, radioMapJson } from './radio-map-file';
+import { radioMapFromRows, radioMapJson } from '../../config/radio-map-file';
 
 export interface FinishInput {
   readonly tag: string;

@@ -8,7 +8,7 @@ import { zoneIds, type PresenceConfig } from '../../config/presence-schema';
 import type { Clock } from '../../ports/clock';
 import { createCalibrationRecorder, type CalibrationRecorder } from './presence-calibration';
 import { finishCalibration } from './presence-calibration-map';
-import { presenceActive } from './presence-config';
+import { presenceActive } from '../../config/presence-schema';
 import type { PresenceService } from './presence-service';
 
 export interface PresenceCalibration {

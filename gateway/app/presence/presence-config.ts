@@ -6,11 +6,11 @@ import { Value } from '@sinclair/typebox/value';
 import { PresenceConfig, presenceCrossChecks, zoneIds, zoneParams } from '../../config/presence-schema';
 import { firstProblem, formatProblem } from '../../config/explain';
 import type { EngineParams, FingerprintParams } from '../../core/presence/params';
-import { TokenTable, type TokenEntry } from '../../core/presence/token';
+import type { TokenEntry } from '../../core/presence/token';
 import { IBEACON_PREFIX, uuidBytes } from '../../core/presence/ibeacon';
 import type { ScannerSpec } from '../../ports/ble-scanner';
 
-/** `fingerprint`: the radio map `presence.radioMap` names, read by app/presence/radio-map-file.ts. */
+/** `fingerprint`: the radio map `presence.radioMap` names, read by config/radio-map-file.ts. */
 export function engineParams(p: PresenceConfig, fingerprint?: FingerprintParams): EngineParams {
   return {
     programUuid: p.programUuid,
@@ -23,6 +23,7 @@ export function engineParams(p: PresenceConfig, fingerprint?: FingerprintParams)
     maxAnonymous: p.maxAnonymous,
     anonymousWindowMs: p.anonymousWindowMs,
     maxSamples: 48,
+    motion: { ...p.motion },
     ...(fingerprint && { fingerprint }),
   };
 }
@@ -30,8 +31,6 @@ export function engineParams(p: PresenceConfig, fingerprint?: FingerprintParams)
 export function tokenEntries(p: PresenceConfig): TokenEntry[] {
   return p.tokens.map((t) => ({ member: t.member, epoch: t.epoch, token: parseInt(t.token, 16) >>> 0 }));
 }
-
-export const tokenTable = (p: PresenceConfig): TokenTable => new TokenTable(tokenEntries(p));
 
 export function scannerSpecs(p: PresenceConfig): ScannerSpec[] {
   return p.scanners.map((s) => ({
@@ -50,9 +49,6 @@ export function acceptPrefixes(p: PresenceConfig): string[] {
   const head = Buffer.from(IBEACON_PREFIX).toString('hex');
   return [...uuids].map((u) => head + Buffer.from(uuidBytes(u)).toString('hex'));
 }
-
-/** Presence runs when enabled and at least one scanner is configured. */
-export const presenceActive = (p: PresenceConfig): boolean => p.enabled && p.scanners.length > 0;
 
 /**
  * A presence config from a partial one: defaults filled, validated, cross-checked. For

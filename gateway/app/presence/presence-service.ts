@@ -24,10 +24,11 @@ import type { Advert, BleScanners } from '../../ports/ble-scanner';
 import type { Clock } from '../../ports/clock';
 import type { DeviceHealth } from '../../ports/health';
 import type { PresenceStore } from '../../ports/presence-store';
-import { acceptPrefixes, engineParams, presenceActive, scannerSpecs, tokenEntries } from './presence-config';
+import { acceptPrefixes, engineParams, scannerSpecs, tokenEntries } from './presence-config';
+import { presenceActive } from '../../config/presence-schema';
 import { presenceOutboxEvent } from './presence-outbox';
 import { createOutboxWriter } from '../../../sync/gateway/outbox-writer';
-import { loadRadioMap } from './radio-map-file';
+import { loadRadioMap } from '../../config/radio-map-file';
 
 export interface PresenceServiceDeps {
   config: Readonly<PresenceConfig>;

@@ -1,20 +1,20 @@
 /** What the till message handlers share: repositories (statements prepared once), rules, clock. */
 import { localDate } from '../../core/time/local-date';
 import { createIdempotencyRepo, type IdempotencyRepo } from '../../adapters/sqlite/idempotency-repo';
-import { createLedgerRepo } from '../../adapters/sqlite/ledger-repo';
-import { createMembersRepo, type MembersRepo } from '../../adapters/sqlite/members-repo';
+import type { MembersRepo } from '../../adapters/sqlite/members-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
-import { createOutboxWriter, type OutboxWriter } from '../../../sync/gateway/outbox-writer';
+import type { OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { createSalesRepo, type SalesRepo } from '../../adapters/sqlite/sales-repo';
 import type { EarningRulesConfig } from '../../config/schema';
 import { compileRules, type CompiledRules } from '../../core/loyalty/earning';
 import type { TillErrorCode, TillResponse } from '../../core/till/messages';
 import type { CardTapSource } from '../../ports/card-taps';
 import type { Clock } from '../../ports/clock';
-import { createIdFactory, type IdFactory } from '../shared/ids';
-import { createLedgerWriter, type LedgerWriter } from '../loyalty/ledger-writer';
+import type { IdFactory } from '../shared/ids';
+import type { LedgerWriter } from '../loyalty/ledger-writer';
 import type { ProgramConfig } from '../../config/loyalty-program-schema';
-import { createProgram, defaultProgram, type Program } from '../loyalty/program';
+import type { Program } from '../loyalty/program';
+import { createProgramContext } from '../loyalty/program-context';
 import { createOffersTill, type OffersTill } from '../offers/offers-till';
 
 export interface StoreInfo {
@@ -51,18 +51,15 @@ export function createTillContext(deps: {
   program?: ProgramConfig | undefined;
   reviewAbovePoints?: number | undefined;
 }): TillContext {
-  const ids = createIdFactory(deps.clock);
-  const members = createMembersRepo(deps.db);
-  const ledgerRepo = createLedgerRepo(deps.db);
-  const outbox = createOutboxWriter(deps.db, { newId: ids });
-  const ledger = createLedgerWriter({ members, ledger: ledgerRepo, ids });
+  // The loyalty wiring (repositories, outbox writer, ledger writer, program) is built in one place.
+  const { ids, members, outbox, writer, program } = createProgramContext(deps);
   return {
     members,
     sales: createSalesRepo(deps.db),
     outbox,
     idempotency: createIdempotencyRepo(deps.db),
-    ledger,
-    program: createProgram({ db: deps.db, config: deps.program ?? defaultProgram(), ids, members, ledger: ledgerRepo, writer: ledger, outbox }),
+    ledger: writer,
+    program,
     rules: compileRules(deps.rules),
     store: deps.store,
     ids,

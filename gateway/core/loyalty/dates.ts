@@ -13,9 +13,6 @@ export function addDays(date: IsoDate, days: number): IsoDate {
   return formatIsoDate({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() });
 }
 
-/** `YYYY-MM` of a date. */
-export const monthOf = (date: IsoDate): string => date.slice(0, 7);
-
 /** Months since year 0 (for period arithmetic): 2024-01 → 24288. */
 export function monthIndex(date: IsoDate): number {
   return Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;

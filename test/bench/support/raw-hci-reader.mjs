@@ -12,6 +12,7 @@
  */
 import { createInterface } from 'node:readline';
 import { SerialPort } from 'serialport';
+import tty from 'node:tty';
 
 const [path, acceptHex = ''] = process.argv.slice(2);
 if (!path) {
@@ -42,7 +43,7 @@ const onPacket = (p) => {
     o = end + 1;
   }
 };
-port.on('data', (chunk) => {
+const onData = (chunk) => {
   pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
   let o = 0;
   // Events only (the controller sends nothing else): 04, code, length, parameters.
@@ -52,13 +53,17 @@ port.on('data', (chunk) => {
     o += n;
   }
   pending = o === pending.length ? Buffer.alloc(0) : pending.subarray(o);
-});
+};
 port.on('error', () => undefined);
+// The bytes through libuv's tty handle, as the scanner worker reads them (scanner-worker.mjs):
+// serialport only opens and configures the port and writes; its own reads never start.
+port._read = () => undefined;
 port.open((e) => {
   if (e) {
     console.error(`raw-hci-reader: ${e.message}`);
     process.exit(1);
   }
+  new tty.ReadStream(port.port.fd).on('data', onData).on('error', () => undefined);
   port.write(Buffer.from('01030c00', 'hex')); // HCI Reset
   port.write(Buffer.from('010c20020100', 'hex')); // LE Set Scan Enable: on, duplicates not filtered
 });

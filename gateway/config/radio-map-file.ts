@@ -6,15 +6,14 @@
  * naming the file and the problem (STYLE.md §6), as a ConfigError (exit 2).
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../config/load';
-import { describeProblem } from '../../config/explain';
-import { zoneIds, type PresenceConfig } from '../../config/presence-schema';
-import { RADIO_MAP_VERSION, radioMapFileProblem, type RadioMapFile } from '../../config/radio-map-schema';
-import type { FingerprintParams } from '../../core/presence/params';
-import { fingerprintParams, radioMapProblem } from '../../core/presence/radio-map';
-import { DEFAULT_SURVEY, radioMapFromSurvey } from '../../core/presence/radio-map-survey';
-import { parseRssiCsv, type RssiRow } from '../../adapters/presence/rssi-csv';
-import { presenceActive } from './presence-config';
+import { ConfigError } from './load';
+import { describeProblem } from './explain';
+import { presenceActive, zoneIds, type PresenceConfig } from './presence-schema';
+import { RADIO_MAP_VERSION, radioMapFileProblem, type RadioMapFile } from './radio-map-schema';
+import type { FingerprintParams } from '../core/presence/params';
+import { fingerprintParams, radioMapProblem } from '../core/presence/radio-map';
+import { DEFAULT_SURVEY, radioMapFromSurvey } from '../core/presence/radio-map-survey';
+import { parseRssiCsv, type RssiRow } from '../adapters/presence/rssi-csv';
 
 const KEY = 'presence.radioMap.file';
 
@@ -53,7 +52,7 @@ export function loadRadioMap(p: PresenceConfig): FingerprintParams | undefined {
   const map = { scanners: file.scanners, points: file.points };
   const problem = radioMapProblem(map, p.scanners.map((s) => s.name), zoneIds(p));
   if (problem) fail(path, problem.replace(/^radio map: /, ''));
-  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs });
+  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs, ...(p.radioMap.absoluteWeight !== undefined && { absoluteWeight: p.radioMap.absoluteWeight }) });
 }
 
 export interface RadioMapBuild {

@@ -7,13 +7,14 @@
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Finding } from '../../cli/doctor-checks';
-import type { PresenceConfig } from '../../config/presence-schema';
-import { ConfigError } from '../../config/load';
-import { IBEACON_PREFIX, uuidBytes } from '../../core/presence/ibeacon';
-import { probeScanner, type ProbeFailureKind, type ProbeResult } from '../../adapters/ble/scanner-probe';
-import { acceptPrefixes, presenceActive, scannerSpecs } from './presence-config';
-import { loadRadioMap } from './radio-map-file';
+import type { Finding } from './doctor-checks';
+import type { PresenceConfig } from '../config/presence-schema';
+import { ConfigError } from '../config/load';
+import { IBEACON_PREFIX, uuidBytes } from '../core/presence/ibeacon';
+import { probeScanner, type ProbeFailureKind, type ProbeResult } from '../adapters/ble/scanner-probe';
+import { acceptPrefixes, scannerSpecs } from '../app/presence/presence-config';
+import { presenceActive } from '../config/presence-schema';
+import { loadRadioMap } from '../config/radio-map-file';
 
 const require = createRequire(import.meta.url);
 
