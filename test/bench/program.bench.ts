@@ -8,9 +8,11 @@
  *  2. the expiry job (app/loyalty/points-expiry.ts, chunks of 2,000 lots, one IMMEDIATE transaction
  *     each, synchronous = FULL): per due lot an `expire` ledger entry, the lot emptied, the
  *     member's balance, an outbox event;
- *  3. the same job again on the same day (nothing left to expire: the idempotent re-run);
+ *  3. the same job again on the same day (nothing left to expire: the idempotent re-run),
+ *     in A/B blocks with the raw scan (--pairs N, default 3): `ratio` = re-run rows/s ÷ raw
+ *     rows/s per pair, median, with ratio_min / ratio_max (the machine is shared);
  *  4. tier recalculation for all 100,000 members (app/loyalty/program-daily.ts `runTiers`).
- * The last line is one JSON object. Options: --members N --lots N (lots per member).
+ * The last line is one JSON object. Options: --members N --lots N (lots per member) --pairs N.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,13 +26,16 @@ import { createProgramDaily } from '../../gateway/app/loyalty/program-daily';
 import { addDays } from '../../gateway/core/loyalty/dates';
 import type { Clock } from '../../gateway/ports/clock';
 import { createRng } from '../../firmware-sim/till/prng';
+import { interleave, spreadLine } from './support/interleave';
 
 const { values } = parseArgs({
   options: {
     members: { type: 'string', default: '100000' },
     lots: { type: 'string', default: '10' },
+    pairs: { type: 'string', default: '3' },
   },
 });
+const PAIRS = Number(values.pairs);
 const MEMBERS = Number(values.members);
 const LOTS_PER_MEMBER = Number(values.lots);
 const ZONE = 'Europe/Amsterdam';
@@ -87,23 +92,28 @@ async function main() {
   // 1. Raw scan of the same rows, same file, separate connection.
   const raw = new Database(dbPath, { readonly: true });
   raw.pragma('cache_size = -32768');
-  t = performance.now();
-  let rawRows = 0;
-  let rawDue = 0;
-  let rawPoints = 0;
-  for (const r of raw.prepare('SELECT member_id, id, sale_id, remaining, expires_on FROM point_lots ORDER BY member_id, id').iterate() as IterableIterator<{ remaining: number; expires_on: string }>) {
-    rawRows++;
-    if (r.remaining > 0 && r.expires_on <= TODAY) {
-      rawDue++;
-      rawPoints += r.remaining;
+  const rawScan = raw.prepare('SELECT member_id, id, sale_id, remaining, expires_on FROM point_lots ORDER BY member_id, id');
+  const scanLots = () => {
+    const t0 = performance.now();
+    let rows = 0;
+    let dueRows = 0;
+    let points = 0;
+    for (const r of rawScan.iterate() as IterableIterator<{ remaining: number; expires_on: string }>) {
+      rows++;
+      if (r.remaining > 0 && r.expires_on <= TODAY) {
+        dueRows++;
+        points += r.remaining;
+      }
     }
-  }
-  const rawMs = performance.now() - t;
+    return { rows, due: dueRows, points, ms: performance.now() - t0 };
+  };
+  const firstScan = scanLots();
+  const { rows: rawRows, due: rawDue, points: rawPoints, ms: rawMs } = firstScan;
+  t = performance.now();
   t = performance.now();
   let rawActivity = 0;
   for (const _r of raw.prepare('SELECT p.member_id, p.tier, a.month, a.points, a.cents FROM member_program p JOIN tier_activity a ON a.member_id = p.member_id ORDER BY p.member_id, a.month').iterate()) rawActivity++;
   const rawTierMs = performance.now() - t;
-  raw.close();
   log(`raw scan: ${rawRows} lots in ${secs(rawMs)} s (${rate(rawRows, rawMs)} rows/s), ${rawDue} due; tier activity ${rawActivity} rows in ${secs(rawTierMs)} s`);
 
   // 2. The expiry job.
@@ -115,12 +125,25 @@ async function main() {
   if (first.expiredLots !== rawDue || first.points !== rawPoints) throw new Error(`expiry disagrees with the raw scan: ${first.expiredLots}/${first.points} vs ${rawDue}/${rawPoints}`);
   log(`expiry job: ${first.scanned} lots scanned, ${first.expiredLots} expired (${first.points} points) in ${secs(expiryMs)} s (${rate(first.scanned, expiryMs)} rows/s, ${rate(first.expiredLots, expiryMs)} expiries/s)`);
 
-  // 3. The same day again: nothing to do, each lot once.
-  t = performance.now();
-  const again = expiry.runAll(NOW);
-  const rerunMs = performance.now() - t;
-  if (again.expiredLots !== 0) throw new Error(`second run expired ${again.expiredLots} lots`);
-  log(`expiry re-run: ${again.scanned} lots scanned, 0 expired in ${secs(rerunMs)} s (${rate(again.scanned, rerunMs)} rows/s)`);
+  // 3. The same day again: nothing to do, each lot once. In A/B blocks with the raw scan
+  //    (HELPERS.md: the machine is shared), the ratio re-run rows/s ÷ raw rows/s per pair.
+  let again = { scanned: 0, expiredLots: 0 };
+  const rerun = await interleave({
+    pairs: PAIRS,
+    a: () => {
+      const r = scanLots();
+      return r.rows / (r.ms / 1000);
+    },
+    b: () => {
+      const t0 = performance.now();
+      again = expiry.runAll(NOW);
+      if (again.expiredLots !== 0) throw new Error(`a re-run expired ${again.expiredLots} lots`);
+      return again.scanned / ((performance.now() - t0) / 1000);
+    },
+    onPair: (q) => log(`  pair ${q.pair + 1}: raw scan ${q.a.toFixed(0)} rows/s, expiry re-run ${q.b.toFixed(0)} rows/s, ratio ${q.ratio.toFixed(3)}`),
+  });
+  raw.close();
+  log(`expiry re-run: ${again.scanned} lots scanned, 0 expired, ${rerun.bMedian.toFixed(0)} rows/s against the raw scan's ${rerun.aMedian.toFixed(0)}; ${spreadLine(rerun)}`);
 
   // 4. Tier recalculation.
   const daily = createProgramDaily({ db, clock, timeZone: ZONE, chunk: 2000 });
@@ -142,9 +165,10 @@ async function main() {
     expiry_s: Number(secs(expiryMs)),
     expiry_rows_per_s: rate(first.scanned, expiryMs),
     expiry_expired_per_s: rate(first.expiredLots, expiryMs),
-    expiry_rerun_rows_per_s: rate(again.scanned, rerunMs),
+    expiry_rerun_rows_per_s: Math.round(rerun.bMedian),
     raw_scan_s: Number(secs(rawMs)),
-    raw_scan_rows_per_s: rate(rawRows, rawMs),
+    raw_scan_rows_per_s: Math.round(rerun.aMedian),
+    ratio: Number(rerun.ratio.toFixed(3)), ratio_min: Number(rerun.ratioMin.toFixed(3)), ratio_max: Number(rerun.ratioMax.toFixed(3)), pairs: PAIRS,
     raw_tier_scan_rows_per_s: rate(rawActivity, rawTierMs),
     tier_s: Number(secs(tierMs)),
     tier_members_per_s: rate(tiers.members, tierMs),
