@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACK, ENQ, FrameDecoder, NAK, STX, encodeFrame, type FrameEvent } from '../../gateway/core/till/frame';
 import { LinkEngine, type LinkEngineOptions } from '../../gateway/adapters/pos/link-engine';
-import { LinkError } from '../../gateway/adapters/pos/link-types';
+import { LinkError, silentLogger } from '../../gateway/adapters/pos/link-types';
 import { splitMessage } from '../../gateway/core/till/message-parts';
 import { duplexPair, type PipeEnd } from '../support/duplex-pair';
 
@@ -323,7 +323,8 @@ describe('LinkEngine', () => {
   it('stop() answers the request in hand and takes no new ones', async () => {
     const [rawEnd, gwEnd] = duplexPair();
     const peer = rawPeer(rawEnd);
-    const gw = engine(gwEnd);
+    const refused: number[] = [];
+    const gw = engine(gwEnd, { logger: { ...silentLogger, warn: (o, msg) => msg === 'till frame not taken' && refused.push((o as { seq: number }).seq) } });
     let release!: () => void;
     const calls: string[] = [];
     gw.serve(async (body) => {
@@ -335,7 +336,9 @@ describe('LinkEngine', () => {
     await waitFor(() => calls.length === 1, 'the handler');
     const stopped = gw.stop(2000);
     rawEnd.write(encodeFrame(1, '{"n":1}'));
-    await new Promise((r) => setTimeout(r, 20));
+    // The engine read the frame and turned it away (rather than: it had not arrived yet).
+    await waitFor(() => refused.length === 1, 'the second frame refused');
+    expect(refused).toEqual([1]);
     release();
     await stopped;
     expect(peer.frames()).toEqual(['{"done":true}']);

@@ -273,11 +273,15 @@ describe('outbox publisher', () => {
 
   it('waits while the link is down and resumes when it is back', async () => {
     const link = createFakeLink('down');
-    const s = setup({}, link);
+    // Counts the publisher's looks at the link, so the test waits until it has decided (three
+    // times) not to send, instead of sleeping and hoping it looked.
+    let looks = 0;
+    const watched = Object.create(link, { state: { get: () => (looks++, link.state) } }) as typeof link;
+    const s = setup({}, watched);
     for (let i = 0; i < 20; i++) s.sale(i);
     const p = s.make();
     p.start();
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => looks >= 3, 'the publisher to look at the link');
     expect(link.pending.length + link.acked.length).toBe(0);
     link.setState('up');
     await p.whenDrained();
