@@ -12,7 +12,7 @@ import type { OutboxWriter } from '../../../sync/gateway/outbox-writer';
 import { createProgramRepo, type ProgramRepo, type ProgramRow } from '../../adapters/sqlite/program-repo';
 import type { Db } from '../../adapters/sqlite/open-database';
 import { ProgramConfig } from '../../config/loyalty-program-schema';
-import { applyEarn, type Account } from '../../core/loyalty/account';
+import type { Account } from '../../core/loyalty/account';
 import { checkSpend, spendable, type SpendRefusal, type SpendState } from '../../core/loyalty/budget';
 import { addDays, monthIndex, monthKey } from '../../core/loyalty/dates';
 import { takeFromLots } from '../../core/loyalty/lots';
@@ -47,7 +47,7 @@ export function createProgram(deps: {
   writer: LedgerWriter;
   outbox: OutboxWriter;
 }) {
-  const { config, ids, members, ledger, writer, outbox } = deps;
+  const { config, ledger, writer, outbox } = deps;
   const repo: ProgramRepo = createProgramRepo(deps.db);
   const tiers = config.tiers;
   const lowest = tiers.levels[0]!;
@@ -141,39 +141,8 @@ export function createProgram(deps: {
     return ok({ ...burnt.value, takes });
   }
 
-  /**
-   * Credits points that are not a sale's earning (a cancelled voucher, a bonus) as an `adjust`
-   * entry; each part becomes a lot with its own expiry date. Settles a deficit first, like earning.
-   */
-  function credit(member: MemberRow, p: { key: string; reason: string; parts: { points: number; expiresOn: string }[]; now: number }): { entries: LedgerEntry[]; account: Account } {
-    const points = p.parts.reduce((a, x) => a + x.points, 0);
-    const outcome = applyEarn(member, points);
-    const entries: LedgerEntry[] = [];
-    if (points <= 0) return { entries, account: { balance: member.balance, deficit: member.deficit } };
-    const entry: LedgerEntry = {
-      id: ids(), key: p.key, memberId: member.id, kind: 'adjust', points, deficitDelta: 0, saleId: null, reason: p.reason, at: p.now,
-    };
-    ledger.insertEntry(entry);
-    entries.push(entry);
-    if (outcome.settled > 0) {
-      const settle: LedgerEntry = {
-        id: ids(), key: `${p.key}:settle`, memberId: member.id, kind: 'adjust',
-        points: -outcome.settled, deficitDelta: -outcome.settled, saleId: null, reason: 'deficit-settled', at: p.now,
-      };
-      ledger.insertEntry(settle);
-      entries.push(settle);
-    }
-    // The deficit is settled from the soonest-expiring parts first; the rest become lots.
-    let toSettle = outcome.settled;
-    for (const part of [...p.parts].sort((a, b) => (a.expiresOn < b.expiresOn ? -1 : 1))) {
-      const settle = Math.min(toSettle, part.points);
-      toSettle -= settle;
-      const left = part.points - settle;
-      if (left > 0) ledger.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: left, remaining: left, expiresOn: part.expiresOn, createdAt: p.now });
-    }
-    members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
-    return { entries, account: outcome.account };
-  }
+  /** Credits points that are not a sale's earning: the ledger writer's `credit` (deficit first, then lots). */
+  const credit = writer.credit;
 
   /** The member as the till and kiosk show them, with tier, benefits and what may be spent today. */
   /**

@@ -10,6 +10,7 @@
  * cannot extend points' life), so points whose date passed meanwhile expire at the next run.
  * An expired voucher cannot be cancelled: its points were spent on it.
  */
+import { fault } from '../../core/faults';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../adapters/sqlite/open-database';
 import type { VoucherRow } from '../../adapters/sqlite/program-repo';
@@ -112,7 +113,7 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
     const v = repo.voucher(code);
     const usable = voucherUsable(v, today(now));
     if (!usable.ok) return usable;
-    if (!repo.cancelVoucher(code, now)) throw new Error('voucher changed state inside its own transaction');
+    if (!repo.cancelVoucher(code, now)) throw fault('TROUW_VOUCHER_STATE_RACE', code);
     const member = members.byId(v!.memberId)!;
     const takes = JSON.parse(v!.takes) as SpendTake[];
     const credited = program.credit(member, {

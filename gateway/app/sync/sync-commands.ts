@@ -28,10 +28,9 @@
  */
 import type { Db } from '../../adapters/sqlite/open-database';
 import type { LedgerEntry } from '../../adapters/sqlite/ledger-repo';
-import type { MemberRow } from '../../adapters/sqlite/members-repo';
 import type { ProgramConfig } from '../../config/loyalty-program-schema';
-import { applyReverse, type Account } from '../../core/loyalty/account';
-import { lotExpiry, takeFromLots } from '../../core/loyalty/lots';
+import type { Account } from '../../core/loyalty/account';
+import { lotExpiry } from '../../core/loyalty/lots';
 import { err, ok, type Result } from '../../core/result';
 import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
@@ -62,7 +61,7 @@ const unknownMember = (): CommandError => ({ code: 'unknown-member', message: 'n
 export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
   const { db } = deps;
   const ctx = createProgramContext({ db, clock: deps.clock, program: deps.program });
-  const { members, ledgerRepo, outbox, ids, program } = ctx;
+  const { members, ledgerRepo, outbox, writer, program } = ctx;
   const has = (table: string) => !!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
   const run = (sql: string, ...args: unknown[]) => db.prepare(sql).run(...args).changes;
 
@@ -99,22 +98,6 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     return removed;
   }
 
-  /** Negative adjustment: oldest-expiring lots first; what the balance lacks becomes deficit. */
-  function debit(member: MemberRow, points: number, key: string, reason: string, at: number): { entry: LedgerEntry; account: Account; taken: number; deficitAdded: number } {
-    const outcome = applyReverse(member, points);
-    if (outcome.taken > 0) {
-      const { takes, taken } = takeFromLots(ledgerRepo.openLots(member.id), outcome.taken);
-      if (taken !== outcome.taken) throw new Error(`ledger inconsistent: lots hold less than the cached balance of member ${member.id}`);
-      for (const t of takes) ledgerRepo.setLotRemaining(member.id, t.lotId, t.remaining);
-    }
-    const entry: LedgerEntry = {
-      id: ids(), key, memberId: member.id, kind: 'adjust', points: -outcome.taken, deficitDelta: outcome.deficitAdded, saleId: null, reason, at,
-    };
-    ledgerRepo.insertEntry(entry);
-    members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
-    return { entry, account: outcome.account, taken: outcome.taken, deficitAdded: outcome.deficitAdded };
-  }
-
   function adjustPoints(args: AdjustPointsArgs, c: CommandContext): Result<Record<string, unknown>, CommandError> {
     const member = members.byNumber(args.member);
     if (!member) return err(unknownMember());
@@ -129,7 +112,7 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
       const expiresOn = lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths);
       ({ entries, account } = program.credit(member, { key, reason, parts: [{ points: args.points, expiresOn }], now: c.now }));
     } else {
-      const d = debit(member, -args.points, key, reason, c.now);
+      const d = writer.debit(member, { points: -args.points, key, reason, at: c.now });
       entries = [d.entry];
       account = d.account;
       deficitAdded = d.deficitAdded;
@@ -156,19 +139,10 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     const deficitDelta = args.debt - member.deficit;
     if (points === 0 && deficitDelta === 0) return ok({ snapshot, balance: member.balance, deficit: member.deficit, points: 0, deficitDelta: 0 });
     const at = Math.min(c.now, args.asOf);
-    if (points > 0) {
-      const expiresOn = lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths);
-      ledgerRepo.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: points, remaining: points, expiresOn, createdAt: at });
-    } else if (points < 0) {
-      const { takes, taken } = takeFromLots(ledgerRepo.openLots(member.id), -points);
-      if (taken !== -points) throw new Error(`ledger inconsistent: lots hold less than the cached balance of member ${member.id}`);
-      for (const t of takes) ledgerRepo.setLotRemaining(member.id, t.lotId, t.remaining);
-    }
-    ledgerRepo.insertEntry({
-      id: ids(), key, memberId: member.id, kind: 'adjust', points, deficitDelta, saleId: null,
-      reason: `hq settlement ${c.commandId}: balance ${args.balance}, debt ${args.debt}, as of ${new Date(args.asOf).toISOString()}`, at,
+    writer.settle(member, {
+      balance: args.balance, debt: args.debt, key, at, expiresOn: lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths),
+      reason: `hq settlement ${c.commandId}: balance ${args.balance}, debt ${args.debt}, as of ${new Date(args.asOf).toISOString()}`,
     });
-    members.setAccount(member.id, args.balance, args.debt);
     return ok({ snapshot, balance: args.balance, deficit: args.debt, points, deficitDelta });
   }
 

@@ -7,6 +7,7 @@
  * reversed) and `deficit` the part of that which the balance could not cover and which was
  * recorded as deficit by this return.
  */
+import { fault } from '../../core/faults';
 import type { ReturnKind, SaleRow, StoredSaleLine } from '../../adapters/sqlite/sales-repo';
 import { applyReverse } from '../../core/loyalty/account';
 import { isExcluded } from '../../core/loyalty/earning';
@@ -33,7 +34,7 @@ function applyReturn(
 ): Handled {
   const { sale, plan, now } = p;
   const member = sale.memberId ? c.members.byId(sale.memberId) : undefined;
-  if (sale.memberId && !member) throw new Error(`sale ${sale.id} refers to a missing member`);
+  if (sale.memberId && !member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `sale ${sale.id} of member ${sale.memberId}`);
   const businessDate = localDate(now, c.store.timeZone);
 
   // Tier (issue 6): the return takes its points and eligible cents off the month it happens in.
