@@ -7,7 +7,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      // Property tests simulate minutes of radio per run: seconds of CPU on a quiet machine, more when
+      // the machine is shared. A timeout is a hang detector, not a performance claim.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 }, testTimeout: 60_000 } },
       {
         test: {
           name: 'integration',

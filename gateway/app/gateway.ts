@@ -1,7 +1,10 @@
 /**
- * The gateway process, assembled: database → members seed → till service → lanes → HTTP.
- * Stops in the reverse order: lanes first (no new frames; the request in hand is finished
- * and answered), then HTTP, then the database, so nothing is written after close.
+ * The gateway process, assembled: database → members seed → cards → presence → HQ sync →
+ * daily jobs → offers and bonuses → till service and lanes → HTTP (API, store page, metrics).
+ * `stop()` takes frames off first (lanes: the request in hand is finished and answered), then
+ * the subsystems, then HTTP, then the database, so nothing is written after close. A start
+ * that fails part-way (a port in use, a subsystem that throws) unwinds what it had started,
+ * in reverse, and throws one error: the process is left with nothing open.
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -46,6 +49,7 @@ import { createLedgerTallies } from './metrics/ledger-tallies';
 import { createStoreLive, type StoreLive } from './store-page/store-live';
 import { storePageRoutes } from '../api/store-page-routes';
 import { claimDatabase } from '../adapters/sqlite/gateway-lock';
+import { fault } from '../core/faults';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -85,7 +89,35 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+type Started = (what: string, undo: () => unknown) => void;
+
 export async function startGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<RunningGateway> {
+  const undo: Array<{ what: string; run: () => unknown }> = [];
+  try {
+    return await assembleGateway(config, deps, (what, run) => undo.push({ what, run }));
+  } catch (e) {
+    for (const u of undo.reverse()) {
+      try {
+        await u.run();
+      } catch (e2) {
+        deps.logger.warn({ err: e2, what: u.what }, 'start failed; could not undo a step');
+      }
+    }
+    throw startFailure(e, config);
+  }
+}
+
+/** A listen that failed because the port is taken is a fault with one line; other errors pass as they are. */
+function startFailure(e: unknown, config: Readonly<GatewayConfig>): unknown {
+  const err = e as { code?: string; address?: string; port?: number };
+  if (err?.code === 'EADDRINUSE') {
+    const where = err.address !== undefined ? `${err.address}:${err.port}` : `${config.http.host}:${config.http.port}`;
+    return fault('TROUW_START_FAILED', `${where} is in use (another process listens there; set http.port or metrics.listen)`, { cause: e });
+  }
+  return e;
+}
+
+async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps, started: Started): Promise<RunningGateway> {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger;
   const startedAt = clock.now();
@@ -94,22 +126,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
 
   // One gateway per database (a pid file beside it; restore and a second start refuse).
   const release = claimDatabase(config.database.path);
-  let ledger: ReturnType<typeof openLedger>;
-  try {
-    ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
-  } catch (e) {
-    release();
-    throw e;
-  }
+  started('database claim', release);
+  const ledger = openLedger(config.database.path, { busyTimeoutMs: config.database.busyTimeoutMs });
+  started('database', () => ledger.close());
   const db = ledger.db;
   const seeded = seedMembers(db, config.members, clock.now());
   log.info({ seeded, schemaVersion: schemaVersion(db) }, 'database open');
   const token = config.metrics.enabled ? metricsToken(config.metrics) : undefined;
 
   // Metrics read the subsystems when scraped, so they are made first and see them as they come.
+  // eslint-disable-next-line prefer-const -- assigned once, below; the metrics closures read it before
   let sync: SyncAgent | undefined;
   const live: { presence?: PresenceService; lanes?: ReturnType<typeof createLanes> } = {};
   let kioskSessionsOpen: (() => number) | undefined;
+  // eslint-disable-next-line prefer-const -- assigned once, below; the metrics closures read it before
   let cards: CardSubsystem | undefined;
   const metrics = config.metrics.enabled
     ? createGatewayMetrics({
@@ -129,13 +159,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       kioskSessionsActive: () => kioskSessionsOpen?.() ?? 0,
     }, { buckets: config.metrics.buckets })
     : undefined;
-  try {
-    cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
-  } catch (e) {
-    await ledger.close();
-    release();
-    throw e;
-  }
+  cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
+  started('cards', () => cards?.stop());
   // The till service is rebuilt when HQ sends new earning rules (sync `cfg`); requests in
   // flight finish on the service that took them, the next ones use the new rules.
   const tillFor = (rules: GatewayConfig['loyalty']) =>
@@ -202,35 +227,33 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   });
   live.presence = presence;
   presence.start();
+  started('presence', () => presence.stop());
   // HQ sync (issue 5): publishes the outbox the ledger writes; off unless sync.brokerUrl is set.
-  try {
-    sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig, forgetMember: (n) => void presence.eraseMember(n) });
-    // HQ's last accepted config outlives restarts: apply it over the file's rules.
-    const stored = sync?.downlink.runningConfig();
-    if (stored) applyHqConfig(stored.config);
-  } catch (e) {
-    await presence.stop();
-    await cards?.stop();
-    await ledger.close();
-    release();
-    throw e;
-  }
+  sync = await startGatewaySync(config, { db, clock, logger: log, applyHqConfig, forgetMember: (n) => void presence.eraseMember(n) });
+  started('sync', () => sync?.stop());
+  // HQ's last accepted config outlives restarts: apply it over the file's rules.
+  const stored = sync?.downlink.runningConfig();
+  if (stored) applyHqConfig(stored.config);
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
   const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => {
     if (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE')) metrics?.databaseError('program-daily');
     log.error({ err: e }, 'daily program job failed');
   } });
   daily.start();
+  started('daily jobs', () => daily.stop());
   // Location-triggered offers (issue 8): presence events in, offers to phones out.
   const offers = createOffersService({
     config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log,
     ...(metrics && { onDecided: (r: string) => metrics.offerDecided(r) }),
   });
   offers.start();
+  started('offers', () => offers.stop());
   const detachOffers = offers.attach(presence);
+  started('offers ← presence', detachOffers);
   // Earning without buying (issue 6): event attendance from presence, a join bonus.
   const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
   const detachBonuses = bonuses.attach(presence);
+  started('bonuses ← presence', detachBonuses);
   const lanes = createLanes(config, { logger: log, clock });
   live.lanes = lanes;
   let stopping = false;
@@ -253,6 +276,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       return till.handle(body, ctx);
     });
   }
+  started('lanes', () => lanes.stop());
   // The store page (issue 16): the live view of lanes, devices, zones, outbox and events.
   const readerActivity = new Map<string, number>();
   const readerPlaces = [...new Set(config.cards.readers.map((r) => r.place))];
@@ -276,6 +300,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
       };
     },
   });
+  started('store page', () => storeLive.stop());
   const detachTaps = cards?.readers.onTap((tap) => {
     metrics?.cardTap(tap);
     if (tap.place) readerActivity.set(`${tap.place.type}:${tap.place.id}`, tap.at);
@@ -316,6 +341,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
     print: deps.printPairing ?? ((line) => void process.stdout.write(`${line}\n`)),
   });
   const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store, staff: sessions, screenKeys, onRoute: deps.onApiRoute });
+  started('http', () => api.close());
   await api.register(kioskRoutes, {
     router: cards?.router, members, cardLinks: store.cardLinks, db, clock, config, health,
     screenKeys, staffSessions: sessions, screenIdleMs: config.kiosk.idleMs,
@@ -334,6 +360,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, deps: Gatewa
   });
   // Prometheus (issue 16): on its own listener when `metrics.listen` is set, else here behind the token.
   const metricsServer = metrics && config.metrics.listen ? await buildMetricsServer({ scrape: metrics.scrape, token, logger: log }) : undefined;
+  started('metrics http', () => metricsServer?.close());
   if (metrics && !metricsServer) await api.register(metricsRoutes, { scrape: metrics.scrape, token, ownListener: false });
   let url: string | undefined;
   let metricsUrl: string | undefined;

@@ -10,6 +10,7 @@
  *   trouw-gateway restore FILE [--config FILE]        refused while a gateway runs
  * The config file may also come from TROUW_CONFIG; TROUW_<SECTION>__<KEY> overrides values.
  */
+import { exitCodeOf, isFault } from '../core/faults';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/load';
 
@@ -100,6 +101,12 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (e: unknown) => {
+    // The gateway's own faults (gateway/core/faults.ts): one line, the catalogue's exit code.
+    if (isFault(e)) {
+      console.error(`trouw-gateway: ${e.message} [${e.code}]`);
+      process.exitCode = exitCodeOf(e);
+      return;
+    }
     // Refusals store IT acts on: one line, no stack (a database from a newer gateway, a
     // gateway already running on the database, a backup that does not check out).
     if (['DB_TOO_NEW', 'GATEWAY_RUNNING', 'BACKUP_BAD'].includes((e as { code?: string }).code ?? '')) {

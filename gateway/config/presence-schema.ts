@@ -10,6 +10,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ConfigProblem } from './explain';
 import { DEFAULT_FINGERPRINT, DEFAULT_FINGERPRINT_WINDOW_MS, DEFAULT_LEVEL_PER_MISFIT_DB } from '../core/presence/radio-map';
+import { DEFAULT_MOTION } from '../core/presence/params';
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
 const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', description: 'a UUID' });
@@ -105,10 +106,23 @@ export const PresenceRadioMapConfig = Type.Object(
     levelPerMisfitDb: Type.Number({ exclusiveMinimum: 0, maximum: 100, default: DEFAULT_LEVEL_PER_MISFIT_DB }),
     /** RSSI window while placing by the map (ms), instead of the zones' windowMs. */
     windowMs: Type.Integer({ minimum: 500, maximum: 60_000, default: DEFAULT_FINGERPRINT_WINDOW_MS }),
+    /** Share of absolute loudness kept in the misfit (absent: DEFAULT_ABSOLUTE_WEIGHT, removed; 1: kept whole). */
+    absoluteWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   },
   { additionalProperties: false },
 );
 export type PresenceRadioMapConfig = Static<typeof PresenceRadioMapConfig>;
+
+/** Window and margin by how still a device stands (core/presence/params.ts MotionParams). */
+export const PresenceMotionConfig = Type.Object(
+  {
+    stillWindowMs: Type.Integer({ minimum: 0, maximum: 120_000, default: DEFAULT_MOTION.stillWindowMs, description: 'RSSI window once a device has stood still (ms); at or below windowMs: off' }),
+    movingMarginFactor: Type.Number({ minimum: 0, maximum: 1, default: DEFAULT_MOTION.movingMarginFactor, description: "share of a zone's switchMarginDb that applies while the device walks" }),
+    settleMs: Type.Integer({ minimum: 100, maximum: 600_000, default: DEFAULT_MOTION.settleMs, description: 'stillness builds up over this long (ms)' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+export type PresenceMotionConfig = Static<typeof PresenceMotionConfig>;
 
 export const PresenceConfig = Type.Object(
   {
@@ -124,6 +138,7 @@ export const PresenceConfig = Type.Object(
     combine: Type.Union([Type.Literal('mean'), Type.Literal('max')], { default: 'mean' }),
     /** Absent: each zone's level is its own scanners' (`combine`). */
     radioMap: Type.Optional(PresenceRadioMapConfig),
+    motion: PresenceMotionConfig,
     visitEndMs: Ms(600_000, 10_000, 24 * 3_600_000, 'a visit ends after the member is unseen this long'),
     maxTracked: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5000 }),
     maxAnonymous: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 5000 }),

@@ -52,7 +52,7 @@ export function loadRadioMap(p: PresenceConfig): FingerprintParams | undefined {
   const map = { scanners: file.scanners, points: file.points };
   const problem = radioMapProblem(map, p.scanners.map((s) => s.name), zoneIds(p));
   if (problem) fail(path, problem.replace(/^radio map: /, ''));
-  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs });
+  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs, ...(p.radioMap.absoluteWeight !== undefined && { absoluteWeight: p.radioMap.absoluteWeight }) });
 }
 
 export interface RadioMapBuild {

@@ -172,8 +172,8 @@ const givenMap: FingerprintParams | undefined = a['radio-map']
   ? fingerprintParams(readRadioMapFile(a['radio-map']), kv(a.fingerprint))
   : undefined;
 
-/** Which engine mode the `real_<name>_*` fields report (both are printed). */
-const REAL_PRIMARY = 'map' as const;
+/** The `real_<name>_*` fields: the engine with its defaults and no walk (level mode); `_map_` beside it. */
+const REAL_PRIMARY = 'level' as const;
 
 const t0 = performance.now();
 let engineScore: Score;
@@ -230,8 +230,8 @@ let real: RealSetFigures[] = [];
 const dataDir = a.real === 'none' ? null : findBleData();
 if (dataDir) {
   const tr = performance.now();
-  const { k, levelPerMisfitDb, windowMs } = kv(a.fingerprint);
-  real = realFigures(dataDir, { overrides, fit: { ...(k && { k }), ...(levelPerMisfitDb && { levelPerMisfitDb }), ...(windowMs && { windowMs }) } });
+  const { k, levelPerMisfitDb, windowMs, absoluteWeight } = kv(a.fingerprint);
+  real = realFigures(dataDir, { overrides, fit: { ...(k && { k }), ...(levelPerMisfitDb && { levelPerMisfitDb }), ...(windowMs && { windowMs }), ...(absoluteWeight !== undefined && { absoluteWeight }) } });
   meta.real_data = dataDir;
   meta.real_wall_s = Number(((performance.now() - tr) / 1000).toFixed(1));
 } else if (a.real !== 'none') console.log('no public recordings found (../shared/data/ble or TROUW_BLE_DATA): real-recording figures skipped');

@@ -51,6 +51,33 @@ describe('trouw-gateway CLI', () => {
     expect(cli(['frobnicate']).status).toBe(2);
   });
 
+  it('a start that fails part-way (HTTP port in use) unwinds what it started and exits non-zero with one line', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'trouw-cli-'));
+      // A lane whose port is missing keeps a reconnect timer: before the unwinding, the process
+      // stayed up with its lanes, scanner workers, daily timers and database open.
+      const r = cli(['start'], {
+        TROUW_DATABASE__PATH: join(dir, 'g.db'),
+        TROUW_LANES: JSON.stringify([{ id: 'lane-1', transport: 'serial', path: join(dir, 'ttyTILL') }]),
+        TROUW_HTTP__HOST: '127.0.0.1',
+        TROUW_HTTP__PORT: String(port),
+        TROUW_LOG__LEVEL: 'silent',
+      });
+      expect(r.error).toBeUndefined(); // not killed by the spawn timeout: it exited by itself
+      expect(r.status).toBe(69);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toEqual([`trouw-gateway: gateway failed to start: 127.0.0.1:${port} is in use (another process listens there; set http.port or metrics.listen) [TROUW_START_FAILED]`]);
+      // The database claim was released: a second start finds no "gateway running" pid file.
+      expect(existsSync(join(dir, 'g.db.pid'))).toBe(false);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it('doctor names a missing till port and how to fix it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trouw-cli-'));
     const r = cli(['doctor'], {

@@ -46,6 +46,13 @@ describe('ZoneFingerprints', () => {
     expect(quiet.get('B')).toBeCloseTo(loud.get('B')!, 9);
   });
 
+  it('absoluteWeight keeps that share of the loudness: at 1 the quieter pattern misfits by the 12 dB', () => {
+    const fp = new ZoneFingerprints(MAP, SCANNERS, { k: 1, absoluteWeight: 1 });
+    expect(fit(fp, [-67, -72, -87, -92]).get('A')).toBeCloseTo(12, 9);
+    const half = new ZoneFingerprints(MAP, SCANNERS, { k: 1, absoluteWeight: 0.5 });
+    expect(fit(half, [-67, -72, -87, -92]).get('A')).toBeCloseTo(Math.sqrt(72), 9);
+  });
+
   it('a zone\'s misfit is the mean of its k best points', () => {
     const one = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 1 }), [-55, -60, -75, -80]);
     const two = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 2 }), [-55, -60, -75, -80]);

@@ -23,6 +23,7 @@ export function engineParams(p: PresenceConfig, fingerprint?: FingerprintParams)
     maxAnonymous: p.maxAnonymous,
     anonymousWindowMs: p.anonymousWindowMs,
     maxSamples: 48,
+    motion: { ...p.motion },
     ...(fingerprint && { fingerprint }),
   };
 }

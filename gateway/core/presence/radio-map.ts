@@ -33,9 +33,19 @@ export interface RadioMap {
 export interface FingerprintOptions {
   /** A zone's misfit is the mean of its k best-fitting points. */
   readonly k: number;
+  /**
+   * Share of the mean difference (absolute loudness) kept in the misfit, 0–1: 0 removes it
+   * (the device's own power and body do not count), 1 keeps it whole. Where loudness carries
+   * the zone (a vestibule between two receivers, both loud there) removing it all throws the
+   * zone away (issue 15).
+   */
+  readonly absoluteWeight?: number;
 }
 
 export const DEFAULT_FINGERPRINT: FingerprintOptions = { k: 3 };
+
+/** FingerprintOptions.absoluteWeight by default (docs/presence.md, issue 15). */
+export const DEFAULT_ABSOLUTE_WEIGHT = 0;
 
 /**
  * dB of zone level per dB of worse fit (params.ts, FingerprintParams). Tuned on the tuning
@@ -49,7 +59,7 @@ export const DEFAULT_FINGERPRINT_WINDOW_MS = 3000;
 
 /** The engine's fingerprint parameters for `map`: the defaults above, then `o`. */
 export function fingerprintParams(map: RadioMap, o: Partial<Omit<FingerprintParams, 'map'>> = {}): FingerprintParams {
-  return { map, k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS, ...o };
+  return { map, k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS, absoluteWeight: DEFAULT_ABSOLUTE_WEIGHT, ...o };
 }
 
 /** Why a radio map cannot serve an engine: unknown scanner or zone, a zone without points. */
@@ -149,12 +159,13 @@ export class ZoneFingerprints {
     for (const b of this.best) b.length = 0;
     const ref = this.ref;
     const k = this.o.k;
+    const keep = 1 - (this.o.absoluteWeight ?? DEFAULT_ABSOLUTE_WEIGHT);
     for (let p = 0, base = 0; p < this.zoneIndex.length; p++, base += w) {
       let dot = 0;
       for (let c = 0; c < w; c++) dot += obs[c]! * ref[base + c]!;
       const mean = (obsSum - this.refSum[p]!) / w;
       const sq = obsSq - 2 * dot + this.refSq[p]!;
-      const misfit = Math.sqrt(Math.max(0, sq / w - mean * mean));
+      const misfit = Math.sqrt(Math.max(0, sq / w - keep * mean * mean));
       insertBest(this.best[this.zoneIndex[p]!]!, misfit, k);
     }
     this.zones.forEach((zone, z) => {

@@ -33,6 +33,26 @@ export class SampleWindow {
     return this.n === 0 ? -Infinity : this.t[(this.head - 1 + this.capacity) % this.capacity]!;
   }
 
+  /**
+   * Sums and counts of the samples in (now − 2·span, now − span] and (now − span, now]:
+   * `out` = [sum before, n before, sum last, n last, sum of squares of both]. One pass,
+   * newest first.
+   */
+  halves(now: number, span: number, out: Float64Array): void {
+    out.fill(0);
+    for (let i = 0; i < this.n; i++) {
+      const k = (this.head - 1 - i + this.capacity) % this.capacity;
+      const at = this.t[k]!;
+      if (at <= now - 2 * span) break;
+      if (at > now) continue;
+      const j = at > now - span ? 2 : 0;
+      const v = this.v[k]!;
+      out[j]! += v;
+      out[j + 1]!++;
+      out[4]! += v * v;
+    }
+  }
+
   /** Copies the values of samples with `from < at ≤ to` into `out`; returns how many. */
   collect(from: number, to: number, out: number[]): number {
     out.length = 0;

@@ -41,12 +41,18 @@ export class ZoneTracker {
   private lastStep: number | null = null;
   /** Switch evidence per rival zone (dB·s). */
   private readonly evidence = new Map<string, number>();
+  private marginScale = 1;
 
   constructor(private readonly paramsOf: (zone: string) => ZoneParams) {}
 
   /** `levels`: zone → combined level, for zones heard in their window. */
-  step(levels: ReadonlyMap<string, number>, now: number, out: ZoneTransition[]): void {
+  /**
+   * `marginScale`: the share of each zone's switch margin that applies now (the engine's
+   * MotionParams: less while the device walks, all of it once it stands still).
+   */
+  step(levels: ReadonlyMap<string, number>, now: number, out: ZoneTransition[], marginScale = 1): void {
     try {
+      this.marginScale = marginScale;
       this.decide(levels, now, out);
     } finally {
       this.lastStep = now;
@@ -119,7 +125,7 @@ export class ZoneTracker {
     for (const [zone, level] of levels) {
       if (zone === current) continue;
       const p = this.paramsOf(zone);
-      const margin = p.switchMarginDb;
+      const margin = p.switchMarginDb * this.marginScale;
       const gain = level < p.enterLevelDbm ? -margin : Math.min(level - currentLevel - margin, 2 * margin);
       const e = Math.max(0, (this.evidence.get(zone) ?? 0) + gain * dt);
       if (e === 0) {

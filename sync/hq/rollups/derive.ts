@@ -27,6 +27,9 @@ export const M = {
   tierMove: 'tier.move',
   zone: 'zone',
   path: 'path',
+  /** hq_r_distinct, chain-wide (store ''): only for the daily member counts of the k check. */
+  zoneChain: 'zone.chain',
+  pathChain: 'path.chain',
   offer: (kind: string) => `offer.${kind}`,
   /** hq_r_distinct only */
   touch: 'touch',
@@ -34,6 +37,8 @@ export const M = {
 } as const;
 
 const OFFER_PREFIX = 'trouw.offer.';
+/** The store of chain-wide rows. */
+export const CHAIN = '';
 /** A path is the first zones of a visit, in order, repeats merged; longer paths are cut here. */
 export const PATH_ZONES = 4;
 
@@ -142,6 +147,7 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       const cell = `${zone}|${when.hourOfWeek}`;
       d.addDaily(store, when.day, M.zone, cell, 1, num(x.dwellMs));
       d.addDistinct(store, when.day, M.zone, cell, member);
+      d.addDistinct(CHAIN, when.day, M.zoneChain, cell, member);
       return;
     }
     case 'trouw.presence.visit-ended.v1': {
@@ -157,6 +163,7 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       const p = path.join(' > ');
       d.addDaily(store, at.day, M.path, p, 1, 0);
       d.addDistinct(store, at.day, M.path, p, member);
+      d.addDistinct(CHAIN, at.day, M.pathChain, p, member);
       return;
     }
   }

@@ -226,7 +226,9 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
    */
   async function membersPerCell(metric: string, f: InsightFilter, k: number): Promise<Map<string, number>> {
     const r = range(f, 'c');
-    const lower = await q(`SELECT c.dim AS dim, max(c.n) AS members FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [`${metric}.members`, ...r.args]);
+    // One store: its own daily counts; chain-wide: the chain's (store '').
+    const lowerMetric = f.store ? `${metric}.members` : `${metric}.chain.members`;
+    const lower = await q(`SELECT c.dim AS dim, max(c.n) AS members FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [lowerMetric, ...r.args]);
     const out = new Map(lower.map((x) => [s(x.dim), n(x.members)]));
     const small = [...out].filter(([, m]) => m < k).map(([dim]) => dim);
     for (let i = 0; i < small.length; i += 200) {

@@ -60,6 +60,7 @@ export const EXPOSURE_MERGE = `
  * Distinct metrics whose members per cell and day are also counted in hq_r_daily
  * (`<metric>.members`), when the member is new to the cell that day: the k-anonymity check
  * reads the largest daily count first, a lower bound of the members over any range, and
- * counts distinct members exactly only for the cells that bound leaves under k.
+ * counts distinct members exactly only for the cells that bound leaves under k. The `.chain`
+ * metrics (store '') do the same chain-wide, where one store's day is too small a bound.
  */
-export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path']);
+export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path', 'zone.chain', 'path.chain']);
