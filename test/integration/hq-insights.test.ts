@@ -40,14 +40,23 @@ afterAll(async () => {
 });
 
 let counter = 0;
-const kinds: [string, (rollups?: RollupConfig | false) => Promise<HqStore>][] = [
+/** Opens a new store; `twin` opens a second connection (pool) to the last one, as a second ingest process would. */
+const kinds: [string, (rollups?: RollupConfig | false) => Promise<HqStore>, () => Promise<HqStore>][] = [
   ['sqlite', async (rollups = CFG) => {
     const s = openSqliteHqStore(join(dir, `hq-${++counter}.db`), { rollups });
+    await s.migrate();
+    return s;
+  }, async () => {
+    const s = openSqliteHqStore(join(dir, `hq-${counter}.db`), { rollups: CFG });
     await s.migrate();
     return s;
   }],
   ['postgres', async (rollups = CFG) => {
     const s = openPgHqStore(pg.createDatabase(`hq_${++counter}`), { rollups });
+    await s.migrate();
+    return s;
+  }, async () => {
+    const s = openPgHqStore(pg.url.replace(/\/postgres$/, `/hq_${counter}`), { rollups: CFG });
     await s.migrate();
     return s;
   }],
@@ -77,7 +86,7 @@ const shuffled = <T>(list: T[], seed: number): T[] => {
   return a;
 };
 
-describe.each(kinds)('HQ rollups: %s', (_kind, open) => {
+describe.each(kinds)('HQ rollups: %s', (_kind, open, twin) => {
   let store: HqStore;
   let reference: Record<string, string[]>;
   beforeAll(async () => {
@@ -110,6 +119,24 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open) => {
       expect(await dump(other)).toEqual(reference);
     } finally {
       await other.close();
+    }
+  }, 240_000);
+
+  it('two ingest processes at once, on overlapping shares of the stream, give the same rollups', async () => {
+    const a = await open();
+    const b = await twin();
+    try {
+      // Each gets two thirds of the events (a third overlaps: redeliveries across processes),
+      // in its own order, committing concurrently.
+      const third = Math.floor(events.length / 3);
+      const mixed = shuffled(events, 9);
+      const partA = shuffled(mixed.slice(0, 2 * third), 1);
+      const partB = shuffled([...mixed.slice(third)], 2);
+      await Promise.all([ingest(a, partA, 200), ingest(b, partB, 300)]);
+      expect(await dump(a)).toEqual(reference);
+    } finally {
+      await a.close();
+      await b.close();
     }
   }, 240_000);
 
