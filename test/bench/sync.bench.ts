@@ -60,6 +60,8 @@ const { values } = parseArgs({
     'ack-sales': { type: 'string', default: '300' },
     /** Comma-separated subset of drain,stages,ack,backlog,pg (default all); skipped parts' fields are null. */
     parts: { type: 'string', default: 'drain,stages,ack,backlog,pg' },
+    /** HQ ingest's MQTT connections per process (its CLI's --connections; each carries one event per commit). */
+    'ingest-connections': { type: 'string', default: '8' },
   },
 });
 const BLOCK = Number(values.block);
@@ -72,6 +74,7 @@ const TILL_RATE = Number(values['till-rate']);
 const TILL_SECONDS = Number(values['till-seconds']);
 const ROUNDS = Number(values.rounds);
 const PARTS = new Set(values.parts.split(','));
+const INGEST_CONNECTIONS = values['ingest-connections'];
 const CLI = resolve(import.meta.dirname, '../../sync/hq/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
 const log = (s: string) => console.log(s);
@@ -82,7 +85,7 @@ const children: ChildProcess[] = [];
  * expiry 0: a stopped phase's shared subscription must not go on queueing every later event.
  */
 async function spawnIngest(m: Mosquitto, db: string, group: string, instance: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0', '--connections', INGEST_CONNECTIONS], {
     env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -448,6 +451,7 @@ async function main() {
       ingest_only_sqlite_per_s: round(stage.ingestOnly, 0),
       events: EVENTS,
       window: WINDOW,
+      ingest_connections: Number(INGEST_CONNECTIONS),
       backlog_rows: BACKLOG,
       backlog_drained_during_till_run: till.drainedDuring,
       backlog_drain_per_s: round(till.drainRate, 0),
