@@ -14,6 +14,7 @@ import { monotonicFactory } from 'ulid';
 import { fault } from '../../gateway/core/faults';
 import { check, describeProblems } from '../schemas/check';
 import { isCatalogued, type EventDefinition } from '../schemas/catalogue';
+import { signalOutboxAppended } from './outbox-signal';
 
 /** Business rows (priority ≤ this) never expire and are never dropped (sync.outbox.businessMaxPriority). */
 export const BUSINESS_MAX_PRIORITY = 1;
@@ -72,6 +73,8 @@ export function createOutboxWriter(db: Database, opts: OutboxWriterOptions = {})
       if (expiresAt !== null && priority <= businessMax) throw fault('TROUW_OUTBOX_BUSINESS_EXPIRY', `${def.type}, priority ${priority}`);
       const id = opts.newId ? opts.newId() : nextUlid!(e.at);
       const r = insert.run(id, def.type, e.subject ?? null, new Date(e.at).toISOString(), JSON.stringify(e.data), priority, expiresAt);
+      // The publisher looks on the next turn, after this transaction ended (./outbox-signal.ts).
+      signalOutboxAppended(db);
       return Number(r.lastInsertRowid);
     },
   };

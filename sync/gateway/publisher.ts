@@ -42,6 +42,7 @@ import { addCounter, checkOutboxTable, ensureSyncTables, readCounter } from './t
 import { check } from '../schemas/check';
 import { EventAck } from '../schemas/ack';
 import type { OutboxRow } from './outbox-writer';
+import { onOutboxAppended } from './outbox-signal';
 
 export interface PublisherOptions {
   db: Database;
@@ -106,7 +107,10 @@ export interface OutboxPublisher {
   start(): void;
   /** HQ's end-to-end ack (the payload of `…/ack`); the downlink hands it over. Bad payloads are ignored. */
   acknowledge(payload: Buffer | string): void;
-  /** A writer committed rows: look now rather than at the next idle poll. */
+  /**
+   * Rows were written: look now rather than at the next idle poll. Writes through the outbox
+   * writer on the same connection need not call it (./outbox-signal.ts wakes the publisher).
+   */
   notify(): void;
   stats(): PublisherStats;
   health(): DeviceHealth;
@@ -255,6 +259,9 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       wake(0);
     }
   });
+  // Rows committed through the outbox writer on this connection wake us on the next turn
+  // (coalesced there); the idle poll stays for writes from elsewhere.
+  const offAppended = onOutboxAppended(db, () => wake(0));
 
   function wake(delayMs: number) {
     if (!running) return;
@@ -704,6 +711,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     async stop() {
       running = false;
       offState();
+      offAppended();
       if (timer) clearTimeout(timer);
       if (immediate) clearImmediate(immediate);
       timer = undefined;

@@ -17,7 +17,7 @@
  *  3. Sale → ack: sales rung at the till service with the publisher and HQ running; the time
  *     from the sale's request to HQ's ack for its event arriving at the gateway (p50, p99).
  *  4. HQ ingest into PostgreSQL with one and with two ingest processes (shared subscription).
- * Last line: one JSON object. Options: --events N --backlog N --pg-events N --window N
+ * Last line: one JSON object (JSON.stringify: a skipped part's NaN prints as null). Options: --parts drain,stages,ack,backlog,pg --events N --backlog N --pg-events N --window N
  * --till-rate N --till-seconds N --rounds N
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -58,6 +58,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     block: { type: 'string', default: '10000' },
     'ack-sales': { type: 'string', default: '300' },
+    /** Comma-separated subset of drain,stages,ack,backlog,pg (default all); skipped parts' fields are null. */
+    parts: { type: 'string', default: 'drain,stages,ack,backlog,pg' },
+    /** HQ ingest's MQTT connections per process (its CLI's --connections; each carries one event per commit). */
+    'ingest-connections': { type: 'string', default: '8' },
   },
 });
 const BLOCK = Number(values.block);
@@ -69,6 +73,8 @@ const WINDOW = Number(values.window);
 const TILL_RATE = Number(values['till-rate']);
 const TILL_SECONDS = Number(values['till-seconds']);
 const ROUNDS = Number(values.rounds);
+const PARTS = new Set(values.parts.split(','));
+const INGEST_CONNECTIONS = values['ingest-connections'];
 const CLI = resolve(import.meta.dirname, '../../sync/hq/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
 const log = (s: string) => console.log(s);
@@ -79,7 +85,7 @@ const children: ChildProcess[] = [];
  * expiry 0: a stopped phase's shared subscription must not go on queueing every later event.
  */
 async function spawnIngest(m: Mosquitto, db: string, group: string, instance: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0', '--connections', INGEST_CONNECTIONS], {
     env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -264,7 +270,7 @@ async function saleToAck(m: Mosquitto): Promise<{ p50: number; p99: number; n: n
     if (!text.includes('"sale.ok"')) throw new Error(`till answered ${text.slice(0, 100)}`);
     const id = byReceipt.get(`ack-${n}`) as string | undefined;
     if (id) sentAt.set(id, t0);
-    // No notify(): the gateway's publisher finds till writes by its idle poll (publisher.idlePollMs), so this measures that too.
+    // No notify(): the till's outbox writer wakes the publisher after the commit (outbox-signal.ts), as in the gateway.
     await new Promise((r) => setTimeout(r, 1000 / TILL_RATE));
   }
   await pub.whenDrained();
@@ -413,13 +419,14 @@ async function main() {
   const m = await startMosquitto({ maxInflight: Math.max(100, WINDOW) });
   const pgServer = await startPostgres();
   try {
-    const { drain, raw, ratios, pubackDelete, ackCosts } = await drainRate(m);
-    const stage = await stages(m);
-    const ack = await saleToAck(m);
-    const till = await backlogTill(m);
-    const pgUrl = pgServer.createDatabase('hq_bench');
-    const pg1 = await pgIngest(m, pgUrl, 1);
-    const pg2 = await pgIngest(m, pgUrl, 2);
+    const none = { drain: NaN, raw: NaN, ratios: [NaN], pubackDelete: NaN, ackCosts: [NaN] };
+    const { drain, raw, ratios, pubackDelete, ackCosts } = PARTS.has('drain') ? await drainRate(m) : none;
+    const stage = PARTS.has('stages') ? await stages(m) : { publisherOnly: NaN, ingestOnly: NaN };
+    const ack = PARTS.has('ack') ? await saleToAck(m) : { p50: NaN, p99: NaN, n: 0 };
+    const till = PARTS.has('backlog') ? await backlogTill(m) : { idle: NaN, draining: NaN, drainedDuring: 0, drainRate: NaN };
+    const pgUrl = PARTS.has('pg') ? pgServer.createDatabase('hq_bench') : '';
+    const pg1 = PARTS.has('pg') ? await pgIngest(m, pgUrl, 1) : NaN;
+    const pg2 = PARTS.has('pg') ? await pgIngest(m, pgUrl, 2) : NaN;
     console.log(JSON.stringify({
       drain_events_per_s: round(drain, 0),
       raw_events_per_s: round(raw, 0),
@@ -444,6 +451,7 @@ async function main() {
       ingest_only_sqlite_per_s: round(stage.ingestOnly, 0),
       events: EVENTS,
       window: WINDOW,
+      ingest_connections: Number(INGEST_CONNECTIONS),
       backlog_rows: BACKLOG,
       backlog_drained_during_till_run: till.drainedDuring,
       backlog_drain_per_s: round(till.drainRate, 0),
