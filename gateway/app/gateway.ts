@@ -49,6 +49,7 @@ import { createLedgerTallies } from './metrics/ledger-tallies';
 import { createStoreLive, type StoreLive } from './store-page/store-live';
 import { storePageRoutes } from '../api/store-page-routes';
 import { claimDatabase } from '../adapters/sqlite/gateway-lock';
+import { createMemberProgram } from './loyalty/member-program';
 import { fault } from '../core/faults';
 
 export interface GatewayDeps {
@@ -254,6 +255,10 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
   const detachBonuses = bonuses.attach(presence);
   started('bonuses ← presence', detachBonuses);
+  // The visit bonus (program.bonuses.visitPoints): a member's visit start as presence sees it.
+  const detachVisits = createMemberProgram({ db, clock, timeZone: config.store.timeZone, program: config.program })
+    .attachVisits(presence, (e) => log.error({ err: e }, 'visit bonus failed'));
+  started('visit bonus ← presence', detachVisits);
   const lanes = createLanes(config, { logger: log, clock });
   live.lanes = lanes;
   let stopping = false;
@@ -382,6 +387,7 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
       await cards?.stop();
       detachOffers();
       detachBonuses();
+      detachVisits();
       await presence.stop();
       await sync?.stop();
       await daily.stop();

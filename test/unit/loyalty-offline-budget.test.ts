@@ -3,6 +3,7 @@ import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { checkSpend } from '../../gateway/core/loyalty/budget';
 import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
 import { defaultProgram } from '../../gateway/app/loyalty/program';
+import type { PresenceEvent } from '../../gateway/core/presence/events';
 import { STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';
 
@@ -75,6 +76,28 @@ describe('points as tender at the till', () => {
 });
 
 describe('visit bonus', () => {
+  it('is awarded when presence places a member in the store (the gateway attaches it), once a day; tags ignored', () => {
+    const program = { ...defaultProgram(), bonuses: { ...defaultProgram().bonuses, visitPoints: 5, visitMonthlyCap: 8, expiryMonths: 12 } };
+    const tt = makeTill({ deps: { program } });
+    t = tt;
+    const m = tt.members.create({ number: 'M-1', name: 'Ada' });
+    if (!m.ok) throw new Error('member');
+    const mp = createMemberProgram({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, program });
+    let listener: ((events: readonly PresenceEvent[]) => void) | undefined;
+    const detach = mp.attachVisits({ onEvents: (l) => ((listener = l), () => (listener = undefined)) });
+    const at = tt.clock.now();
+    listener!([
+      { type: 'visit-started', visitId: 'V1', subject: { kind: 'member', id: 'M-1' }, at },
+      { type: 'visit-started', visitId: 'V2', subject: { kind: 'tag', id: 'T-9' }, at },
+      { type: 'visit-started', visitId: 'V3', subject: { kind: 'member', id: 'M-404' }, at },
+    ]);
+    listener!([{ type: 'visit-started', visitId: 'V4', subject: { kind: 'member', id: 'M-1' }, at: at + 60_000 }]);
+    expect(tt.members.findById(m.value.id)?.balance).toBe(5);
+    expect(tt.count('outbox', "type = 'trouw.points.bonus.v1'")).toBe(1);
+    detach();
+    expect(listener).toBeUndefined();
+  });
+
   it('first visit of the day earns, once a day, capped per month', () => {
     const program = { ...defaultProgram(), bonuses: { ...defaultProgram().bonuses, visitPoints: 5, visitMonthlyCap: 2, expiryMonths: 12 } };
     const tt = makeTill({ deps: { program } });

@@ -14,6 +14,7 @@ import type { TierStatus } from '../../core/loyalty/tiers';
 import { err, ok, type Result } from '../../core/result';
 import { localDate } from '../../core/time/local-date';
 import type { Clock } from '../../ports/clock';
+import type { PresenceEventSource } from '../../ports/presence-events';
 import { entryEvent } from './ledger-writer';
 import { createProgramContext } from './program-context';
 import { PointsBonus } from '../../../sync/schemas/loyalty-events';
@@ -84,6 +85,25 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
     applyHqSnapshot: (memberNumber: string, balance: number, asOf: number) => snapshotTx.immediate(memberNumber, balance, asOf, clock.now()),
     /** First store visit of the store-local day earns `program.bonuses.visitPoints`, at most `visitMonthlyCap` a month. */
     recordVisit: (memberId: string, source: VisitSource, now = clock.now()) => visitTx.immediate(memberId, source, now),
+    /**
+     * Listens to presence: a consenting member's visit start is a store visit (`recordVisit`,
+     * source presence) at the time presence placed them. Tags and unknown members are ignored;
+     * errors go to `onError`, never to presence. Off while `visitPoints` is 0. Returns unsubscribe.
+     */
+    attachVisits(source: PresenceEventSource, onError?: (e: unknown) => void): () => void {
+      if (program.config.bonuses.visitPoints === 0) return () => {};
+      return source.onEvents((events) => {
+        for (const e of events) {
+          if (e.type !== 'visit-started' || e.subject.kind !== 'member') continue;
+          try {
+            const m = members.byNumber(e.subject.id);
+            if (m) visitTx.immediate(m.id, 'presence', e.at);
+          } catch (err) {
+            onError?.(err);
+          }
+        }
+      });
+    },
     /** Points expiring within `days` (default `program.expiry.soonDays`), per date. */
     expiringSoon: (memberNumber: string, days = program.config.expiry.soonDays, now = clock.now()): ExpiringSoon | undefined => {
       const m = members.byNumber(memberNumber);
