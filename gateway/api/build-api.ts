@@ -1,7 +1,9 @@
 /**
  * Builds the HTTP API without listening (STYLE.md §9): tests call `inject`, the gateway
- * calls `listen`. Access control is installed first, so every route registered afterwards,
- * here or by a plugin, declares who may call it and is checked (gateway/api/access.ts).
+ * calls `listen`. Health and store routes are registered here; the gateway (app/gateway.ts)
+ * registers the kiosk, phone, presence and metrics plugins on the instance returned. Access
+ * control is installed before any route, so every route, here or in a plugin, declares who
+ * may call it and is checked (gateway/api/access.ts).
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';

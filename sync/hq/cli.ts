@@ -35,6 +35,7 @@ import { publishStoreConfig, retainedConfigVersion, sendCommand } from './contro
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
 import { parseSetupFile, writeBrokerSetup } from '../broker/write-setup';
+import { CommandApplied } from '../schemas/command-events';
 
 const { positionals, values: v } = parseArgs({
   allowPositionals: true,
@@ -246,7 +247,7 @@ switch (command) {
       await new Promise((r) => setTimeout(r, 1000));
       for (const x of sent) {
         if (!x.commandId || confirmed.has(x.commandId)) continue;
-        const outcomes = await store.queryEvents({ store: x.store, gateway: x.gateway, type: 'trouw.command.applied.v1', limit: 10_000 });
+        const outcomes = await store.queryEvents({ store: x.store, gateway: x.gateway, type: CommandApplied.type, limit: 10_000 });
         if (outcomes.some((e) => (e.data as { commandId?: string }).commandId === x.commandId)) confirmed.add(x.commandId);
       }
     }

@@ -15,15 +15,18 @@
  * `hq_erased`, so an event of that member arriving later (a store that was offline) is
  * stored already without them.
  */
+import { CardTapped } from '../schemas/card-events';
+import { CardLinked, CardUnlinked, MemberCreated } from '../schemas/member-events';
+
 export const PERSONAL_FIELDS = ['name', 'token', 'email', 'phone'] as const;
 
 /** Fields dropped from `data` at ingest, per event type: HQ does not need them. */
 export const NOT_KEPT_AT_HQ: Readonly<Record<string, readonly string[]>> = {
-  'trouw.member.created.v1': ['name'],
+  [MemberCreated.type]: ['name'],
 };
 
 /** Event types that name a member by its local memberId rather than (or as well as) its number. */
-export const MEMBER_ID_EVENT_TYPES = ['trouw.member.created.v1', 'trouw.card.linked.v1', 'trouw.card.unlinked.v1', 'trouw.card.tapped.v1'] as const;
+export const MEMBER_ID_EVENT_TYPES: readonly string[] = [MemberCreated.type, CardLinked.type, CardUnlinked.type, CardTapped.type];
 
 /** `data` as HQ stores it: the fields it does not keep removed (the object is changed in place). */
 export function minimiseForHq(type: string, data: unknown): unknown {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { checkSpend } from '../../gateway/core/loyalty/budget';
 import { createMemberProgram } from '../../gateway/app/loyalty/member-program';
+import { createSyncCommands } from '../../gateway/app/sync/sync-commands';
 import { defaultProgram } from '../../gateway/app/loyalty/program';
 import type { PresenceEvent } from '../../gateway/core/presence/events';
 import { STORE } from './sqlite-helpers';
@@ -34,9 +35,14 @@ describe('points as tender at the till', () => {
     tt.members.create({ number: 'M-1', name: 'Ada' });
     tt.send(sale('S-1', [line(50000)], 'M-1')); // 500 points
     const mp = createMemberProgram({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, program });
+    // HQ's snapshot comes down as the member-snapshot command (the path the gateway uses).
+    const cmds = createSyncCommands({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, expiryMonths: 12, program });
+    let seq = 0;
+    const snapshot = (member: string, balance: number, asOf: number) =>
+      cmds['member-snapshot']!({ member, balance, asOf }, { commandId: `01JSNAP${String(++seq).padStart(19, '0')}`, name: 'member-snapshot', now: tt.clock.now(), db: tt.db });
     const pay = (receipt: string, cents: number, extra: Record<string, unknown> = {}) =>
       tt.send({ type: 'sale', receipt, member: 'M-1', lines: [line(cents)], tenders: [{ kind: 'points', amountCents: cents, member: 'M-1' }], ...extra });
-    return { tt, mp, pay };
+    return { tt, mp, pay, snapshot };
   }
 
   it('within budget: burns points (100 = €1), writes the burn and its outbox row with the sale', () => {
@@ -49,20 +55,20 @@ describe('points as tender at the till', () => {
   });
 
   it('over the balance, over the HQ budget, over the daily cap: refused with the reason, nothing written', () => {
-    const { tt, pay, mp } = setup(300);
+    const { tt, pay, mp, snapshot } = setup(300);
     const before = tt.count('outbox');
     expect(pay('P-2', 600)).toMatchObject({ type: 'error', code: 'points-refused', reason: 'over-daily-cap' });
     expect(tt.count('sales', "receipt = 'P-2'")).toBe(0);
     expect(tt.count('outbox')).toBe(before);
     // HQ confirms only 100 points as of now: 100 + nothing local since.
-    expect(mp.applyHqSnapshot('M-1', 100, tt.clock.now())).toMatchObject({ ok: true, value: { applied: true } });
-    expect(mp.applyHqSnapshot('M-1', 900, tt.clock.now() - 1)).toMatchObject({ ok: true, value: { applied: false } }); // older: ignored
+    expect(snapshot('M-1', 100, tt.clock.now())).toMatchObject({ ok: true, value: { applied: true } });
+    expect(snapshot('M-1', 900, tt.clock.now() - 1)).toMatchObject({ ok: true, value: { applied: false } }); // older: ignored
     tt.clock.advance(1); // entries at the snapshot's own instant count as included in it
     expect(pay('P-3', 150)).toMatchObject({ type: 'error', code: 'points-refused', reason: 'over-offline-budget' });
     expect(pay('P-4', 100)).toMatchObject({ type: 'sale.ok', pointsSpent: 100 });
     expect(mp.spendable('M-1')).toMatchObject({ available: 1 }); // 100 − 100 + 1 earned on P-4
     tt.clock.advance(1);
-    expect(mp.applyHqSnapshot('M-1', 10, tt.clock.now())).toMatchObject({ ok: true });
+    expect(snapshot('M-1', 10, tt.clock.now())).toMatchObject({ ok: true });
     expect(pay('P-5', 10_000)).toMatchObject({ type: 'error', code: 'points-refused', reason: 'over-offline-budget' });
   });
 

@@ -1,7 +1,6 @@
 /**
  * Member-facing program queries and the calls other parts make (issue 6):
  * - kiosk and phones: tier status with progress, "expiring soon", what may be spent;
- * - sync: `applyHqSnapshot` with the balance HQ confirmed (the offline budget's base);
  * - presence and kiosk: `recordVisit`, the first-visit-of-the-day bonus (capped per month).
  */
 import type { Db } from '../../adapters/sqlite/open-database';
@@ -33,13 +32,6 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
   const ctx = createProgramContext(deps);
   const { program, members, ledgerRepo, outbox } = ctx;
   const today = (now: number) => localDate(now, deps.timeZone);
-
-  const snapshotTx = db.transaction((memberNumber: string, balance: number, asOf: number, now: number): Result<{ applied: boolean }, { code: 'unknown-member' | 'invalid-balance'; message: string }> => {
-    if (!Number.isSafeInteger(balance) || balance < 0) return err({ code: 'invalid-balance', message: 'balance must be a non-negative integer' });
-    const m = members.byNumber(memberNumber);
-    if (!m) return err({ code: 'unknown-member', message: 'no such member here' });
-    return ok({ applied: program.applySnapshot(m, balance, asOf, today(now)) });
-  });
 
   const visitTx = db.transaction((memberId: string, source: VisitSource, now: number): Result<VisitOutcome, { code: 'unknown-member'; message: string }> => {
     const m = members.byId(memberId);
@@ -78,11 +70,6 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
   });
 
   return {
-    /**
-     * HQ's confirmed balance as of `asOf` (epoch ms). Sync calls it when a member snapshot
-     * comes down. An older snapshot than the one held is ignored (`applied: false`).
-     */
-    applyHqSnapshot: (memberNumber: string, balance: number, asOf: number) => snapshotTx.immediate(memberNumber, balance, asOf, clock.now()),
     /** First store visit of the store-local day earns `program.bonuses.visitPoints`, at most `visitMonthlyCap` a month. */
     recordVisit: (memberId: string, source: VisitSource, now = clock.now()) => visitTx.immediate(memberId, source, now),
     /**

@@ -8,6 +8,13 @@ import type { IngestedEvent } from '../store';
 import type { RollupConfig } from './config';
 import type { LocalClock } from './local-clock';
 import { RollupDelta } from './rows';
+import { CardTapped } from '../../schemas/card-events';
+import { PointsAdjusted } from '../../schemas/command-events';
+import { PointsBonus, PointsExpired, PointsSpent, TierChanged, VoucherCancelled, VoucherIssued } from '../../schemas/loyalty-events';
+import { MemberCreated } from '../../schemas/member-events';
+import { OfferEvents, OfferHeldBack } from '../../schemas/offer-events';
+import { PresenceVisitEnded, PresenceZoneEntered, PresenceZoneLeft } from '../../schemas/presence-events';
+import { SaleCompleted, SaleRefunded, SaleVoided } from '../../schemas/till-events';
 
 type Data = Record<string, unknown>;
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
@@ -36,7 +43,8 @@ export const M = {
   active: 'active',
 } as const;
 
-const OFFER_PREFIX = 'trouw.offer.';
+/** Offer event type → the kind its rollup metric is named by (`offer.<kind>`). */
+const OFFER_KINDS: ReadonlyMap<string, string> = new Map([...Object.entries(OfferEvents).map(([kind, def]) => [def.type, kind] as const), [OfferHeldBack.type, 'held-back']]);
 /** The store of chain-wide rows. */
 export const CHAIN = '';
 /** A path is the first zones of a visit, in order, repeats merged; longer paths are cut here. */
@@ -62,7 +70,7 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
   };
 
   switch (t) {
-    case 'trouw.sale.completed.v1': {
+    case SaleCompleted.type: {
       const x = data();
       const total = num(x.totalCents);
       const pts = num(x.pointsAwarded);
@@ -80,13 +88,13 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       d.addDistinct(store, `${at.month}-01`, M.active, '', member);
       return;
     }
-    case 'trouw.sale.refunded.v1':
-    case 'trouw.sale.voided.v1': {
+    case SaleRefunded.type:
+    case SaleVoided.type: {
       const p = num(data().pointsReversed);
       d.addDaily(store, at.day, M.reversed, '', 1, p);
       return points(-p);
     }
-    case 'trouw.points.expired.v1': {
+    case PointsExpired.type: {
       const x = data();
       const p = num(x.points);
       d.addDaily(store, at.day, M.expired, '', 1, p);
@@ -95,38 +103,38 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       if (exp) d.addDaily(store, exp, M.due, '', 0, -p);
       return points(-p);
     }
-    case 'trouw.points.adjusted.v1': {
+    case PointsAdjusted.type: {
       const p = num(data().points);
       d.addDaily(store, at.day, M.adjusted, '', 1, p);
       return points(p);
     }
-    case 'trouw.voucher.issued.v1':
-    case 'trouw.points.spent.v1': {
+    case VoucherIssued.type:
+    case PointsSpent.type: {
       const p = num(data().points);
       d.addDaily(store, at.day, M.redeemed, '', 1, p);
       return points(-p);
     }
-    case 'trouw.voucher.cancelled.v1': {
+    case VoucherCancelled.type: {
       const p = num(data().points);
       d.addDaily(store, at.day, M.redeemed, '', -1, -p);
       return points(p);
     }
-    case 'trouw.points.bonus.v1': {
+    case PointsBonus.type: {
       const p = num(data().points);
       d.addDaily(store, at.day, M.earned, '', 1, p);
       return points(p);
     }
-    case 'trouw.member.created.v1':
+    case MemberCreated.type:
       d.addDaily(store, at.day, M.joined, '', 1, 0);
       if (member) d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store });
       return;
-    case 'trouw.member.tier-changed.v1': {
+    case TierChanged.type: {
       const x = data();
       d.addDaily(store, at.day, M.tierMove, `${str(x.from) ?? '?'}>${str(x.to) ?? '?'}`, 1, 0);
       if (member) d.addMember({ member, joinedMs: e.timeMs, joinedMonth: at.month, firstStore: store, tier: str(x.to) ?? null, tierAt: e.timeMs });
       return;
     }
-    case 'trouw.card.tapped.v1': {
+    case CardTapped.type: {
       if (!member) return;
       const x = data();
       const place = str(x.place) ?? (str(x.lane) ? 'lane:' : '');
@@ -134,10 +142,10 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       d.addDistinct(store, at.day, M.touch, kind, member);
       return;
     }
-    case 'trouw.presence.zone-entered.v1':
+    case PresenceZoneEntered.type:
       if (member) d.addDistinct(store, at.day, M.touch, 'zone-visit', member);
       return;
-    case 'trouw.presence.zone-left.v1': {
+    case PresenceZoneLeft.type: {
       if (!member) return;
       const x = data();
       const zone = str(x.zone);
@@ -150,7 +158,7 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       d.addDistinct(CHAIN, when.day, M.zoneChain, cell, member);
       return;
     }
-    case 'trouw.presence.visit-ended.v1': {
+    case PresenceVisitEnded.type: {
       if (!member) return;
       const zones = (data().zones as { zone?: unknown }[] | undefined) ?? [];
       const path: string[] = [];
@@ -168,8 +176,8 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
     }
   }
 
-  if (t.startsWith(OFFER_PREFIX)) {
-    const kind = t.slice(OFFER_PREFIX.length, t.lastIndexOf('.'));
+  const kind = OFFER_KINDS.get(t);
+  if (kind) {
     const x = data();
     const campaign = str(x.campaign);
     if (!campaign) return;
