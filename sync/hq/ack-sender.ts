@@ -4,8 +4,11 @@
  * `delayMs` (25 ms) after the first, or at once when a gateway has `maxIds` waiting. Group
  * commits under load hold ~8 events (one per connection), so acking each commit meant one
  * downlink message per 8 events (measured: 5,000 acks in 6 s for one gateway); waiting 25 ms
- * makes it one per gateway per 25 ms. Only ids whose commit has resolved are ever added: an
- * ack never gets ahead of the data.
+ * makes it one per gateway per 25 ms. The wait is counted from the previous send, not from
+ * the first id: ids after a quiet spell (one sale) go out on the next timer turn, which cut
+ * sale → ack at the gateway by the 0–25 ms this used to add; under load it is still at most
+ * one message per `delayMs`. Only ids whose commit has resolved are ever added: an ack never
+ * gets ahead of the data (the commit resolves a batch's ids together, before any timer).
  *
  * Publishing is best effort: an ack lost (broker restart, ingest crash between commit and
  * ack) only means the gateway resends those events after its timeout, HQ finds them already
@@ -36,9 +39,18 @@ export interface AckSender {
 
 type Pending = { to: GatewayAddress; stored: string[]; refused: NonNullable<EventAck['refused']> };
 
-export function createAckSender(o: { publish: (topic: string, payload: string) => Promise<void>; logger?: Logger; maxIds?: number; delayMs?: number }): AckSender {
+export function createAckSender(o: {
+  publish: (topic: string, payload: string) => Promise<void>;
+  logger?: Logger;
+  maxIds?: number;
+  delayMs?: number;
+  /** Monotonic ms (default performance.now). */
+  monotonic?: () => number;
+}): AckSender {
   const maxIds = Math.min(o.maxIds ?? MAX_ACK_IDS, MAX_ACK_IDS);
   const delayMs = o.delayMs ?? 25;
+  const monotonic = o.monotonic ?? (() => performance.now());
+  let lastSentAt = -Infinity;
   let pending = new Map<string, Pending>();
   let scheduled: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<void>>();
@@ -48,7 +60,7 @@ export function createAckSender(o: { publish: (topic: string, payload: string) =
     const topic = ackTopic(to);
     let p = pending.get(topic);
     if (!p) pending.set(topic, (p = { to, stored: [], refused: [] }));
-    if (!scheduled) scheduled = setTimeout(() => void flush(), delayMs);
+    if (!scheduled) scheduled = setTimeout(() => void flush(), Math.max(0, lastSentAt + delayMs - monotonic()));
     return p;
   }
 
@@ -79,6 +91,7 @@ export function createAckSender(o: { publish: (topic: string, payload: string) =
     scheduled = undefined;
     const batch = pending;
     pending = new Map();
+    if (batch.size) lastSentAt = monotonic();
     for (const [topic, p] of batch) {
       for (let i = 0; i < Math.max(p.stored.length, p.refused.length); i += maxIds) {
         const refused = p.refused.slice(i, i + maxIds);

@@ -3,7 +3,7 @@
  * message per gateway per batch, copies acknowledged again, dead letters with a readable id
  * acknowledged as refused, nothing for a payload without one.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ulid } from 'ulid';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import { createGroupCommit, createIngestHandler } from '../../sync/hq/ingest';
@@ -78,5 +78,33 @@ describe('HQ end-to-end acks', () => {
     expect(all).toEqual([id, id]);
     expect(sent.flatMap((s) => s.ack.refused ?? []).map((r) => [r.id, r.reason])).toEqual([[bad, 'bad-data']]);
     expect(acks.stats()).toMatchObject({ stored: 2, refused: 1, failed: 0 });
+  });
+});
+
+describe('HQ ack pacing', () => {
+  it('sends at once after a quiet spell, then at most one message per delayMs', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 1000;
+      const sent: string[][] = [];
+      const acks = createAckSender({ publish: async (_t, payload) => void sent.push((JSON.parse(payload) as EventAck).stored), delayMs: 25, monotonic: () => now });
+      acks.stored(a, 'e1');
+      await vi.advanceTimersByTimeAsync(0); // nothing sent before: no wait
+      expect(sent).toEqual([['e1']]);
+      now += 5;
+      acks.stored(a, 'e2');
+      acks.stored(a, 'e3');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toHaveLength(1); // 5 ms after the last send: waits for the rest of the 25 ms
+      now += 20;
+      await vi.advanceTimersByTimeAsync(20);
+      expect(sent).toEqual([['e1'], ['e2', 'e3']]);
+      now += 100;
+      acks.stored(b, 'e4');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent).toEqual([['e1'], ['e2', 'e3'], ['e4']]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
