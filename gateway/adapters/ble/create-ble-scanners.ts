@@ -23,7 +23,7 @@ export function createBleScanners(
   deps: { clock: Clock; logger: Logger },
 ): (BleScanners & { kind: 'noble'; noble: NobleBleScanners }) | (BleScanners & { kind: 'simulated'; sim: InProcessBleScanners }) {
   if (cfg.driver === 'simulated') {
-    const sim = createInProcessScanners(cfg.scanners, deps.clock);
+    const sim = createInProcessScanners(cfg.scanners, deps.clock, deps.logger);
     return { ...sim, kind: 'simulated', sim };
   }
   const noble = createNobleScanners({

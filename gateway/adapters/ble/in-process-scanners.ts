@@ -4,6 +4,7 @@
  * noble adapter: batches delivered from the event loop, nothing after `stop()`.
  */
 import type { Advert, AdvertListener, BleScanners, ScannerSpec } from '../../ports/ble-scanner';
+import type { Logger } from 'pino';
 import type { Clock } from '../../ports/clock';
 import type { DeviceState } from '../../ports/health';
 
@@ -14,7 +15,8 @@ export interface InProcessBleScanners extends BleScanners {
   setState(scanner: string, state: 'up' | 'down', detail?: string): void;
 }
 
-export function createInProcessScanners(specs: readonly ScannerSpec[], clock: Clock): InProcessBleScanners {
+/** `logger` hears a listener that throws (the contract: logged, the scanners go on). */
+export function createInProcessScanners(specs: readonly ScannerSpec[], clock: Clock, logger?: Pick<Logger, 'error'>): InProcessBleScanners {
   const state = new Map<string, { state: DeviceState; since: number; detail?: string }>(
     specs.map((s) => [s.name, { state: 'stopped', since: clock.now() }]),
   );
@@ -26,7 +28,12 @@ export function createInProcessScanners(specs: readonly ScannerSpec[], clock: Cl
     scheduled = false;
     const batch = queue;
     queue = [];
-    if (listener && batch.length > 0) listener(batch);
+    if (!listener || batch.length === 0) return;
+    try {
+      listener(batch);
+    } catch (e) {
+      logger?.error({ err: e }, 'advert listener failed');
+    }
   };
 
   return {
