@@ -21,8 +21,8 @@ beforeAll(() => requireSocat());
 
 bleScannersContract('noble over the HCI emulator', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trouw-ble-contract-'));
-  const pair = await startSocat({ a: join(dir, 'gw'), b: join(dir, 'ctl') });
-  const emu = await openSerialController(pair.b);
+  let pair = await startSocat({ a: join(dir, 'gw'), b: join(dir, 'ctl') });
+  let emu = await openSerialController(pair.b);
   const scanners = createNobleScanners({
     scanners: [{ name: 'entrance', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }],
     accept: [], clock: systemClock, logger: pino({ level: 'silent' }), retryMinMs: 200, retryMaxMs: 1000, startTimeoutMs: 20_000,
@@ -37,6 +37,14 @@ bleScannersContract('noble over the HCI emulator', async () => {
         if (!emu.controller.report(report)) throw new Error('the controller is not scanning');
       }
       await emu.controller.drained();
+    },
+    unplug: async () => {
+      await emu.close();
+      await pair.close(); // socat gone: both ends of the line vanish
+    },
+    plugIn: async () => {
+      pair = await startSocat({ a: pair.a, b: pair.b });
+      emu = await openSerialController(pair.b);
     },
     teardown: async () => {
       await scanners.stop();

@@ -19,6 +19,10 @@ export interface BleScannersHarness {
   scanner: string;
   /** Adverts on the air of `scanner`, in this order; resolves when the radio has sent them. */
   hear(adverts: readonly HeardAdvert[]): Promise<void>;
+  /** The controller goes away (cable pulled). */
+  unplug(): Promise<void>;
+  /** A controller is back on the same port. */
+  plugIn(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -100,6 +104,19 @@ export function bleScannersContract(name: string, setup: () => Promise<BleScanne
       await waitFor(() => got.length >= 3, 'later adverts');
       expect(got.map((a) => a.rssi)).toEqual(adverts(1, 3).map((a) => a.rssi));
       expect(x.scanners.health()[0]!.state).toBe('up');
+    });
+
+    it('a controller that goes away is down with the reason and comes back by itself, hearing again', async () => {
+      const got: Advert[] = [];
+      const x = await started((b) => got.push(...b));
+      await x.unplug();
+      await waitFor(() => x.scanners.health()[0]!.state === 'down', 'scanner down');
+      expect(x.scanners.health()[0]!.detail).toMatch(/zone A.*\S/);
+      await x.plugIn();
+      await waitFor(() => x.scanners.health()[0]!.state === 'up', 'scanner up again', 60_000);
+      await x.hear(adverts(0, 3));
+      await waitFor(() => got.length >= 3, 'adverts through the new controller');
+      expect(got.map((a) => a.rssi)).toEqual(adverts(0, 3).map((a) => a.rssi));
     });
 
     it('stop() resolves, is idempotent, and no advert is delivered after it', async () => {

@@ -11,6 +11,8 @@ bleScannersContract('in-process', async () => {
     hear: async (adverts) => {
       for (const a of adverts) scanners.push({ scanner: 'entrance', rssi: a.rssi, manufacturerData: a.manufacturerData });
     },
+    unplug: async () => scanners.setState('entrance', 'down', 'controller unplugged'),
+    plugIn: async () => scanners.setState('entrance', 'up'),
     teardown: () => scanners.stop(),
   };
 });
