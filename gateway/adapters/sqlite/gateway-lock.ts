@@ -5,7 +5,8 @@
  * second `start` on the same database refuses too (two writers would both think they own the
  * outbox).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const pidFileOf = (databasePath: string) => `${databasePath}.pid`;
 
@@ -49,6 +50,9 @@ export function claimDatabase(databasePath: string): () => void {
   const other = runningGateway(databasePath);
   if (other !== undefined && other !== process.pid) throw new GatewayRunningError(other, databasePath, 'start this one');
   const file = pidFileOf(databasePath);
+  // The claim comes before the database is opened: on a first start the data directory does
+  // not exist yet. Created as openDatabase would (0700: it will hold personal data).
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
   return () => {
     try {
