@@ -20,7 +20,7 @@ beforeAll(async () => {
   pcscd = await startPcscd();
 }, 60_000);
 afterAll(async () => {
-  await pcscd?.stop();
+  if (pcscd?.running) await pcscd.stop();
 });
 
 cardReadersContract('PC/SC over pcscd + vpcd', async () => {
@@ -49,6 +49,9 @@ cardReadersContract('PC/SC over pcscd + vpcd', async () => {
         await new Promise((r) => setTimeout(r, PCSCD_POLL_MS));
       }
     },
+    // Both vpcd readers live in pcscd: the service stopping takes the reader away.
+    readerGone: () => pcscd.stop(),
+    readerBack: () => pcscd.start(),
     teardown: () => readers.stop(),
   };
 });

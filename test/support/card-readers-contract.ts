@@ -26,6 +26,10 @@ export interface CardReadersHarness {
    * that one would have come.
    */
   tap(card: VirtualCard, opts?: { expectTap?: boolean }): Promise<void>;
+  /** The reader disappears (unplugged, or the PC/SC service going away with it). */
+  readerGone(): Promise<void>;
+  /** The reader is back. */
+  readerBack(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -110,6 +114,19 @@ export function cardReadersContract(name: string, setup: () => Promise<CardReade
       off();
       await x.tap(CARDS['ultralight']());
       expect(calls).toEqual(['first', 'thrower', 'last', 'first', 'thrower']);
+    });
+
+    it('a reader that disappears is dropped from health, its binding shows down; it comes back and reads again', async () => {
+      const { x, taps } = await started();
+      await x.readerGone();
+      await waitFor(() => !x.readers.health().some((d) => d.name === x.reader), 'the reader dropped');
+      const bindingsDown = x.readers.health().filter((d) => d.kind === 'card-reader' && d.state === 'down');
+      expect(bindingsDown).toHaveLength(2); // lane:l1 now, and kiosk:k9 as before
+      expect(bindingsDown.map((d) => d.detail).join(' ')).toContain(x.reader);
+      await x.readerBack();
+      await waitFor(() => x.readers.health().some((d) => d.name === x.reader && d.state === 'up'), 'the reader back', 60_000);
+      await x.tap(CARDS['classic-1k']());
+      expect(taps).toMatchObject([{ outcome: 'identified', kind: 'mifare-classic-1k' }]);
     });
 
     it('stop() resolves, is idempotent, and no tap is delivered after it', async () => {

@@ -22,6 +22,8 @@ cardReadersContract('in-process', async () => {
         if (opts?.expectTap !== false) throw e; // stopped readers refuse the card
       }
     },
+    readerGone: async () => readers.removeReader(reader),
+    readerBack: async () => readers.addReader(reader),
     teardown: () => readers.stop(),
   };
 });
