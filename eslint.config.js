@@ -24,14 +24,20 @@ export default tseslint.config(
     // The application layer is driven by the CLI, never the other way round.
     files: ['gateway/app/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/**', '**/cli'], message: 'gateway/app never imports gateway/cli: move what both need into app/ or config/' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/**', '**/cli'], message: 'gateway/app never imports gateway/cli: move what both need into app/ or config/' }] },
+      ],
     },
   },
   {
     // sync/ (envelope, schemas, publisher, HQ) stands on its own: the gateway app imports it, not the reverse.
     files: ['sync/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/gateway/app/**', '**/gateway/app'], message: 'sync/ never imports gateway/app: the dependency goes app → sync' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/gateway/app/**', '**/gateway/app'], message: 'sync/ never imports gateway/app: the dependency goes app → sync' }] },
+      ],
     },
   },
 );

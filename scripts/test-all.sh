@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test command (README "The two commands", step 2). Works on a bare machine that has
 # only Node, npm, python3, make and g++: installs the Debian packages the tests need when
-# missing (as root), installs npm dependencies, type-checks, lints, then runs every test layer.
+# missing (as root), installs npm dependencies, type-checks, lints, checks the formatting, then runs
+# every test layer.
 # The services the tests use (socat pty pairs, ...) are started and stopped by the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,8 @@ echo "test:all: type-check"
 npx tsc -p tsconfig.json --noEmit
 echo "test:all: lint"
 npx eslint .
+echo "test:all: format (prettier --check; npm run format fixes it)"
+npm run --silent format:check
 
 mkdir -p .trouw
 echo "test:all: tests (unit, integration, chaos, e2e)"

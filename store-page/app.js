@@ -6,44 +6,104 @@
 
 const TEXT = {
   nl: {
-    title: (s, g) => `Winkel ${s} · ${g}`, loginTitle: 'Inloggen voor winkel-IT', token: 'Winkel-IT-token', go: 'Openen',
-    badToken: 'Dit token wordt niet geaccepteerd.', plan: 'Plattegrond', devices: 'Apparaten', device: 'Apparaat', state: 'Status',
-    last: 'Laatste activiteit', sync: 'Uitbox en HQ', radio: 'Radiokaart', events: 'Laatste gebeurtenissen',
-    live: 'Live', reconnecting: 'Verbinding weg – opnieuw verbinden…', connecting: 'Verbinden…',
+    title: (s, g) => `Winkel ${s} · ${g}`,
+    loginTitle: 'Inloggen voor winkel-IT',
+    token: 'Winkel-IT-token',
+    go: 'Openen',
+    badToken: 'Dit token wordt niet geaccepteerd.',
+    plan: 'Plattegrond',
+    devices: 'Apparaten',
+    device: 'Apparaat',
+    state: 'Status',
+    last: 'Laatste activiteit',
+    sync: 'Uitbox en HQ',
+    radio: 'Radiokaart',
+    events: 'Laatste gebeurtenissen',
+    live: 'Live',
+    reconnecting: 'Verbinding weg – opnieuw verbinden…',
+    connecting: 'Verbinden…',
     status: { ok: 'alles in orde', degraded: 'let op: een apparaat is niet in orde', down: 'storing: de database is niet bruikbaar' },
     states: { up: 'werkt', down: 'uit', connecting: 'verbinden', stopped: 'gestopt', disabled: 'uitgeschakeld' },
     kinds: { lane: 'Kassa', scanner: 'BLE-scanner', reader: 'Paslezer', hq: 'HQ-verbinding', pcsc: 'Paslezerdienst', outbox: 'Uitbox' },
-    never: 'nog niet', ago: (t) => `${t} geleden`, s: 's', m: 'min', h: 'u', d: 'd',
-    unsent: 'Nog niet verstuurd', awaiting: 'Wacht op HQ', oldest: 'Oudste in de uitbox', awaitingOldest: 'Langst wachtend op HQ', lastAck: 'Laatste bevestiging', hq: 'HQ-verbinding',
-    noMap: 'Geen radiokaart: zones volgen hun eigen scanners.', points: 'Meetpunten', fit: 'Passing (mediaan)', age: 'Leeftijd', unknown: 'onbekend',
-    fitGood: 'goed', fitStale: 'verouderd? opnieuw inmeten', dB: 'dB',
-    occupancy: (m, t, a) => `${m} leden, ${t} tags, ${a} anoniem`, legend: 'Donkerder = drukker. Alleen aantallen, nooit wie.',
+    never: 'nog niet',
+    ago: (t) => `${t} geleden`,
+    s: 's',
+    m: 'min',
+    h: 'u',
+    d: 'd',
+    unsent: 'Nog niet verstuurd',
+    awaiting: 'Wacht op HQ',
+    oldest: 'Oudste in de uitbox',
+    awaitingOldest: 'Langst wachtend op HQ',
+    lastAck: 'Laatste bevestiging',
+    hq: 'HQ-verbinding',
+    noMap: 'Geen radiokaart: zones volgen hun eigen scanners.',
+    points: 'Meetpunten',
+    fit: 'Passing (mediaan)',
+    age: 'Leeftijd',
+    unknown: 'onbekend',
+    fitGood: 'goed',
+    fitStale: 'verouderd? opnieuw inmeten',
+    dB: 'dB',
+    occupancy: (m, t, a) => `${m} leden, ${t} tags, ${a} anoniem`,
+    legend: 'Donkerder = drukker. Alleen aantallen, nooit wie.',
     planLabel: (n) => `Plattegrond met ${n} zones en de apparaten`,
     ev: {
       device: (e, k, st) => `${k} ${e.device}: ${st}`,
       sales: (e) => `${e.count} ${e.count === 1 ? 'verkoop' : 'verkopen'} op kassa ${e.lane} (+${e.points} punten)`,
-      tap: (e) => `Pas op ${e.place}: ${({ identified: 'herkend', staff: 'personeelspas', 'random-id': 'willekeurig id', 'unsupported-card': 'onbekende kaart', 'read-failed': 'lezen mislukt', removed: 'te snel weggehaald', timeout: 'te traag' })[e.outcome] ?? e.outcome}`,
+      tap: (e) =>
+        `Pas op ${e.place}: ${{ identified: 'herkend', staff: 'personeelspas', 'random-id': 'willekeurig id', 'unsupported-card': 'onbekende kaart', 'read-failed': 'lezen mislukt', removed: 'te snel weggehaald', timeout: 'te traag' }[e.outcome] ?? e.outcome}`,
     },
     noEvents: 'Nog niets gebeurd sinds het openen.',
   },
   en: {
-    title: (s, g) => `Store ${s} · ${g}`, loginTitle: 'Sign in for store IT', token: 'Store-IT token', go: 'Open',
-    badToken: 'This token is not accepted.', plan: 'Floor plan', devices: 'Devices', device: 'Device', state: 'State',
-    last: 'Last activity', sync: 'Outbox and HQ', radio: 'Radio map', events: 'Last events',
-    live: 'Live', reconnecting: 'Connection lost – reconnecting…', connecting: 'Connecting…',
+    title: (s, g) => `Store ${s} · ${g}`,
+    loginTitle: 'Sign in for store IT',
+    token: 'Store-IT token',
+    go: 'Open',
+    badToken: 'This token is not accepted.',
+    plan: 'Floor plan',
+    devices: 'Devices',
+    device: 'Device',
+    state: 'State',
+    last: 'Last activity',
+    sync: 'Outbox and HQ',
+    radio: 'Radio map',
+    events: 'Last events',
+    live: 'Live',
+    reconnecting: 'Connection lost – reconnecting…',
+    connecting: 'Connecting…',
     status: { ok: 'all well', degraded: 'attention: a device is not well', down: 'fault: the database is unusable' },
     states: { up: 'up', down: 'down', connecting: 'connecting', stopped: 'stopped', disabled: 'disabled' },
     kinds: { lane: 'Till lane', scanner: 'BLE scanner', reader: 'Card reader', hq: 'HQ link', pcsc: 'Card reader service', outbox: 'Outbox' },
-    never: 'not yet', ago: (t) => `${t} ago`, s: 's', m: 'min', h: 'h', d: 'd',
-    unsent: 'Not yet sent', awaiting: 'Waiting for HQ', oldest: 'Oldest in the outbox', awaitingOldest: 'Longest waiting for HQ', lastAck: 'Last acknowledgement', hq: 'HQ link',
-    noMap: 'No radio map: zones follow their own scanners.', points: 'Points', fit: 'Fit (median)', age: 'Age', unknown: 'unknown',
-    fitGood: 'good', fitStale: 'stale? record a new walk', dB: 'dB',
-    occupancy: (m, t, a) => `${m} members, ${t} tags, ${a} anonymous`, legend: 'Darker = busier. Counts only, never who.',
+    never: 'not yet',
+    ago: (t) => `${t} ago`,
+    s: 's',
+    m: 'min',
+    h: 'h',
+    d: 'd',
+    unsent: 'Not yet sent',
+    awaiting: 'Waiting for HQ',
+    oldest: 'Oldest in the outbox',
+    awaitingOldest: 'Longest waiting for HQ',
+    lastAck: 'Last acknowledgement',
+    hq: 'HQ link',
+    noMap: 'No radio map: zones follow their own scanners.',
+    points: 'Points',
+    fit: 'Fit (median)',
+    age: 'Age',
+    unknown: 'unknown',
+    fitGood: 'good',
+    fitStale: 'stale? record a new walk',
+    dB: 'dB',
+    occupancy: (m, t, a) => `${m} members, ${t} tags, ${a} anonymous`,
+    legend: 'Darker = busier. Counts only, never who.',
     planLabel: (n) => `Floor plan with ${n} zones and the devices`,
     ev: {
       device: (e, k, st) => `${k} ${e.device}: ${st}`,
       sales: (e) => `${e.count} ${e.count === 1 ? 'sale' : 'sales'} on lane ${e.lane} (+${e.points} points)`,
-      tap: (e) => `Card at ${e.place}: ${({ identified: 'identified', staff: 'staff pass', 'random-id': 'random id', 'unsupported-card': 'unknown card', 'read-failed': 'read failed', removed: 'removed too soon', timeout: 'too slow' })[e.outcome] ?? e.outcome}`,
+      tap: (e) =>
+        `Card at ${e.place}: ${{ identified: 'identified', staff: 'staff pass', 'random-id': 'random id', 'unsupported-card': 'unknown card', 'read-failed': 'read failed', removed: 'removed too soon', timeout: 'too slow' }[e.outcome] ?? e.outcome}`,
     },
     noEvents: 'Nothing has happened since the page opened.',
   },
@@ -106,7 +166,8 @@ function renderStatic() {
 
 function renderStatus() {
   const s = $('status');
-  s.textContent = connection === 'live' && view ? `${t().live}: ${t().status[view.status] ?? view.status}` : connection === 'lost' ? t().reconnecting : t().connecting;
+  s.textContent =
+    connection === 'live' && view ? `${t().live}: ${t().status[view.status] ?? view.status}` : connection === 'lost' ? t().reconnecting : t().connecting;
 }
 
 function renderPlan(v) {
@@ -119,7 +180,9 @@ function renderPlan(v) {
     const { x0, y0, x1, y1 } = z.rect;
     const g = svg('g', { 'data-testid': `zone-${z.id}`, 'data-occupancy': n });
     g.append(svg('title', {}, `${z.label ?? z.id}: ${t().occupancy(z.members, z.tags, z.anonymous)}`));
-    g.append(svg('rect', { class: 'zone', x: x0, y: y0, width: x1 - x0, height: y1 - y0, fill: `rgba(11, 94, 215, ${(0.06 + 0.5 * (n / busiest)).toFixed(2)})` }));
+    g.append(
+      svg('rect', { class: 'zone', x: x0, y: y0, width: x1 - x0, height: y1 - y0, fill: `rgba(11, 94, 215, ${(0.06 + 0.5 * (n / busiest)).toFixed(2)})` }),
+    );
     g.append(svg('text', { class: 'zone-label', x: x0 + 0.4, y: y0 + 1.1 }, z.label ?? z.id));
     g.append(svg('text', { class: 'zone-count', x: x0 + 0.4, y: y0 + 2.1 }, String(n)));
     root.append(g);
@@ -129,10 +192,29 @@ function renderPlan(v) {
     const g = svg('g', { class: 'dev', 'data-testid': `spot-${d.id}`, 'data-state': d.state });
     g.append(svg('title', {}, `${t().kinds[d.kind]} ${d.name}: ${stateText(d.state)}`));
     const r = d.kind === 'lane' ? 0.55 : 0.42;
-    if (d.kind === 'lane') g.append(svg('rect', { x: d.spot.x - r, y: d.spot.y - r, width: 2 * r, height: 2 * r, rx: 0.12, fill: COLORS[d.state] ?? '#555', stroke: '#fff', 'stroke-width': 0.12 }));
+    if (d.kind === 'lane')
+      g.append(
+        svg('rect', {
+          x: d.spot.x - r,
+          y: d.spot.y - r,
+          width: 2 * r,
+          height: 2 * r,
+          rx: 0.12,
+          fill: COLORS[d.state] ?? '#555',
+          stroke: '#fff',
+          'stroke-width': 0.12,
+        }),
+      );
     else g.append(svg('circle', { cx: d.spot.x, cy: d.spot.y, r, fill: COLORS[d.state] ?? '#555' }));
     // Not by colour alone: a cross on anything that is not up.
-    if (d.state !== 'up') g.append(svg('path', { d: `M${d.spot.x - r / 2} ${d.spot.y - r / 2}L${d.spot.x + r / 2} ${d.spot.y + r / 2}M${d.spot.x + r / 2} ${d.spot.y - r / 2}L${d.spot.x - r / 2} ${d.spot.y + r / 2}`, stroke: '#fff', 'stroke-width': 0.14 }));
+    if (d.state !== 'up')
+      g.append(
+        svg('path', {
+          d: `M${d.spot.x - r / 2} ${d.spot.y - r / 2}L${d.spot.x + r / 2} ${d.spot.y + r / 2}M${d.spot.x + r / 2} ${d.spot.y - r / 2}L${d.spot.x - r / 2} ${d.spot.y + r / 2}`,
+          stroke: '#fff',
+          'stroke-width': 0.14,
+        }),
+      );
     g.append(svg('text', { x: d.spot.x + r + 0.15, y: d.spot.y + 0.2 }, d.kind === 'lane' ? `${t().kinds.lane} ${d.name}` : d.name));
     root.append(g);
   }
@@ -213,7 +295,11 @@ async function connect() {
   abort?.abort();
   abort = new AbortController();
   try {
-    const res = await fetch('/api/store/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, signal: abort.signal, cache: 'no-store' });
+    const res = await fetch('/api/store/live', {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      signal: abort.signal,
+      cache: 'no-store',
+    });
     if (res.status === 401 || res.status === 403) {
       sessionStorage.removeItem('trouw-store-token');
       return showLogin(t().badToken);
@@ -231,7 +317,11 @@ async function connect() {
       while ((cut = buf.indexOf('\n\n')) >= 0) {
         const block = buf.slice(0, cut);
         buf = buf.slice(cut + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
         if (!/^event: view$/m.test(block) || !data) continue;
         view = JSON.parse(data);
         receivedAt = Date.now();

@@ -35,7 +35,15 @@ export const CARDS = {
   /** Same account as bank-card, but with 61xx chaining and 6Cxx on READ RECORD. */
   'bank-card-chained': () => emvCard({ label: 'bank-card-chained', ...bank, getResponse: true, wrongLe: true }),
   'ov-pas': () =>
-    emvCard({ label: 'ov-pas', pan: TEST_OVPAS_PAN, expiry: '2905', aid: MASTERCARD_AID, appLabel: 'OV-pas', historical: hex('80318065B0850300EF120FFF829000'), gpoFormat: 1 }),
+    emvCard({
+      label: 'ov-pas',
+      pan: TEST_OVPAS_PAN,
+      expiry: '2905',
+      aid: MASTERCARD_AID,
+      appLabel: 'OV-pas',
+      historical: hex('80318065B0850300EF120FFF829000'),
+      gpoFormat: 1,
+    }),
   'random-uid': () => randomUidCard(),
   garbage: () => garbageCard(),
   'short-answer': () => shortAnswerCard(),

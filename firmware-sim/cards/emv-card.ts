@@ -53,16 +53,9 @@ export function emvCard(o: EmvCardOptions): VirtualCard {
   const records = new Map<string, Uint8Array>([
     ['1:1', tlv(0x70, tlv(0x57, track2(o.pan, o.expiry)), tlv(0x5f20, ascii('/')), tlv(0x9f1f, ascii('0000000000')))],
     ['2:1', tlv(0x70, tlv(0x5a, bcd(o.pan)), tlv(0x5f24, bcd(`${o.expiry}31`)), tlv(0x5f25, bcd('200101')), tlv(0x5f28, hex('0528')), tlv(0x5f34, [0x01]))],
-    [
-      '2:2',
-      tlv(0x70, tlv(0x8c, hex('9F02069F03069F1A0295055F2A029A039C019F3704')), tlv(0x9f07, hex('FFC0')), ...(o.par ? [tlv(0x9f24, ascii(o.par))] : [])),
-    ],
+    ['2:2', tlv(0x70, tlv(0x8c, hex('9F02069F03069F1A0295055F2A029A039C019F3704')), tlv(0x9f07, hex('FFC0')), ...(o.par ? [tlv(0x9f24, ascii(o.par))] : []))],
   ]);
-  const ppseFci = tlv(
-    0x6f,
-    tlv(0x84, PPSE_NAME),
-    tlv(0xa5, tlv(0xbf0c, tlv(0x61, tlv(0x4f, o.aid), tlv(0x50, ascii(o.appLabel)), tlv(0x87, [0x01])))),
-  );
+  const ppseFci = tlv(0x6f, tlv(0x84, PPSE_NAME), tlv(0xa5, tlv(0xbf0c, tlv(0x61, tlv(0x4f, o.aid), tlv(0x50, ascii(o.appLabel)), tlv(0x87, [0x01])))));
   const aidFci = tlv(0x6f, tlv(0x84, o.aid), tlv(0xa5, tlv(0x50, ascii(o.appLabel)), tlv(0x87, [0x01]), tlv(0x9f38, PDOL), tlv(0x5f2d, ascii('nlen'))));
   const gpoAnswer =
     o.gpoFormat === 1

@@ -56,7 +56,15 @@ function bankCard(name: string, pan: string, mastercard = false): DemoCard {
     identifier: ascii(pan),
     make: () =>
       mastercard
-        ? emvCard({ label: name, pan, expiry: '2905', aid: MASTERCARD_AID, appLabel: 'OV-pas', historical: hex('80318065B0850300EF120FFF829000'), gpoFormat: 1 })
+        ? emvCard({
+            label: name,
+            pan,
+            expiry: '2905',
+            aid: MASTERCARD_AID,
+            appLabel: 'OV-pas',
+            historical: hex('80318065B0850300EF120FFF829000'),
+            gpoFormat: 1,
+          })
         : emvCard({ label: name, pan, expiry: '2812', aid: VISA_AID, appLabel: 'VISA DEBIT', track2InGpo: true }),
   };
 }
@@ -120,7 +128,13 @@ export interface DemoCards {
   answered(r: ExchangeResult): void;
 }
 
-export function createDemoCards(o: { cards: CardsConfig; lanes: readonly string[]; kiosks?: readonly string[]; members: readonly string[]; log: Logger }): DemoCards {
+export function createDemoCards(o: {
+  cards: CardsConfig;
+  lanes: readonly string[];
+  kiosks?: readonly string[];
+  members: readonly string[];
+  log: Logger;
+}): DemoCards {
   const readers = createInProcessCardReaders({
     config: o.cards,
     cardKey: Buffer.from(o.cards.key ?? DEMO_CARD_KEY, 'hex'),

@@ -1,8 +1,50 @@
 /** The demo store's embedded defaults: members (each with a linked card), lanes, card readers and earning rules. */
 import { DEMO_CARD_KEY, DEMO_KIOSK, kioskReaderName, laneReaderName, memberCardToken } from './card-taps';
 
-const FIRST = ['Sanne', 'Daan', 'Emma', 'Lucas', 'Julia', 'Sem', 'Tess', 'Milan', 'Fleur', 'Noah', 'Lotte', 'Finn', 'Anouk', 'Bram', 'Isa', 'Jesse', 'Roos', 'Thijs', 'Eva', 'Ruben'];
-const LAST = ['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'de Boer', 'Mulder', 'de Groot', 'Bos', 'Vos', 'Peters', 'Hendriks', 'van Dijk', 'Dekker', 'Brouwer', 'de Wit', 'Dijkstra', 'Smits', 'de Graaf'];
+const FIRST = [
+  'Sanne',
+  'Daan',
+  'Emma',
+  'Lucas',
+  'Julia',
+  'Sem',
+  'Tess',
+  'Milan',
+  'Fleur',
+  'Noah',
+  'Lotte',
+  'Finn',
+  'Anouk',
+  'Bram',
+  'Isa',
+  'Jesse',
+  'Roos',
+  'Thijs',
+  'Eva',
+  'Ruben',
+];
+const LAST = [
+  'de Vries',
+  'Jansen',
+  'Bakker',
+  'Visser',
+  'Smit',
+  'Meijer',
+  'de Boer',
+  'Mulder',
+  'de Groot',
+  'Bos',
+  'Vos',
+  'Peters',
+  'Hendriks',
+  'van Dijk',
+  'Dekker',
+  'Brouwer',
+  'de Wit',
+  'Dijkstra',
+  'Smits',
+  'de Graaf',
+];
 
 export const demoMembers = FIRST.map((first, i) => ({
   number: `NL-${String(100_001 + i)}`,

@@ -21,7 +21,10 @@ export interface ViewInput {
   /** HQ (sync/hq/demo.ts) and the gateway's link to it. */
   hq?: HqView & { link: string; outbox?: OutboxView };
   /** Zone occupancy as the gateway estimates it, and where the simulated shoppers really are. */
-  presence?: { occupancy: { zone: string; label?: string; members: number; anonymous: number; tags: number }[]; truth: { zone: string | null; member?: string }[] };
+  presence?: {
+    occupancy: { zone: string; label?: string; members: number; anonymous: number; tags: number }[];
+    truth: { zone: string | null; member?: string }[];
+  };
   startedAt: number;
   now: number;
 }
@@ -55,15 +58,21 @@ export class LedgerReader {
   }
   totals() {
     return this.db
-      .prepare(`SELECT count(*) AS sales, coalesce(sum(points),0) AS points, coalesce(sum(total_cents),0) AS cents,
-                       count(member_id) AS memberSales FROM sales`)
+      .prepare(
+        `SELECT count(*) AS sales, coalesce(sum(points),0) AS points, coalesce(sum(total_cents),0) AS cents,
+                       count(member_id) AS memberSales FROM sales`,
+      )
       .get() as { sales: number; points: number; cents: number; memberSales: number };
   }
   returns() {
     return this.db.prepare(`SELECT count(*) AS n, coalesce(sum(points_reversed),0) AS points FROM returns`).get() as { n: number; points: number };
   }
   topBalances(n: number) {
-    return this.db.prepare(`SELECT name, balance, deficit FROM members ORDER BY balance DESC, name LIMIT ?`).all(n) as { name: string; balance: number; deficit: number }[];
+    return this.db.prepare(`SELECT name, balance, deficit FROM members ORDER BY balance DESC, name LIMIT ?`).all(n) as {
+      name: string;
+      balance: number;
+      deficit: number;
+    }[];
   }
   outboxDepth() {
     return (this.db.prepare(`SELECT count(*) AS n FROM outbox`).get() as { n: number }).n;
@@ -91,14 +100,18 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
   for (const l of v.lanes) {
     const colourState = l.state === 'up' ? c.green : l.state === 'down' ? c.red : c.yellow;
     const k = l.counters;
-    out.push(`  ${pad(l.lane, 8)} ${colourState}${pad(l.state, 10)}${c.reset} ${pad(l.endpoint, 22)} frames in ${k.framesIn} out ${k.framesOut} · NAKs sent ${k.naksSent} · dup ${k.duplicates} · garbage ${k.garbageBytes} B`);
+    out.push(
+      `  ${pad(l.lane, 8)} ${colourState}${pad(l.state, 10)}${c.reset} ${pad(l.endpoint, 22)} frames in ${k.framesIn} out ${k.framesOut} · NAKs sent ${k.naksSent} · dup ${k.duplicates} · garbage ${k.garbageBytes} B`,
+    );
   }
   if (v.cards) {
     const { readers, stats: s } = v.cards;
     const up = readers.filter((d) => d.state === 'up').length;
     const readerState = `${up === readers.length ? c.green : c.red}${up}/${readers.length} up${c.reset}`;
     out.push('');
-    out.push(`${c.bold}Card readers${c.reset} ${readerState} · taps ${s.taps} · members found by card ${c.green}${s.found}${c.reset} · unknown card ${s.unknown} · random id ${s.randomId} · unreadable ${s.unreadable}`);
+    out.push(
+      `${c.bold}Card readers${c.reset} ${readerState} · taps ${s.taps} · members found by card ${c.green}${s.found}${c.reset} · unknown card ${s.unknown} · random id ${s.randomId} · unreadable ${s.unreadable}`,
+    );
   }
   out.push('');
   if (v.presence) {
@@ -109,22 +122,29 @@ export function renderView(v: ViewInput, ledger: LedgerReader, colour: boolean):
     out.push(`${c.bold}Zones${c.reset}   members seen/really there: ${zones.join(' · ') || 'none'}`);
     out.push('');
   }
-  out.push(`${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`);
+  out.push(
+    `${c.bold}Ledger${c.reset}  sales ${t.sales} (${t.memberSales} by members) · turnover ${euro(t.cents)} · points awarded ${t.points} · returns ${r.n} (-${r.points} pts) · outbox ${ledger.outboxDepth()}`,
+  );
   if (v.hq) {
     const h = v.hq;
     const linkColour = h.link === 'up' ? c.green : h.link === 'connecting' ? c.yellow : c.red;
     const lag = h.lagMs === null ? '-' : `${h.lagMs} ms`;
     const seen = h.silentForMs === null ? 'never' : `${(h.silentForMs / 1000).toFixed(1)} s ago`;
-    out.push(`${c.bold}HQ${c.reset}      events ${h.events} · dead letters ${h.deadLetters} · lag ${lag} · last heard ${seen} · store ${h.status ?? '-'} · broker link ${linkColour}${h.link}${c.reset}`);
+    out.push(
+      `${c.bold}HQ${c.reset}      events ${h.events} · dead letters ${h.deadLetters} · lag ${lag} · last heard ${seen} · store ${h.status ?? '-'} · broker link ${linkColour}${h.link}${c.reset}`,
+    );
     if (h.outbox) {
       // A row leaves the outbox only on HQ's end-to-end ack: "waiting for HQ" is sent, not yet confirmed.
-      const w = h.outbox.awaitingHq ? `${c.yellow}waiting for HQ ${h.outbox.awaitingHq} (oldest ${(h.outbox.awaitingHqOldestMs / 1000).toFixed(1)} s)${c.reset}` : 'waiting for HQ 0';
+      const w = h.outbox.awaitingHq
+        ? `${c.yellow}waiting for HQ ${h.outbox.awaitingHq} (oldest ${(h.outbox.awaitingHqOldestMs / 1000).toFixed(1)} s)${c.reset}`
+        : 'waiting for HQ 0';
       out.push(`${c.bold}Outbox${c.reset}  not yet sent ${h.outbox.unsent} · ${w}`);
     }
   }
   out.push('');
   out.push(`${c.bold}Top balances${c.reset}`);
-  for (const m of ledger.topBalances(6)) out.push(`  ${pad(m.name, 20)} ${String(m.balance).padStart(6)} pts${m.deficit ? `  ${c.yellow}deficit ${m.deficit}${c.reset}` : ''}`);
+  for (const m of ledger.topBalances(6))
+    out.push(`  ${pad(m.name, 20)} ${String(m.balance).padStart(6)} pts${m.deficit ? `  ${c.yellow}deficit ${m.deficit}${c.reset}` : ''}`);
   out.push('');
   out.push(`${c.bold}Recent till activity${c.reset}`);
   for (const { lane, at, a } of v.activity.slice(-12).reverse()) {

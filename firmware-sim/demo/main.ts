@@ -44,9 +44,17 @@ async function main(): Promise<void> {
   // two others — are ingested first (a compressed clock: ~120 days in seconds), so every chart
   // has something real to show; the live store's events add to it as they arrive.
   const hq = await startDemoHq({
-    dataDir, logger: hqLog, apiPort: await freePort(),
+    dataDir,
+    logger: hqLog,
+    apiPort: await freePort(),
     history: {
-      seed: 2026, stores: 3, members: 450, days: 120, memberPrefix: 'S-', joinSpread: 0.8, expiryDays: 60,
+      seed: 2026,
+      stores: 3,
+      members: 450,
+      days: 120,
+      memberPrefix: 'S-',
+      joinSpread: 0.8,
+      expiryDays: 60,
       storeIds: ['demo-store', 'utrecht-oudegracht', 'haarlem-station'],
       campaign: { id: 'koffie-voorjaar', fromDay: 70, toDay: 110, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.12 },
     },
@@ -98,7 +106,11 @@ async function main(): Promise<void> {
   const activity: { lane: string; at: number; a: TillActivity }[] = [];
   const traffic = tills.map((till, i) =>
     runTraffic({
-      till, seed: 7 + i, minGapMs: 400, maxGapMs: 1600, isRunning: () => running,
+      till,
+      seed: 7 + i,
+      minGapMs: 400,
+      maxGapMs: 1600,
+      isRunning: () => running,
       cards: { tapper: cards, lane: config.lanes[i]!.id },
       onActivity: (a) => {
         activity.push({ lane: config.lanes[i]!.id, at: Date.now(), a });
@@ -111,10 +123,20 @@ async function main(): Promise<void> {
   // Now and then a shopper walks up to the kiosk and taps (every 20-40 s; sometimes a new card).
   const kioskVisits: KioskVisit[] = [];
   const kioskTraffic = runKioskVisitors({
-    tapper: cards, members: demoMembers, seed: 11, minGapMs: 20_000, maxGapMs: 40_000, firstAfterMs: 10_000,
+    tapper: cards,
+    members: demoMembers,
+    seed: 11,
+    minGapMs: 20_000,
+    maxGapMs: 40_000,
+    firstAfterMs: 10_000,
     // Mostly members who have shopped by now, so the screen shows points and rewards.
     likely: () => {
-      const names = new Set(ledger.topBalances(8).filter((b) => b.balance > 0).map((b) => b.name));
+      const names = new Set(
+        ledger
+          .topBalances(8)
+          .filter((b) => b.balance > 0)
+          .map((b) => b.name),
+      );
       return demoMembers.filter((m) => names.has(m.name)).map((m) => m.number);
     },
     isRunning: () => running,
@@ -143,14 +165,24 @@ async function main(): Promise<void> {
     const link = health.devices.find((d) => d.name === 'hq-broker');
     const out = gateway.sync?.publisher.stats();
     const hqLine = hqView
-      ? { ...hqView, link: link?.state ?? 'off', ...(out ? { outbox: { unsent: out.unsentEstimate, awaitingHq: out.awaitingHq, awaitingHqOldestMs: out.awaitingHqOldestMs } } : {}) }
+      ? {
+          ...hqView,
+          link: link?.state ?? 'off',
+          ...(out ? { outbox: { unsent: out.unsentEstimate, awaitingHq: out.awaitingHq, awaitingHqOldestMs: out.awaitingHqOldestMs } } : {}),
+        }
       : undefined;
     const text = renderView(
       {
-        title: 'Trouw demo store', url: gateway.url(), kiosk: { url: kioskUrl, visits: kioskVisits }, lanes: health.lanes, activity, cards: { readers, stats: cards.stats },
+        title: 'Trouw demo store',
+        url: gateway.url(),
+        kiosk: { url: kioskUrl, visits: kioskVisits },
+        lanes: health.lanes,
+        activity,
+        cards: { readers, stats: cards.stats },
         ...(hqLine ? { hq: hqLine } : {}),
         presence: { occupancy: gateway.presence.occupancy().zones, truth: walking.truth() },
-        startedAt, now: Date.now(),
+        startedAt,
+        now: Date.now(),
       },
       ledger,
       tty,
@@ -180,7 +212,9 @@ async function main(): Promise<void> {
     const db = openDatabase(config.database.path);
     const audit = auditLedger(db);
     db.close();
-    console.log(`\nledger audit: integrity ${audit.integrity}, balances match entries: ${audit.balancesMatchEntries}, lots match balances: ${audit.lotsMatchBalances}`);
+    console.log(
+      `\nledger audit: integrity ${audit.integrity}, balances match entries: ${audit.balancesMatchEntries}, lots match balances: ${audit.lotsMatchBalances}`,
+    );
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());

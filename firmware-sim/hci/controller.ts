@@ -66,7 +66,13 @@ export class HciControllerEmulator extends EventEmitter {
   private paceTimer: NodeJS.Timeout | null = null;
   private closed = false;
   readonly counters: ControllerCounters = {
-    commands: 0, unknownCommands: 0, resets: 0, reportsSent: 0, reportsNotScanning: 0, reportsOverflow: 0, bytesSent: 0,
+    commands: 0,
+    unknownCommands: 0,
+    resets: 0,
+    reportsSent: 0,
+    reportsNotScanning: 0,
+    reportsOverflow: 0,
+    bytesSent: 0,
   };
   private readonly address: Buffer;
   private readonly maxQueued: number;
@@ -154,11 +160,14 @@ export class HciControllerEmulator extends EventEmitter {
     const b = this.queue.shift()!;
     this.counters.reportsSent++;
     this.send(b);
-    this.paceTimer = setTimeout(() => {
-      this.flushing = false;
-      this.paceTimer = null;
-      if (this.queue.length > 0) this.flush();
-    }, wireTimeMs(b.length, pace));
+    this.paceTimer = setTimeout(
+      () => {
+        this.flushing = false;
+        this.paceTimer = null;
+        if (this.queue.length > 0) this.flush();
+      },
+      wireTimeMs(b.length, pace),
+    );
   }
 
   private handle(cmd: HciCommand): void {

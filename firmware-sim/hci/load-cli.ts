@@ -16,15 +16,25 @@ import { randomAddress } from '../store/devices';
 import { Rng } from '../store/prng';
 import { BENCH_PROGRAM_UUID, benchMemberKey } from './bench-members';
 
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string' }, members: { type: 'string', default: '300' }, strangers: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' } } });
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      members: { type: 'string', default: '300' },
+      strangers: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
   if (!values.port) throw new Error('--port is required');
   const { controller } = await openSerialController(values.port);
   const rng = Rng.seeded(Number(values.seed));
   const members = Number(values.members);
   const strangers = Number(values.strangers);
-  const devices = Array.from({ length: members + strangers }, (_, i) => ({ address: randomAddress(rng), member: i < members ? i : -1, foreign: rng.bytes(20) }));
+  const devices = Array.from({ length: members + strangers }, (_, i) => ({
+    address: randomAddress(rng),
+    member: i < members ? i : -1,
+    foreign: rng.bytes(20),
+  }));
   let epoch = -1;
   const data: Uint8Array[] = [];
   const refresh = () => {

@@ -17,7 +17,14 @@ import { emulatorSink, startLiveStore } from './live';
 import { writeCalibrationWalk } from './calibration';
 import { StoreSim } from './store-sim';
 
-const { values } = parseArgs({ options: { shoppers: { type: 'string', default: '40' }, minutes: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' }, dir: { type: 'string', default: '/tmp/trouw-store' } } });
+const { values } = parseArgs({
+  options: {
+    shoppers: { type: 'string', default: '40' },
+    minutes: { type: 'string', default: '30' },
+    seed: { type: 'string', default: '1' },
+    dir: { type: 'string', default: '/tmp/trouw-store' },
+  },
+});
 const dir = values.dir!;
 mkdirSync(dir, { recursive: true });
 const plan = gridPlan();
@@ -39,16 +46,26 @@ console.log(`calibration walk: ${calibration.csvPath}\n${calibration.summary}\n 
 let tags: Array<{ id: string; major: number; minor: number }> = [];
 let tokens: Array<{ member: string; epoch: number; token: number }> = [];
 const write = () =>
-  writeFileSync(configPath, JSON.stringify({
-    presence: {
-      scanners: plan.scanners.map((s) => ({ name: s.name, zone: s.zone, port: join(dir, `${s.name}.gw`) })),
-      tags,
-      tokens: tokens.map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
-      radioMap: { file: 'radio-map.json' },
-    },
-  }, null, 2));
+  writeFileSync(
+    configPath,
+    JSON.stringify(
+      {
+        presence: {
+          scanners: plan.scanners.map((s) => ({ name: s.name, zone: s.zone, port: join(dir, `${s.name}.gw`) })),
+          tags,
+          tokens: tokens.map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
+          radioMap: { file: 'radio-map.json' },
+        },
+      },
+      null,
+      2,
+    ),
+  );
 const live = startLiveStore({
-  plan, seed: Number(values.seed), shoppers: Number(values.shoppers), durationMs: Number(values.minutes) * 60_000,
+  plan,
+  seed: Number(values.seed),
+  shoppers: Number(values.shoppers),
+  durationMs: Number(values.minutes) * 60_000,
   sink: emulatorSink(controllers.map((c) => c.controller)),
   hq: (table) => {
     tokens = table;
@@ -62,7 +79,9 @@ console.log('the token table in it is valid for epochs e-1…e+1: restart the ga
 const timer = setInterval(() => {
   const byZone = new Map<string, number>();
   for (const p of live.truth()) byZone.set(p.zone!, (byZone.get(p.zone!) ?? 0) + 1);
-  console.log(`truth: ${plan.zones.map((z) => `${z.id} ${byZone.get(z.id) ?? 0}`).join(', ')}; reports sent ${controllers.reduce((n, c) => n + c.controller.counters.reportsSent, 0)}`);
+  console.log(
+    `truth: ${plan.zones.map((z) => `${z.id} ${byZone.get(z.id) ?? 0}`).join(', ')}; reports sent ${controllers.reduce((n, c) => n + c.controller.counters.reportsSent, 0)}`,
+  );
 }, 10_000);
 const stop = async () => {
   clearInterval(timer);

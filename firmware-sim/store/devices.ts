@@ -129,9 +129,11 @@ export function strangerDevice(kind: StrangerKind, programUuid: string, interval
         }
       } else if (data.length === 0) {
         data =
-          kind === 'other-beacon' ? iBeaconAdData(otherUuid, 7, 42, -59)
-          : kind === 'apple-continuity' ? manufacturerAdData(Uint8Array.of(0x4c, 0x00, 0x10, 0x05, 0x01, 0x18, ...fixed.subarray(0, 4)))
-          : manufacturerAdData(Uint8Array.of(0x06, 0x00, 0x01, 0x09, ...fixed.subarray(0, 16)));
+          kind === 'other-beacon'
+            ? iBeaconAdData(otherUuid, 7, 42, -59)
+            : kind === 'apple-continuity'
+              ? manufacturerAdData(Uint8Array.of(0x4c, 0x00, 0x10, 0x05, 0x01, 0x18, ...fixed.subarray(0, 4)))
+              : manufacturerAdData(Uint8Array.of(0x06, 0x00, 0x01, 0x09, ...fixed.subarray(0, 16)));
       }
       const connectable = kind === 'apple-continuity' || kind === 'other-vendor';
       return { data, address: address(now), addressType: 1, eventType: connectable ? AdvType.ADV_IND : AdvType.ADV_NONCONN_IND, txPowerAt1m: -59 };
@@ -140,7 +142,10 @@ export function strangerDevice(kind: StrangerKind, programUuid: string, interval
 }
 
 /** HQ's side: the token table for `members` for epochs e−1…e+1 around `now` (consenting only). */
-export function tokenTableFor(members: ReadonlyArray<{ member: string; key: Uint8Array }>, now: number): Array<{ member: string; epoch: number; token: number }> {
+export function tokenTableFor(
+  members: ReadonlyArray<{ member: string; key: Uint8Array }>,
+  now: number,
+): Array<{ member: string; epoch: number; token: number }> {
   const e = epochOf(now);
   const out: Array<{ member: string; epoch: number; token: number }> = [];
   for (const m of members) for (const epoch of [e - 1, e, e + 1]) out.push({ member: m.member, epoch, token: memberToken(m.key, epoch) });

@@ -69,7 +69,8 @@ export function gridPlan(o: GridPlanOptions = {}): FloorPlan {
       const rect = { x0: c * w, y0: r * d, x1: (c + 1) * w, y1: (r + 1) * d };
       zones.push({ id, rect });
       const at = (fx: number, fy: number) => ({ x: rect.x0 + fx * w, y: rect.y0 + fy * d });
-      const spots = per === 1 ? [at(0.5, 0.5)] : per === 2 ? [at(1 / 3, 1 / 3), at(2 / 3, 2 / 3)] : [at(0.25, 0.25), at(0.75, 0.25), at(0.25, 0.75), at(0.75, 0.75)];
+      const spots =
+        per === 1 ? [at(0.5, 0.5)] : per === 2 ? [at(1 / 3, 1 / 3), at(2 / 3, 2 / 3)] : [at(0.25, 0.25), at(0.75, 0.25), at(0.25, 0.75), at(0.75, 0.75)];
       spots.forEach((p, i) => scanners.push({ name: `${id}-s${i + 1}`, zone: id, x: p.x, y: p.y, z: h }));
     }
   }

@@ -81,7 +81,13 @@ export function inProcessSink(push: (...a: Array<{ scanner: string; rssi: number
 export function emulatorSink(controllers: readonly HciControllerEmulator[]): LiveSink {
   return (ev) => {
     for (const r of ev.readings) {
-      const report: AdvertisingReport = { eventType: ev.advert.eventType, addressType: ev.advert.addressType, address: ev.advert.address, data: ev.advert.data, rssi: r.rssi };
+      const report: AdvertisingReport = {
+        eventType: ev.advert.eventType,
+        addressType: ev.advert.addressType,
+        address: ev.advert.address,
+        data: ev.advert.data,
+        rssi: r.rssi,
+      };
       controllers[r.scanner]?.report(report);
     }
   };

@@ -41,7 +41,16 @@ export interface TrackTotals {
   falseChanges: number;
 }
 
-export const emptyTotals = (): TrackTotals => ({ tracks: 0, scoredMs: 0, correctMs: 0, entries: 0, missed: 0, delaysMs: [], predictedEntries: 0, falseChanges: 0 });
+export const emptyTotals = (): TrackTotals => ({
+  tracks: 0,
+  scoredMs: 0,
+  correctMs: 0,
+  entries: 0,
+  missed: 0,
+  delaysMs: [],
+  predictedEntries: 0,
+  falseChanges: 0,
+});
 
 interface Segment {
   t0: number;

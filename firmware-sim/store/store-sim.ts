@@ -6,7 +6,7 @@
  */
 import { DEFAULT_RADIO, Radio, type RadioParams, type Reading } from './radio';
 import { gridPlan, type FloorPlan } from './floor-plan';
-import type { Person} from './people';
+import type { Person } from './people';
 import { DEFAULT_SHOPPER, shopper, staff, type ShopperOptions } from './people';
 import { fixedTag, memberPhone, strangerDevice, type AirAdvert, type Device, type StrangerKind } from './devices';
 import { Rng } from './prng';
@@ -158,7 +158,12 @@ export class StoreSim {
         const member = o.memberNumbers?.[this.members.length] ?? `M-${String(100_000 + k + 1)}`;
         const key = pop.bytes(32);
         this.members.push({ member, key, person });
-        this.devices.push({ device: memberPhone({ member, key, programUuid: this.programUuid, intervalMs: interval() }, pop), person, role: 'member', subject: member });
+        this.devices.push({
+          device: memberPhone({ member, key, programUuid: this.programUuid, intervalMs: interval() }, pop),
+          person,
+          role: 'member',
+          subject: member,
+        });
       } else if (r < mix.consenting + mix.nonConsenting) {
         this.devices.push({ device: strangerDevice('non-consenting-app', this.programUuid, interval(), pop), person, role: 'non-consenting' });
       } else {
@@ -169,14 +174,24 @@ export class StoreSim {
       }
       if (pop.chance(mix.trolley)) {
         const id = `trolley-${k + 1}`;
-        this.devices.push({ device: fixedTag({ id, uuid: this.programUuid, major: 0xfff0, minor: k + 1, intervalMs: 1000 }, pop), person, role: 'trolley', subject: id });
+        this.devices.push({
+          device: fixedTag({ id, uuid: this.programUuid, major: 0xfff0, minor: k + 1, intervalMs: 1000 }, pop),
+          person,
+          role: 'trolley',
+          subject: id,
+        });
       }
     }
     for (let s = 0; s < (o.staff ?? 3); s++) {
       const person = staff(`staff-${s + 1}`, this.plan, this.startMs, this.endMs, pop.fork(10_000 + s));
       this.people.push(person);
       const id = `badge-${s + 1}`;
-      this.devices.push({ device: fixedTag({ id, uuid: this.programUuid, major: 0xfff1, minor: s + 1, intervalMs: 1000 }, pop), person, role: 'staff-badge', subject: id });
+      this.devices.push({
+        device: fixedTag({ id, uuid: this.programUuid, major: 0xfff1, minor: s + 1, intervalMs: 1000 }, pop),
+        person,
+        role: 'staff-badge',
+        subject: id,
+      });
     }
   }
 
@@ -226,7 +241,7 @@ export function manufacturerDataOf(adData: Uint8Array): Uint8Array | null {
   const hit = mdCache.get(adData);
   if (hit !== undefined) return hit;
   let out: Uint8Array | null = null;
-  for (let i = 0; i + 1 < adData.length; ) {
+  for (let i = 0; i + 1 < adData.length;) {
     const len = adData[i]!;
     if (len === 0 || i + 1 + len > adData.length) break;
     if (adData[i + 1] === 0xff) {

@@ -81,5 +81,7 @@ export function surveyWalk(plan: FloorPlan, radio: Radio, o: Partial<SurveyWalkO
 
 /** The walk as the replay CSV (time_ms, device, scanner, rssi, true_zone). */
 export function surveyCsv(rows: readonly SurveyRecord[]): string {
-  return ['time_ms,device,scanner,rssi,true_zone', ...rows.map((r) => `${Math.round(r.t)},${r.device},${r.scanner},${r.rssi},${r.zone ?? ''}`)].join('\n') + '\n';
+  return (
+    ['time_ms,device,scanner,rssi,true_zone', ...rows.map((r) => `${Math.round(r.t)},${r.device},${r.scanner},${r.rssi},${r.zone ?? ''}`)].join('\n') + '\n'
+  );
 }

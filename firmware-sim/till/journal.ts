@@ -77,7 +77,5 @@ export function summariseJournal(entries: readonly JournalEntry[]): JournalReque
 
 /** The sales the till rang, answered or not: what the ledger must hold exactly once each. */
 export function journalSales(path: string) {
-  return summariseJournal(readJournal(path)).filter(
-    (r): r is JournalRequest & { body: Extract<TillRequest, { type: 'sale' }> } => r.body.type === 'sale',
-  );
+  return summariseJournal(readJournal(path)).filter((r): r is JournalRequest & { body: Extract<TillRequest, { type: 'sale' }> } => r.body.type === 'sale');
 }

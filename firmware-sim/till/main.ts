@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultKind } from './faults';
 import { SimTill, type TillTransport } from './sim-till';
 
-const USAGE = 'usage: main.ts (--serial PATH [--baud 115200] | --tcp HOST:PORT) [--sales N] [--members FILE|A,B,C] ' +
+const USAGE =
+  'usage: main.ts (--serial PATH [--baud 115200] | --tcp HOST:PORT) [--sales N] [--members FILE|A,B,C] ' +
   '[--faults RATE] [--fault-kinds bitflip,gap,...] [--journal FILE] [--seed N] [--lane ID]';
 
 function fail(message: string): never {
@@ -76,8 +77,14 @@ async function main(): Promise<void> {
   const flushed = await till.flushPending();
   const answered = results.filter((r) => r.ok).length;
   const summary = {
-    sales: results.length, answered, failedOpen: results.length - answered, resent: flushed.resent, resentAnswered: flushed.answered,
-    pending: till.pending().length, counters: till.counters, journal: values.journal,
+    sales: results.length,
+    answered,
+    failedOpen: results.length - answered,
+    resent: flushed.resent,
+    resentAnswered: flushed.answered,
+    pending: till.pending().length,
+    counters: till.counters,
+    journal: values.journal,
   };
   await till.close();
   console.log(JSON.stringify(summary));

@@ -4,7 +4,15 @@
  */
 import { monotonicFactory } from 'ulid';
 import type {
-  BasketRequest, EndOfDayRequest, HelloRequest, IdentifyRequest, RefundRequest, SaleLine, SaleRequest, TillRequest, VoidRequest,
+  BasketRequest,
+  EndOfDayRequest,
+  HelloRequest,
+  IdentifyRequest,
+  RefundRequest,
+  SaleLine,
+  SaleRequest,
+  TillRequest,
+  VoidRequest,
 } from '../../gateway/core/till/messages';
 import { randomLines, totalCents } from './catalogue';
 import type { Rng } from './prng';
@@ -63,7 +71,12 @@ export class RequestFactory {
     const member = input.member !== undefined ? input.member : members.length > 0 && rng.chance(memberRate) ? rng.pick(members) : null;
     const tenders = input.tenders ?? [{ kind: rng.chance(0.7) ? 'card' : 'cash', amountCents: totalCents(lines) }];
     return {
-      v: 1, id: this.id(), type: 'sale', receipt: input.receipt ?? this.nextReceipt(), lines, tenders,
+      v: 1,
+      id: this.id(),
+      type: 'sale',
+      receipt: input.receipt ?? this.nextReceipt(),
+      lines,
+      tenders,
       at: input.at ?? new Date(this.opts.now()).toISOString(),
       ...(member ? { member } : {}),
     };
@@ -72,7 +85,11 @@ export class RequestFactory {
   refund(original: SaleRequest, lines?: RefundRequest['lines']): RefundRequest {
     const first = original.lines[0]!;
     return {
-      v: 1, id: this.id(), type: 'refund', receipt: this.nextReceipt(), original: original.receipt,
+      v: 1,
+      id: this.id(),
+      type: 'refund',
+      receipt: this.nextReceipt(),
+      original: original.receipt,
       lines: lines ?? [{ sku: first.sku, qty: first.qty, amountCents: first.amountCents }],
     };
   }

@@ -11,9 +11,7 @@ import type { SaleLine, SaleRequest, TillRequest, TillResponse } from '../../gat
 import { err, ok } from '../../gateway/core/result';
 import { systemClock, type Clock } from '../../gateway/ports/clock';
 import type { LinkEngine } from '../../gateway/adapters/pos/link-engine';
-import {
-  LinkError, newCounters, silentLogger, systemTimers, type LinkCounters, type Timers,
-} from '../../gateway/adapters/pos/link-types';
+import { LinkError, newCounters, silentLogger, systemTimers, type LinkCounters, type Timers } from '../../gateway/adapters/pos/link-types';
 import { randomFaults, type FaultKind } from './faults';
 import { Journal, readJournal, summariseJournal } from './journal';
 import { createRng, type Rng } from './prng';
@@ -56,15 +54,25 @@ export class SimTill {
     this.journal = new Journal(opts.journal);
     this.requests = new RequestFactory(
       {
-        lane: opts.lane ?? 'lane-1', receiptPrefix: opts.receiptPrefix ?? opts.lane ?? 'lane-1', now: () => this.clock.now(),
-        rng: this.rng, members: opts.members ?? [], memberRate: opts.memberRate ?? 0.7,
+        lane: opts.lane ?? 'lane-1',
+        receiptPrefix: opts.receiptPrefix ?? opts.lane ?? 'lane-1',
+        now: () => this.clock.now(),
+        rng: this.rng,
+        members: opts.members ?? [],
+        memberRate: opts.memberRate ?? 0.7,
       },
       journalled.map((r) => r.body),
     );
     this.randomFault = opts.faults ? randomFaults(this.rng, opts.faults.rate, opts.faults.kinds) : () => null;
     this.line = new TillLine({
-      ...opts, counters: this.counters, clock: this.clock, timers: this.timers, logger: opts.logger ?? silentLogger, rng: this.rng,
-      nextFault: () => this.takeFault(), onLateReply: (b) => this.lateReply(b),
+      ...opts,
+      counters: this.counters,
+      clock: this.clock,
+      timers: this.timers,
+      logger: opts.logger ?? silentLogger,
+      rng: this.rng,
+      nextFault: () => this.takeFault(),
+      onLateReply: (b) => this.lateReply(b),
     });
   }
 

@@ -47,16 +47,25 @@ export class TillLine {
     const conn = await this.connector.connect();
     const o = this.opts;
     const engine = new LinkEngine(conn.stream, {
-      firstSeq: this.nextSeq, counters: o.counters, clock: o.clock, timers: o.timers, logger: o.logger, onLateReply: o.onLateReply,
+      firstSeq: this.nextSeq,
+      counters: o.counters,
+      clock: o.clock,
+      timers: o.timers,
+      logger: o.logger,
+      onLateReply: o.onLateReply,
       ...(o.ackTimeoutMs !== undefined && { ackTimeoutMs: o.ackTimeoutMs }),
       ...(o.maxRetries !== undefined && { maxRetries: o.maxRetries }),
       ...(o.interByteGapMs !== undefined && { interByteGapMs: o.interByteGapMs }),
-      transmit: faultyTransmit(o.nextFault, {
-        write: (bytes) => void conn.stream.write(bytes),
-        // Let the partial frame leave the port before the line goes dead.
-        drop: () => this.sleep(20).then(() => conn.close()),
-        stall: () => this.sleep((o.interByteGapMs ?? 100) * 1.5 + 30),
-      }, o.rng),
+      transmit: faultyTransmit(
+        o.nextFault,
+        {
+          write: (bytes) => void conn.stream.write(bytes),
+          // Let the partial frame leave the port before the line goes dead.
+          drop: () => this.sleep(20).then(() => conn.close()),
+          stall: () => this.sleep((o.interByteGapMs ?? 100) * 1.5 + 30),
+        },
+        o.rng,
+      ),
     });
     conn.onLost(() => {
       this.nextSeq = engine.nextSeq;

@@ -10,8 +10,11 @@ export interface HealthRoutesOptions {
 }
 
 const Device = Type.Object({
-  name: Type.String(), kind: Type.String(), state: Type.String(),
-  since: Type.Optional(Type.Number()), detail: Type.Optional(Type.String()),
+  name: Type.String(),
+  kind: Type.String(),
+  state: Type.String(),
+  since: Type.Optional(Type.Number()),
+  detail: Type.Optional(Type.String()),
 });
 
 const HealthBody = Type.Object({
@@ -21,11 +24,17 @@ const HealthBody = Type.Object({
   gateway: Type.String(),
   startedAt: Type.Number(),
   database: Device,
-  lanes: Type.Array(Type.Object({
-    lane: Type.String(), transport: Type.String(), endpoint: Type.String(), state: Type.String(),
-    since: Type.Number(), lastError: Type.Optional(Type.String()),
-    counters: Type.Record(Type.String(), Type.Number()),
-  })),
+  lanes: Type.Array(
+    Type.Object({
+      lane: Type.String(),
+      transport: Type.String(),
+      endpoint: Type.String(),
+      state: Type.String(),
+      since: Type.Number(),
+      lastError: Type.Optional(Type.String()),
+      counters: Type.Record(Type.String(), Type.Number()),
+    }),
+  ),
   devices: Type.Array(Device),
 });
 
@@ -35,8 +44,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = asyn
     const h = opts.health();
     return reply.status(h.status === 'down' ? 503 : 200).send(h);
   });
-  app.get('/readyz', { config: { access: 'public' }, schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } } }, async (_req, reply) => {
-    const ready = opts.ready();
-    return reply.status(ready ? 200 : 503).send({ ready });
-  });
+  app.get(
+    '/readyz',
+    { config: { access: 'public' }, schema: { response: { 200: Type.Object({ ready: Type.Boolean() }), 503: Type.Object({ ready: Type.Boolean() }) } } },
+    async (_req, reply) => {
+      const ready = opts.ready();
+      return reply.status(ready ? 200 : 503).send({ ready });
+    },
+  );
 };

@@ -84,13 +84,26 @@ const Params = Type.Object({ kiosk: KioskId });
 const Open = Type.Object({}, { additionalProperties: true });
 
 export const KIOSK_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "font-src 'self'", "manifest-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.json': 'application/json', '.png': 'image/png', '.woff2': 'font/woff2',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
 };
 
 const problem = (reply: FastifyReply, status: number, error: string, message: string) => reply.status(status).send({ error, message });
@@ -105,10 +118,7 @@ function loadRenderer(dir: string) {
   return files;
 }
 
-type TapEvent =
-  | { type: 'member' | 'join' | 'staff'; token: string }
-  | { type: 'random-id' | 'unreadable' }
-  | { type: 'linked'; ok: boolean; error?: string };
+type TapEvent = { type: 'member' | 'join' | 'staff'; token: string } | { type: 'random-id' | 'unreadable' } | { type: 'linked'; ok: boolean; error?: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -118,8 +128,9 @@ declare module 'fastify' {
 }
 
 /** Every `kiosk:<id>` place in `cards.readers`. */
-export const configuredKiosks = (readers: readonly { place: string }[]): string[] =>
-  [...new Set(readers.filter((r) => r.place.startsWith('kiosk:')).map((r) => r.place.slice(6)))];
+export const configuredKiosks = (readers: readonly { place: string }[]): string[] => [
+  ...new Set(readers.filter((r) => r.place.startsWith('kiosk:')).map((r) => r.place.slice(6))),
+];
 
 export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async (app, o) => {
   const access = requireAccessControl(app);
@@ -214,7 +225,9 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
   const memberOf = (s: KioskSession) => (s.subject.kind === 'member' ? o.members.findById(s.subject.memberId) : undefined);
 
   // --- the web app -------------------------------------------------------------------
-  app.get('/kiosk', { config: { access: 'public' } }, async (req, reply) => reply.redirect(`/kiosk/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`));
+  app.get('/kiosk', { config: { access: 'public' } }, async (req, reply) =>
+    reply.redirect(`/kiosk/${req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : ''}`),
+  );
   app.get('/kiosk/:file', { config: { access: 'public' }, schema: { params: Type.Object({ file: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
     const name = req.params.file || 'index.html';
     const f = files.get(name);
@@ -230,120 +243,170 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
     if (req.routeOptions.url?.startsWith('/api/kiosk/')) reply.header('cache-control', 'no-store');
   });
 
-  app.get('/api/kiosk/:kiosk/screen', {
-    config: { access: 'public' },
-    schema: { params: Params, response: { 200: Type.Object({ kiosk: Type.String(), idleMs: Type.Integer(), rewards: Type.Boolean(), offers: Type.Array(Type.Unknown()) }), 404: Problem } },
-  }, async (req, reply) => {
-    if (!kiosks.has(req.params.kiosk)) return problem(reply, 404, 'unknown-kiosk', 'no kiosk with that id is configured');
-    return { kiosk: req.params.kiosk, idleMs: screenIdleMs, rewards: o.rewards !== undefined, offers: o.offers ?? [] };
-  });
+  app.get(
+    '/api/kiosk/:kiosk/screen',
+    {
+      config: { access: 'public' },
+      schema: {
+        params: Params,
+        response: {
+          200: Type.Object({ kiosk: Type.String(), idleMs: Type.Integer(), rewards: Type.Boolean(), offers: Type.Array(Type.Unknown()) }),
+          404: Problem,
+        },
+      },
+    },
+    async (req, reply) => {
+      if (!kiosks.has(req.params.kiosk)) return problem(reply, 404, 'unknown-kiosk', 'no kiosk with that id is configured');
+      return { kiosk: req.params.kiosk, idleMs: screenIdleMs, rewards: o.rewards !== undefined, offers: o.offers ?? [] };
+    },
+  );
 
-  app.get('/api/kiosk/:kiosk/events', {
-    config: { access: 'kiosk-screen' },
-    schema: { params: Params, querystring: Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) }), response: { 403: Problem } },
-  }, async (req, reply) => {
-    const { kiosk } = req.params;
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
-    reply.raw.write('retry: 2000\nevent: hello\ndata: {}\n\n');
-    let set = streams.get(kiosk);
-    if (!set) streams.set(kiosk, (set = new Set()));
-    set.add(reply);
-    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      set.delete(reply);
-    });
-  });
+  app.get(
+    '/api/kiosk/:kiosk/events',
+    {
+      config: { access: 'kiosk-screen' },
+      schema: { params: Params, querystring: Type.Object({ key: Type.Optional(Type.String({ maxLength: 200 })) }), response: { 403: Problem } },
+    },
+    async (req, reply) => {
+      const { kiosk } = req.params;
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-content-type-options': 'nosniff',
+      });
+      reply.raw.write('retry: 2000\nevent: hello\ndata: {}\n\n');
+      let set = streams.get(kiosk);
+      if (!set) streams.set(kiosk, (set = new Set()));
+      set.add(reply);
+      const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
+      req.raw.on('close', () => {
+        clearInterval(ping);
+        set.delete(reply);
+      });
+    },
+  );
 
-  app.post('/api/kiosk/:kiosk/staff-session', {
-    config: { access: 'kiosk-screen' },
-    schema: { params: Params, response: { 201: StaffSessionBody, 404: Problem, 409: Problem } },
-  }, async (req, reply) => {
-    const current = sessions.current(req.params.kiosk);
-    if (current?.subject.kind !== 'staff' || !o.staffSessions) return problem(reply, 409, 'no-staff-pass', 'tap a staff pass on this kiosk first');
-    const { role, label } = current.subject;
-    return reply.status(201).send(o.staffSessions.openFor({ role, ...(label !== undefined && { label }) }, `kiosk:${req.params.kiosk}`));
-  });
+  app.post(
+    '/api/kiosk/:kiosk/staff-session',
+    {
+      config: { access: 'kiosk-screen' },
+      schema: { params: Params, response: { 201: StaffSessionBody, 404: Problem, 409: Problem } },
+    },
+    async (req, reply) => {
+      const current = sessions.current(req.params.kiosk);
+      if (current?.subject.kind !== 'staff' || !o.staffSessions) return problem(reply, 409, 'no-staff-pass', 'tap a staff pass on this kiosk first');
+      const { role, label } = current.subject;
+      return reply.status(201).send(o.staffSessions.openFor({ role, ...(label !== undefined && { label }) }, `kiosk:${req.params.kiosk}`));
+    },
+  );
 
-  app.get('/api/kiosk/:kiosk/me', { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 200: Open, 401: Problem } } }, async (req, reply) => {
-    const s = sessionOf(req);
-    const now = o.clock.now();
-    switch (s.subject.kind) {
-      case 'join':
-        return { kind: 'join', cardKind: s.subject.cardKind };
-      case 'staff': {
-        const health = o.health?.();
-        const staff = health ? views.staff(health, now, joinedToday.date === today(now) ? joinedToday.n : 0) : null;
-        return { kind: 'staff', role: s.subject.role, label: s.subject.label ?? null, ...staff };
-      }
-      case 'member': {
-        const m = memberOf(s);
-        if (!m) {
-          sessions.end(s.token, s.kiosk);
-          return problem(reply, 401, 'no-session', 'tap your card on this kiosk');
+  app.get(
+    '/api/kiosk/:kiosk/me',
+    { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 200: Open, 401: Problem } } },
+    async (req, reply) => {
+      const s = sessionOf(req);
+      const now = o.clock.now();
+      switch (s.subject.kind) {
+        case 'join':
+          return { kind: 'join', cardKind: s.subject.cardKind };
+        case 'staff': {
+          const health = o.health?.();
+          const staff = health ? views.staff(health, now, joinedToday.date === today(now) ? joinedToday.n : 0) : null;
+          return { kind: 'staff', role: s.subject.role, label: s.subject.label ?? null, ...staff };
         }
-        return { kind: 'member', ...views.member(m, now) };
+        case 'member': {
+          const m = memberOf(s);
+          if (!m) {
+            sessions.end(s.token, s.kiosk);
+            return problem(reply, 401, 'no-session', 'tap your card on this kiosk');
+          }
+          return { kind: 'member', ...views.member(m, now) };
+        }
       }
-    }
-  });
+    },
+  );
   const today = (now: number) => localDate(now, o.config.store.timeZone);
 
-  app.post('/api/kiosk/:kiosk/me/join', {
-    config: { access: 'kiosk-session' },
-    schema: {
-      params: Params,
-      body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 100 }),
-        email: Type.Optional(Type.String({ maxLength: 254 })),
-        consent: Type.Object({ presence: Type.Boolean({ default: false }), offers: Type.Boolean({ default: false }) }, { additionalProperties: false }),
-      }, { additionalProperties: false }),
-      response: { 201: Open, 401: Problem, 409: Problem, 422: Problem },
+  app.post(
+    '/api/kiosk/:kiosk/me/join',
+    {
+      config: { access: 'kiosk-session' },
+      schema: {
+        params: Params,
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            email: Type.Optional(Type.String({ maxLength: 254 })),
+            consent: Type.Object({ presence: Type.Boolean({ default: false }), offers: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Open, 401: Problem, 409: Problem, 422: Problem },
+      },
     },
-  }, async (req, reply) => {
-    const s = sessionOf(req);
-    if (s.subject.kind !== 'join') return problem(reply, 409, 'not-joining', 'this session is not for a new card');
-    const r = joiner.join({ token: s.subject.cardToken, kind: s.subject.cardKind }, req.body);
-    if (!r.ok) return problem(reply, r.error.code === 'card-linked-elsewhere' ? 409 : 422, r.error.code, r.error.message);
-    s.subject = { kind: 'member', memberId: r.value.member.id };
-    const now = o.clock.now();
-    joinedToday = joinedToday.date === today(now) ? { date: joinedToday.date, n: joinedToday.n + 1 } : { date: today(now), n: 1 };
-    return reply.status(201).send({ kind: 'member', ...views.member(r.value.member, now) });
-  });
-
-  app.post('/api/kiosk/:kiosk/me/link', { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 202: Type.Object({ until: Type.Number() }), 401: Problem, 409: Problem } } }, async (req, reply) => {
-    const s = sessionOf(req);
-    if (s.subject.kind !== 'member') return problem(reply, 409, 'not-a-member', 'only a member can link a card');
-    s.linkUntil = o.clock.now() + 30_000;
-    return reply.status(202).send({ until: s.linkUntil });
-  });
-
-  app.delete('/api/kiosk/:kiosk/me/cards/:ref', {
-    config: { access: 'kiosk-session' },
-    schema: { params: Type.Object({ kiosk: KioskId, ref: Type.String({ pattern: '^[0-9a-f]{12}$' }) }), response: { 204: Type.Null(), 401: Problem, 404: Problem } },
-  }, async (req, reply) => {
-    const m = memberOf(sessionOf(req));
-    if (!m) return problem(reply, 404, 'unknown-card', 'no such card');
-    const r = o.cardLinks.unlink(m.number, req.params.ref);
-    if (!r.ok) return problem(reply, 404, r.error.code, r.error.message);
-    return reply.status(204).send(null);
-  });
-
-  app.post('/api/kiosk/:kiosk/me/rewards/:id', {
-    config: { access: 'kiosk-session' },
-    schema: {
-      params: Type.Object({ kiosk: KioskId, id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }),
-      body: Type.Object({ requestKey: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ code: Type.String(), balance: Type.Integer() }), 401: Problem, 404: Problem, 422: Problem },
+    async (req, reply) => {
+      const s = sessionOf(req);
+      if (s.subject.kind !== 'join') return problem(reply, 409, 'not-joining', 'this session is not for a new card');
+      const r = joiner.join({ token: s.subject.cardToken, kind: s.subject.cardKind }, req.body);
+      if (!r.ok) return problem(reply, r.error.code === 'card-linked-elsewhere' ? 409 : 422, r.error.code, r.error.message);
+      s.subject = { kind: 'member', memberId: r.value.member.id };
+      const now = o.clock.now();
+      joinedToday = joinedToday.date === today(now) ? { date: joinedToday.date, n: joinedToday.n + 1 } : { date: today(now), n: 1 };
+      return reply.status(201).send({ kind: 'member', ...views.member(r.value.member, now) });
     },
-  }, async (req, reply) => {
-    const m = memberOf(sessionOf(req));
-    if (!m || !o.rewards) return problem(reply, 404, 'no-rewards', 'rewards are not available here');
-    // The screen's requestKey makes a retried press the same redeem (same voucher, one spend).
-    const r = o.rewards.redeem(m, req.params.id, `kiosk:${req.params.kiosk}:${req.body.requestKey}`);
-    if (!r.ok) return problem(reply, 422, r.code, r.message);
-    return reply.status(201).send({ code: r.code, balance: r.balance });
-  });
+  );
+
+  app.post(
+    '/api/kiosk/:kiosk/me/link',
+    { config: { access: 'kiosk-session' }, schema: { params: Params, response: { 202: Type.Object({ until: Type.Number() }), 401: Problem, 409: Problem } } },
+    async (req, reply) => {
+      const s = sessionOf(req);
+      if (s.subject.kind !== 'member') return problem(reply, 409, 'not-a-member', 'only a member can link a card');
+      s.linkUntil = o.clock.now() + 30_000;
+      return reply.status(202).send({ until: s.linkUntil });
+    },
+  );
+
+  app.delete(
+    '/api/kiosk/:kiosk/me/cards/:ref',
+    {
+      config: { access: 'kiosk-session' },
+      schema: {
+        params: Type.Object({ kiosk: KioskId, ref: Type.String({ pattern: '^[0-9a-f]{12}$' }) }),
+        response: { 204: Type.Null(), 401: Problem, 404: Problem },
+      },
+    },
+    async (req, reply) => {
+      const m = memberOf(sessionOf(req));
+      if (!m) return problem(reply, 404, 'unknown-card', 'no such card');
+      const r = o.cardLinks.unlink(m.number, req.params.ref);
+      if (!r.ok) return problem(reply, 404, r.error.code, r.error.message);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/api/kiosk/:kiosk/me/rewards/:id',
+    {
+      config: { access: 'kiosk-session' },
+      schema: {
+        params: Type.Object({ kiosk: KioskId, id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }),
+        body: Type.Object({ requestKey: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ code: Type.String(), balance: Type.Integer() }), 401: Problem, 404: Problem, 422: Problem },
+      },
+    },
+    async (req, reply) => {
+      const m = memberOf(sessionOf(req));
+      if (!m || !o.rewards) return problem(reply, 404, 'no-rewards', 'rewards are not available here');
+      // The screen's requestKey makes a retried press the same redeem (same voucher, one spend).
+      const r = o.rewards.redeem(m, req.params.id, `kiosk:${req.params.kiosk}:${req.body.requestKey}`);
+      if (!r.ok) return problem(reply, 422, r.code, r.message);
+      return reply.status(201).send({ code: r.code, balance: r.balance });
+    },
+  );
 
   app.delete('/api/kiosk/:kiosk/me', { config: { access: 'kiosk-session' }, schema: { params: Params } }, async (req, reply) => {
     const s = sessionOf(req);

@@ -63,7 +63,13 @@ export const phoneRoutes: FastifyPluginAsyncTypebox<PhoneRoutesOptions> = async 
     const member = memberOf(req);
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
     const write = (m: PhoneMessage) => {
       const id = m.type === 'offer' ? m.offer.id : m.id;
       raw.write(`id: ${id}\nevent: ${m.type}\ndata: ${JSON.stringify(m.type === 'offer' ? m.offer : { id })}\n\n`);
@@ -89,28 +95,42 @@ export const phoneRoutes: FastifyPluginAsyncTypebox<PhoneRoutesOptions> = async 
     req.raw.on('close', close);
   });
 
-  app.post('/api/phone/offers/:id/:what', {
-    config,
-    schema: {
-      params: Type.Object({ id: Type.String({ pattern: '^[0-9A-Z]{26}$' }), what: Type.Union([Type.Literal('shown'), Type.Literal('opened'), Type.Literal('dismissed')]) }),
-      response: { 204: Type.Null(), 401: Problem, 404: Problem },
+  app.post(
+    '/api/phone/offers/:id/:what',
+    {
+      config,
+      schema: {
+        params: Type.Object({
+          id: Type.String({ pattern: '^[0-9A-Z]{26}$' }),
+          what: Type.Union([Type.Literal('shown'), Type.Literal('opened'), Type.Literal('dismissed')]),
+        }),
+        response: { 204: Type.Null(), 401: Problem, 404: Problem },
+      },
     },
-  }, async (req, reply) => {
-    const member = memberOf(req);
-    const { id, what } = req.params;
-    if (!o.offers.report(member, id, what)) return problem(reply, 404, 'unknown-offer', 'no such offer');
-    return reply.status(204).send(null);
-  });
+    async (req, reply) => {
+      const member = memberOf(req);
+      const { id, what } = req.params;
+      if (!o.offers.report(member, id, what)) return problem(reply, 404, 'unknown-offer', 'no such offer');
+      return reply.status(204).send(null);
+    },
+  );
 
-  app.put('/api/phone/consent', {
-    config,
-    schema: { body: Type.Object({ offers: Type.Boolean() }, { additionalProperties: false }), response: { 200: Type.Object({ offers: Type.Boolean(), withdrawn: Type.Integer() }), 401: Problem } },
-  }, async (req) => {
-    const member = memberOf(req);
-    const allowed = req.body.offers;
-    const r = o.offers.setConsent(member, allowed, 'phone');
-    return { offers: allowed, withdrawn: r.withdrawn };
-  });
+  app.put(
+    '/api/phone/consent',
+    {
+      config,
+      schema: {
+        body: Type.Object({ offers: Type.Boolean() }, { additionalProperties: false }),
+        response: { 200: Type.Object({ offers: Type.Boolean(), withdrawn: Type.Integer() }), 401: Problem },
+      },
+    },
+    async (req) => {
+      const member = memberOf(req);
+      const allowed = req.body.offers;
+      const r = o.offers.setConsent(member, allowed, 'phone');
+      return { offers: allowed, withdrawn: r.withdrawn };
+    },
+  );
 
   app.addHook('onClose', async () => {
     for (const set of open.values()) for (const close of [...set]) close();

@@ -77,7 +77,8 @@ export const presenceCalibrationRoutes: FastifyPluginAsyncTypebox<PresenceCalibr
   const config = { access: 'store-it' } as const;
 
   app.post('/api/presence/calibration', { config, schema: { body: StartBody, response: { 201: Status, ...errors } } }, async (req, reply) => {
-    if (!o.active) return reply.status(409).send({ error: 'presence-off', message: 'presence is off (presence.enabled, presence.scanners): nothing can be recorded' });
+    if (!o.active)
+      return reply.status(409).send({ error: 'presence-off', message: 'presence is off (presence.enabled, presence.scanners): nothing can be recorded' });
     const r = o.recorder.start(req.body.tag);
     return r.ok ? reply.status(201).send(r.value) : refuse(reply, r.error);
   });
@@ -95,11 +96,13 @@ export const presenceCalibrationRoutes: FastifyPluginAsyncTypebox<PresenceCalibr
   app.get('/api/presence/calibration/survey.csv', { config, schema: { response: errors } }, async (_req, reply) => {
     const r = o.recorder.csv();
     if (!r.ok) return refuse(reply, r.error);
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="survey.csv"')
-      // A stream has no JSON schema: the 200 is left undeclared, so its type is not inferred.
-      .send(Readable.from(r.value) as never);
+    return (
+      reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="survey.csv"')
+        // A stream has no JSON schema: the 200 is left undeclared, so its type is not inferred.
+        .send(Readable.from(r.value) as never)
+    );
   });
 
   app.post(

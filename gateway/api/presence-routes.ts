@@ -19,16 +19,21 @@ const Count = Type.Integer({ minimum: 0 });
 const Occupancy = Type.Object({
   at: Type.String(),
   zones: Type.Array(Type.Object({ zone: Type.String(), label: Type.Optional(Type.String()), members: Count, tags: Count, anonymous: Count })),
-  scanners: Type.Array(Type.Object({
-    name: Type.String(), kind: Type.String(), state: Type.String(), since: Type.Optional(Type.Number()), detail: Type.Optional(Type.String()),
-  })),
-  radioMap: Type.Union([
-    Type.Object({ points: Count, medianMisfitDb: Type.Union([Type.Number(), Type.Null()]) }),
-    Type.Null(),
-  ]),
+  scanners: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String(),
+      state: Type.String(),
+      since: Type.Optional(Type.Number()),
+      detail: Type.Optional(Type.String()),
+    }),
+  ),
+  radioMap: Type.Union([Type.Object({ points: Count, medianMisfitDb: Type.Union([Type.Number(), Type.Null()]) }), Type.Null()]),
 });
 
 export const presenceRoutes: FastifyPluginAsyncTypebox<PresenceRoutesOptions> = async (app, o) => {
   requireAccessControl(app);
-  app.get('/api/presence/occupancy', { config: { access: 'store-it' }, schema: { response: { 200: Occupancy, 401: Problem, 403: Problem } } }, async () => o.occupancy());
+  app.get('/api/presence/occupancy', { config: { access: 'store-it' }, schema: { response: { 200: Occupancy, 401: Problem, 403: Problem } } }, async () =>
+    o.occupancy(),
+  );
 };

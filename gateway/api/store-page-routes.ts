@@ -23,7 +23,10 @@ export interface StorePageRoutesOptions {
 }
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 export const storePageRoutes: FastifyPluginAsyncTypebox<StorePageRoutesOptions> = async (app, o) => {
@@ -50,7 +53,13 @@ export const storePageRoutes: FastifyPluginAsyncTypebox<StorePageRoutesOptions> 
 
   app.get('/api/store/live', { config: { access: 'store-it' } }, async (req, reply) => {
     reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-content-type-options': 'nosniff' });
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-content-type-options': 'nosniff',
+    });
     reply.raw.write('retry: 2000\n\n');
     const unsubscribe = o.live.subscribe((json) => reply.raw.write(`event: view\ndata: ${json}\n\n`));
     const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);

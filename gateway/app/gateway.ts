@@ -143,22 +143,28 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   // eslint-disable-next-line prefer-const -- assigned once, below; the metrics closures read it before
   let cards: CardSubsystem | undefined;
   const metrics = config.metrics.enabled
-    ? createGatewayMetrics({
-      db, clock, version: gatewayVersion(), schemaVersion: schemaVersion(db),
-      laneIds: config.lanes.map((l) => l.id),
-      lanes: () => live.lanes?.health() ?? [],
-      sync: () => (sync ? { link: sync.link.state, stats: sync.publisher.stats() } : undefined),
-      presence: () => {
-        const p = live.presence;
-        if (!p?.active) return undefined;
-        const o = p.occupancy();
-        return { scanners: o.scanners, adverts: p.heard(), tracked: p.stats().tracked, zones: o.zones, radioMap: o.radioMap };
-      },
-      radioMapFile: config.presence.radioMap?.file,
-      cards: () => cards?.health() ?? [],
-      readerPlaces: [...new Set(config.cards.readers.map((r) => r.place))],
-      kioskSessionsActive: () => kioskSessionsOpen?.() ?? 0,
-    }, { buckets: config.metrics.buckets })
+    ? createGatewayMetrics(
+        {
+          db,
+          clock,
+          version: gatewayVersion(),
+          schemaVersion: schemaVersion(db),
+          laneIds: config.lanes.map((l) => l.id),
+          lanes: () => live.lanes?.health() ?? [],
+          sync: () => (sync ? { link: sync.link.state, stats: sync.publisher.stats() } : undefined),
+          presence: () => {
+            const p = live.presence;
+            if (!p?.active) return undefined;
+            const o = p.occupancy();
+            return { scanners: o.scanners, adverts: p.heard(), tracked: p.stats().tracked, zones: o.zones, radioMap: o.radioMap };
+          },
+          radioMapFile: config.presence.radioMap?.file,
+          cards: () => cards?.health() ?? [],
+          readerPlaces: [...new Set(config.cards.readers.map((r) => r.place))],
+          kioskSessionsActive: () => kioskSessionsOpen?.() ?? 0,
+        },
+        { buckets: config.metrics.buckets },
+      )
     : undefined;
   cards = startCards(config, { db, clock, logger: log, readers: deps.cardReaders });
   started('cards', () => cards?.stop());
@@ -166,7 +172,13 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   // flight finish on the service that took them, the next ones use the new rules.
   const tillFor = (rules: GatewayConfig['loyalty']) =>
     createTillService({
-      db, rules, program: config.program, store: config.store, clock, cardTaps: cards?.router, staffSession: staffSessionAt,
+      db,
+      rules,
+      program: config.program,
+      store: config.store,
+      clock,
+      cardTaps: cards?.router,
+      staffSession: staffSessionAt,
       ...(metrics && {
         onCommit: (s: number) => metrics!.ledgerCommit(s),
         onFault: (e: unknown, info: { lane: string; type: string }) => {
@@ -206,7 +218,8 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
       // Checked before a new document is accepted (checkHqConfig); checked again here for the
       // stored one applied at start, which the local presence config may have outgrown.
       const problems = checkHqZones(cfg.zones, config.presence);
-      if (problems.length) log.warn({ version: cfg.version, problems: problems.slice(0, 3) }, 'sync: HQ zone settings do not fit this store\'s presence config; not applied');
+      if (problems.length)
+        log.warn({ version: cfg.version, problems: problems.slice(0, 3) }, "sync: HQ zone settings do not fit this store's presence config; not applied");
       else {
         presence.applyZoneOverrides(cfg.zones as PresenceZoneConfig[]);
         applied.push('zones');
@@ -223,8 +236,13 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   const sessions = createStaffSessions({ clock, adminToken: config.http.adminToken });
   // Presence (issue 4): scanners → zones, dwell, visits; off without scanners.
   const presence = createPresenceService({
-    config: config.presence, db, clock, logger: log, timeZone: config.store.timeZone,
-    outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000, fingerprint: radioMap,
+    config: config.presence,
+    db,
+    clock,
+    logger: log,
+    timeZone: config.store.timeZone,
+    outboxTtlMs: config.sync.outbox.presenceTtlSeconds * 1000,
+    fingerprint: radioMap,
   });
   live.presence = presence;
   presence.start();
@@ -236,15 +254,26 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   const stored = sync?.downlink.runningConfig();
   if (stored) applyHqConfig(stored.config);
   // Store midnight: expiry, expiry notices, tier reviews; catches up first after a power-off.
-  const daily = createProgramDaily({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => {
-    if (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE')) metrics?.databaseError('program-daily');
-    log.error({ err: e }, 'daily program job failed');
-  } });
+  const daily = createProgramDaily({
+    db,
+    clock,
+    timeZone: config.store.timeZone,
+    program: config.program,
+    onError: (e) => {
+      if (typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE')) metrics?.databaseError('program-daily');
+      log.error({ err: e }, 'daily program job failed');
+    },
+  });
   daily.start();
   started('daily jobs', () => daily.stop());
   // Location-triggered offers (issue 8): presence events in, offers to phones out.
   const offers = createOffersService({
-    config: config.offers, db, clock, timeZone: config.store.timeZone, program: config.program, logger: log,
+    config: config.offers,
+    db,
+    clock,
+    timeZone: config.store.timeZone,
+    program: config.program,
+    logger: log,
     ...(metrics && { onDecided: (r: string) => metrics.offerDecided(r) }),
   });
   offers.start();
@@ -252,12 +281,19 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   const detachOffers = offers.attach(presence);
   started('offers ← presence', detachOffers);
   // Earning without buying (issue 6): event attendance from presence, a join bonus.
-  const bonuses = createProgramBonuses({ db, clock, timeZone: config.store.timeZone, program: config.program, onError: (e) => log.error({ err: e }, 'bonus award failed') });
+  const bonuses = createProgramBonuses({
+    db,
+    clock,
+    timeZone: config.store.timeZone,
+    program: config.program,
+    onError: (e) => log.error({ err: e }, 'bonus award failed'),
+  });
   const detachBonuses = bonuses.attach(presence);
   started('bonuses ← presence', detachBonuses);
   // The visit bonus (program.bonuses.visitPoints): a member's visit start as presence sees it.
-  const detachVisits = createMemberProgram({ db, clock, timeZone: config.store.timeZone, program: config.program })
-    .attachVisits(presence, (e) => log.error({ err: e }, 'visit bonus failed'));
+  const detachVisits = createMemberProgram({ db, clock, timeZone: config.store.timeZone, program: config.program }).attachVisits(presence, (e) =>
+    log.error({ err: e }, 'visit bonus failed'),
+  );
   started('visit bonus ← presence', detachVisits);
   const lanes = createLanes(config, { logger: log, clock });
   live.lanes = lanes;
@@ -296,12 +332,20 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
       const o = presence.occupancy();
       const oldest = db.open ? (outboxOldest.get() as { time: string } | undefined) : undefined;
       return {
-        health: health(), lanes: lanes.health(), laneActivity, readerPlaces, readerActivity,
-        zones: o.zones, scannerZones, scannerHeard: presence.heard(),
+        health: health(),
+        lanes: lanes.health(),
+        laneActivity,
+        readerPlaces,
+        readerActivity,
+        zones: o.zones,
+        scannerZones,
+        scannerHeard: presence.heard(),
         sync: sync ? { stats: sync.publisher.stats() } : undefined,
         outboxOldestAt: oldest ? Date.parse(oldest.time) : undefined,
         outboxRows: db.open ? (outboxRows.get() as { n: number }).n : 0,
-        radioMap: o.radioMap, radioMapCreatedAt: mapCreatedAt(), floorPlan: config.floorPlan,
+        radioMap: o.radioMap,
+        radioMapCreatedAt: mapCreatedAt(),
+        floorPlan: config.floorPlan,
       };
     },
   });
@@ -314,7 +358,9 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
 
   const health = (): GatewayHealth =>
     summariseHealth({
-      config, startedAt, lanes: lanes.health(),
+      config,
+      startedAt,
+      lanes: lanes.health(),
       database: { name: 'ledger', kind: 'sqlite', state: db.open ? 'up' : 'down' },
       devices: [
         ...(cards ? cards.health() : [{ name: 'card-readers', kind: 'pcsc', state: 'disabled' as const, detail: 'no readers configured' }]),
@@ -341,18 +387,29 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   };
   // Every kiosk has a screen key: configured, or generated once into the data directory.
   const screenKeys = ensureScreenKeys({
-    kiosks: configuredKiosks(config.cards.readers), configured: config.kiosk.screenKeys,
+    kiosks: configuredKiosks(config.cards.readers),
+    configured: config.kiosk.screenKeys,
     dataDir: config.database.path === ':memory:' || config.database.path === '' ? undefined : dirname(config.database.path),
     print: deps.printPairing ?? ((line) => void process.stdout.write(`${line}\n`)),
   });
   const api = await buildApi({ logger: log, health, ready: () => db.open && !stopping, store, staff: sessions, screenKeys, onRoute: deps.onApiRoute });
   started('http', () => api.close());
   await api.register(kioskRoutes, {
-    router: cards?.router, members, cardLinks: store.cardLinks, db, clock, config, health,
-    screenKeys, staffSessions: sessions, screenIdleMs: config.kiosk.idleMs,
+    router: cards?.router,
+    members,
+    cardLinks: store.cardLinks,
+    db,
+    clock,
+    config,
+    health,
+    screenKeys,
+    staffSessions: sessions,
+    screenIdleMs: config.kiosk.idleMs,
     rewards: kioskRewardsFrom(createRewards({ db, clock, timeZone: config.store.timeZone, program: config.program })),
     tiers: kioskTiersFrom({ db, clock, timeZone: config.store.timeZone, program: config.program }),
-    ...(metrics && { sessionMetrics: { opened: (k: 'member' | 'join' | 'staff') => metrics.kioskSessionOpened(k), track: (n: () => number) => void (kioskSessionsOpen = n) } }),
+    ...(metrics && {
+      sessionMetrics: { opened: (k: 'member' | 'join' | 'staff') => metrics.kioskSessionOpened(k), track: (n: () => number) => void (kioskSessionsOpen = n) },
+    }),
   });
   await api.register(storePageRoutes, { live: storeLive });
   await api.register(presenceRoutes, { occupancy: () => presence.occupancy() });
@@ -360,8 +417,12 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
   const calibration = createPresenceCalibration(config.presence, { presence, clock, logger: log, databasePath: config.database.path });
   await api.register(presenceCalibrationRoutes, calibration);
   await api.register(phoneRoutes, {
-    offers, clock, hqPublicKey: config.offers.phone.hqPublicKey, knownMember: (n) => members.findByNumber(n) !== undefined,
-    pingMs: config.offers.phone.pingMs, maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
+    offers,
+    clock,
+    hqPublicKey: config.offers.phone.hqPublicKey,
+    knownMember: (n) => members.findByNumber(n) !== undefined,
+    pingMs: config.offers.phone.pingMs,
+    maxStreamsPerMember: config.offers.phone.maxStreamsPerMember,
   });
   // Prometheus (issue 16): on its own listener when `metrics.listen` is set, else here behind the token.
   const metricsServer = metrics && config.metrics.listen ? await buildMetricsServer({ scrape: metrics.scrape, token, logger: log }) : undefined;
@@ -401,5 +462,25 @@ async function assembleGateway(config: Readonly<GatewayConfig>, deps: GatewayDep
       log.info('stopped');
     })());
 
-  return { config, db, api, get till() { return till; }, get rulesVersion() { return rulesVersion; }, cards, presence, offers, sync, screenKeys, metrics, url: () => url, metricsUrl: () => metricsUrl, health, stop };
+  return {
+    config,
+    db,
+    api,
+    get till() {
+      return till;
+    },
+    get rulesVersion() {
+      return rulesVersion;
+    },
+    cards,
+    presence,
+    offers,
+    sync,
+    screenKeys,
+    metrics,
+    url: () => url,
+    metricsUrl: () => metricsUrl,
+    health,
+    stop,
+  };
 }

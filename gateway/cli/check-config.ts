@@ -11,7 +11,9 @@ export async function runCheckConfig(file: string | undefined): Promise<number> 
   console.log(`  earning: ${c.loyalty.pointsPerEuro} point(s) per euro, rounding ${c.loyalty.rounding}, points expire after ${c.loyalty.expiryMonths} months`);
   if (radioMap) {
     const zones = new Set(radioMap.map.points.map((p) => p.zone)).size;
-    console.log(`  presence: zones by radio map ${c.presence.radioMap!.file} (${radioMap.map.points.length} points in ${zones} zones, ${radioMap.map.scanners.length} scanners)`);
+    console.log(
+      `  presence: zones by radio map ${c.presence.radioMap!.file} (${radioMap.map.points.length} points in ${zones} zones, ${radioMap.map.scanners.length} scanners)`,
+    );
   }
   return 0;
 }

@@ -30,13 +30,26 @@ export function checkDatabase(path: string): Finding {
       const mode = db.pragma('journal_mode', { simple: true });
       const running = runningGateway(path);
       const schema =
-        version === LATEST_VERSION ? `schema version ${version} (current)`
-          : version < LATEST_VERSION ? `schema version ${version} (older: start migrates it to ${LATEST_VERSION})`
+        version === LATEST_VERSION
+          ? `schema version ${version} (current)`
+          : version < LATEST_VERSION
+            ? `schema version ${version} (older: start migrates it to ${LATEST_VERSION})`
             : `schema version ${version}, newer than this gateway (${LATEST_VERSION})`;
       const detail = `${schema}, journal ${mode}, quick_check ${check}${running ? `, in use by gateway pid ${running}` : ''}`;
-      if (version > LATEST_VERSION) return { level: 'fail', name, detail, fix: 'install the gateway version that wrote it, or restore a backup made by this version (trouw-gateway restore FILE)' };
+      if (version > LATEST_VERSION)
+        return {
+          level: 'fail',
+          name,
+          detail,
+          fix: 'install the gateway version that wrote it, or restore a backup made by this version (trouw-gateway restore FILE)',
+        };
       const level = check === 'ok' ? 'ok' : 'fail';
-      return { level, name, detail, ...(level === 'fail' ? { fix: 'restore the latest backup (trouw-gateway restore FILE); keep the damaged file for analysis' } : {}) };
+      return {
+        level,
+        name,
+        detail,
+        ...(level === 'fail' ? { fix: 'restore the latest backup (trouw-gateway restore FILE); keep the damaged file for analysis' } : {}),
+      };
     } finally {
       db.close();
     }
@@ -46,7 +59,11 @@ export function checkDatabase(path: string): Finding {
 }
 
 export async function checkSerialPorts(): Promise<Finding[]> {
-  const devices = existsSync('/dev') ? readdirSync('/dev').filter((d) => /^tty(USB|ACM|S\d|AMA)/.test(d)).map((d) => `/dev/${d}`) : [];
+  const devices = existsSync('/dev')
+    ? readdirSync('/dev')
+        .filter((d) => /^tty(USB|ACM|S\d|AMA)/.test(d))
+        .map((d) => `/dev/${d}`)
+    : [];
   let listed: string[] = [];
   try {
     const { SerialPort } = await import('serialport');
@@ -62,9 +79,15 @@ export async function checkLane(lane: LaneConfig): Promise<Finding> {
   const name = `lane ${lane.id}`;
   if (lane.transport === 'serial') {
     if (!existsSync(lane.path)) {
-      return { level: 'fail', name, detail: `${lane.path} does not exist (the gateway will keep retrying)`, fix: 'plug in the till cable, or correct lanes[].path (see "serial ports" above)' };
+      return {
+        level: 'fail',
+        name,
+        detail: `${lane.path} does not exist (the gateway will keep retrying)`,
+        fix: 'plug in the till cable, or correct lanes[].path (see "serial ports" above)',
+      };
     }
-    if (!statSync(lane.path).isCharacterDevice()) return { level: 'fail', name, detail: `${lane.path} is not a serial device`, fix: 'point lanes[].path at the till port' };
+    if (!statSync(lane.path).isCharacterDevice())
+      return { level: 'fail', name, detail: `${lane.path} is not a serial device`, fix: 'point lanes[].path at the till port' };
     try {
       accessSync(lane.path, constants.R_OK | constants.W_OK);
     } catch {

@@ -43,7 +43,9 @@ export async function runDoctor(file: string | undefined, opts: DoctorOptions = 
   if (opts.probeScannersMs !== undefined) {
     const n = config.presence.scanners.length;
     if (n > 0 && config.presence.enabled && config.presence.driver === 'noble') {
-      console.log(`probing ${n} scanner(s) at once: up to ${config.presence.startTimeoutMs / 1000} s to start scanning (presence.startTimeoutMs), then ${opts.probeScannersMs / 1000} s listening…`);
+      console.log(
+        `probing ${n} scanner(s) at once: up to ${config.presence.startTimeoutMs / 1000} s to start scanning (presence.startTimeoutMs), then ${opts.probeScannersMs / 1000} s listening…`,
+      );
     }
     const probed = await probeScanners(config.presence, opts.probeScannersMs);
     probed.forEach(print);

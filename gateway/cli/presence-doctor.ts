@@ -18,7 +18,8 @@ import { loadRadioMap } from '../config/radio-map-file';
 
 const require = createRequire(import.meta.url);
 
-const PROBE_HINT = 'the port is not opened here (a running gateway holds it); to see the controller answer, stop the gateway and run `trouw-gateway doctor --probe-scanners`';
+const PROBE_HINT =
+  'the port is not opened here (a running gateway holds it); to see the controller answer, stop the gateway and run `trouw-gateway doctor --probe-scanners`';
 
 /** `probing`: doctor runs `probeScanners` after this, so the hint to do so is left out. */
 export function checkPresence(p: PresenceConfig, opts: { probing?: boolean } = {}): Finding[] {
@@ -35,7 +36,12 @@ export function checkPresence(p: PresenceConfig, opts: { probing?: boolean } = {
       out.push(
         uart || !needsUart
           ? { level: 'ok', name: 'noble', detail: `installed; HCI socket ${socket.name}@${socket.version}` }
-          : { level: 'fail', name: 'noble', detail: `HCI socket ${socket.name} has no UART driver`, fix: 'keep the npm override to @stoprocent/bluetooth-hci-socket (package.json) and run npm ci' },
+          : {
+              level: 'fail',
+              name: 'noble',
+              detail: `HCI socket ${socket.name} has no UART driver`,
+              fix: 'keep the npm override to @stoprocent/bluetooth-hci-socket (package.json) and run npm ci',
+            },
       );
     } catch {
       out.push({ level: 'fail', name: 'noble', detail: 'not installed', fix: 'npm ci' });
@@ -48,7 +54,12 @@ export function checkPresence(p: PresenceConfig, opts: { probing?: boolean } = {
     const name = `scanner ${s.name} (zone ${s.zone})`;
     if (s.port !== undefined) {
       if (!existsSync(s.port)) {
-        out.push({ level: 'fail', name, detail: `${s.port} does not exist (the gateway keeps retrying)`, fix: 'plug in the BLE dongle, or correct presence.scanners[].port (see "serial ports")' });
+        out.push({
+          level: 'fail',
+          name,
+          detail: `${s.port} does not exist (the gateway keeps retrying)`,
+          fix: 'plug in the BLE dongle, or correct presence.scanners[].port (see "serial ports")',
+        });
         continue;
       }
       if (!statSync(s.port).isCharacterDevice()) {
@@ -64,9 +75,16 @@ export function checkPresence(p: PresenceConfig, opts: { probing?: boolean } = {
       out.push({ level: 'ok', name, detail: `${s.port} present, H4 at ${s.baudRate} baud`, ...hint });
     } else {
       const dev = `/sys/class/bluetooth/hci${s.hciDevice}`;
-      out.push(existsSync(dev)
-        ? { level: 'ok', name, detail: `kernel controller hci${s.hciDevice} present`, ...hint }
-        : { level: 'fail', name, detail: `no kernel controller hci${s.hciDevice}`, fix: 'check the adapter (hciconfig -a), or use a UART dongle with presence.scanners[].port' });
+      out.push(
+        existsSync(dev)
+          ? { level: 'ok', name, detail: `kernel controller hci${s.hciDevice} present`, ...hint }
+          : {
+              level: 'fail',
+              name,
+              detail: `no kernel controller hci${s.hciDevice}`,
+              fix: 'check the adapter (hciconfig -a), or use a UART dongle with presence.scanners[].port',
+            },
+      );
     }
   }
   return out;
@@ -77,10 +95,19 @@ export function checkRadioMap(p: PresenceConfig): Finding[] {
   if (!p.radioMap || !presenceActive(p)) return [];
   try {
     const fp = loadRadioMap(p)!;
-    return [{ level: 'ok', name: 'radio map', detail: `${p.radioMap.file}: ${fp.map.points.length} points, ${fp.map.scanners.length} scanners; zones by radio map` }];
+    return [
+      { level: 'ok', name: 'radio map', detail: `${p.radioMap.file}: ${fp.map.points.length} points, ${fp.map.scanners.length} scanners; zones by radio map` },
+    ];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return [{ level: 'fail', name: 'radio map', detail: e.message, fix: 'record a calibration walk and run `trouw-gateway radio-map walk.csv --out <file>` (docs/presence.md, "Radio map"), or remove presence.radioMap' }];
+    return [
+      {
+        level: 'fail',
+        name: 'radio map',
+        detail: e.message,
+        fix: 'record a calibration walk and run `trouw-gateway radio-map walk.csv --out <file>` (docs/presence.md, "Radio map"), or remove presence.radioMap',
+      },
+    ];
   }
 }
 
@@ -105,9 +132,7 @@ export async function probeScanners(p: PresenceConfig, listenMs: number): Promis
   }
   const programPrefix = Buffer.from(IBEACON_PREFIX).toString('hex') + Buffer.from(uuidBytes(p.programUuid)).toString('hex');
   const accept = acceptPrefixes(p);
-  const results = await Promise.all(
-    scannerSpecs(p).map((spec) => probeScanner(spec, { accept, programPrefix, startTimeoutMs: p.startTimeoutMs, listenMs })),
-  );
+  const results = await Promise.all(scannerSpecs(p).map((spec) => probeScanner(spec, { accept, programPrefix, startTimeoutMs: p.startTimeoutMs, listenMs })));
   return results.map((r) => probeFinding(r, listenMs));
 }
 

@@ -14,7 +14,12 @@ import { DEFAULT_UNIT, renderUnit } from '../app/service/systemd-unit';
 
 const BIN = fileURLToPath(new URL('../../bin/trouw-gateway.mjs', import.meta.url));
 
-export async function runInstallService(o: { config?: string | undefined; user?: string | undefined; out?: string | undefined; print?: boolean | undefined }): Promise<number> {
+export async function runInstallService(o: {
+  config?: string | undefined;
+  user?: string | undefined;
+  out?: string | undefined;
+  print?: boolean | undefined;
+}): Promise<number> {
   const configFile = resolve(o.config ?? DEFAULT_UNIT.config);
   // The config decides the HCI capabilities; a config not written yet gets none.
   const config = existsSync(configFile) ? loadConfig({ file: configFile }) : undefined;
@@ -54,7 +59,9 @@ export async function runBackup(o: { config?: string | undefined; out?: string |
   }
   const config = loadConfig({ file: o.config });
   const r = await backupDatabase(config.database.path, resolve(o.out), { busyTimeoutMs: config.database.busyTimeoutMs });
-  console.log(`backup ${r.file}: ${r.bytes} bytes, schema version ${r.schemaVersion}, ${r.audit.salesCount} sales, ${r.audit.members} members, audit ok, ${r.ms} ms`);
+  console.log(
+    `backup ${r.file}: ${r.bytes} bytes, schema version ${r.schemaVersion}, ${r.audit.salesCount} sales, ${r.audit.members} members, audit ok, ${r.ms} ms`,
+  );
   return 0;
 }
 
@@ -65,6 +72,8 @@ export function runRestore(o: { config?: string | undefined; file?: string | und
   }
   const config = loadConfig({ file: o.config });
   const r = restoreDatabase(config.database.path, resolve(o.file));
-  console.log(`restored ${r.restored} from ${r.from} (schema version ${r.schemaVersion}; start migrates it if older)${r.movedAside ? `; the previous database is kept as ${r.movedAside}` : ''}`);
+  console.log(
+    `restored ${r.restored} from ${r.from} (schema version ${r.schemaVersion}; start migrates it if older)${r.movedAside ? `; the previous database is kept as ${r.movedAside}` : ''}`,
+  );
   return 0;
 }

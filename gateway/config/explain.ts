@@ -37,9 +37,7 @@ function discriminated(schema: TSchema, value: unknown, path: string): ConfigPro
   const members = (schema as { anyOf?: TSchema[] }).anyOf;
   if (!members || typeof value !== 'object' || value === null) return undefined;
   for (const field of ['transport', 'kind', 'type']) {
-    const options = members
-      .map((m) => (m.properties as Record<string, TSchema> | undefined)?.[field]?.const)
-      .filter((c) => c !== undefined);
+    const options = members.map((m) => (m.properties as Record<string, TSchema> | undefined)?.[field]?.const).filter((c) => c !== undefined);
     if (options.length !== members.length) continue;
     const actual = (value as Record<string, unknown>)[field];
     const match = members.find((m) => (m.properties as Record<string, TSchema>)[field]!.const === actual);

@@ -15,7 +15,10 @@ import { crossChecks } from './cross-checks';
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
   /** `message`: instead of the formatted problem (a problem inside a file the config names). */
-  constructor(readonly problem: ConfigProblem | { key: string; value: unknown; expected: string }, message?: string) {
+  constructor(
+    readonly problem: ConfigProblem | { key: string; value: unknown; expected: string },
+    message?: string,
+  ) {
     super(message ?? formatProblem(problem));
   }
 }
@@ -78,8 +81,8 @@ export function validateConfig(raw: unknown): Readonly<GatewayConfig> {
   // TypeBox does not fill defaults inside a union: fill each lane by its transport.
   if (Array.isArray(withDefaults.lanes)) {
     withDefaults.lanes = withDefaults.lanes.map((lane: { transport?: unknown }) =>
-      lane?.transport === 'serial' ? Value.Default(SerialLaneConfig, lane)
-        : lane?.transport === 'tcp' ? Value.Default(TcpLaneConfig, lane) : lane);
+      lane?.transport === 'serial' ? Value.Default(SerialLaneConfig, lane) : lane?.transport === 'tcp' ? Value.Default(TcpLaneConfig, lane) : lane,
+    );
   }
   const problem = firstProblem(GatewayConfig, withDefaults);
   if (problem) throw new ConfigError(problem);

@@ -44,7 +44,10 @@ export const TiersConfig = Type.Object(
      * `rolling`: the current month and the `periodMonths − 1` before it, reviewed monthly.
      */
     period: Type.Union([Type.Literal('calendar'), Type.Literal('rolling')], { default: 'calendar' }),
-    periodMonths: Type.Union([1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)), { default: 12 }),
+    periodMonths: Type.Union(
+      [1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)),
+      { default: 12 },
+    ),
     /** A downgrade due at a period end takes effect this many days later. */
     graceDays: Type.Integer({ minimum: 0, maximum: 366, default: 30 }),
   },
@@ -89,7 +92,10 @@ export const EventBonus = Type.Object(
     perDay: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
     /** Awards of this event per member per calendar period of `periodMonths` months. */
     perPeriod: Type.Integer({ minimum: 1, maximum: 10_000, default: 4 }),
-    periodMonths: Type.Union([1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)), { default: 1 }),
+    periodMonths: Type.Union(
+      [1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)),
+      { default: 1 },
+    ),
   },
   { additionalProperties: false },
 );
@@ -157,7 +163,10 @@ export const ProgramConfig = Type.Object(
         maxPointsPerDay: Type.Integer({ minimum: 0, default: 0 }),
         /** … and per calendar period of `capPeriodMonths` months from 1 January; 0: no cap. */
         maxPointsPerPeriod: Type.Integer({ minimum: 0, default: 0 }),
-        capPeriodMonths: Type.Union([1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)), { default: 1 }),
+        capPeriodMonths: Type.Union(
+          [1, 2, 3, 4, 6, 12].map((n) => Type.Literal(n)),
+          { default: 1 },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -170,7 +179,8 @@ export type ProgramConfig = Static<typeof ProgramConfig>;
 export function programProblems(p: ProgramConfig): { key: string; value: unknown; expected: string }[] {
   const out: { key: string; value: unknown; expected: string }[] = [];
   const levels = p.tiers.levels;
-  if (levels[0] && levels[0].threshold !== 0) out.push({ key: 'program.tiers.levels.0.threshold', value: levels[0].threshold, expected: '0 (the lowest tier)' });
+  if (levels[0] && levels[0].threshold !== 0)
+    out.push({ key: 'program.tiers.levels.0.threshold', value: levels[0].threshold, expected: '0 (the lowest tier)' });
   levels.forEach((l, i) => {
     if (i > 0 && l.threshold <= levels[i - 1]!.threshold) {
       out.push({ key: `program.tiers.levels.${i}.threshold`, value: l.threshold, expected: `more than ${levels[i - 1]!.threshold}` });

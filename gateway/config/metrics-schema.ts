@@ -33,10 +33,7 @@ export const MetricsConfig = Type.Object(
 );
 export type MetricsConfig = Static<typeof MetricsConfig>;
 
-const Rect = Type.Object(
-  { x0: Type.Number(), y0: Type.Number(), x1: Type.Number(), y1: Type.Number() },
-  { additionalProperties: false },
-);
+const Rect = Type.Object({ x0: Type.Number(), y0: Type.Number(), x1: Type.Number(), y1: Type.Number() }, { additionalProperties: false });
 const Spot = Type.Object({ x: Type.Number(), y: Type.Number() }, { additionalProperties: false });
 
 /**

@@ -9,7 +9,8 @@ const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A
 const IsoDate = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD (store-local)' });
 const HhMm = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM (store-local)' });
 const DayPart = Type.Object({ from: HhMm, to: HhMm }, { additionalProperties: false });
-const Text = (max: number) => Type.Object({ nl: Type.String({ minLength: 1, maxLength: max }), en: Type.String({ minLength: 1, maxLength: max }) }, { additionalProperties: false });
+const Text = (max: number) =>
+  Type.Object({ nl: Type.String({ minLength: 1, maxLength: max }), en: Type.String({ minLength: 1, maxLength: max }) }, { additionalProperties: false });
 const Lines = {
   categories: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 50 })),
   skus: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 })),
@@ -43,16 +44,32 @@ export const OfferConfig = Type.Object(
         segments: Type.Optional(Type.Array(Name, { maxItems: 50 })),
         member: Type.Optional(Type.Union([Type.Literal('new'), Type.Literal('returning')])),
         joinedMonths: Type.Optional(Type.Array(Type.String({ pattern: '^\\d{4}-\\d{2}$' }), { maxItems: 120 })),
-        notBought: Type.Optional(Type.Object({ category: Type.String({ minLength: 1, maxLength: 64 }), days: Type.Integer({ minimum: 1, maximum: 730 }) }, { additionalProperties: false })),
+        notBought: Type.Optional(
+          Type.Object(
+            { category: Type.String({ minLength: 1, maxLength: 64 }), days: Type.Integer({ minimum: 1, maximum: 730 }) },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
     title: Text(80),
     body: Type.Optional(Text(400)),
     reward: Type.Union([
-      Type.Object({ kind: Type.Literal('discount'), cents: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })), percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), ...Lines }, { additionalProperties: false }),
+      Type.Object(
+        {
+          kind: Type.Literal('discount'),
+          cents: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+          percent: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          ...Lines,
+        },
+        { additionalProperties: false },
+      ),
       Type.Object({ kind: Type.Literal('points'), points: Type.Integer({ minimum: 1, maximum: 1_000_000 }), ...Lines }, { additionalProperties: false }),
-      Type.Object({ kind: Type.Literal('voucher'), rewardId: Name, valueCents: Type.Optional(Type.Integer({ minimum: 0 })), ...Lines }, { additionalProperties: false }),
+      Type.Object(
+        { kind: Type.Literal('voucher'), rewardId: Name, valueCents: Type.Optional(Type.Integer({ minimum: 0 })), ...Lines },
+        { additionalProperties: false },
+      ),
     ]),
     validMinutes: Type.Integer({ minimum: 1, maximum: 60 * 24 * 30, default: 120 }),
     /** Most sends of this offer's campaign to one member, ever. */
@@ -123,7 +140,8 @@ export function offersProblems(o: OffersConfig): { key: string; value: unknown; 
     if (d.reward.kind === 'discount' && (d.reward.cents === undefined) === (d.reward.percent === undefined)) {
       out.push({ key: `offers.definitions.${i}.reward`, value: d.reward, expected: 'exactly one of cents or percent' });
     }
-    if (d.window.from && d.window.to && d.window.to < d.window.from) out.push({ key: `offers.definitions.${i}.window.to`, value: d.window.to, expected: `on or after ${d.window.from}` });
+    if (d.window.from && d.window.to && d.window.to < d.window.from)
+      out.push({ key: `offers.definitions.${i}.window.to`, value: d.window.to, expected: `on or after ${d.window.from}` });
   });
   return out;
 }

@@ -30,7 +30,12 @@ function zoneParamFields(withDefaults: boolean) {
     minSamples: Type.Integer({ minimum: 1, maximum: 100, ...d(2), description: 'samples a scanner needs in the window to count' }),
     enterLevelDbm: dbm(-90, 'a zone is entered only at or above this combined level'),
     enterTimeMs: ms(2000, 0, 600_000, 'held this long when entering from no zone'),
-    switchMarginDb: Type.Number({ minimum: 0, maximum: 60, ...d(4), description: 'a rival zone must lead the current one by more than this (dB) to take over' }),
+    switchMarginDb: Type.Number({
+      minimum: 0,
+      maximum: 60,
+      ...d(4),
+      description: 'a rival zone must lead the current one by more than this (dB) to take over',
+    }),
     switchTimeMs: ms(3000, 0, 600_000, 'a rival leading by 1.5 margins takes over after this long; a bigger lead sooner'),
     exitLevelDbm: dbm(-95, 'below this (or not heard) the zone is left…'),
     exitTimeMs: ms(15_000, 0, 3_600_000, '…after this long'),
@@ -116,8 +121,18 @@ export type PresenceRadioMapConfig = Static<typeof PresenceRadioMapConfig>;
 /** Window and margin by how still a device stands (core/presence/params.ts MotionParams). */
 export const PresenceMotionConfig = Type.Object(
   {
-    stillWindowMs: Type.Integer({ minimum: 0, maximum: 120_000, default: DEFAULT_MOTION.stillWindowMs, description: 'RSSI window once a device has stood still (ms); at or below windowMs: off' }),
-    movingMarginFactor: Type.Number({ minimum: 0, maximum: 1, default: DEFAULT_MOTION.movingMarginFactor, description: "share of a zone's switchMarginDb that applies while the device walks" }),
+    stillWindowMs: Type.Integer({
+      minimum: 0,
+      maximum: 120_000,
+      default: DEFAULT_MOTION.stillWindowMs,
+      description: 'RSSI window once a device has stood still (ms); at or below windowMs: off',
+    }),
+    movingMarginFactor: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: DEFAULT_MOTION.movingMarginFactor,
+      description: "share of a zone's switchMarginDb that applies while the device walks",
+    }),
     settleMs: Type.Integer({ minimum: 100, maximum: 600_000, default: DEFAULT_MOTION.settleMs, description: 'stillness builds up over this long (ms)' }),
   },
   { additionalProperties: false, default: {} },

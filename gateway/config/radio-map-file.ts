@@ -50,9 +50,18 @@ export function loadRadioMap(p: PresenceConfig): FingerprintParams | undefined {
   const path = p.radioMap.file;
   const file = readRadioMapFile(path);
   const map = { scanners: file.scanners, points: file.points };
-  const problem = radioMapProblem(map, p.scanners.map((s) => s.name), zoneIds(p));
+  const problem = radioMapProblem(
+    map,
+    p.scanners.map((s) => s.name),
+    zoneIds(p),
+  );
   if (problem) fail(path, problem.replace(/^radio map: /, ''));
-  return fingerprintParams(map, { k: p.radioMap.k, levelPerMisfitDb: p.radioMap.levelPerMisfitDb, windowMs: p.radioMap.windowMs, ...(p.radioMap.absoluteWeight !== undefined && { absoluteWeight: p.radioMap.absoluteWeight }) });
+  return fingerprintParams(map, {
+    k: p.radioMap.k,
+    levelPerMisfitDb: p.radioMap.levelPerMisfitDb,
+    windowMs: p.radioMap.windowMs,
+    ...(p.radioMap.absoluteWeight !== undefined && { absoluteWeight: p.radioMap.absoluteWeight }),
+  });
 }
 
 export interface RadioMapBuild {
@@ -104,6 +113,9 @@ export function radioMapSummary(b: RadioMapBuild): string {
     `  points per zone: ${[...perZone].map(([z, n]) => `${z} ${n}`).join(', ') || 'none'}`,
     `  scanners (${b.map.scanners.length}): ${b.map.scanners.join(', ')}`,
   ];
-  if (b.devices.length > 1) lines.push(`  note: ${b.devices.length} devices in the recording (${b.devices.slice(0, 5).join(', ')}${b.devices.length > 5 ? ', …' : ''}), each binned on its own`);
+  if (b.devices.length > 1)
+    lines.push(
+      `  note: ${b.devices.length} devices in the recording (${b.devices.slice(0, 5).join(', ')}${b.devices.length > 5 ? ', …' : ''}), each binned on its own`,
+    );
   return lines.join('\n');
 }

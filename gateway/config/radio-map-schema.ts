@@ -18,7 +18,9 @@ const Name = Type.String({ minLength: 1, maxLength: 64, description: 'a scanner 
 export const RadioMapPointFile = Type.Object(
   {
     zone: Name,
-    levels: Type.Array(Type.Union([Type.Number({ minimum: -127, maximum: 20 }), Type.Null()], { description: 'a level in dBm (-127 to 20) or null (not heard)' })),
+    levels: Type.Array(
+      Type.Union([Type.Number({ minimum: -127, maximum: 20 }), Type.Null()], { description: 'a level in dBm (-127 to 20) or null (not heard)' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -131,7 +131,10 @@ export const GatewayConfig = Type.Object(
     ),
     log: Type.Object(
       {
-        level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info' },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -144,7 +147,9 @@ export const GatewayConfig = Type.Object(
          * lane, `lane:<id>`, `kind:<kind>` (e.g. `kind:pcsc`, `kind:mqtt`), or a device name.
          * Any other device not up only degrades (200).
          */
-        needed: Type.Array(Type.String({ pattern: '^(lanes|lane:[A-Za-z0-9][A-Za-z0-9_.-]*|kind:[a-z0-9-]+|[A-Za-z0-9][A-Za-z0-9_ .:-]*)$', maxLength: 100 }), { default: ['lanes'] }),
+        needed: Type.Array(Type.String({ pattern: '^(lanes|lane:[A-Za-z0-9][A-Za-z0-9_.-]*|kind:[a-z0-9-]+|[A-Za-z0-9][A-Za-z0-9_ .:-]*)$', maxLength: 100 }), {
+          default: ['lanes'],
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -12,10 +12,7 @@
  *   that was seen but could not be read gives `{ kind: 'unreadable' }`.
  * - `undefined`: no fresh tap at that lane (or no reader configured for it).
  */
-export type CardTap =
-  | { readonly kind: 'member'; readonly token: string }
-  | { readonly kind: 'random-id' }
-  | { readonly kind: 'unreadable' };
+export type CardTap = { readonly kind: 'member'; readonly token: string } | { readonly kind: 'random-id' } | { readonly kind: 'unreadable' };
 
 export interface CardTapSource {
   takeTap(lane: string, nowMs: number): CardTap | undefined;

@@ -27,7 +27,7 @@ export function shellConfigFrom(env: Record<string, string | undefined>): ShellC
     throw new ShellConfigError(`TROUW_KIOSK_URL "${raw}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ShellConfigError(`TROUW_KIOSK_URL must be http(s), got ${url.protocol}`);
-  if (!url.pathname.startsWith('/kiosk')) throw new ShellConfigError('TROUW_KIOSK_URL must point at the gateway\'s /kiosk/ page');
+  if (!url.pathname.startsWith('/kiosk')) throw new ShellConfigError("TROUW_KIOSK_URL must point at the gateway's /kiosk/ page");
   return { url: url.href, production: env.TROUW_KIOSK_DEV !== '1', hangReloadMs: 10_000 };
 }
 
@@ -76,7 +76,8 @@ export function windowOptions(config: ShellConfig, preloadPath: string): Browser
 }
 
 /** Sent with every response to the window when the gateway sends none (defence in depth). */
-export const SHELL_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const SHELL_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /** The bridge's one operation: what the page may know about the shell. */
 export interface ShellInfo {

@@ -65,7 +65,12 @@ export const DEFAULT_DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynami
 export const gatewayUsername = (g: GatewayIdentity): string => `${g.store}.${g.gateway}`;
 export const gatewayClientId = (g: GatewayIdentity): string => `trouw-${g.store}-${g.gateway}`;
 
-type Acl = { acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribeLiteral' | 'subscribePattern' | 'unsubscribePattern'; topic: string; allow: boolean; priority?: number };
+type Acl = {
+  acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribeLiteral' | 'subscribePattern' | 'unsubscribePattern';
+  topic: string;
+  allow: boolean;
+  priority?: number;
+};
 
 const allow = (acltype: Acl['acltype'], topic: string): Acl => ({ acltype, topic, allow: true });
 
@@ -132,7 +137,13 @@ export function buildDynsec(input: BrokerSetupInput, passwords: Record<string, s
         allow('publishClientReceive', `${base}/ack`),
       ],
     });
-    clients.push({ username: gatewayUsername(g), clientid: gatewayClientId(g), textName: `gateway ${g.gateway} of store ${g.store}`, ...pw(gatewayUsername(g)), roles: [{ rolename }] });
+    clients.push({
+      username: gatewayUsername(g),
+      clientid: gatewayClientId(g),
+      textName: `gateway ${g.gateway} of store ${g.store}`,
+      ...pw(gatewayUsername(g)),
+      roles: [{ rolename }],
+    });
   }
 
   roles.push({

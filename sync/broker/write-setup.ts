@@ -13,7 +13,16 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { check, describeProblems } from '../schemas/check';
-import { buildDynsec, buildMosquittoConf, checkSetup, gatewayClientId, gatewayUsername, usernamesOf, type BrokerSetupInput, type ListenerOptions } from './mosquitto-setup';
+import {
+  buildDynsec,
+  buildMosquittoConf,
+  checkSetup,
+  gatewayClientId,
+  gatewayUsername,
+  usernamesOf,
+  type BrokerSetupInput,
+  type ListenerOptions,
+} from './mosquitto-setup';
 
 /** The input file (YAML or JSON). */
 export const BrokerSetupFile = Type.Object(
@@ -59,7 +68,10 @@ export function writeBrokerSetup(input: BrokerSetupInput, o: { out: string; list
   const conf = join(dir, 'mosquitto.conf');
   // `user`: started as root, mosquitto drops to this user (default `mosquitto`), who must own the folder.
   const extra = o.runAs ? [`user ${o.runAs}`] : [];
-  writeFileSync(conf, buildMosquittoConf({ listener: o.listener, persistenceDir: join(dir, 'data'), dynsecFile, extra, ...(o.pluginPath ? { pluginPath: o.pluginPath } : {}) }));
+  writeFileSync(
+    conf,
+    buildMosquittoConf({ listener: o.listener, persistenceDir: join(dir, 'data'), dynsecFile, extra, ...(o.pluginPath ? { pluginPath: o.pluginPath } : {}) }),
+  );
   return {
     dir,
     conf,

@@ -34,7 +34,10 @@ export type MessageHandler = (m: InboundMessage) => Promise<void> | void;
 
 export class PublishRefused extends Error {
   readonly code = 'SYNC_PUBLISH_REFUSED';
-  constructor(readonly reasonCode: number, message: string) {
+  constructor(
+    readonly reasonCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -25,7 +25,16 @@ import { CloudEvent, HQ_SOURCE, ULID_PATTERN } from '../envelope/cloudevent';
 import { configTopic, downlinkFilters, parseTopic, type GatewayAddress } from '../envelope/topics';
 import { createHash } from 'node:crypto';
 import { check, describeProblems, type SchemaProblem } from '../schemas/check';
-import { CONFIG_EVENT_TYPE, parseStoreConfig, type StoreConfig, commandEventType, commandSchemas, isCommandName, type CommandArgs, type CommandName } from '../schemas/downlink';
+import {
+  CONFIG_EVENT_TYPE,
+  parseStoreConfig,
+  type StoreConfig,
+  commandEventType,
+  commandSchemas,
+  isCommandName,
+  type CommandArgs,
+  type CommandName,
+} from '../schemas/downlink';
 import type { BrokerLink, InboundMessage } from './broker-link';
 import { createOutboxWriter, type OutboxWriter } from './outbox-writer';
 import { CommandApplied, CommandRejected, ConfigApplied, ConfigRejected, type CommandRejectedData } from '../schemas/command-events';
@@ -102,7 +111,15 @@ export function createDownlink(o: DownlinkOptions): Downlink {
   ensureSyncTables(db);
   const outbox: OutboxWriter = createOutboxWriter(db);
   const cfgTopic = configTopic(address);
-  const stats: DownlinkStats = { configsApplied: 0, configsRejected: 0, commandsApplied: 0, commandsRefused: 0, commandsFailed: 0, commandsReplayed: 0, commandsRejected: 0 };
+  const stats: DownlinkStats = {
+    configsApplied: 0,
+    configsRejected: 0,
+    commandsApplied: 0,
+    commandsRefused: 0,
+    commandsFailed: 0,
+    commandsReplayed: 0,
+    commandsRejected: 0,
+  };
   let lastRejected: string | undefined;
 
   const st = {
@@ -144,7 +161,10 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     if (!env.ok) return reject({ version: versionOf(json), reason: 'malformed', problems: env.problems }, key);
     const ev = env.value;
     if (ev.source !== HQ_SOURCE || ev.type !== CONFIG_EVENT_TYPE) {
-      return reject({ version: versionOf(json), reason: 'malformed', problems: [{ path: '/type', message: `expected ${CONFIG_EVENT_TYPE} from ${HQ_SOURCE}` }] }, key);
+      return reject(
+        { version: versionOf(json), reason: 'malformed', problems: [{ path: '/type', message: `expected ${CONFIG_EVENT_TYPE} from ${HQ_SOURCE}` }] },
+        key,
+      );
     }
     const current = running();
     if (current?.eventId === ev.id) return; // the running config, redelivered
@@ -152,7 +172,10 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     if (!c.ok) return reject({ version: versionOf(json), reason: 'invalid', problems: c.problems }, key);
     const cfg = c.value;
     if (current && cfg.version <= current.version) {
-      return reject({ version: cfg.version, reason: 'older', problems: [{ path: '/data/version', message: `not newer than running version ${current.version}` }] }, key);
+      return reject(
+        { version: cfg.version, reason: 'older', problems: [{ path: '/data/version', message: `not newer than running version ${current.version}` }] },
+        key,
+      );
     }
     const extra = o.checkConfig?.(cfg) ?? [];
     if (extra.length) return reject({ version: cfg.version, reason: 'invalid', problems: extra }, key);
@@ -201,7 +224,8 @@ export function createDownlink(o: DownlinkOptions): Downlink {
     const seen = st.applied.get(commandId) as { outcome: string; digest: string | null } | undefined;
     if (seen) {
       // Recorded before digests were kept (null): cannot tell, taken for a replay.
-      if (seen.digest !== null && seen.digest !== digest) return rejectMessage(name, 'id-reused', `command id ${commandId} was handled with other content`, json);
+      if (seen.digest !== null && seen.digest !== digest)
+        return rejectMessage(name, 'id-reused', `command id ${commandId} was handled with other content`, json);
       stats.commandsReplayed++;
       log?.info({ commandId, name }, 'sync: command already handled; replay ignored');
       return;
@@ -276,13 +300,27 @@ function versionOf(json: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
 }
 
-const clip = <T extends { message: string }>(p: T): T => ({ ...p, message: p.message.slice(0, 500), ...('path' in p ? { path: String(p.path).slice(0, 200) } : {}) });
+const clip = <T extends { message: string }>(p: T): T => ({
+  ...p,
+  message: p.message.slice(0, 500),
+  ...('path' in p ? { path: String(p.path).slice(0, 200) } : {}),
+});
 
 const ULID = new RegExp(ULID_PATTERN);
 
 /** SHA-256 of a command's type and data, keys sorted: the same command resent by HQ gives the same digest. */
 function commandDigest(type: string, data: unknown): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(`${type}\n${JSON.stringify(canonical(data) ?? null)}`).digest('hex');
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(`${type}\n${JSON.stringify(canonical(data) ?? null)}`)
+    .digest('hex');
 }

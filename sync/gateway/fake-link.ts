@@ -129,7 +129,13 @@ export function createFakeLink(initial: LinkState = 'up'): FakeLink {
     fail(reasonCode) {
       const p = pending.shift();
       if (!p) return;
-      p.reject(reasonCode === 0x10 ? new NoSubscribers(p.topic) : reasonCode ? new PublishRefused(reasonCode, `refused (${reasonCode})`) : new Error('connection closed'));
+      p.reject(
+        reasonCode === 0x10
+          ? new NoSubscribers(p.topic)
+          : reasonCode
+            ? new PublishRefused(reasonCode, `refused (${reasonCode})`)
+            : new Error('connection closed'),
+      );
     },
     async deliver(topic, payload, retain = false) {
       await handler?.({ topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload), retain });

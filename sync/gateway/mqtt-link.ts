@@ -115,7 +115,10 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
       return failInbound(e, done);
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
-      (result as Promise<void>).then(() => done(), (e) => failInbound(e, done));
+      (result as Promise<void>).then(
+        () => done(),
+        (e) => failInbound(e, done),
+      );
     } else done();
   };
 
@@ -149,7 +152,7 @@ export function createMqttLink(o: MqttLinkOptions): MqttLink {
 
   client.on('connect', (connack: IConnackPacket) => {
     attempt = 0;
-    serverReceiveMaximum = version === 5 ? connack.properties?.receiveMaximum ?? 65_535 : undefined;
+    serverReceiveMaximum = version === 5 ? (connack.properties?.receiveMaximum ?? 65_535) : undefined;
     setState('up');
     log?.info({ protocol: version === 5 ? '5' : '3.1.1', sessionPresent: connack.sessionPresent }, 'sync: broker connected');
     if (o.statusTopic) client.publish(o.statusTopic, 'online', { qos: 1, retain: true }, () => undefined);

@@ -183,9 +183,10 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
     ) as Statement<[number, number], Row>,
     del: db.prepare('DELETE FROM outbox WHERE seq = ?'),
     delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ?'),
-    expired: db.prepare(
-      'SELECT seq FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ? AND priority > ? LIMIT ?',
-    ) as Statement<[number, number, number], { seq: number }>,
+    expired: db.prepare('SELECT seq FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ? AND priority > ? LIMIT ?') as Statement<
+      [number, number, number],
+      { seq: number }
+    >,
     maxPriority: db.prepare('SELECT MAX(priority) AS p FROM outbox') as Statement<[], { p: number | null }>,
     oldestAt: db.prepare('SELECT seq FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?') as Statement<[number, number], { seq: number }>,
     countRange: db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE seq >= ? AND seq < ?') as Statement<[number, number], { n: number }>,
@@ -487,7 +488,7 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
   const deleteRows = db.transaction((seqs: number[], expired: number) => {
     // Runs of adjacent seqs (the usual case: one priority draining in order) go as one range.
     seqs.sort((a, b) => a - b);
-    for (let i = 0; i < seqs.length; ) {
+    for (let i = 0; i < seqs.length;) {
       let j = i;
       while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
       if (j === i) st.del.run(seqs[i]!);
@@ -598,7 +599,10 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       const businessMax = cfg.businessMax;
       for (;;) {
         if (!running || !db.open) return;
-        const seqs = st.expired.all(clock.now(), businessMax, 500).map((r) => r.seq).filter((s) => !busy(s));
+        const seqs = st.expired
+          .all(clock.now(), businessMax, 500)
+          .map((r) => r.seq)
+          .filter((s) => !busy(s));
         for (const s of seqs) {
           forget(s);
           queueDelete(s, true);
@@ -625,7 +629,10 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
       while (excess > 0 && running && db.open) {
         const p = st.maxPriority.get()?.p;
         if (p === null || p === undefined || p <= businessMax) break;
-        const seqs = st.oldestAt.all(p, Math.min(excess, 1000)).map((r) => r.seq).filter((s) => !busy(s));
+        const seqs = st.oldestAt
+          .all(p, Math.min(excess, 1000))
+          .map((r) => r.seq)
+          .filter((s) => !busy(s));
         if (!seqs.length) break;
         db.transaction(() => {
           for (const s of seqs) {
@@ -650,8 +657,8 @@ export function createOutboxPublisher(o: PublisherOptions): OutboxPublisher {
 
   const stats = (): PublisherStats => {
     const open = db.open;
-    const min = open ? st.minSeq.get()?.m ?? null : null;
-    const max = open ? st.maxSeq.get()?.m ?? null : null;
+    const min = open ? (st.minSeq.get()?.m ?? null) : null;
+    const max = open ? (st.maxSeq.get()?.m ?? null) : null;
     const backlog = min === null || max === null ? 0 : max - min + 1;
     const oldest = awaiting.values().next().value as Awaiting | undefined;
     return {

@@ -85,7 +85,7 @@ export async function buildHqApi(o: HqApiOptions): Promise<FastifyInstance> {
       req.log.error({ err: e }, 'hq api error');
       return reply.status(500).send({ code: 'internal', message: 'internal error' });
     }
-    return reply.status(status).send({ code: e.validation ? 'bad-request' : e.code ?? 'error', message: e.message });
+    return reply.status(status).send({ code: e.validation ? 'bad-request' : (e.code ?? 'error'), message: e.message });
   });
 
   if (o.token) {

@@ -83,16 +83,22 @@ const creds = { ...(v.username ? { username: v.username } : {}), ...(v.password 
 // HQ's command publisher is a separate broker identity from its ingest (docs/sync.md, "Brokers"):
 // --control-username/--control-password (TROUW_HQ_CONTROL_*) for config and commands; without
 // them the one identity above is used for both (the older single `hq` ACL).
-const controlCreds = v['control-username']
-  ? { username: v['control-username'], ...(v['control-password'] ? { password: v['control-password'] } : {}) }
-  : creds;
+const controlCreds = v['control-username'] ? { username: v['control-username'], ...(v['control-password'] ? { password: v['control-password'] } : {}) } : creds;
 const fail = (msg: string): never => {
   console.error(msg);
   process.exit(2);
 };
 
 function controlLink() {
-  return createMqttLink({ url: v.broker!, clientId: `trouw-hq-cli-${process.pid}`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+  return createMqttLink({
+    url: v.broker!,
+    clientId: `trouw-hq-cli-${process.pid}`,
+    ...controlCreds,
+    sessionExpirySeconds: 60,
+    reconnectMinMs: 200,
+    reconnectMaxMs: 2000,
+    logger: log,
+  });
 }
 
 function onSignal(stop: () => Promise<void>) {
@@ -128,7 +134,15 @@ switch (command) {
     let settling: { stop(): Promise<void> } | undefined;
     if (settleEvery > 0) {
       // Its own stable client id: commands are published, never received, so a short session will do.
-      const link = createMqttLink({ url: v.broker!, clientId: `${clientId}-settle`, ...controlCreds, sessionExpirySeconds: 60, reconnectMinMs: 200, reconnectMaxMs: 2000, logger: log });
+      const link = createMqttLink({
+        url: v.broker!,
+        clientId: `${clientId}-settle`,
+        ...controlCreds,
+        sessionExpirySeconds: 60,
+        reconnectMinMs: 200,
+        reconnectMaxMs: 2000,
+        logger: log,
+      });
       const db = openSettlementDb(v['settlement-db']!);
       const loop = startHqSettlement({ store, db, link, clock: Date.now, logger: log, intervalMs: settleEvery * 1000 });
       settling = {
@@ -243,7 +257,7 @@ switch (command) {
     await link.close();
     const waitMs = Number(v.wait ?? 0) * 1000;
     const confirmed = new Set<string>();
-    for (const until = Date.now() + waitMs; confirmed.size < sent.filter((x) => x.commandId).length && Date.now() < until; ) {
+    for (const until = Date.now() + waitMs; confirmed.size < sent.filter((x) => x.commandId).length && Date.now() < until;) {
       await new Promise((r) => setTimeout(r, 1000));
       for (const x of sent) {
         if (!x.commandId || confirmed.has(x.commandId)) continue;
@@ -262,7 +276,12 @@ switch (command) {
     const input = parseSetupFile(parseYaml(readFileSync(v.gateways!, 'utf8')));
     const tls = v['tls-cert'] && v['tls-key'] ? { certFile: v['tls-cert'], keyFile: v['tls-key'], ...(v['tls-ca'] ? { caFile: v['tls-ca'] } : {}) } : undefined;
     const port = Number(v['listen-port'] ?? (tls ? 8883 : 1883));
-    const written = writeBrokerSetup(input, { out: v.out!, listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) }, ...(v.plugin ? { pluginPath: v.plugin } : {}), ...(v['run-as'] ? { runAs: v['run-as'] } : {}) });
+    const written = writeBrokerSetup(input, {
+      out: v.out!,
+      listener: { port, ...(v['listen-host'] ? { host: v['listen-host'] } : {}), ...(tls ? { tls } : {}) },
+      ...(v.plugin ? { pluginPath: v.plugin } : {}),
+      ...(v['run-as'] ? { runAs: v['run-as'] } : {}),
+    });
     console.log(JSON.stringify(written, null, 2));
     break;
   }

@@ -29,7 +29,13 @@ export async function publishStoreConfig(link: BrokerLink, to: GatewayAddress, c
 }
 
 /** Sends a command (QoS 1, queued by the broker while the store is offline). Reuse `id` to resend the same command. */
-export async function sendCommand(link: BrokerLink, to: GatewayAddress, name: string, args: unknown, opts: { id?: string; now?: number } = {}): Promise<Result<Published, string>> {
+export async function sendCommand(
+  link: BrokerLink,
+  to: GatewayAddress,
+  name: string,
+  args: unknown,
+  opts: { id?: string; now?: number } = {},
+): Promise<Result<Published, string>> {
   if (!isCommandName(name)) return err(`unknown command ${name}; known: ${Object.keys(commandSchemas).join(', ')}`);
   const a = check(commandSchemas[name], args);
   if (!a.ok) return err(`arguments invalid: ${describeProblems(a.problems)}`);

@@ -57,7 +57,14 @@ export async function startDemoHq(o: DemoHqOptions): Promise<DemoHq> {
   const now = (o.clock ?? Date.now)();
   const dayStart = now - (now % 86_400_000);
   const historyEvents = o.history ? await ingestSimulation(store, { ...o.history, startMs: dayStart - o.history.days * 86_400_000 }) : 0;
-  const ingest = await startIngest({ url: broker.url, store, clientId: 'trouw-demo-hq', reconnectMinMs: 200, reconnectMaxMs: 2000, ...(o.logger ? { logger: o.logger } : {}) });
+  const ingest = await startIngest({
+    url: broker.url,
+    store,
+    clientId: 'trouw-demo-hq',
+    reconnectMinMs: 200,
+    reconnectMaxMs: 2000,
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
   const settling = startSettling(broker.url, store, o);
   let api: FastifyInstance | undefined;
   let apiUrl: string | undefined;

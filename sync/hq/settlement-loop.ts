@@ -27,7 +27,14 @@ export function openSettlementDb(path: string): Database.Database {
   return db;
 }
 
-export function startHqSettlement(o: { store: HqStore; db: Database.Database; link: BrokerLink; clock: () => number; logger: Logger; intervalMs?: number }): HqSettlementLoop {
+export function startHqSettlement(o: {
+  store: HqStore;
+  db: Database.Database;
+  link: BrokerLink;
+  clock: () => number;
+  logger: Logger;
+  intervalMs?: number;
+}): HqSettlementLoop {
   const settlement = createSettlementService({ store: o.store, db: o.db, link: o.link, clock: o.clock });
   // The feeder starts at the present: from the first stored event it would send a snapshot
   // for every (member, gateway) in HQ's history on each restart.

@@ -121,7 +121,7 @@ export function createSettlementScheduler(o: SettlementSchedulerOptions) {
         for (const m of page) {
           if (!due(m)) continue;
           out.candidates++;
-          (await settleOne(m) ? out.settled : out.failed).push(m.member);
+          ((await settleOne(m)) ? out.settled : out.failed).push(m.member);
         }
         if (page.length < PAGE) break;
         after = page[page.length - 1]!.member;

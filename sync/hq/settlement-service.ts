@@ -164,13 +164,17 @@ export function createSettlementService(o: { store: HqStore; db: Database.Databa
   }
 
   function account(member: string): MemberAccount | undefined {
-    const r = db.prepare('SELECT member, balance, debt, as_of AS asOf, events, settled_at AS settledAt FROM hq_member_accounts WHERE member = ?').get(member) as MemberAccount | undefined;
+    const r = db
+      .prepare('SELECT member, balance, debt, as_of AS asOf, events, settled_at AS settledAt FROM hq_member_accounts WHERE member = ?')
+      .get(member) as MemberAccount | undefined;
     return r;
   }
 
   function lines(member: string) {
     return db
-      .prepare('SELECT source, id, store, type, time_ms AS timeMs, kind, delta, applied, debt_delta AS debtDelta, balance, debt FROM hq_settlement_lines WHERE member = ? ORDER BY time_ms, source, id')
+      .prepare(
+        'SELECT source, id, store, type, time_ms AS timeMs, kind, delta, applied, debt_delta AS debtDelta, balance, debt FROM hq_settlement_lines WHERE member = ? ORDER BY time_ms, source, id',
+      )
       .all(member) as Settlement['lines'];
   }
 

@@ -12,7 +12,16 @@ import { localClock } from './rollups/local-clock';
 import { rollupSchemaSql } from './rollups/schema';
 import { applyPgRollups } from './rollups/write-pg';
 import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
-import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
+import {
+  hqSchemaSql,
+  type IngestedEvent,
+  type DeadLetterRow,
+  type EventQuery,
+  type GatewayRow,
+  type HqStore,
+  type MemberPointsActivity,
+  type StoredEvent,
+} from './store';
 
 // BIGINT as JS numbers: every bigint here (epoch ms, counts, points) is far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -61,9 +70,18 @@ async function insertBatch(q: pg.Pool | pg.PoolClient, batch: IngestedEvent[]): 
      )
      SELECT source, id FROM ins`,
     [
-      batch.map((e) => e.source), batch.map((e) => e.id), batch.map((e) => e.store), batch.map((e) => e.gateway),
-      batch.map((e) => e.type), batch.map((e) => e.time), batch.map((e) => e.timeMs), batch.map((e) => e.subject),
-      batch.map((e) => e.member), batch.map((e) => e.pointsDelta), batch.map((e) => e.data), batch.map((e) => e.receivedAt),
+      batch.map((e) => e.source),
+      batch.map((e) => e.id),
+      batch.map((e) => e.store),
+      batch.map((e) => e.gateway),
+      batch.map((e) => e.type),
+      batch.map((e) => e.time),
+      batch.map((e) => e.timeMs),
+      batch.map((e) => e.subject),
+      batch.map((e) => e.member),
+      batch.map((e) => e.pointsDelta),
+      batch.map((e) => e.data),
+      batch.map((e) => e.receivedAt),
     ],
   );
   const stored = new Set(r.rows.map((x) => `${x.source}\u0000${x.id}`));
@@ -162,10 +180,14 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
       }
     },
     async deadLetter(d) {
-      await pool.query(
-        'INSERT INTO hq_dead_letters (received_at, topic, reason, detail, size, payload) VALUES ($1, $2, $3, $4, $5, $6)',
-        [d.receivedAt, d.topic, d.reason, d.detail, d.size, d.payload],
-      );
+      await pool.query('INSERT INTO hq_dead_letters (received_at, topic, reason, detail, size, payload) VALUES ($1, $2, $3, $4, $5, $6)', [
+        d.receivedAt,
+        d.topic,
+        d.reason,
+        d.detail,
+        d.size,
+        d.payload,
+      ]);
     },
     async recordStatus(store, gateway, status, at) {
       await pool.query(
@@ -211,7 +233,10 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
     async memberPointsActivity(q) {
       const args: unknown[] = [q.afterMember ?? '', q.limit];
       if (q.receivedSinceMs !== undefined) args.push(q.receivedSinceMs);
-      const since = q.receivedSinceMs === undefined ? '' : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= $3 AND member IS NOT NULL AND points_delta IS NOT NULL)';
+      const since =
+        q.receivedSinceMs === undefined
+          ? ''
+          : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= $3 AND member IS NOT NULL AND points_delta IS NOT NULL)';
       // COLLATE "C": byte order, the same as SQLite's, so keyset paging by member agrees with `>`.
       const r = await pool.query(
         `SELECT member, COUNT(*)::bigint AS "pointsEvents", COUNT(DISTINCT source)::bigint AS gateways FROM hq_events
@@ -250,13 +275,25 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
           [member],
         );
         const memberIds = ids.rows.map((r) => r.id);
-        await c.query(`INSERT INTO hq_erased (key, member, erased_at) SELECT k, $2, $3 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING`, [[member, ...memberIds], member, at]);
+        await c.query(`INSERT INTO hq_erased (key, member, erased_at) SELECT k, $2, $3 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING`, [
+          [member, ...memberIds],
+          member,
+          at,
+        ]);
         const mine = `(member = $1 OR (type IN (${ID_TYPES}) AND data::jsonb ->> 'memberId' IN (SELECT key FROM hq_erased WHERE member = $1)))`;
-        const tokens = (await c.query<{ t: string }>(`SELECT DISTINCT data::jsonb ->> 'token' AS t FROM hq_events WHERE ${mine} AND data::jsonb ? 'token'`, [member])).rows.map((r) => r.t);
-        const ev = await c.query(`UPDATE hq_events SET data = (data::jsonb${MINUS})::text WHERE ${mine} AND data::jsonb ?| $2::text[]`, [member, [...PERSONAL_FIELDS]]);
+        const tokens = (
+          await c.query<{ t: string }>(`SELECT DISTINCT data::jsonb ->> 'token' AS t FROM hq_events WHERE ${mine} AND data::jsonb ? 'token'`, [member])
+        ).rows.map((r) => r.t);
+        const ev = await c.query(`UPDATE hq_events SET data = (data::jsonb${MINUS})::text WHERE ${mine} AND data::jsonb ?| $2::text[]`, [
+          member,
+          [...PERSONAL_FIELDS],
+        ]);
         // As JSON strings ("M-1", quotes included), so M-1 does not also match M-10.
         const needles = [member, ...memberIds, ...tokens].map((k) => JSON.stringify(k));
-        const dl = await c.query(`DELETE FROM hq_dead_letters WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS n WHERE position(convert_to(n, 'UTF8') in payload) > 0)`, [needles]);
+        const dl = await c.query(
+          `DELETE FROM hq_dead_letters WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS n WHERE position(convert_to(n, 'UTF8') in payload) > 0)`,
+          [needles],
+        );
         for (const sql of ERASE_MEMBER_SQL) await c.query(dollarParams(sql), [member]);
         await c.query('COMMIT');
         return { member, events: ev.rowCount ?? 0, deadLetters: dl.rowCount ?? 0, memberIds };

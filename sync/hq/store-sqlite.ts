@@ -15,7 +15,16 @@ import { localClock } from './rollups/local-clock';
 import { rollupSchemaSql } from './rollups/schema';
 import { sqliteRollupWriter } from './rollups/write-sqlite';
 import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
-import { hqSchemaSql, type IngestedEvent, type DeadLetterRow, type EventQuery, type GatewayRow, type HqStore, type MemberPointsActivity, type StoredEvent } from './store';
+import {
+  hqSchemaSql,
+  type IngestedEvent,
+  type DeadLetterRow,
+  type EventQuery,
+  type GatewayRow,
+  type HqStore,
+  type MemberPointsActivity,
+  type StoredEvent,
+} from './store';
 
 const PATHS = PERSONAL_FIELDS.map((f) => `'$.${f}'`).join(', ');
 const ID_TYPES = MEMBER_ID_EVENT_TYPES.map((t) => `'${t}'`).join(', ');
@@ -95,7 +104,8 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       if (st!.insert.run(e).changes === 0) return false;
       fresh.push(e);
       const g = seen.get(e.source);
-      if (!g) seen.set(e.source, { source: e.source, store: e.store, gateway: e.gateway, seen: e.receivedAt, newest: e.timeMs, lag: e.receivedAt - e.timeMs, n: 1 });
+      if (!g)
+        seen.set(e.source, { source: e.source, store: e.store, gateway: e.gateway, seen: e.receivedAt, newest: e.timeMs, lag: e.receivedAt - e.timeMs, n: 1 });
       else {
         g.n++;
         g.seen = Math.max(g.seen, e.receivedAt);
@@ -158,14 +168,21 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
       return { member, total: stores.reduce((a, s) => a + s.points, 0), stores };
     },
     async memberPointsActivity(q) {
-      const since = q.receivedSinceMs === undefined ? '' : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= @since AND member IS NOT NULL AND points_delta IS NOT NULL)';
+      const since =
+        q.receivedSinceMs === undefined
+          ? ''
+          : 'AND member IN (SELECT member FROM hq_events WHERE received_at >= @since AND member IS NOT NULL AND points_delta IS NOT NULL)';
       return db
         .prepare(
           `SELECT member, COUNT(*) AS pointsEvents, COUNT(DISTINCT source) AS gateways FROM hq_events
            WHERE member IS NOT NULL AND points_delta IS NOT NULL AND member > @after ${since}
            GROUP BY member ORDER BY member LIMIT @limit`,
         )
-        .all({ after: q.afterMember ?? '', limit: q.limit, ...(q.receivedSinceMs === undefined ? {} : { since: q.receivedSinceMs }) }) as MemberPointsActivity[];
+        .all({
+          after: q.afterMember ?? '',
+          limit: q.limit,
+          ...(q.receivedSinceMs === undefined ? {} : { since: q.receivedSinceMs }),
+        }) as MemberPointsActivity[];
     },
     async gateways() {
       return st!.gateways.all() as GatewayRow[];

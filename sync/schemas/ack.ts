@@ -25,10 +25,9 @@ export const EventAck = Type.Object(
     v: Type.Literal(1),
     stored: Type.Array(Ulid, { maxItems: MAX_ACK_IDS }),
     refused: Type.Optional(
-      Type.Array(
-        Type.Object({ id: Ulid, reason: Type.String({ maxLength: 40 }), detail: Type.Optional(Type.String({ maxLength: 500 })) }),
-        { maxItems: MAX_ACK_IDS },
-      ),
+      Type.Array(Type.Object({ id: Ulid, reason: Type.String({ maxLength: 40 }), detail: Type.Optional(Type.String({ maxLength: 500 })) }), {
+        maxItems: MAX_ACK_IDS,
+      }),
     ),
   },
   // Newer HQs may add fields; a gateway ignores what it does not know.

@@ -31,10 +31,14 @@ function envelopeFor(type: string, data: TSchema, source: { pattern?: string; co
   };
 }
 
-const key = (type: string) => type.replace(/^trouw\./, '').replace(/\.v(\d+)$/, 'V$1').replace(/[.-](\w)/g, (_, c: string) => c.toUpperCase());
+const key = (type: string) =>
+  type
+    .replace(/^trouw\./, '')
+    .replace(/\.v(\d+)$/, 'V$1')
+    .replace(/[.-](\w)/g, (_, c: string) => c.toUpperCase());
 
 const params = {
-  store: { description: 'Store id (`^[a-z0-9][a-z0-9-]*$`); the broker ACL ties a store\'s credentials to it.' },
+  store: { description: "Store id (`^[a-z0-9][a-z0-9-]*$`); the broker ACL ties a store's credentials to it." },
   gateway: { description: 'Gateway id within the store.' },
 };
 
@@ -93,7 +97,8 @@ export function buildAsyncApi(): Record<string, unknown> {
   messages.configPublished = {
     name: CONFIG_EVENT_TYPE,
     title: 'Store config',
-    summary: 'Versioned store config from HQ. The gateway applies it only if valid and newer; else it keeps its running one and sends trouw.config.rejected.v1.',
+    summary:
+      'Versioned store config from HQ. The gateway applies it only if valid and newer; else it keeps its running one and sends trouw.config.rejected.v1.',
     contentType: 'application/json',
     payload: envelopeFor(CONFIG_EVENT_TYPE, StoreConfig, { const: HQ_SOURCE }, 'CloudEvents 1.0 from HQ; data.version increases with every publish.'),
   };
@@ -120,7 +125,7 @@ export function buildAsyncApi(): Record<string, unknown> {
   };
   channels.ack = {
     address: 'trouw/v1/{store}/{gateway}/ack',
-    description: 'Down, QoS 1, not retained; queued in the gateway\'s persistent session while it is offline. Only HQ ingest identities may publish here.',
+    description: "Down, QoS 1, not retained; queued in the gateway's persistent session while it is offline. Only HQ ingest identities may publish here.",
     parameters: params,
     messages: { eventAck: { $ref: '#/components/messages/eventAck' } },
   };
@@ -142,7 +147,7 @@ export function buildAsyncApi(): Record<string, unknown> {
     };
     channels[k] = {
       address: `trouw/v1/{store}/{gateway}/cmd/${name}`,
-      description: 'Down, QoS 1; queued by the broker in the gateway\'s persistent session while the store is offline.',
+      description: "Down, QoS 1; queued by the broker in the gateway's persistent session while the store is offline.",
       parameters: params,
       messages: { [k]: { $ref: `#/components/messages/${k}` } },
     };

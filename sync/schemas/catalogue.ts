@@ -19,17 +19,38 @@ export { Priority } from './define-event';
 
 const definitions: readonly EventDefinition[] = [
   // till
-  SaleCompleted, SaleRefunded, SaleVoided, AwardHeld,
+  SaleCompleted,
+  SaleRefunded,
+  SaleVoided,
+  AwardHeld,
   // members and cards
-  MemberCreated, CardLinked, CardUnlinked, CardTapped,
+  MemberCreated,
+  CardLinked,
+  CardUnlinked,
+  CardTapped,
   // loyalty program
-  PointsExpired, PointsExpiring, TierChanged, VoucherIssued, VoucherRedeemed, VoucherCancelled, PointsSpent, PointsBonus,
+  PointsExpired,
+  PointsExpiring,
+  TierChanged,
+  VoucherIssued,
+  VoucherRedeemed,
+  VoucherCancelled,
+  PointsSpent,
+  PointsBonus,
   // offers
-  ...Object.values(OfferEvents), OfferHeldBack,
+  ...Object.values(OfferEvents),
+  OfferHeldBack,
   // presence
-  PresenceVisitStarted, PresenceZoneEntered, PresenceZoneLeft, PresenceVisitEnded,
+  PresenceVisitStarted,
+  PresenceZoneEntered,
+  PresenceZoneLeft,
+  PresenceVisitEnded,
   // HQ downlink and commands
-  PointsAdjusted, ConfigRejected, ConfigApplied, CommandApplied, CommandRejected,
+  PointsAdjusted,
+  ConfigRejected,
+  ConfigApplied,
+  CommandApplied,
+  CommandRejected,
 ];
 
 /** Builds a lookup over `defs`, refusing a type listed twice (two schemas for one type). */

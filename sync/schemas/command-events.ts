@@ -10,7 +10,7 @@ import { MemberNumber, memberOf, open, opt, who } from './fields';
 
 export const PointsAdjusted = defineEvent({
   type: 'trouw.points.adjusted.v1',
-  summary: 'An audited manual change to a member\'s points (e.g. an HQ adjust-points command).',
+  summary: "An audited manual change to a member's points (e.g. an HQ adjust-points command).",
   priority: Priority.business,
   data: open(
     {
@@ -78,7 +78,8 @@ export const CommandApplied = defineEvent({
 
 export const CommandRejected = defineEvent({
   type: 'trouw.command.rejected.v1',
-  summary: 'A message on a cmd topic the gateway could not take as a command from HQ: not JSON, not a valid envelope, not from /hq, or an id already used for other content.',
+  summary:
+    'A message on a cmd topic the gateway could not take as a command from HQ: not JSON, not a valid envelope, not from /hq, or an id already used for other content.',
   priority: Priority.business,
   data: open(
     {

@@ -47,16 +47,17 @@ export const StoreConfig = Type.Object(
         open,
       ),
     ),
-    staff: Type.Optional(Type.Array(Type.Object({ token: Type.String({ minLength: 8, maxLength: 128 }), role: Type.String({ minLength: 1, maxLength: 32 }) }, open), { maxItems: 10_000 })),
+    staff: Type.Optional(
+      Type.Array(Type.Object({ token: Type.String({ minLength: 8, maxLength: 128 }), role: Type.String({ minLength: 1, maxLength: 32 }) }, open), {
+        maxItems: 10_000,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type StoreConfig = Static<typeof StoreConfig>;
 
-export const EraseMemberArgs = Type.Object(
-  { member: Member, reason: Type.Optional(Type.String({ maxLength: 500 })) },
-  { additionalProperties: false },
-);
+export const EraseMemberArgs = Type.Object({ member: Member, reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
 export type EraseMemberArgs = Static<typeof EraseMemberArgs>;
 
 export const AdjustPointsArgs = Type.Object(
@@ -83,17 +84,11 @@ const AsOf = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
  * member's account to it, the debt becoming the member's deficit (one audited ledger entry
  * keyed by the command id).
  */
-export const SettleMemberArgs = Type.Object(
-  { member: Member, balance: Points, debt: Points, asOf: AsOf },
-  { additionalProperties: false },
-);
+export const SettleMemberArgs = Type.Object({ member: Member, balance: Points, debt: Points, asOf: AsOf }, { additionalProperties: false });
 export type SettleMemberArgs = Static<typeof SettleMemberArgs>;
 
 /** HQ's confirmed balance of a member active in the store: the base of its offline budget only. */
-export const MemberSnapshotArgs = Type.Object(
-  { member: Member, balance: Points, asOf: AsOf },
-  { additionalProperties: false },
-);
+export const MemberSnapshotArgs = Type.Object({ member: Member, balance: Points, asOf: AsOf }, { additionalProperties: false });
 export type MemberSnapshotArgs = Static<typeof MemberSnapshotArgs>;
 
 /**

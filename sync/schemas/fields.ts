@@ -7,8 +7,7 @@
 import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 
 /** An object schema that allows extra fields (see the header). */
-export const open = <P extends TProperties>(props: P, description: string): TObject<P> =>
-  Type.Object(props, { additionalProperties: true, description });
+export const open = <P extends TProperties>(props: P, description: string): TObject<P> => Type.Object(props, { additionalProperties: true, description });
 
 export const MemberNumber = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9-]+$', description: 'member number (chain-wide)' });
 /** The gateway's own member id (ULID); local to one gateway, so HQ keys members by number. */

@@ -42,10 +42,16 @@ export const PointsExpiring = defineEvent({
 
 export const TierChanged = defineEvent({
   type: 'trouw.member.tier-changed.v1',
-  summary: 'A member\'s tier changed (upgrade at once, downgrade at a review after grace).',
+  summary: "A member's tier changed (upgrade at once, downgrade at a review after grace).",
   priority: Priority.business,
   data: open(
-    { ...member, from: Type.String({ maxLength: 64 }), to: Type.String({ maxLength: 64 }), direction: Type.Union([Type.Literal('up'), Type.Literal('down')]), on: Day },
+    {
+      ...member,
+      from: Type.String({ maxLength: 64 }),
+      to: Type.String({ maxLength: 64 }),
+      direction: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+      on: Day,
+    },
     'member.tier-changed: from, to, date',
   ),
   member: numberOf,

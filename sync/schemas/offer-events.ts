@@ -21,7 +21,7 @@ const data = Type.Object(
 type OfferData = typeof data;
 
 const how = {
-  sent: 'pushed to the member\'s phone',
+  sent: "pushed to the member's phone",
   shown: 'reported by the phone or the gateway',
   opened: 'reported by the phone or the gateway',
   dismissed: 'reported by the phone or the gateway',
@@ -48,7 +48,7 @@ const offerEvent = (kind: OfferEventKind): EventDefinition<OfferData> =>
  */
 export const OfferHeldBack = defineEvent({
   type: 'trouw.offer.held-back.v1',
-  summary: 'A member of the campaign\'s control group was held back from an offer (never shown it); the baseline for uplift at HQ.',
+  summary: "A member of the campaign's control group was held back from an offer (never shown it); the baseline for uplift at HQ.",
   priority: Priority.business,
   data: Type.Object(
     {

@@ -46,7 +46,11 @@ export const PresenceZoneLeft = defineEvent({
   priority: Priority.presence,
   data: open(
     {
-      visitId: VisitId, ...who, zone: Zone, enteredAt: Time, leftAt: Time,
+      visitId: VisitId,
+      ...who,
+      zone: Zone,
+      enteredAt: Time,
+      leftAt: Time,
       dwellMs: Type.Integer({ minimum: 0 }),
       reason: Type.String({ maxLength: 20, description: 'switch | exit | absence | visit-end | evicted' }),
     },
@@ -61,7 +65,10 @@ export const PresenceVisitEnded = defineEvent({
   priority: Priority.presence,
   data: open(
     {
-      visitId: VisitId, ...who, startedAt: Time, endedAt: Time,
+      visitId: VisitId,
+      ...who,
+      startedAt: Time,
+      endedAt: Time,
       zones: Type.Array(Type.Object({ zone: Zone, dwellMs: Type.Integer({ minimum: 0 }), entries: Type.Integer({ minimum: 0 }) }), { maxItems: 200 }),
       reason: Type.String({ maxLength: 20, description: 'unseen | evicted | gateway-restart' }),
     },

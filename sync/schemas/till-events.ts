@@ -71,7 +71,8 @@ export const SaleVoided = defineEvent({
 
 export const AwardHeld = defineEvent({
   type: 'trouw.award.held.v1',
-  summary: 'A sale would have awarded more points than the review limit (till.reviewAbovePoints): the sale is recorded, the points are held, not credited, for HQ to review.',
+  summary:
+    'A sale would have awarded more points than the review limit (till.reviewAbovePoints): the sale is recorded, the points are held, not credited, for HQ to review.',
   priority: Priority.business,
   data: Type.Object(
     {

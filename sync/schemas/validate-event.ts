@@ -10,13 +10,13 @@ import { check, describeProblems } from './check';
 import { eventDefinition, type EventDefinition } from './catalogue';
 
 export type RejectReason =
-  | 'oversized'       // payload larger than the ingest limit
-  | 'malformed-json'  // not UTF-8 JSON
-  | 'bad-topic'       // topic outside trouw/v1/{store}/{gateway}/evt/{type}
-  | 'bad-envelope'    // not a CloudEvents 1.0 envelope we accept
-  | 'topic-mismatch'  // envelope source/type disagree with the topic it came on
-  | 'unknown-type'    // no schema registered for the type
-  | 'bad-data';       // data fails the type's schema
+  | 'oversized' // payload larger than the ingest limit
+  | 'malformed-json' // not UTF-8 JSON
+  | 'bad-topic' // topic outside trouw/v1/{store}/{gateway}/evt/{type}
+  | 'bad-envelope' // not a CloudEvents 1.0 envelope we accept
+  | 'topic-mismatch' // envelope source/type disagree with the topic it came on
+  | 'unknown-type' // no schema registered for the type
+  | 'bad-data'; // data fails the type's schema
 
 export interface Rejection {
   reason: RejectReason;

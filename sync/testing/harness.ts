@@ -34,7 +34,8 @@ export function openGatewayDb(path: string): Database.Database {
 export function testEvent(i: number): { event: EventDefinition; data: Record<string, unknown>; priority: number } {
   const member = `M-${i % 97}`;
   if (i % 10 === 7) return { event: CardTapped, data: { lane: 'lane-1', kind: 'mifare-classic-1k', memberNumber: member }, priority: Priority.card };
-  if (i % 10 === 9) return { event: SaleRefunded, data: { receipt: `F${i}`, original: `S${i - 1}`, memberNumber: member, pointsReversed: 1 }, priority: Priority.business };
+  if (i % 10 === 9)
+    return { event: SaleRefunded, data: { receipt: `F${i}`, original: `S${i - 1}`, memberNumber: member, pointsReversed: 1 }, priority: Priority.business };
   return {
     event: SaleCompleted,
     data: { receipt: `S${i}`, lane: 'lane-1', memberNumber: member, totalCents: 1000 + i, eligibleCents: 1000 + i, pointsAwarded: 10 + (i % 5) },
@@ -57,8 +58,11 @@ export function fillOutbox(db: Database.Database, n: number, opts: { start?: num
       }
     })();
   }
-  const ids = db.prepare(`SELECT id FROM outbox WHERE seq >= ? ORDER BY seq`).pluck().all(seqs[0] ?? 0) as string[];
+  const ids = db
+    .prepare(`SELECT id FROM outbox WHERE seq >= ? ORDER BY seq`)
+    .pluck()
+    .all(seqs[0] ?? 0) as string[];
   return ids.slice(0, n);
 }
 
-export const outboxCount = (db: Database.Database): number => (db.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number);
+export const outboxCount = (db: Database.Database): number => db.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;

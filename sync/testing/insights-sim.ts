@@ -63,11 +63,31 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoDay = (ms: number) => iso(ms).slice(0, 10);
 
-interface SimMember { number: string; id: string; store: number; joinDay: number; consent: boolean; sales: number; points: number; tier: string; lots: { day: number; points: number }[]; assigned: boolean }
+interface SimMember {
+  number: string;
+  id: string;
+  store: number;
+  joinDay: number;
+  consent: boolean;
+  sales: number;
+  points: number;
+  tier: string;
+  lots: { day: number; points: number }[];
+  assigned: boolean;
+}
 
 /** Day by day, each day's events in time order. */
 export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]> {
-  const o = { visitProb: 0.12, purchaseProb: 0.85, meanBasketCents: 2400, consentShare: 0.7, joinSpread: 0.6, expiryDays: 120, zones: ['entrance', 'bakery', 'fresh', 'coffee', 'wine', 'checkout'], ...opts };
+  const o = {
+    visitProb: 0.12,
+    purchaseProb: 0.85,
+    meanBasketCents: 2400,
+    consentShare: 0.7,
+    joinSpread: 0.6,
+    expiryDays: 120,
+    zones: ['entrance', 'bakery', 'fresh', 'coffee', 'wine', 'checkout'],
+    ...opts,
+  };
   const r = rng(o.seed);
   let seq = 0;
   const ulid = (ms: number) => {
@@ -87,8 +107,16 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
   };
   const storeId = (i: number) => o.storeIds?.[i] ?? `store-${String(i + 1).padStart(3, '0')}`;
   const members: SimMember[] = Array.from({ length: o.members }, (_, i) => ({
-    number: `${o.memberPrefix ?? 'M-'}${i + 1}`, id: `01HSIM${String(i + 1).padStart(20, '0')}`, store: i % o.stores,
-    joinDay: Math.floor(r() * o.days * o.joinSpread), consent: r() < o.consentShare, sales: 0, points: 0, tier: 'brons', lots: [], assigned: false,
+    number: `${o.memberPrefix ?? 'M-'}${i + 1}`,
+    id: `01HSIM${String(i + 1).padStart(20, '0')}`,
+    store: i % o.stores,
+    joinDay: Math.floor(r() * o.days * o.joinSpread),
+    consent: r() < o.consentShare,
+    sales: 0,
+    points: 0,
+    tier: 'brons',
+    lots: [],
+    assigned: false,
   }));
   const receipts = new Map<number, number>();
 
@@ -101,14 +129,28 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
       const def = eventDefinition(type);
       if (!def) throw new Error(`sim: ${type} is not registered`);
       out.push({
-        source: `/stores/${s}/gw-1`, id: ulid(timeMs), store: s, gateway: 'gw-1', type, time: iso(timeMs), timeMs, subject: null,
-        member: def.member?.(data as never) ?? m?.number ?? null, pointsDelta: def.pointsDelta ? def.pointsDelta(data as never) : null,
-        data: JSON.stringify(data), receivedAt: timeMs + 400,
+        source: `/stores/${s}/gw-1`,
+        id: ulid(timeMs),
+        store: s,
+        gateway: 'gw-1',
+        type,
+        time: iso(timeMs),
+        timeMs,
+        subject: null,
+        member: def.member?.(data as never) ?? m?.number ?? null,
+        pointsDelta: def.pointsDelta ? def.pointsDelta(data as never) : null,
+        data: JSON.stringify(data),
+        receivedAt: timeMs + 400,
       });
     };
     for (const m of members) {
       const who = { memberId: m.id, memberNumber: m.number };
-      if (day === m.joinDay) ev(m, m.store, 'trouw.member.created.v1', dayMs + 9 * 3_600_000 + Math.floor(r() * 3_600_000), { memberId: m.id, number: m.number, consent: { presence: m.consent } });
+      if (day === m.joinDay)
+        ev(m, m.store, 'trouw.member.created.v1', dayMs + 9 * 3_600_000 + Math.floor(r() * 3_600_000), {
+          memberId: m.id,
+          number: m.number,
+          consent: { presence: m.consent },
+        });
       if (day < m.joinDay) continue;
       // Lots reaching their expiry: part of what they held is left and expires.
       while (m.lots.length && m.lots[0]!.day + o.expiryDays <= day) {
@@ -116,7 +158,13 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
         const left = Math.min(m.points, Math.floor(lot.points * 0.35));
         if (left > 0) {
           m.points -= left;
-          ev(m, m.store, 'trouw.points.expired.v1', dayMs + 2 * 3_600_000, { ...who, lotId: `lot-${m.number}-${lot.day}`, expiresOn: isoDay(dayMs), points: left, balance: m.points });
+          ev(m, m.store, 'trouw.points.expired.v1', dayMs + 2 * 3_600_000, {
+            ...who,
+            lotId: `lot-${m.number}-${lot.day}`,
+            expiresOn: isoDay(dayMs),
+            points: left,
+            balance: m.points,
+          });
         }
       }
       if (r() >= o.visitProb) continue;
@@ -153,29 +201,68 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
               (m as SimMember & { sendId?: string }).sendId = sendId;
             }
           }
-          ev(m, store, 'trouw.presence.zone-left.v1', t + dwell, { visitId, memberNumber: m.number, zone, enteredAt: iso(t), leftAt: iso(t + dwell), dwellMs: dwell, reason: 'switch' });
+          ev(m, store, 'trouw.presence.zone-left.v1', t + dwell, {
+            visitId,
+            memberNumber: m.number,
+            zone,
+            enteredAt: iso(t),
+            leftAt: iso(t + dwell),
+            dwellMs: dwell,
+            reason: 'switch',
+          });
           zones.push({ zone, dwellMs: dwell, entries: 1 });
           t += dwell + 5_000;
         }
-        ev(m, store, 'trouw.presence.visit-ended.v1', t + 60_000, { visitId, memberNumber: m.number, startedAt: iso(t - 600_000), endedAt: iso(t + 60_000), zones, reason: 'unseen' });
+        ev(m, store, 'trouw.presence.visit-ended.v1', t + 60_000, {
+          visitId,
+          memberNumber: m.number,
+          startedAt: iso(t - 600_000),
+          endedAt: iso(t + 60_000),
+          zones,
+          reason: 'unseen',
+        });
       }
-      if (r() < 0.1) ev(m, store, 'trouw.card.tapped.v1', t - 120_000, { reader: 'kiosk reader', place: 'kiosk:k1', kind: 'ov-chipkaart', ...who, outcome: 'member' });
+      if (r() < 0.1)
+        ev(m, store, 'trouw.card.tapped.v1', t - 120_000, { reader: 'kiosk reader', place: 'kiosk:k1', kind: 'ov-chipkaart', ...who, outcome: 'member' });
       if (r() >= buyProb) continue;
       const total = Math.round(o.meanBasketCents * (0.5 + r()));
       const points = Math.floor(total / 100);
       const receipt = (receipts.get(store) ?? 0) + 1;
       receipts.set(store, receipt);
-      if (r() < 0.7) ev(m, store, 'trouw.card.tapped.v1', t - 20_000, { reader: 'lane reader', lane: 'lane-1', place: 'lane:lane-1', kind: 'ov-chipkaart', ...who, outcome: 'member' });
+      if (r() < 0.7)
+        ev(m, store, 'trouw.card.tapped.v1', t - 20_000, {
+          reader: 'lane reader',
+          lane: 'lane-1',
+          place: 'lane:lane-1',
+          kind: 'ov-chipkaart',
+          ...who,
+          outcome: 'member',
+        });
       m.points += points;
       m.sales++;
       m.lots.push({ day, points });
       ev(m, store, 'trouw.sale.completed.v1', t, {
-        receipt: `R${receipt}`, lane: 'lane-1', ...who, memberKnown: true, totalCents: total, eligibleCents: total, pointsAwarded: points, balance: m.points,
+        receipt: `R${receipt}`,
+        lane: 'lane-1',
+        ...who,
+        memberKnown: true,
+        totalCents: total,
+        eligibleCents: total,
+        pointsAwarded: points,
+        balance: m.points,
         expiresOn: isoDay(dayMs + o.expiryDays * DAY),
       });
       const sendId = (m as SimMember & { sendId?: string }).sendId;
       if (sendId && r() < 0.5) {
-        ev(m, store, 'trouw.offer.redeemed.v1', t + 10, { sendId, offerId: `${o.campaign!.id}-offer`, campaign: o.campaign!.id, memberNumber: m.number, trigger: { kind: 'zone-entered' }, at: iso(t + 10), receipt: `R${receipt}` });
+        ev(m, store, 'trouw.offer.redeemed.v1', t + 10, {
+          sendId,
+          offerId: `${o.campaign!.id}-offer`,
+          campaign: o.campaign!.id,
+          memberNumber: m.number,
+          trigger: { kind: 'zone-entered' },
+          at: iso(t + 10),
+          receipt: `R${receipt}`,
+        });
       }
       (m as SimMember & { sendId?: string }).sendId = undefined;
       const tier = m.sales >= 15 ? 'goud' : m.sales >= 5 ? 'zilver' : 'brons';
@@ -185,7 +272,14 @@ export function* simulateChain(opts: ChainSimOptions): Generator<IngestedEvent[]
       }
       if (m.points >= 500 && r() < 0.3) {
         m.points -= 400;
-        ev(m, store, 'trouw.voucher.issued.v1', t + 30, { ...who, code: `V${String(receipt).padStart(10, '0')}`, rewardId: 'coffee-free', points: 400, validUntil: isoDay(t + 30 * DAY), balance: m.points });
+        ev(m, store, 'trouw.voucher.issued.v1', t + 30, {
+          ...who,
+          code: `V${String(receipt).padStart(10, '0')}`,
+          rewardId: 'coffee-free',
+          points: 400,
+          validUntil: isoDay(t + 30 * DAY),
+          balance: m.points,
+        });
       }
     }
     out.sort((a, b) => a.timeMs - b.timeMs);

@@ -57,7 +57,14 @@ function eventStream(target: number, seed: number) {
   let round = 0;
   const next = () =>
     simulateChain({
-      seed: seed + round, stores: STORES, members, days: DAYS, startMs: START, joinSpread: 0.7, expiryDays: 120, memberPrefix: `M${round++}-`,
+      seed: seed + round,
+      stores: STORES,
+      members,
+      days: DAYS,
+      startMs: START,
+      joinSpread: 0.7,
+      expiryDays: 120,
+      memberPrefix: `M${round++}-`,
       campaign: { id: 'bench-campaign', fromDay: 100, toDay: 300, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.1 },
     });
   let days = next();
@@ -150,8 +157,20 @@ async function run(kind: 'postgres' | 'sqlite', target: number, open: (rollups: 
   const sorted = [...ratios].sort((x, y) => x - y);
   return {
     events: counts.events,
-    ingest_rate_without_rollups: round(percentile([...rates.bare].sort((x, y) => x - y), 50), 0),
-    ingest_rate_with_rollups: round(percentile([...rates.rollups].sort((x, y) => x - y), 50), 0),
+    ingest_rate_without_rollups: round(
+      percentile(
+        [...rates.bare].sort((x, y) => x - y),
+        50,
+      ),
+      0,
+    ),
+    ingest_rate_with_rollups: round(
+      percentile(
+        [...rates.rollups].sort((x, y) => x - y),
+        50,
+      ),
+      0,
+    ),
     ratio: round(percentile(sorted, 50)),
     ratio_min: round(sorted[0] ?? NaN),
     ratio_max: round(sorted[sorted.length - 1] ?? NaN),

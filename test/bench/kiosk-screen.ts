@@ -34,7 +34,12 @@ export async function openKiosk(browser: Browser, url: string, attractHeading = 
   const bodies: Promise<{ path: string; bytes: number } | undefined>[] = [];
   page.on('response', (r) => {
     if ((r.headers()['content-type'] ?? '').startsWith('text/event-stream')) return;
-    bodies.push(r.body().then((b) => ({ path: new URL(r.url()).pathname, bytes: b.length }), () => undefined));
+    bodies.push(
+      r.body().then(
+        (b) => ({ path: new URL(r.url()).pathname, bytes: b.length }),
+        () => undefined,
+      ),
+    );
   });
   await page.goto(url);
   await page.getByRole('heading', { name: attractHeading }).waitFor({ timeout: 10_000 });

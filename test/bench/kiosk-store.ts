@@ -35,13 +35,15 @@ export interface KioskStore {
   stop(): Promise<void>;
 }
 
-export async function startKioskStore(o: {
-  pcsc?: { kioskReader: string; laneReader: string; socket: string };
-  rewards?: { id: string; name: string; points: number; valueCents?: number }[];
-  /** Euros Sanne spends at the till before the test (1 point per euro). */
-  earnEuros?: number;
-  idleMs?: number;
-} = {}): Promise<KioskStore> {
+export async function startKioskStore(
+  o: {
+    pcsc?: { kioskReader: string; laneReader: string; socket: string };
+    rewards?: { id: string; name: string; points: number; valueCents?: number }[];
+    /** Euros Sanne spends at the till before the test (1 point per euro). */
+    earnEuros?: number;
+    idleMs?: number;
+  } = {},
+): Promise<KioskStore> {
   const dir = mkdtempSync(join(tmpdir(), 'trouw-kiosk-store-'));
   const memberToken = cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart);
   const kioskMatch = o.pcsc?.kioskReader ?? KIOSK_READER;
@@ -51,7 +53,15 @@ export async function startKioskStore(o: {
     database: { path: join(dir, 'g.db') },
     http: { host: '127.0.0.1', port: 0, adminToken: 'admin-token-0123456789' },
     members: [{ number: MEMBER.number, name: MEMBER.name, cards: [memberToken] }],
-    loyalty: { pointsPerEuro: 1, rounding: 'floor', minimumSpendCents: 0, expiryMonths: 12, multipliers: [], exclusions: { categories: [], skus: [] }, promotions: [] },
+    loyalty: {
+      pointsPerEuro: 1,
+      rounding: 'floor',
+      minimumSpendCents: 0,
+      expiryMonths: 12,
+      multipliers: [],
+      exclusions: { categories: [], skus: [] },
+      promotions: [],
+    },
     program: { rewards: o.rewards ?? [] },
     kiosk: { idleMs: o.idleMs ?? 45_000 },
     cards: {
@@ -65,14 +75,18 @@ export async function startKioskStore(o: {
       ...(o.pcsc && { pcscdSocket: o.pcsc.socket, readTimeoutMs: 2500, retryMinMs: 200, retryMaxMs: 1000 }),
     },
   });
-  const readers = o.pcsc ? undefined : createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: [LANE_READER, KIOSK_READER] });
+  const readers = o.pcsc
+    ? undefined
+    : createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: [LANE_READER, KIOSK_READER] });
   const gw = await startGateway(config, { logger: silentLogger, printPairing: () => undefined, ...(readers && { cardReaders: readers }) });
   let n = 0;
   const till = async (req: Record<string, unknown>, lane = 'lane-1') =>
     JSON.parse(await gw.till.handle(JSON.stringify({ v: 1, id: `K-${++n}`, ...req }), { lane })) as Record<string, unknown>;
   if (o.earnEuros) {
     const r = await till({
-      type: 'sale', receipt: 'R-0001', member: MEMBER.number,
+      type: 'sale',
+      receipt: 'R-0001',
+      member: MEMBER.number,
       lines: [{ sku: 'sku-food', category: 'food', qty: 1, amountCents: o.earnEuros * 100 }],
       tenders: [{ kind: 'card', amountCents: o.earnEuros * 100 }],
     });
@@ -80,7 +94,10 @@ export async function startKioskStore(o: {
   }
   const url = gw.url()!.replace('localhost', '127.0.0.1');
   return {
-    gw, url, kioskUrl: `${url}/kiosk/?kiosk=k1&key=${gw.screenKeys.keyOf('k1')}`, readers,
+    gw,
+    url,
+    kioskUrl: `${url}/kiosk/?kiosk=k1&key=${gw.screenKeys.keyOf('k1')}`,
+    readers,
     tap: async (card) => {
       if (!readers) throw new Error('tap() needs in-process readers');
       const c = CARDS[card]();

@@ -73,8 +73,14 @@ function summary(r: Run) {
   const s = [...r.samples].sort((a, b) => a - b);
   const g = [...r.toGateway].sort((a, b) => a - b);
   return {
-    readers: r.readers, taps: s.length, p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s.at(-1)!), min: round(s[0]!),
-    gatewayP50: round(percentile(g, 50)), gatewayP99: round(percentile(g, 99)),
+    readers: r.readers,
+    taps: s.length,
+    p50: round(percentile(s, 50)),
+    p99: round(percentile(s, 99)),
+    max: round(s.at(-1)!),
+    min: round(s[0]!),
+    gatewayP50: round(percentile(g, 50)),
+    gatewayP99: round(percentile(g, 99)),
   };
 }
 
@@ -112,7 +118,11 @@ async function throughVpcd(browser: Browser) {
       // after the previous one's settle would all land at the same phase of the poll).
       await new Promise((r) => setTimeout(r, Math.random() * PCSCD_POLL_MS));
       const before = kioskTaps;
-      const { connectedAt } = await presentCard(CARDS['ov-chipkaart'](), { reader: 0, seen: () => (kioskTaps > before ? true : undefined), settleMs: PCSCD_POLL_MS });
+      const { connectedAt } = await presentCard(CARDS['ov-chipkaart'](), {
+        reader: 0,
+        seen: () => (kioskTaps > before ? true : undefined),
+        settleMs: PCSCD_POLL_MS,
+      });
       return performance.timeOrigin + connectedAt;
     });
     unsubscribe();
@@ -129,17 +139,36 @@ async function main() {
   try {
     const { load, run } = await inProcess(chrome.browser);
     const a = summary(run);
-    console.log(`kiosk page load: ${load.files.length} responses, bodies ${(load.bodyBytes / 1024).toFixed(1)} KiB, on the wire ${(load.wireBytes / 1024).toFixed(1)} KiB (headers included)`);
+    console.log(
+      `kiosk page load: ${load.files.length} responses, bodies ${(load.bodyBytes / 1024).toFixed(1)} KiB, on the wire ${(load.wireBytes / 1024).toFixed(1)} KiB (headers included)`,
+    );
     for (const f of load.files) console.log(`  ${f.path.padEnd(28)} ${String(f.bytes).padStart(7)} B`);
-    console.log(`tap → member screen painted, in-process card readers (no pcscd), ${a.taps} taps: p50 ${a.p50} ms, p99 ${a.p99} ms (min ${a.min}, max ${a.max}); of which tap → gateway p50 ${a.gatewayP50} ms, p99 ${a.gatewayP99} ms`);
+    console.log(
+      `tap → member screen painted, in-process card readers (no pcscd), ${a.taps} taps: p50 ${a.p50} ms, p99 ${a.p99} ms (min ${a.min}, max ${a.max}); of which tap → gateway p50 ${a.gatewayP50} ms, p99 ${a.gatewayP99} ms`,
+    );
     const out: Record<string, unknown> = {
-      tap_to_screen_p50_ms: a.p50, tap_to_screen_p99_ms: a.p99, tap_to_screen_max_ms: a.max, tap_to_gateway_p50_ms: a.gatewayP50, taps: a.taps, readers: 'in-process',
-      page_kb: round(load.bodyBytes / 1024), page_wire_kb: round(load.wireBytes / 1024), page_responses: load.files.length,
+      tap_to_screen_p50_ms: a.p50,
+      tap_to_screen_p99_ms: a.p99,
+      tap_to_screen_max_ms: a.max,
+      tap_to_gateway_p50_ms: a.gatewayP50,
+      taps: a.taps,
+      readers: 'in-process',
+      page_kb: round(load.bodyBytes / 1024),
+      page_wire_kb: round(load.wireBytes / 1024),
+      page_responses: load.files.length,
     };
     if (values.vpcd) {
       const v = summary(await throughVpcd(chrome.browser));
-      console.log(`tap → member screen painted, vpcd + pcscd + nfc-pcsc, ${v.taps} taps: p50 ${v.p50} ms, p99 ${v.p99} ms (min ${v.min}, max ${v.max}); of which card on vpcd → gateway p50 ${v.gatewayP50} ms, p99 ${v.gatewayP99} ms (pcscd's ~0.4 s presence polling and the card read)`);
-      Object.assign(out, { vpcd_tap_to_screen_p50_ms: v.p50, vpcd_tap_to_screen_p99_ms: v.p99, vpcd_tap_to_screen_max_ms: v.max, vpcd_tap_to_gateway_p50_ms: v.gatewayP50, vpcd_taps: v.taps });
+      console.log(
+        `tap → member screen painted, vpcd + pcscd + nfc-pcsc, ${v.taps} taps: p50 ${v.p50} ms, p99 ${v.p99} ms (min ${v.min}, max ${v.max}); of which card on vpcd → gateway p50 ${v.gatewayP50} ms, p99 ${v.gatewayP99} ms (pcscd's ~0.4 s presence polling and the card read)`,
+      );
+      Object.assign(out, {
+        vpcd_tap_to_screen_p50_ms: v.p50,
+        vpcd_tap_to_screen_p99_ms: v.p99,
+        vpcd_tap_to_screen_max_ms: v.max,
+        vpcd_tap_to_gateway_p50_ms: v.gatewayP50,
+        vpcd_taps: v.taps,
+      });
     }
     console.log(JSON.stringify(out));
   } finally {

@@ -8,10 +8,7 @@
  */
 import { PhoneApp } from '../../firmware-sim/phone/phone-app';
 
-type FromParent =
-  | { type: 'start'; baseUrl: string; phones: Array<{ member: string; credential: string }> }
-  | { type: 'collect' }
-  | { type: 'stop' };
+type FromParent = { type: 'start'; baseUrl: string; phones: Array<{ member: string; credential: string }> } | { type: 'collect' } | { type: 'stop' };
 
 const phones = new Map<string, PhoneApp>();
 const send = (m: unknown) => process.send?.(m);
@@ -22,8 +19,11 @@ process.on('message', (raw) => {
     let seed = 1;
     for (const p of m.phones) {
       const app = new PhoneApp({
-        baseUrl: m.baseUrl, credential: p.credential, reconnectMs: 500, openRate: 0.5,
-        random: () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32),
+        baseUrl: m.baseUrl,
+        credential: p.credential,
+        reconnectMs: 500,
+        openRate: 0.5,
+        random: () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32,
       });
       app.start();
       phones.set(p.member, app);
@@ -35,7 +35,9 @@ process.on('message', (raw) => {
       }
     }, 50);
   } else if (m.type === 'collect') {
-    const offers = [...phones].flatMap(([member, app]) => [...app.received.values()].map((o) => ({ member, id: o.id, offerId: o.offerId, receivedAt: o.receivedAt })));
+    const offers = [...phones].flatMap(([member, app]) =>
+      [...app.received.values()].map((o) => ({ member, id: o.id, offerId: o.offerId, receivedAt: o.receivedAt })),
+    );
     send({ type: 'received', offers });
   } else if (m.type === 'stop') {
     for (const app of phones.values()) app.stop();

@@ -70,10 +70,21 @@ function offerDefinitions(n: number): unknown[] {
   for (let i = 0; out.length < n; i++) {
     const z = i % ZONES;
     const k = Math.floor(i / ZONES);
-    const base = { id: `o-${z}-${k}`, priority: (i * 37) % 100, title: { nl: `Aanbieding ${i}`, en: `Offer ${i}` }, reward: { kind: 'discount', cents: 50 + (i % 10) * 10, categories: ['coffee'] } };
+    const base = {
+      id: `o-${z}-${k}`,
+      priority: (i * 37) % 100,
+      title: { nl: `Aanbieding ${i}`, en: `Offer ${i}` },
+      reward: { kind: 'discount', cents: 50 + (i % 10) * 10, categories: ['coffee'] },
+    };
     const kind = k % 10;
     if (kind < 4) out.push({ ...base, trigger: { kind: 'zone-entered', zone: `z${z}` } });
-    else if (kind < 7) out.push({ ...base, trigger: { kind: 'zone-entered', zone: `z${z}` }, audience: { segments: ['coffee-lovers'] }, window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] } });
+    else if (kind < 7)
+      out.push({
+        ...base,
+        trigger: { kind: 'zone-entered', zone: `z${z}` },
+        audience: { segments: ['coffee-lovers'] },
+        window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] },
+      });
     else if (kind < 9) out.push({ ...base, trigger: { kind: 'dwell', zone: `z${z}`, seconds: 600 + k } });
     else out.push({ ...base, trigger: { kind: 'sequence', zones: [`z${z}`, `z${(z + 3) % ZONES}`] } });
   }
@@ -106,13 +117,19 @@ function memoryHistory(): SendHistory & { add(member: string, campaign: string, 
 
 function benchEvaluations(definitions: unknown[], seconds: number) {
   const cfg = Value.Default(OffersConfig, {
-    definitions, caps: { perMemberPerDay: 100, minGapSeconds: 0, storeRate: { max: 1_000_000, perSeconds: 1 } },
+    definitions,
+    caps: { perMemberPerDay: 100, minGapSeconds: 0, storeRate: { max: 1_000_000, perSeconds: 1 } },
   }) as OffersConfig;
   const ctx = { offers: definitionsFrom(cfg), caps: cfg.caps, timeZone: 'Europe/Amsterdam' };
   const history = memoryHistory();
   const rng = Rng.seeded(11);
   const facts: MemberFacts[] = Array.from({ length: PHONES }, (_, i) => ({
-    number: `B-${String(i + 1).padStart(6, '0')}`, consent: true, tier: 'base', segments: i % 2 ? ['coffee-lovers'] : [], joinedAt: Date.UTC(2025, i % 12, 1), lastBought: {},
+    number: `B-${String(i + 1).padStart(6, '0')}`,
+    consent: true,
+    tier: 'base',
+    segments: i % 2 ? ['coffee-lovers'] : [],
+    joinedAt: Date.UTC(2025, i % 12, 1),
+    lastBought: {},
   }));
   const kinds: TriggerEvent['kind'][] = ['zone-entered', 'zone-entered', 'zone-entered', 'dwell', 'sequence'];
   let evals = 0;
@@ -126,7 +143,11 @@ function benchEvaluations(definitions: unknown[], seconds: number) {
       const z = rng.int(0, ZONES - 1);
       const kind = kinds[rng.int(0, kinds.length - 1)]!;
       const t: TriggerEvent = {
-        kind, member: f.number, visitId: 'v', at: now, zone: `z${z}`,
+        kind,
+        member: f.number,
+        visitId: 'v',
+        at: now,
+        zone: `z${z}`,
         ...(kind === 'dwell' ? { seconds: 600 + rng.int(0, 19) } : {}),
         ...(kind === 'sequence' ? { zones: [`z${z}`, `z${(z + 3) % ZONES}`] } : {}),
       };
@@ -158,7 +179,17 @@ async function main() {
       driver: 'simulated',
       programUuid: PROGRAM,
       scanners: Array.from({ length: ZONES }, (_, z) => ({ name: `scan-z${z}`, zone: `z${z}`, hciDevice: z }) /* the simulated driver opens nothing */),
-      defaults: { windowMs: 1000, minSamples: 1, enterTimeMs: 0, enterLevelDbm: -90, switchMarginDb: 2, switchTimeMs: 0, exitLevelDbm: -95, exitTimeMs: 2000, absenceTimeoutMs: 3000 },
+      defaults: {
+        windowMs: 1000,
+        minSamples: 1,
+        enterTimeMs: 0,
+        enterLevelDbm: -90,
+        switchMarginDb: 2,
+        switchTimeMs: 0,
+        exitLevelDbm: -95,
+        exitTimeMs: 2000,
+        absenceTimeoutMs: 3000,
+      },
       evaluateIntervalMs: 50,
       tokens: tokenTableFor(members, Date.now()).map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
     },
@@ -181,7 +212,10 @@ async function main() {
   });
 
   // Phones, in their own process.
-  const child = fork(fileURLToPath(new URL('./offers-phones.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./offers-phones.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const fromChild = <T>(type: string, timeoutMs: number): Promise<T> =>
     new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`phones: no ${type} in ${timeoutMs} ms`)), timeoutMs);
@@ -195,7 +229,11 @@ async function main() {
     });
   const exp = Math.floor(Date.now() / 1000) + 3600;
   const connectT0 = Date.now();
-  child.send({ type: 'start', baseUrl: gw.url(), phones: members.map((m) => ({ member: m.member, credential: signMemberCredential({ member: m.member, exp }, hq.privateKey) })) });
+  child.send({
+    type: 'start',
+    baseUrl: gw.url(),
+    phones: members.map((m) => ({ member: m.member, credential: signMemberCredential({ member: m.member, exp }, hq.privateKey) })),
+  });
   await fromChild('ready', 60_000);
   console.log(`phones: ${PHONES} streams open in ${Date.now() - connectT0} ms; offers defined: ${definitions.length}`);
 
@@ -209,7 +247,11 @@ async function main() {
     for (const [i, z] of standing) sim.push({ scanner: `scan-z${z}`, rssi: -50 + rng.int(-2, 2), manufacturerData: adverts[i]! });
   }, 200);
 
-  const collect = async () => (await (child.send({ type: 'collect' }), fromChild<{ offers: Array<{ member: string; id: string; offerId: string; receivedAt: number }> }>('received', 30_000))).offers;
+  const collect = async () =>
+    (
+      await (child.send({ type: 'collect' }),
+      fromChild<{ offers: Array<{ member: string; id: string; offerId: string; receivedAt: number }> }>('received', 30_000))
+    ).offers;
   const roundT0 = Date.now();
   for (let r = 0; r < ROUNDS; r++) {
     const roundStart = Date.now();
@@ -242,7 +284,7 @@ async function main() {
   const received = await collect();
   const roundsS = (Date.now() - roundT0) / 1000;
 
-  const byId = new Map((definitionsFrom(config.offers)).map((d) => [d.id, d]));
+  const byId = new Map(definitionsFrom(config.offers).map((d) => [d.id, d]));
   const latencies: number[] = [];
   let unmatched = 0;
   for (const o of received) {
@@ -259,16 +301,29 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
 
   const s = summary(latencies);
-  console.log(`delivery: ${received.length} offers received (${sends} sent; ${unmatched} without a trigger instant) over ${round(roundsS, 1)} s; trigger→phone p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms, max ${s.max} ms`);
+  console.log(
+    `delivery: ${received.length} offers received (${sends} sent; ${unmatched} without a trigger instant) over ${round(roundsS, 1)} s; trigger→phone p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms, max ${s.max} ms`,
+  );
 
   const ev = benchEvaluations(definitions, EVAL_SECONDS);
-  console.log(`core: ${ev.evals} decide() calls over ${ev.offersDefined} offers in ${EVAL_SECONDS} s, ${ev.sent} would send; ${Math.round(ev.evalsPerS)} evaluations/s`);
+  console.log(
+    `core: ${ev.evals} decide() calls over ${ev.offersDefined} offers in ${EVAL_SECONDS} s, ${ev.sent} would send; ${Math.round(ev.evalsPerS)} evaluations/s`,
+  );
 
-  console.log(JSON.stringify({
-    deliver_p50_ms: s.p50, deliver_p90_ms: s.p90, deliver_p99_ms: s.p99, deliver_max_ms: s.max, delivered: latencies.length,
-    evals_per_s: Math.round(ev.evalsPerS), phones: PHONES, offers: definitions.length, rounds: ROUNDS,
-    trigger_source: 'presence simulated driver in process → PresenceService.onEvents → offers',
-  }));
+  console.log(
+    JSON.stringify({
+      deliver_p50_ms: s.p50,
+      deliver_p90_ms: s.p90,
+      deliver_p99_ms: s.p99,
+      deliver_max_ms: s.max,
+      delivered: latencies.length,
+      evals_per_s: Math.round(ev.evalsPerS),
+      phones: PHONES,
+      offers: definitions.length,
+      rounds: ROUNDS,
+      trigger_source: 'presence simulated driver in process → PresenceService.onEvents → offers',
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

@@ -9,7 +9,9 @@ export function preloadLedger(db: Db, opts: { members: number; entries: number; 
   const ulid = monotonicFactory();
   const perMember = Math.ceil(opts.entries / opts.members);
   const insMember = db.prepare('INSERT INTO members (id, number, name, created_at, balance, deficit) VALUES (?, ?, ?, ?, ?, 0)');
-  const insEntry = db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, deficit_delta, sale_id, reason, at) VALUES (?, ?, ?, 'adjust', ?, 0, NULL, 'preload', ?)");
+  const insEntry = db.prepare(
+    "INSERT INTO ledger_entries (id, key, member_id, kind, points, deficit_delta, sale_id, reason, at) VALUES (?, ?, ?, 'adjust', ?, 0, NULL, 'preload', ?)",
+  );
   const insLot = db.prepare('INSERT INTO point_lots (id, member_id, sale_id, earned, remaining, expires_on, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?)');
   const numbers: string[] = [];
   let written = 0;

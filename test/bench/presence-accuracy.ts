@@ -63,11 +63,16 @@ const { values: a } = parseArgs({
 });
 
 const kv = (s: string | undefined): Record<string, number> =>
-  Object.fromEntries((s ?? '').split(',').filter(Boolean).map((p) => {
-    const [k, v] = p.split('=');
-    if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`bad key=value: ${p}`);
-    return [k.trim(), Number(v)];
-  }));
+  Object.fromEntries(
+    (s ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => {
+        const [k, v] = p.split('=');
+        if (!k || v === undefined || !Number.isFinite(Number(v))) throw new Error(`bad key=value: ${p}`);
+        return [k.trim(), Number(v)];
+      }),
+  );
 
 interface Scenario {
   plan?: unknown;
@@ -95,8 +100,10 @@ function planOf(): FloorPlan {
 }
 
 function line(name: string, s: Score): string {
-  return `${name.padEnd(9)} accuracy ${s.zoneAccuracy.toFixed(3)}  entry delay p50 ${s.enterDelayP50S.toFixed(1)} s p90 ${s.enterDelayP90S.toFixed(1)} s` +
-    ` (${s.stays} stays ≥ 30 s, ${s.missedStays} never shown)  false changes ${s.falseChangesPerHour.toFixed(2)}/h (${s.falseChanges} of ${s.predictedEntries} entries)`;
+  return (
+    `${name.padEnd(9)} accuracy ${s.zoneAccuracy.toFixed(3)}  entry delay p50 ${s.enterDelayP50S.toFixed(1)} s p90 ${s.enterDelayP90S.toFixed(1)} s` +
+    ` (${s.stays} stays ≥ 30 s, ${s.missedStays} never shown)  false changes ${s.falseChangesPerHour.toFixed(2)}/h (${s.falseChanges} of ${s.predictedEntries} entries)`
+  );
 }
 
 /**
@@ -121,7 +128,12 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
   const cfg = presenceConfigFrom({
     ...rest,
     scanners: [...zoneOf].map(([name, zone]) => ({ name, zone, port: `/replay/${name}` })),
-    ...(givenMap && { zones: [...((rest.zones as unknown[] | undefined) ?? []), ...[...new Set(givenMap.map.points.map((p) => p.zone))].filter((z) => ![...zoneOf.values()].includes(z)).map((id) => ({ id }))] }),
+    ...(givenMap && {
+      zones: [
+        ...((rest.zones as unknown[] | undefined) ?? []),
+        ...[...new Set(givenMap.map.points.map((p) => p.zone))].filter((z) => ![...zoneOf.values()].includes(z)).map((id) => ({ id })),
+      ],
+    }),
     tokens: [],
   });
   // Each recorded device becomes a member whose token never changes: the table holds it for
@@ -168,9 +180,7 @@ function replay(path: string): { engine: Score; baseline: Score; rows: number } 
 }
 
 /** A given radio map (`--radio-map`), read and checked as the gateway does. */
-const givenMap: FingerprintParams | undefined = a['radio-map']
-  ? fingerprintParams(readRadioMapFile(a['radio-map']), kv(a.fingerprint))
-  : undefined;
+const givenMap: FingerprintParams | undefined = a['radio-map'] ? fingerprintParams(readRadioMapFile(a['radio-map']), kv(a.fingerprint)) : undefined;
 
 /** The `real_<name>_*` fields: the engine with its defaults and no walk (level mode); `_map_` beside it. */
 const REAL_PRIMARY = 'level' as const;
@@ -218,10 +228,20 @@ if (a.replay) {
     evaluateUs.uncalibrated = u.evaluateUsPerDevice;
   }
   meta = {
-    layout: plan.name, zones: plan.zones.length, scanners: plan.scanners.length, seed: Number(a.seed),
-    shoppers: simOptions.shoppers ?? 200, simulated_minutes: r.simMs / 60_000, adverts: r.adverts, readings: r.readings,
-    scored_members: r.engine.subjects, shopper_hours: Number(r.engine.inStoreHours.toFixed(2)), radio,
-    engine_defaults: presenceConfigFrom(overrides).defaults, calibration: calibrationKind, radio_map_points: r.radioMapPoints,
+    layout: plan.name,
+    zones: plan.zones.length,
+    scanners: plan.scanners.length,
+    seed: Number(a.seed),
+    shoppers: simOptions.shoppers ?? 200,
+    simulated_minutes: r.simMs / 60_000,
+    adverts: r.adverts,
+    readings: r.readings,
+    scored_members: r.engine.subjects,
+    shopper_hours: Number(r.engine.inStoreHours.toFixed(2)),
+    radio,
+    engine_defaults: presenceConfigFrom(overrides).defaults,
+    calibration: calibrationKind,
+    radio_map_points: r.radioMapPoints,
     radio_map_median_misfit_db: r.medianMisfitDb,
   };
 }
@@ -231,7 +251,15 @@ const dataDir = a.real === 'none' ? null : findBleData();
 if (dataDir) {
   const tr = performance.now();
   const { k, levelPerMisfitDb, windowMs, absoluteWeight } = kv(a.fingerprint);
-  real = realFigures(dataDir, { overrides, fit: { ...(k && { k }), ...(levelPerMisfitDb && { levelPerMisfitDb }), ...(windowMs && { windowMs }), ...(absoluteWeight !== undefined && { absoluteWeight }) } });
+  real = realFigures(dataDir, {
+    overrides,
+    fit: {
+      ...(k && { k }),
+      ...(levelPerMisfitDb && { levelPerMisfitDb }),
+      ...(windowMs && { windowMs }),
+      ...(absoluteWeight !== undefined && { absoluteWeight }),
+    },
+  });
   meta.real_data = dataDir;
   meta.real_wall_s = Number(((performance.now() - tr) / 1000).toFixed(1));
 } else if (a.real !== 'none') console.log('no public recordings found (../shared/data/ble or TROUW_BLE_DATA): real-recording figures skipped');
@@ -240,25 +268,31 @@ for (const f of real) for (const l of realLines(f)) console.log(l);
 console.log(line('engine', engineScore));
 if (uncalibrated) console.log(line('uncalib.', uncalibrated));
 console.log(line('baseline', baselineScore));
-console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(1)} s; evaluating one tracked device once: ${Object.entries(evaluateUs).map(([k, v]) => `${v.toFixed(1)} µs ${k}`).join(', ')}`);
+console.log(
+  `wall time ${((performance.now() - t0) / 1000).toFixed(1)} s; evaluating one tracked device once: ${Object.entries(evaluateUs)
+    .map(([k, v]) => `${v.toFixed(1)} µs ${k}`)
+    .join(', ')}`,
+);
 const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : x === Infinity ? 'Infinity' : null);
-console.log(JSON.stringify({
-  zone_accuracy: round(engineScore.zoneAccuracy),
-  enter_delay_p50_s: round(engineScore.enterDelayP50S, 1),
-  enter_delay_p90_s: round(engineScore.enterDelayP90S, 1),
-  false_changes_per_hour: round(engineScore.falseChangesPerHour, 2),
-  missed_stays: engineScore.missedStays,
-  stays: engineScore.stays,
-  baseline_zone_accuracy: round(baselineScore.zoneAccuracy),
-  baseline_enter_delay_p90_s: round(baselineScore.enterDelayP90S, 1),
-  baseline_false_changes_per_hour: round(baselineScore.falseChangesPerHour, 2),
-  calibration: calibrationKind,
-  evaluate_us_per_device: evaluateUs.calibrated !== undefined ? round(evaluateUs.calibrated, 1) : round(evaluateUs.uncalibrated ?? NaN, 1),
-  ...(uncalibrated && {
-    uncalibrated_evaluate_us_per_device: round(evaluateUs.uncalibrated ?? NaN, 1),
-    uncalibrated_zone_accuracy: round(uncalibrated.zoneAccuracy),
-    uncalibrated_enter_delay_p90_s: round(uncalibrated.enterDelayP90S, 1),
-    uncalibrated_false_changes_per_hour: round(uncalibrated.falseChangesPerHour, 2),
+console.log(
+  JSON.stringify({
+    zone_accuracy: round(engineScore.zoneAccuracy),
+    enter_delay_p50_s: round(engineScore.enterDelayP50S, 1),
+    enter_delay_p90_s: round(engineScore.enterDelayP90S, 1),
+    false_changes_per_hour: round(engineScore.falseChangesPerHour, 2),
+    missed_stays: engineScore.missedStays,
+    stays: engineScore.stays,
+    baseline_zone_accuracy: round(baselineScore.zoneAccuracy),
+    baseline_enter_delay_p90_s: round(baselineScore.enterDelayP90S, 1),
+    baseline_false_changes_per_hour: round(baselineScore.falseChangesPerHour, 2),
+    calibration: calibrationKind,
+    evaluate_us_per_device: evaluateUs.calibrated !== undefined ? round(evaluateUs.calibrated, 1) : round(evaluateUs.uncalibrated ?? NaN, 1),
+    ...(uncalibrated && {
+      uncalibrated_evaluate_us_per_device: round(evaluateUs.uncalibrated ?? NaN, 1),
+      uncalibrated_zone_accuracy: round(uncalibrated.zoneAccuracy),
+      uncalibrated_enter_delay_p90_s: round(uncalibrated.enterDelayP90S, 1),
+      uncalibrated_false_changes_per_hour: round(uncalibrated.falseChangesPerHour, 2),
+    }),
+    ...Object.assign({}, ...real.map((f) => realJson(f, REAL_PRIMARY))),
   }),
-  ...Object.assign({}, ...real.map((f) => realJson(f, REAL_PRIMARY))),
-}));
+);

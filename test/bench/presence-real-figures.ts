@@ -12,7 +12,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrackSummary } from '../../firmware-sim/store/score-track';
-import { SetScore, enginePlacer, mapFromTracks, naivePlacer, readSet, simplePlacer, unpacked, type RealSet, type RealTrack, type SetFigures } from './presence-real';
+import {
+  SetScore,
+  enginePlacer,
+  mapFromTracks,
+  naivePlacer,
+  readSet,
+  simplePlacer,
+  unpacked,
+  type RealSet,
+  type RealTrack,
+  type SetFigures,
+} from './presence-real';
 import { REAL_ROOM_MOTION, type FingerprintParams } from '../../gateway/core/presence/params';
 
 export const REAL_ARCHIVES = ['philo-4x3', 'philo-4x1', 'uci-corridor'] as const;
@@ -63,11 +74,23 @@ export function realSetFigures(set: RealSet, o: RealOptions = {}): RealSetFigure
   const mapA = mapFromTracks(a, binMs, o.fit);
   const mapB = mapFromTracks(b, binMs, o.fit);
   const map = new SetScore()
-    .add(set, (t) => enginePlacer(set, t, { ...setup, fingerprint: mapA }), (t) => t.kind === 'static' && !inA.has(t.name))
-    .add(set, (t) => enginePlacer(set, t, { ...setup, fingerprint: mapB }), (t) => t.kind === 'static' && inA.has(t.name));
+    .add(
+      set,
+      (t) => enginePlacer(set, t, { ...setup, fingerprint: mapA }),
+      (t) => t.kind === 'static' && !inA.has(t.name),
+    )
+    .add(
+      set,
+      (t) => enginePlacer(set, t, { ...setup, fingerprint: mapB }),
+      (t) => t.kind === 'static' && inA.has(t.name),
+    );
   if (set.tracks.some((t) => t.kind === 'moving')) {
     const all = mapFromTracks([...a, ...b], binMs, o.fit);
-    map.add(set, (t) => enginePlacer(set, t, { ...setup, fingerprint: all }), (t) => t.kind === 'moving');
+    map.add(
+      set,
+      (t) => enginePlacer(set, t, { ...setup, fingerprint: all }),
+      (t) => t.kind === 'moving',
+    );
   }
   return {
     name: set.name,

@@ -66,7 +66,11 @@ export function unpacked(archive: string, cacheRoot = process.env.TROUW_BLE_CACH
   const st = statSync(archive);
   const name = basename(archive).replace(/\.tar\.gz$/, '');
   const target = join(cacheRoot, `${name}-${st.size}-${Math.round(st.mtimeMs)}`);
-  if (existsSync(join(target, '.complete'))) return join(target, readdirSync(target).find((f) => !f.startsWith('.'))!);
+  if (existsSync(join(target, '.complete')))
+    return join(
+      target,
+      readdirSync(target).find((f) => !f.startsWith('.'))!,
+    );
   const work = `${target}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -74,7 +78,10 @@ export function unpacked(archive: string, cacheRoot = process.env.TROUW_BLE_CACH
   execFileSync('touch', [join(work, '.complete')]);
   rmSync(target, { recursive: true, force: true });
   renameSync(work, target);
-  return join(target, readdirSync(target).find((f) => !f.startsWith('.'))!);
+  return join(
+    target,
+    readdirSync(target).find((f) => !f.startsWith('.'))!,
+  );
 }
 
 /** A CSV line's fields, double quotes honoured (index.csv quotes its sources). */
@@ -99,7 +106,9 @@ function fields(line: string): string[] {
 }
 
 function table(path: string): Array<Record<string, string>> {
-  const [head, ...lines] = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const [head, ...lines] = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const h = fields(head!).map((x) => x.trim());
   return lines.map((l) => Object.fromEntries(fields(l).map((v, i) => [h[i]!, v.trim()])));
 }
@@ -120,7 +129,12 @@ export function readSet(dir: string, only: (track: string) => boolean = () => tr
   for (const r of table(join(dir, 'index.csv'))) {
     if (!only(r.track!)) continue;
     const startMs = Number(r.epoch_start_s) * 1000;
-    const rows = parseRssiCsv(readFileSync(join(dir, `track_${r.track}.csv`), 'utf8')).map((x) => ({ t: startMs + x.t, scanner: x.scanner, rssi: x.rssi, zone: x.zone }));
+    const rows = parseRssiCsv(readFileSync(join(dir, `track_${r.track}.csv`), 'utf8')).map((x) => ({
+      t: startMs + x.t,
+      scanner: x.scanner,
+      rssi: x.rssi,
+      zone: x.zone,
+    }));
     for (const x of rows) if (x.zone !== null) zones.add(x.zone);
     tracks.push({ name: r.track!, kind: r.kind === 'moving' ? 'moving' : 'static', startMs, rows });
   }

@@ -88,7 +88,11 @@ export interface CalibrationWalk {
 /** The radio map of a simulated calibration walk through `sim`'s store. */
 export function fingerprintForSim(sim: StoreSim, c: CalibrationWalk = {}): FingerprintParams {
   const map = radioMapFromSurvey(surveyWalk(sim.plan, sim.radio, c.walk), { ...DEFAULT_SURVEY, ...(c.binMs && { binMs: c.binMs }) });
-  return fingerprintParams(map, { ...(c.k && { k: c.k }), ...(c.levelPerMisfitDb && { levelPerMisfitDb: c.levelPerMisfitDb }), ...(c.windowMs && { windowMs: c.windowMs }) });
+  return fingerprintParams(map, {
+    ...(c.k && { k: c.k }),
+    ...(c.levelPerMisfitDb && { levelPerMisfitDb: c.levelPerMisfitDb }),
+    ...(c.windowMs && { windowMs: c.windowMs }),
+  });
 }
 
 /**
@@ -127,7 +131,11 @@ export function runAccuracy(
   const { adverts, readings } = driveFast(sim, timed, {
     stepMs,
     onAir: (ev) => {
-      if (ev.device.role === 'member') baseline.advert(ev.device.subject!, ev.readings.map((r) => ({ scanner: names[r.scanner]!, rssi: r.rssi })));
+      if (ev.device.role === 'member')
+        baseline.advert(
+          ev.device.subject!,
+          ev.readings.map((r) => ({ scanner: names[r.scanner]!, rssi: r.rssi })),
+        );
     },
     onStep: (t) => {
       for (const m of members) {
@@ -139,7 +147,15 @@ export function runAccuracy(
       }
     },
   });
-  return { engine: engineScore.result(), baseline: baselineScore.result(), adverts, readings, wallMs: performance.now() - t0, simMs: sim.endMs - sim.startMs,
+  return {
+    engine: engineScore.result(),
+    baseline: baselineScore.result(),
+    adverts,
+    readings,
+    wallMs: performance.now() - t0,
+    simMs: sim.endMs - sim.startMs,
     medianMisfitDb: engine.radioMapFit()?.medianMisfitDb ?? null,
-    evaluateUsPerDevice: deviceSteps > 0 ? (evaluateMs * 1000) / deviceSteps : 0, radioMapPoints: fingerprint?.map.points.length ?? 0 };
+    evaluateUsPerDevice: deviceSteps > 0 ? (evaluateMs * 1000) / deviceSteps : 0,
+    radioMapPoints: fingerprint?.map.points.length ?? 0,
+  };
 }

@@ -43,7 +43,19 @@ import { BENCH_PROGRAM_UUID, benchMember, benchMemberKey } from '../../firmware-
 import { startSocat } from '../support/socat';
 import { interleave, spreadLine } from './support/interleave';
 
-const { values: a } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, members: { type: 'string', default: '300' }, strangers: { type: 'string', default: '100' }, profile: { type: 'string' }, 'paced-only': { type: 'boolean', default: false }, block: { type: 'string', default: '5' }, 'advert-path': { type: 'string', default: 'direct' }, 'uart-read': { type: 'string', default: 'tty' }, pairs: { type: 'string', default: '4' } } });
+const { values: a } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    members: { type: 'string', default: '300' },
+    strangers: { type: 'string', default: '100' },
+    profile: { type: 'string' },
+    'paced-only': { type: 'boolean', default: false },
+    block: { type: 'string', default: '5' },
+    'advert-path': { type: 'string', default: 'direct' },
+    'uart-read': { type: 'string', default: 'tty' },
+    pairs: { type: 'string', default: '4' },
+  },
+});
 const seconds = Number(a.seconds);
 const members = Number(a.members);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,9 +81,23 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** One emulator process on a pty's controller end; `command('rate N')` paces it. */
 function startEmulator(port: string) {
-  const child = spawn(process.execPath, ['--import', tsx, join(import.meta.dirname, '../../firmware-sim/hci/load-cli.ts'), '--port', port, '--members', String(members), '--strangers', a.strangers!], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      tsx,
+      join(import.meta.dirname, '../../firmware-sim/hci/load-cli.ts'),
+      '--port',
+      port,
+      '--members',
+      String(members),
+      '--strangers',
+      a.strangers!,
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const em = { child, status: { sent: 0, overflow: 0, scanning: false }, command: (c: string) => child.stdin!.write(`${c}\n`) };
   child.stdout!.on('data', (d: Buffer) => {
     const last = d.toString().trim().split('\n').pop();
@@ -87,15 +113,22 @@ const e = epochOf(Date.now());
 const config = presenceConfigFrom({
   scanners: [{ name: 'bench', zone: 'A', port: pair.a }],
   programUuid: BENCH_PROGRAM_UUID,
-  tokens: Array.from({ length: members }, (_, i) => [e - 1, e, e + 1, e + 2].map((epoch) => ({ member: benchMember(i), epoch, token: memberToken(benchMemberKey(i), epoch).toString(16).padStart(8, '0') }))).flat(),
+  tokens: Array.from({ length: members }, (_, i) =>
+    [e - 1, e, e + 1, e + 2].map((epoch) => ({ member: benchMember(i), epoch, token: memberToken(benchMemberKey(i), epoch).toString(16).padStart(8, '0') })),
+  ).flat(),
 });
 const db = openDatabase(join(dir, 'gw.db'));
 const logger = pino({ level: 'warn' });
 const profileDir = a.profile;
-const scanners = createNobleScanners({ scanners: [{ name: 'bench', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }], accept: acceptPrefixes(config), clock: systemClock, logger,
+const scanners = createNobleScanners({
+  scanners: [{ name: 'bench', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }],
+  accept: acceptPrefixes(config),
+  clock: systemClock,
+  logger,
   advertPath: a['advert-path'] === 'noble' ? 'noble' : 'direct',
   uartRead: a['uart-read'] === 'serialport' ? 'serialport' : 'tty',
-  ...(profileDir && { workerExecArgv: ['--cpu-prof', '--cpu-prof-dir', profileDir] }) });
+  ...(profileDir && { workerExecArgv: ['--cpu-prof', '--cpu-prof-dir', profileDir] }),
+});
 const service = createPresenceService({ config, db, clock: systemClock, logger, timeZone: 'UTC', outboxTtlMs: 86_400_000, scanners });
 service.start();
 const deadline = Date.now() + 30_000;
@@ -129,7 +162,9 @@ if (!profileDir && !a['paced-only']) {
 
 // 2. At 2,600 adverts/s: the gateway's CPU (main + worker) as a share of one core, in blocks
 //    alternating with the raw reader's (A) on its own pty at the same rate.
-const raw: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'support/raw-hci-reader.mjs'), rawPair.a, acceptPrefixes(config)[0] ?? ''], { stdio: ['pipe', 'pipe', 'inherit'] });
+const raw: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'support/raw-hci-reader.mjs'), rawPair.a, acceptPrefixes(config)[0] ?? ''], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
 let rawCounts = { heard: 0, passed: 0 };
 raw.stdout!.on('data', (d: Buffer) => {
   const last = d.toString().trim().split('\n').pop();
@@ -155,7 +190,13 @@ if (session) {
 const pacedRates: number[] = [];
 const rawRates: number[] = [];
 /** Runs `em` at 2,600/s for one block and returns the CPU share `cpuMs` measured over it. */
-async function paced(em: ReturnType<typeof startEmulator>, cpuMs: () => number, count: () => number | Promise<number>, rates: number[], profile = false): Promise<number> {
+async function paced(
+  em: ReturnType<typeof startEmulator>,
+  cpuMs: () => number,
+  count: () => number | Promise<number>,
+  rates: number[],
+  profile = false,
+): Promise<number> {
   em.command('rate 2600');
   await sleep(1000); // up to speed
   const n0 = await count();
@@ -176,10 +217,17 @@ async function paced(em: ReturnType<typeof startEmulator>, cpuMs: () => number, 
 }
 const cpuRuns = await interleave({
   pairs: Number(a.pairs),
-  a: () => paced(rawEmu, () => procCpuMs(raw.pid!), async () => (await rawCountsNow()).heard, rawRates),
+  a: () =>
+    paced(
+      rawEmu,
+      () => procCpuMs(raw.pid!),
+      async () => (await rawCountsNow()).heard,
+      rawRates,
+    ),
   b: () => paced(emu, () => mainCpuMs() + procCpuMs(pid), ingested, pacedRates, true),
   ratio: (rawShare, gatewayShare) => rawShare / gatewayShare,
-  onPair: (p) => console.log(`  pair ${p.pair + 1}: raw reader ${(p.a * 100).toFixed(1)} %, gateway ${(p.b * 100).toFixed(1)} % of a core; ratio ${p.ratio.toFixed(3)}`),
+  onPair: (p) =>
+    console.log(`  pair ${p.pair + 1}: raw reader ${(p.a * 100).toFixed(1)} %, gateway ${(p.b * 100).toFixed(1)} % of a core; ratio ${p.ratio.toFixed(3)}`),
 });
 session?.disconnect();
 const cpu = cpuRuns.bMedian;
@@ -194,29 +242,38 @@ raw.stdin!.write('quit\n');
 const stored = (db.prepare('SELECT count(*) AS n FROM presence_events').get() as { n: number }).n;
 const outbox = (db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
 const wire = 1000 / wireTimeMs(46, 1_000_000);
-if (!Number.isNaN(maxRate)) console.log(`through emulator → pty → worker → IPC → engine → SQLite: ${maxRate.toFixed(0)} adverts/s (worker heard ${maxHeard.toFixed(0)}/s; ${emu.status.overflow} dropped by the emulator's queue)`);
-console.log(`at 2,600/s offered: ${pacedRate.toFixed(0)}/s ingested, gateway CPU ${(cpu * 100).toFixed(1)} % of one core (main + worker; blocks ${(Math.min(...cpuRuns.b) * 100).toFixed(1)}–${(Math.max(...cpuRuns.b) * 100).toFixed(1)} %); raw reader ${(cpuRuns.aMedian * 100).toFixed(1)} % at ${rawRate.toFixed(0)}/s; ${spreadLine(cpuRuns)}`);
-console.log(`rss main ${mainRss.toFixed(0)} MB + worker ${workerCpuRss.toFixed(0)} MB; stored ${stored} presence events, ${outbox} outbox rows; ${members} members; a 1 Mbaud UART carries at most ${wire.toFixed(0)} iBeacon reports/s`);
+if (!Number.isNaN(maxRate))
+  console.log(
+    `through emulator → pty → worker → IPC → engine → SQLite: ${maxRate.toFixed(0)} adverts/s (worker heard ${maxHeard.toFixed(0)}/s; ${emu.status.overflow} dropped by the emulator's queue)`,
+  );
+console.log(
+  `at 2,600/s offered: ${pacedRate.toFixed(0)}/s ingested, gateway CPU ${(cpu * 100).toFixed(1)} % of one core (main + worker; blocks ${(Math.min(...cpuRuns.b) * 100).toFixed(1)}–${(Math.max(...cpuRuns.b) * 100).toFixed(1)} %); raw reader ${(cpuRuns.aMedian * 100).toFixed(1)} % at ${rawRate.toFixed(0)}/s; ${spreadLine(cpuRuns)}`,
+);
+console.log(
+  `rss main ${mainRss.toFixed(0)} MB + worker ${workerCpuRss.toFixed(0)} MB; stored ${stored} presence events, ${outbox} outbox rows; ${members} members; a 1 Mbaud UART carries at most ${wire.toFixed(0)} iBeacon reports/s`,
+);
 await service.stop();
 db.close();
 await pair.close();
 await rawPair.close();
 rmSync(dir, { recursive: true, force: true });
 const r3 = (x: number) => Number(x.toFixed(3));
-console.log(JSON.stringify({
-  adverts_per_s: Number.isNaN(maxRate) ? null : Math.round(maxRate),
-  cpu_share_at_2600: r3(cpu),
-  cpu_share_min: r3(Math.min(...cpuRuns.b)),
-  cpu_share_max: r3(Math.max(...cpuRuns.b)),
-  raw_cpu_share_at_2600: r3(cpuRuns.aMedian),
-  ratio: r3(cpuRuns.ratio),
-  ratio_min: r3(cpuRuns.ratioMin),
-  ratio_max: r3(cpuRuns.ratioMax),
-  pairs: cpuRuns.ratios.length,
-  rss_mb: Math.round(mainRss + workerCpuRss),
-  rss_main_mb: Math.round(mainRss),
-  rss_worker_mb: Math.round(workerCpuRss),
-  ingested_at_2600_per_s: Math.round(pacedRate),
-  uart_1mbaud_limit_per_s: Math.round(wire),
-}));
+console.log(
+  JSON.stringify({
+    adverts_per_s: Number.isNaN(maxRate) ? null : Math.round(maxRate),
+    cpu_share_at_2600: r3(cpu),
+    cpu_share_min: r3(Math.min(...cpuRuns.b)),
+    cpu_share_max: r3(Math.max(...cpuRuns.b)),
+    raw_cpu_share_at_2600: r3(cpuRuns.aMedian),
+    ratio: r3(cpuRuns.ratio),
+    ratio_min: r3(cpuRuns.ratioMin),
+    ratio_max: r3(cpuRuns.ratioMax),
+    pairs: cpuRuns.ratios.length,
+    rss_mb: Math.round(mainRss + workerCpuRss),
+    rss_main_mb: Math.round(mainRss),
+    rss_worker_mb: Math.round(workerCpuRss),
+    ingested_at_2600_per_s: Math.round(pacedRate),
+    uart_1mbaud_limit_per_s: Math.round(wire),
+  }),
+);
 process.exit(0);

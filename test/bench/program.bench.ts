@@ -112,9 +112,16 @@ async function main() {
   t = performance.now();
   t = performance.now();
   let rawActivity = 0;
-  for (const _r of raw.prepare('SELECT p.member_id, p.tier, a.month, a.points, a.cents FROM member_program p JOIN tier_activity a ON a.member_id = p.member_id ORDER BY p.member_id, a.month').iterate()) rawActivity++;
+  for (const _r of raw
+    .prepare(
+      'SELECT p.member_id, p.tier, a.month, a.points, a.cents FROM member_program p JOIN tier_activity a ON a.member_id = p.member_id ORDER BY p.member_id, a.month',
+    )
+    .iterate())
+    rawActivity++;
   const rawTierMs = performance.now() - t;
-  log(`raw scan: ${rawRows} lots in ${secs(rawMs)} s (${rate(rawRows, rawMs)} rows/s), ${rawDue} due; tier activity ${rawActivity} rows in ${secs(rawTierMs)} s`);
+  log(
+    `raw scan: ${rawRows} lots in ${secs(rawMs)} s (${rate(rawRows, rawMs)} rows/s), ${rawDue} due; tier activity ${rawActivity} rows in ${secs(rawTierMs)} s`,
+  );
 
   // 2. The expiry job.
   const clock: Clock = { now: () => NOW, monotonic: () => performance.now() };
@@ -122,8 +129,11 @@ async function main() {
   t = performance.now();
   const first = expiry.runAll(NOW);
   const expiryMs = performance.now() - t;
-  if (first.expiredLots !== rawDue || first.points !== rawPoints) throw new Error(`expiry disagrees with the raw scan: ${first.expiredLots}/${first.points} vs ${rawDue}/${rawPoints}`);
-  log(`expiry job: ${first.scanned} lots scanned, ${first.expiredLots} expired (${first.points} points) in ${secs(expiryMs)} s (${rate(first.scanned, expiryMs)} rows/s, ${rate(first.expiredLots, expiryMs)} expiries/s)`);
+  if (first.expiredLots !== rawDue || first.points !== rawPoints)
+    throw new Error(`expiry disagrees with the raw scan: ${first.expiredLots}/${first.points} vs ${rawDue}/${rawPoints}`);
+  log(
+    `expiry job: ${first.scanned} lots scanned, ${first.expiredLots} expired (${first.points} points) in ${secs(expiryMs)} s (${rate(first.scanned, expiryMs)} rows/s, ${rate(first.expiredLots, expiryMs)} expiries/s)`,
+  );
 
   // 3. The same day again: nothing to do, each lot once. In A/B blocks with the raw scan
   //    (HELPERS.md: the machine is shared), the ratio re-run rows/s ÷ raw rows/s per pair.
@@ -143,7 +153,9 @@ async function main() {
     onPair: (q) => log(`  pair ${q.pair + 1}: raw scan ${q.a.toFixed(0)} rows/s, expiry re-run ${q.b.toFixed(0)} rows/s, ratio ${q.ratio.toFixed(3)}`),
   });
   raw.close();
-  log(`expiry re-run: ${again.scanned} lots scanned, 0 expired, ${rerun.bMedian.toFixed(0)} rows/s against the raw scan's ${rerun.aMedian.toFixed(0)}; ${spreadLine(rerun)}`);
+  log(
+    `expiry re-run: ${again.scanned} lots scanned, 0 expired, ${rerun.bMedian.toFixed(0)} rows/s against the raw scan's ${rerun.aMedian.toFixed(0)}; ${spreadLine(rerun)}`,
+  );
 
   // 4. Tier recalculation.
   const daily = createProgramDaily({ db, clock, timeZone: ZONE, chunk: 2000 });
@@ -157,23 +169,28 @@ async function main() {
 
   db.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(JSON.stringify({
-    members: MEMBERS,
-    lots,
-    expiry_rows: first.scanned,
-    expired_lots: first.expiredLots,
-    expiry_s: Number(secs(expiryMs)),
-    expiry_rows_per_s: rate(first.scanned, expiryMs),
-    expiry_expired_per_s: rate(first.expiredLots, expiryMs),
-    expiry_rerun_rows_per_s: Math.round(rerun.bMedian),
-    raw_scan_s: Number(secs(rawMs)),
-    raw_scan_rows_per_s: Math.round(rerun.aMedian),
-    ratio: Number(rerun.ratio.toFixed(3)), ratio_min: Number(rerun.ratioMin.toFixed(3)), ratio_max: Number(rerun.ratioMax.toFixed(3)), pairs: PAIRS,
-    raw_tier_scan_rows_per_s: rate(rawActivity, rawTierMs),
-    tier_s: Number(secs(tierMs)),
-    tier_members_per_s: rate(tiers.members, tierMs),
-    tiers_changed: tiers.changed,
-  }));
+  console.log(
+    JSON.stringify({
+      members: MEMBERS,
+      lots,
+      expiry_rows: first.scanned,
+      expired_lots: first.expiredLots,
+      expiry_s: Number(secs(expiryMs)),
+      expiry_rows_per_s: rate(first.scanned, expiryMs),
+      expiry_expired_per_s: rate(first.expiredLots, expiryMs),
+      expiry_rerun_rows_per_s: Math.round(rerun.bMedian),
+      raw_scan_s: Number(secs(rawMs)),
+      raw_scan_rows_per_s: Math.round(rerun.aMedian),
+      ratio: Number(rerun.ratio.toFixed(3)),
+      ratio_min: Number(rerun.ratioMin.toFixed(3)),
+      ratio_max: Number(rerun.ratioMax.toFixed(3)),
+      pairs: PAIRS,
+      raw_tier_scan_rows_per_s: rate(rawActivity, rawTierMs),
+      tier_s: Number(secs(tierMs)),
+      tier_members_per_s: rate(tiers.members, tierMs),
+      tiers_changed: tiers.changed,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

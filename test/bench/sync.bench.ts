@@ -85,10 +85,33 @@ const children: ChildProcess[] = [];
  * expiry 0: a stopped phase's shared subscription must not go on queueing every later event.
  */
 async function spawnIngest(m: Mosquitto, db: string, group: string, instance: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn', '--session-expiry', '0', '--connections', INGEST_CONNECTIONS], {
-    env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'ingest',
+      '--broker',
+      m.url,
+      '--db',
+      db,
+      '--group',
+      group,
+      '--client-id',
+      `${group}-${instance}`,
+      '--log-level',
+      'warn',
+      '--session-expiry',
+      '0',
+      '--connections',
+      INGEST_CONNECTIONS,
+    ],
+    {
+      env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   await new Promise<void>((ok, fail) => {
     createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"ingest":"up"') && ok());
@@ -113,7 +136,10 @@ async function spawnCounter(m: Mosquitto, topic: string, n: number): Promise<{ d
     let count = 0;
     c.on('message', () => { if (++count === Number(n)) { console.log('done'); c.end(); } });
     c.on('connect', () => c.subscribe(topic, { qos: 1 }, () => console.log('ready')));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, 'hq', m.users.hq!, topic, String(n)], { stdio: ['ignore', 'pipe', 'inherit'], cwd: resolve(import.meta.dirname, '../..') });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, 'hq', m.users.hq!, topic, String(n)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: resolve(import.meta.dirname, '../..'),
+  });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((ok) => lines.on('line', (l) => l === 'ready' && ok()));
@@ -143,10 +169,18 @@ async function rawPublish(m: Mosquitto, user: string, items: { topic: string; pa
 
 /** The envelopes the publisher would send for the rows of an outbox, for the raw loop. */
 function renderOutbox(db: Database.Database, gw: GatewayAddress): { topic: string; payload: string }[] {
-  const rows = db.prepare('SELECT id, type, subject, time, data FROM outbox ORDER BY priority, seq').all() as { id: string; type: string; subject: string | null; time: string; data: string }[];
+  const rows = db.prepare('SELECT id, type, subject, time, data FROM outbox ORDER BY priority, seq').all() as {
+    id: string;
+    type: string;
+    subject: string | null;
+    time: string;
+    data: string;
+  }[];
   return rows.map((r) => ({
     topic: eventTopic(gw, r.type),
-    payload: JSON.stringify(makeCloudEvent({ id: r.id, source: storeSource(gw), type: r.type, time: r.time, subject: r.subject, data: JSON.parse(r.data) as unknown })),
+    payload: JSON.stringify(
+      makeCloudEvent({ id: r.id, source: storeSource(gw), type: r.type, time: r.time, subject: r.subject, data: JSON.parse(r.data) as unknown }),
+    ),
   }));
 }
 
@@ -169,7 +203,13 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   // block): what the end-to-end ack itself costs, apart from what HQ's storage costs.
   const oldGw = { store: 'store-a', gateway: 'gw-puback' };
   const oldDb = openGatewayDb(join(dir, 'drain-puback.db'));
-  const oldLink = createMqttLink({ url: m.url, clientId: 'bench-gw-puback', username: 'store-a', password: m.users['store-a']!, statusTopic: statusTopic(oldGw) });
+  const oldLink = createMqttLink({
+    url: m.url,
+    clientId: 'bench-gw-puback',
+    username: 'store-a',
+    password: m.users['store-a']!,
+    statusTopic: statusTopic(oldGw),
+  });
   await oldLink.whenUp();
   const oldPub = createOutboxPublisher({ db: oldDb, link: oldLink, address: oldGw, inFlight: WINDOW, deleteOn: 'broker' });
   oldPub.start();
@@ -207,7 +247,9 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
     oldS += o;
     ratios.push(r / d);
     ackCosts.push(o / d);
-    log(`block ${k + 1}/${blocks}: acknowledged drain ${(BLOCK / d).toFixed(0)}/s, raw ${(BLOCK / r).toFixed(0)}/s, ratio ${(r / d).toFixed(2)}; delete-on-PUBACK drain to the same HQ ${(BLOCK / o).toFixed(0)}/s`);
+    log(
+      `block ${k + 1}/${blocks}: acknowledged drain ${(BLOCK / d).toFixed(0)}/s, raw ${(BLOCK / r).toFixed(0)}/s, ratio ${(r / d).toFixed(2)}; delete-on-PUBACK drain to the same HQ ${(BLOCK / o).toFixed(0)}/s`,
+    );
   }
   hqRead.close();
   await oldPub.stop();
@@ -237,9 +279,18 @@ async function saleToAck(m: Mosquitto): Promise<{ p50: number; p99: number; n: n
   const db = openDatabase(join(dir, 'sale-ack.db'));
   ensureSyncTables(db);
   const numbers = Array.from({ length: 100 }, (_, i) => `A-${i}`);
-  seedMembers(db, numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })), Date.now());
+  seedMembers(
+    db,
+    numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })),
+    Date.now(),
+  );
   db.prepare('DELETE FROM outbox').run();
-  const service = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' }, clock: systemClock });
+  const service = createTillService({
+    db,
+    rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig,
+    store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' },
+    clock: systemClock,
+  });
   const ingest = await spawnIngest(m, join(dir, 'hq-ack.db'), 'bench-ack', 1);
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-ack', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
@@ -262,8 +313,13 @@ async function saleToAck(m: Mosquitto): Promise<{ p50: number; p99: number; n: n
   const byReceipt = db.prepare(`SELECT id FROM outbox WHERE type = 'trouw.sale.completed.v1' AND json_extract(data, '$.receipt') = ?`).pluck();
   for (let n = 0; n < ACK_SALES; n++) {
     const body = JSON.stringify({
-      v: 1, id: `ack-${n}`, type: 'sale', receipt: `ack-${n}`, member: numbers[n % numbers.length],
-      lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 }], tenders: [{ kind: 'card', amountCents: 1000 }],
+      v: 1,
+      id: `ack-${n}`,
+      type: 'sale',
+      receipt: `ack-${n}`,
+      member: numbers[n % numbers.length],
+      lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 }],
+      tenders: [{ kind: 'card', amountCents: 1000 }],
     });
     const t0 = performance.now();
     const text = await service.handle(body, { lane: 'lane-1' });
@@ -300,8 +356,13 @@ async function tillLatencies(service: ReturnType<typeof createTillService>, numb
       }
       const n = i++;
       const body = JSON.stringify({
-        v: 1, id: `${tag}-${n}`, type: 'sale', receipt: `${tag}-${n}`, member: numbers[n % numbers.length],
-        lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 + (n % 500) }], tenders: [{ kind: 'card', amountCents: 1000 + (n % 500) }],
+        v: 1,
+        id: `${tag}-${n}`,
+        type: 'sale',
+        receipt: `${tag}-${n}`,
+        member: numbers[n % numbers.length],
+        lines: [{ sku: 'A1', category: 'food', qty: 1, amountCents: 1000 + (n % 500) }],
+        tenders: [{ kind: 'card', amountCents: 1000 + (n % 500) }],
       });
       const t0 = performance.now();
       void service.handle(body, { lane: 'lane-1' }).then((text) => {
@@ -325,12 +386,21 @@ async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: numb
   ensureSyncTables(db);
   const now = Date.now();
   const numbers = Array.from({ length: 1000 }, (_, i) => `B-${i}`);
-  seedMembers(db, numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })), now);
+  seedMembers(
+    db,
+    numbers.map((n) => ({ number: n, name: `Bench ${n}`, cards: [] })),
+    now,
+  );
   let t = performance.now();
   fillOutbox(db, BACKLOG, { now });
   db.pragma('wal_checkpoint(TRUNCATE)'); // the fill's WAL, so the first idle window does not pay for it
   log(`backlog: ${BACKLOG} outbox rows written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  const service = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' }, clock: systemClock });
+  const service = createTillService({
+    db,
+    rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig,
+    store: { id: gw.store, gateway: gw.gateway, timeZone: 'Europe/Amsterdam' },
+    clock: systemClock,
+  });
   const ingest = await spawnIngest(m, join(dir, 'hq-backlog.db'), 'bench-backlog', 1);
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-backlog', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
@@ -353,7 +423,9 @@ async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: numb
   const i = summary(idle);
   const d = summary(draining);
   log(`till idle: ${i.n} sales at ${TILL_RATE}/s: p50 ${i.p50.toFixed(2)} ms, p99 ${i.p99.toFixed(2)} ms, max ${i.max.toFixed(2)} ms`);
-  log(`till while draining: ${d.n} sales: p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(2)} ms; ${drained} events drained meanwhile (${(drained / (drainMs / 1000)).toFixed(0)}/s)`);
+  log(
+    `till while draining: ${d.n} sales: p50 ${d.p50.toFixed(2)} ms, p99 ${d.p99.toFixed(2)} ms, max ${d.max.toFixed(2)} ms; ${drained} events drained meanwhile (${(drained / (drainMs / 1000)).toFixed(0)}/s)`,
+  );
   await link.close();
   db.close();
   await stopChild(ingest);
@@ -373,7 +445,7 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
   const pub = createOutboxPublisher({ db, link, address: gw, inFlight: WINDOW, deleteOn: 'broker' });
   let t = performance.now();
   pub.start();
-  const publisherOnly = EVENTS / ((await counter.done) - t) * 1000;
+  const publisherOnly = (EVENTS / ((await counter.done) - t)) * 1000;
   await pub.stop();
   await link.close();
   db.close();
@@ -382,7 +454,9 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
   const hqPath = join(dir, 'hq-stage.db');
   const ingest = await spawnIngest(m, hqPath, 'bench-stage', 1);
   const hq = new Database(hqPath, { readonly: true });
-  const count = { get: () => (hq.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-stage-raw'`).pluck().get() as number | undefined) ?? 0 };
+  const count = {
+    get: () => (hq.prepare(`SELECT events FROM hq_gateways WHERE source = '/stores/store-a/gw-stage-raw'`).pluck().get() as number | undefined) ?? 0,
+  };
   t = performance.now();
   await rawPublish(m, 'store-a', items, WINDOW);
   await until(() => (count.get() as number) >= EVENTS, 'HQ holds the raw events', 600_000, 10);
@@ -396,7 +470,9 @@ async function stages(m: Mosquitto): Promise<{ publisherOnly: number; ingestOnly
 async function pgIngest(m: Mosquitto, url: string, processes: number): Promise<number> {
   const gw = { store: 'store-a', gateway: `gw-pg${processes}` };
   const db = new Database(':memory:');
-  db.exec('CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, type TEXT, subject TEXT, time TEXT, data TEXT, priority INTEGER, expires_at INTEGER)');
+  db.exec(
+    'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, type TEXT, subject TEXT, time TEXT, data TEXT, priority INTEGER, expires_at INTEGER)',
+  );
   fillOutbox(db, PG_EVENTS);
   const items = renderOutbox(db, gw);
   db.close();
@@ -406,7 +482,12 @@ async function pgIngest(m: Mosquitto, url: string, processes: number): Promise<n
   await client.connect();
   const t = performance.now();
   await rawPublish(m, 'store-a', items, 1000);
-  await until(async () => Number((await client.query(`SELECT COUNT(*) AS n FROM hq_events WHERE gateway = $1`, [gw.gateway])).rows[0].n) >= PG_EVENTS, 'PostgreSQL holds the events', 600_000, 50);
+  await until(
+    async () => Number((await client.query(`SELECT COUNT(*) AS n FROM hq_events WHERE gateway = $1`, [gw.gateway])).rows[0].n) >= PG_EVENTS,
+    'PostgreSQL holds the events',
+    600_000,
+    50,
+  );
   const s = (performance.now() - t) / 1000;
   await client.end();
   await Promise.all(ingests.map(stopChild));
@@ -427,39 +508,41 @@ async function main() {
     const pgUrl = PARTS.has('pg') ? pgServer.createDatabase('hq_bench') : '';
     const pg1 = PARTS.has('pg') ? await pgIngest(m, pgUrl, 1) : NaN;
     const pg2 = PARTS.has('pg') ? await pgIngest(m, pgUrl, 2) : NaN;
-    console.log(JSON.stringify({
-      drain_events_per_s: round(drain, 0),
-      raw_events_per_s: round(raw, 0),
-      ratio: round(drain / raw),
-      ratio_min: round(Math.min(...ratios)),
-      ratio_max: round(Math.max(...ratios)),
-      ratio_blocks: ratios.length,
-      block_events: BLOCK,
-      drain_deletes_on: 'hq-end-to-end-ack',
-      puback_delete_drain_per_s: round(pubackDelete, 0),
-      ack_vs_puback_delete_ratio: round(drain / pubackDelete),
-      ack_vs_puback_delete_ratio_min: round(Math.min(...ackCosts)),
-      ack_vs_puback_delete_ratio_max: round(Math.max(...ackCosts)),
-      sale_to_ack_p50_ms: round(ack.p50, 1),
-      sale_to_ack_p99_ms: round(ack.p99, 1),
-      sale_to_ack_sales: ack.n,
-      till_p99_idle_ms: round(till.idle),
-      till_p99_draining_ms: round(till.draining),
-      pg_ingest_1_per_s: round(pg1, 0),
-      pg_ingest_2_per_s: round(pg2, 0),
-      publisher_only_per_s: round(stage.publisherOnly, 0),
-      ingest_only_sqlite_per_s: round(stage.ingestOnly, 0),
-      events: EVENTS,
-      window: WINDOW,
-      ingest_connections: Number(INGEST_CONNECTIONS),
-      backlog_rows: BACKLOG,
-      backlog_drained_during_till_run: till.drainedDuring,
-      backlog_drain_per_s: round(till.drainRate, 0),
-      till_rate_per_s: TILL_RATE,
-      cpus: availableParallelism(),
-      load_avg_1m_at_end: round(loadavg()[0]!, 2),
-      till_path: 'in-process till service (group commit); pty path: bench:till',
-    }));
+    console.log(
+      JSON.stringify({
+        drain_events_per_s: round(drain, 0),
+        raw_events_per_s: round(raw, 0),
+        ratio: round(drain / raw),
+        ratio_min: round(Math.min(...ratios)),
+        ratio_max: round(Math.max(...ratios)),
+        ratio_blocks: ratios.length,
+        block_events: BLOCK,
+        drain_deletes_on: 'hq-end-to-end-ack',
+        puback_delete_drain_per_s: round(pubackDelete, 0),
+        ack_vs_puback_delete_ratio: round(drain / pubackDelete),
+        ack_vs_puback_delete_ratio_min: round(Math.min(...ackCosts)),
+        ack_vs_puback_delete_ratio_max: round(Math.max(...ackCosts)),
+        sale_to_ack_p50_ms: round(ack.p50, 1),
+        sale_to_ack_p99_ms: round(ack.p99, 1),
+        sale_to_ack_sales: ack.n,
+        till_p99_idle_ms: round(till.idle),
+        till_p99_draining_ms: round(till.draining),
+        pg_ingest_1_per_s: round(pg1, 0),
+        pg_ingest_2_per_s: round(pg2, 0),
+        publisher_only_per_s: round(stage.publisherOnly, 0),
+        ingest_only_sqlite_per_s: round(stage.ingestOnly, 0),
+        events: EVENTS,
+        window: WINDOW,
+        ingest_connections: Number(INGEST_CONNECTIONS),
+        backlog_rows: BACKLOG,
+        backlog_drained_during_till_run: till.drainedDuring,
+        backlog_drain_per_s: round(till.drainRate, 0),
+        till_rate_per_s: TILL_RATE,
+        cpus: availableParallelism(),
+        load_avg_1m_at_end: round(loadavg()[0]!, 2),
+        till_path: 'in-process till service (group commit); pty path: bench:till',
+      }),
+    );
   } finally {
     await Promise.all(children.map(stopChild));
     await m.dispose();

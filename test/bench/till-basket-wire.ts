@@ -20,7 +20,12 @@ const rows = [5, 18, 30, 80, 250, 1150, 2000].map((n) => {
     return { sku: item.sku, category: item.category, qty, amountCents: item.priceCents * qty };
   });
   const body = JSON.stringify({
-    v: 1, id: '01J9Z3K8Q2ABCDEFGHJKMNPQRS', type: 'sale', receipt: 'lane-1-000123', member: 'M-100001', lines,
+    v: 1,
+    id: '01J9Z3K8Q2ABCDEFGHJKMNPQRS',
+    type: 'sale',
+    receipt: 'lane-1-000123',
+    member: 'M-100001',
+    lines,
     tenders: [{ kind: 'card', amountCents: lines.reduce((a, l) => a + l.amountCents, 0) }],
   });
   const parts = splitMessage(body);
@@ -30,6 +35,8 @@ const rows = [5, 18, 30, 80, 250, 1150, 2000].map((n) => {
 });
 console.log('lines  body B  frames  wire B  @115200 ms  @9600 ms');
 for (const r of rows) {
-  console.log(`${String(r.lines).padStart(5)}  ${String(r.bodyBytes).padStart(6)}  ${String(r.frames).padStart(6)}  ${String(r.wireBytes).padStart(6)}  ${String(r.ms115200).padStart(10)}  ${String(r.ms9600).padStart(8)}`);
+  console.log(
+    `${String(r.lines).padStart(5)}  ${String(r.bodyBytes).padStart(6)}  ${String(r.frames).padStart(6)}  ${String(r.wireBytes).padStart(6)}  ${String(r.ms115200).padStart(10)}  ${String(r.ms9600).padStart(8)}`,
+  );
 }
 console.log(JSON.stringify({ bench: 'till-basket-wire', turnaroundMs, rows }));

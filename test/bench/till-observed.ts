@@ -82,7 +82,10 @@ export async function runObservedPhase(o: {
     pairs: o.pairs,
     a: block,
     b: observed,
-    onPair: (q) => o.log(`  pair ${q.pair + 1}: p99 ${q.a.toFixed(3)} ms unobserved, ${q.b.toFixed(3)} ms with /metrics scraped every second and the store page open, ratio ${q.ratio.toFixed(3)}`),
+    onPair: (q) =>
+      o.log(
+        `  pair ${q.pair + 1}: p99 ${q.a.toFixed(3)} ms unobserved, ${q.b.toFixed(3)} ms with /metrics scraped every second and the store page open, ratio ${q.ratio.toFixed(3)}`,
+      ),
   });
   await client.close();
   await gateway.stop();

@@ -73,8 +73,13 @@ const log = (s: string) => console.log(s);
 
 function saleBody(numbers: readonly string[], receipt: string): string {
   return JSON.stringify({
-    v: 1, id: ulid(), type: 'sale', receipt, member: numbers[rng.int(0, numbers.length - 1)],
-    lines: randomLines(rng, 6), tenders: [{ kind: 'card', amountCents: 1000 }],
+    v: 1,
+    id: ulid(),
+    type: 'sale',
+    receipt,
+    member: numbers[rng.int(0, numbers.length - 1)],
+    lines: randomLines(rng, 6),
+    tenders: [{ kind: 'card', amountCents: 1000 }],
   });
 }
 
@@ -113,7 +118,9 @@ async function main() {
   const p = summary(processing);
   const w = summary(wire);
   log(`round trip over pty, ${ROUND_TRIPS} sales at ${BAUD} baud:`);
-  log(`  processing (last request byte out → first response byte in) p50 ${p.p50.toFixed(3)} ms, p90 ${p.p90.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, max ${p.max.toFixed(3)} ms`);
+  log(
+    `  processing (last request byte out → first response byte in) p50 ${p.p50.toFixed(3)} ms, p90 ${p.p90.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, max ${p.max.toFixed(3)} ms`,
+  );
   log(`  wire time computed at ${BAUD} baud: p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms → round trip p50 ≈ ${(w.p50 + p.p50).toFixed(2)} ms`);
 
   // 2. Pages per sale: WAL frames, attributed to their B-trees, with the automatic
@@ -125,14 +132,18 @@ async function main() {
   const single = countFrames(fdb, dbPath);
   startFrameCount(fdb);
   const perLaneF = Math.ceil(FRAME_SALES / LANES);
-  await Promise.all(Array.from({ length: LANES }, async (_, l) => {
-    for (let i = 0; i < perLaneF; i++) await fservice.handle(saleBody(numbers, `FL-${l}-${i}`), { lane: `lane-f${l}` });
-  }));
+  await Promise.all(
+    Array.from({ length: LANES }, async (_, l) => {
+      for (let i = 0; i < perLaneF; i++) await fservice.handle(saleBody(numbers, `FL-${l}-${i}`), { lane: `lane-f${l}` });
+    }),
+  );
   const grouped = countFrames(fdb, dbPath);
   fdb.close();
   const pagesPerSale = single.frames / FRAME_SALES;
   const pagesPerSaleLanes = grouped.frames / (perLaneF * LANES);
-  log(`pages written per sale (WAL frames), ${FRAME_SALES} sales one per transaction: ${pagesPerSale.toFixed(2)} (${single.commits} commits): ${perUnit(single.byTree, FRAME_SALES)}`);
+  log(
+    `pages written per sale (WAL frames), ${FRAME_SALES} sales one per transaction: ${pagesPerSale.toFixed(2)} (${single.commits} commits): ${perUnit(single.byTree, FRAME_SALES)}`,
+  );
   log(`pages written per sale at ${LANES} lanes (group commit): ${pagesPerSaleLanes.toFixed(2)} in ${grouped.commits} commits`);
 
   // 3. Durable sales/s through the service against a raw better-sqlite3 baseline with the
@@ -183,13 +194,15 @@ async function main() {
       const k = laneN++;
       const laneBodies = Array.from({ length: LANES }, (_, l) => Array.from({ length: perLane }, (_, i) => saleBody(numbers, `C-${k}-${l}-${i}`)));
       const t0 = performance.now();
-      await Promise.all(laneBodies.map(async (list, l) => {
-        for (const body of list) {
-          const s0 = performance.now();
-          await service.handle(body, { lane: `lane-c${l}` });
-          laneLatency.push(performance.now() - s0);
-        }
-      }));
+      await Promise.all(
+        laneBodies.map(async (list, l) => {
+          for (const body of list) {
+            const s0 = performance.now();
+            await service.handle(body, { lane: `lane-c${l}` });
+            laneLatency.push(performance.now() - s0);
+          }
+        }),
+      );
       return (perLane * LANES) / ((performance.now() - t0) / 1000);
     },
     onPair: (q) => log(`  pair ${q.pair + 1}: raw ${q.a.toFixed(0)} tx/s, ${LANES} lanes ${q.b.toFixed(0)} sales/s, ratio ${q.ratio.toFixed(3)}`),
@@ -200,35 +213,70 @@ async function main() {
   const salesPerS = loop.bMedian;
   const rawPerS = loop.aMedian;
   const concurrentPerS = lanes.bMedian;
-  log(`durable loop, ${PAIRS} × ${BLOCK} sales one after another (A/B blocks with raw): ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ${spreadLine(loop)}`);
-  log(`${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s against raw ${lanes.aMedian.toFixed(0)} tx/s, ${spreadLine(lanes)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`);
+  log(
+    `durable loop, ${PAIRS} × ${BLOCK} sales one after another (A/B blocks with raw): ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ${spreadLine(loop)}`,
+  );
+  log(
+    `${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s against raw ${lanes.aMedian.toFixed(0)} tx/s, ${spreadLine(lanes)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`,
+  );
   // 4. The till while store IT watches (issue 16).
   const OBSERVED_PAIRS = Number(values['observed-pairs']);
-  const observed = OBSERVED_PAIRS > 0
-    ? await runObservedPhase({ dbPath, saleBody: (receipt) => saleBody(numbers, receipt), pairs: OBSERVED_PAIRS, block: Number(values['observed-sales']), log })
-    : undefined;
+  const observed =
+    OBSERVED_PAIRS > 0
+      ? await runObservedPhase({
+          dbPath,
+          saleBody: (receipt) => saleBody(numbers, receipt),
+          pairs: OBSERVED_PAIRS,
+          block: Number(values['observed-sales']),
+          log,
+        })
+      : undefined;
   if (observed) {
-    log(`observed: till p99 ${observed.unobservedP99.toFixed(3)} ms unobserved, ${observed.observedP99.toFixed(3)} ms with /metrics scraped every second and the store page open (${observed.scrapes} scrapes, ${observed.views} views pushed); ${spreadLine(observed)} (target < 1.1)`);
+    log(
+      `observed: till p99 ${observed.unobservedP99.toFixed(3)} ms unobserved, ${observed.observedP99.toFixed(3)} ms with /metrics scraped every second and the store page open (${observed.scrapes} scrapes, ${observed.views} views pushed); ${spreadLine(observed)} (target < 1.1)`,
+    );
   }
   const rssMb = process.memoryUsage().rss / 2 ** 20;
   log(`resident memory ${rssMb.toFixed(0)} MB`);
   rmSync(dir, { recursive: true, force: true });
 
-  console.log(JSON.stringify({
-    processing_p50_ms: round(p.p50), processing_p99_ms: round(p.p99),
-    wire_p50_ms: round(w.p50, 2), wire_p99_ms: round(w.p99, 2),
-    sales_per_s: round(salesPerS, 0), raw_tx_per_s: round(rawPerS, 0),
-    ratio: round(loop.ratio), ratio_min: round(loop.ratioMin), ratio_max: round(loop.ratioMax), pairs: PAIRS, block_sales: BLOCK,
-    lanes: LANES, sales_per_s_lanes: round(concurrentPerS, 0), ratio_lanes: round(lanes.ratio), ratio_lanes_min: round(lanes.ratioMin), ratio_lanes_max: round(lanes.ratioMax),
-    lanes_latency_p99_ms: round(lanesLatency.p99),
-    pages_per_sale: round(pagesPerSale, 2), pages_per_sale_lanes: round(pagesPerSaleLanes, 2),
-    ...(observed && {
-      unobserved_p99_ms: round(observed.unobservedP99), observed_p99_ms: round(observed.observedP99),
-      observed_p99_ratio: round(observed.ratio), observed_p99_ratio_min: round(observed.ratioMin), observed_p99_ratio_max: round(observed.ratioMax),
-      observed_pairs: observed.ratios.length, observed_block_sales: Number(values['observed-sales']), observed_scrapes: observed.scrapes,
+  console.log(
+    JSON.stringify({
+      processing_p50_ms: round(p.p50),
+      processing_p99_ms: round(p.p99),
+      wire_p50_ms: round(w.p50, 2),
+      wire_p99_ms: round(w.p99, 2),
+      sales_per_s: round(salesPerS, 0),
+      raw_tx_per_s: round(rawPerS, 0),
+      ratio: round(loop.ratio),
+      ratio_min: round(loop.ratioMin),
+      ratio_max: round(loop.ratioMax),
+      pairs: PAIRS,
+      block_sales: BLOCK,
+      lanes: LANES,
+      sales_per_s_lanes: round(concurrentPerS, 0),
+      ratio_lanes: round(lanes.ratio),
+      ratio_lanes_min: round(lanes.ratioMin),
+      ratio_lanes_max: round(lanes.ratioMax),
+      lanes_latency_p99_ms: round(lanesLatency.p99),
+      pages_per_sale: round(pagesPerSale, 2),
+      pages_per_sale_lanes: round(pagesPerSaleLanes, 2),
+      ...(observed && {
+        unobserved_p99_ms: round(observed.unobservedP99),
+        observed_p99_ms: round(observed.observedP99),
+        observed_p99_ratio: round(observed.ratio),
+        observed_p99_ratio_min: round(observed.ratioMin),
+        observed_p99_ratio_max: round(observed.ratioMax),
+        observed_pairs: observed.ratios.length,
+        observed_block_sales: Number(values['observed-sales']),
+        observed_scrapes: observed.scrapes,
+      }),
+      members: MEMBERS,
+      ledger_entries: ENTRIES,
+      round_trips: ROUND_TRIPS,
+      rss_mb: round(rssMb, 0),
     }),
-    members: MEMBERS, ledger_entries: ENTRIES, round_trips: ROUND_TRIPS, rss_mb: round(rssMb, 0),
-  }));
+  );
 }
 
 main().catch((e: unknown) => {

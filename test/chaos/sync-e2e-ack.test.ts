@@ -122,7 +122,16 @@ function spawnGateway(gw: GatewayAddress, dbPath: string) {
 /** The publisher in this process (the unkilled cells). */
 async function startInProcess(gw: GatewayAddress, db: Database.Database) {
   const u = gatewayUsername(gw);
-  const link = createMqttLink({ url: m.url, clientId: gatewayClientId(gw), username: u, password: m.users[u]!, statusTopic: statusTopic(gw), protocol: '5', reconnectMinMs: 100, reconnectMaxMs: 500 });
+  const link = createMqttLink({
+    url: m.url,
+    clientId: gatewayClientId(gw),
+    username: u,
+    password: m.users[u]!,
+    statusTopic: statusTopic(gw),
+    protocol: '5',
+    reconnectMinMs: 100,
+    reconnectMaxMs: 500,
+  });
   const pub = createOutboxPublisher({ db, link, address: gw, idlePollMs: 20, hqAckTimeoutMs: HQ_ACK_TIMEOUT_MS, deleteOn });
   await routeAcks(link, pub, gw);
   pub.start();
@@ -148,7 +157,8 @@ describe('chaos: broker restarted mid-drain; HQ holds every outbox event exactly
       fillOutbox(setupDb, EVENTS);
       const produced = setupDb.prepare('SELECT seq, id FROM outbox ORDER BY seq').all() as { seq: number; id: string }[];
       expect(produced.length).toBe(EVENTS);
-      let extra = cell.scenario === 'plain-subscriber' ? startExtraSubscriber('plain') : cell.scenario === 'second-group' ? startExtraSubscriber('audit') : undefined;
+      let extra =
+        cell.scenario === 'plain-subscriber' ? startExtraSubscriber('plain') : cell.scenario === 'second-group' ? startExtraSubscriber('audit') : undefined;
 
       let proc: ReturnType<typeof spawnGateway> | undefined;
       let inProc: Awaited<ReturnType<typeof startInProcess>> | undefined;
@@ -190,13 +200,20 @@ describe('chaos: broker restarted mid-drain; HQ holds every outbox event exactly
         await startHqIngest();
       }
 
-      if (proc) expect(await proc.exited).toBe(0); // --exit-when-drained: the outbox is empty
+      if (proc)
+        expect(await proc.exited).toBe(0); // --exit-when-drained: the outbox is empty
       else await inProc!.drained();
       await until(async () => (await atHq(gw)) >= EVENTS, `HQ holds ${EVENTS} events`, 20_000);
       const stored = await hq.queryEvents({ store: gw.store, gateway: gw.gateway, limit: 100_000 });
       const byId = new Map(stored.map((e) => [e.id, e]));
       const missing = produced.filter((r) => !byId.has(r.id));
-      expect(missing.length, `missing at HQ (first seqs ${missing.slice(0, 5).map((r) => r.seq).join(', ')})`).toBe(0);
+      expect(
+        missing.length,
+        `missing at HQ (first seqs ${missing
+          .slice(0, 5)
+          .map((r) => r.seq)
+          .join(', ')})`,
+      ).toBe(0);
       expect(stored.length).toBe(EVENTS); // (source, id) is HQ's key: equal counts mean each once
       expect(outboxRows()).toBe(0);
       expect((await hq.counts()).deadLetters).toBe(0);

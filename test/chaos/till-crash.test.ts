@@ -103,7 +103,9 @@ describe('gateway killed with SIGKILL while the till rings sales', () => {
       for (const receipt of journalled) expect(inLedger.get(receipt), `sale ${receipt}`).toBe(1);
       for (const receipt of inLedger.keys()) expect(journalled.has(receipt), `unexpected sale ${receipt}`).toBe(true);
       // The points the till was told equal the points in the ledger, sale by sale.
-      const points = new Map((db.prepare('SELECT receipt, points FROM sales').all() as { receipt: string; points: number }[]).map((r) => [r.receipt, r.points]));
+      const points = new Map(
+        (db.prepare('SELECT receipt, points FROM sales').all() as { receipt: string; points: number }[]).map((r) => [r.receipt, r.points]),
+      );
       for (const s of sales) {
         if (s.response?.type === 'sale.ok') expect(points.get(s.body.receipt)).toBe(s.response.pointsAwarded);
       }

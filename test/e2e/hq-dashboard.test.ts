@@ -39,7 +39,13 @@ describe('HQ insights dashboard in Chromium', () => {
     await store.migrate();
     const days = 150;
     await ingestSimulation(store, {
-      seed: 5, stores: 3, members: 900, days, startMs: NOW - days * DAY - (NOW % DAY), joinSpread: 0.8, expiryDays: 60,
+      seed: 5,
+      stores: 3,
+      members: 900,
+      days,
+      startMs: NOW - days * DAY - (NOW % DAY),
+      joinSpread: 0.8,
+      expiryDays: 60,
       storeIds: ['amsterdam-centrum', 'utrecht-oudegracht', 'haarlem-station'],
       campaign: { id: 'koffie-voorjaar', fromDay: 90, toDay: 140, holdout: 0.2, triggerPurchaseProb: 0.5, effect: 0.12 },
     });
@@ -93,7 +99,10 @@ describe('HQ insights dashboard in Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${base}/dashboard/`);
-    await page.evaluate((t) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('trouw-hq-token', t), TOKEN);
+    await page.evaluate(
+      (t) => (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem('trouw-hq-token', t),
+      TOKEN,
+    );
     await page.goto(`${base}/dashboard/#offers`);
     await page.locator('main[data-ready="offers"]').waitFor({ timeout: 15_000 });
     const text = await page.locator('table[data-table="uplift"]').innerText();
@@ -105,7 +114,10 @@ describe('HQ insights dashboard in Chromium', () => {
   it('every table exports as CSV and every chart has a JSON endpoint; both need the token', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     for (const view of VIEW_IDS) {
-      const v = (await (await fetch(`${base}/v1/insights/${view}`, { headers: auth })).json()) as { charts: { id: string }[]; tables: { id: string; columns: string[] }[] };
+      const v = (await (await fetch(`${base}/v1/insights/${view}`, { headers: auth })).json()) as {
+        charts: { id: string }[];
+        tables: { id: string; columns: string[] }[];
+      };
       for (const t of v.tables) {
         const res = await fetch(`${base}/v1/insights/${view}/tables/${t.id}.csv`, { headers: auth });
         expect(res.status).toBe(200);

@@ -23,15 +23,20 @@ const KIOSK_READER = 0;
 /** The card tests in the integration project run their own pcscd: let theirs finish first. */
 async function pcscdFree(timeoutMs: number) {
   const pidFile = '/run/pcscd/pcscd.pid';
-  await waitFor('another pcscd to exit', () => {
-    if (!existsSync(pidFile)) return true;
-    try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
-      return false;
-    } catch {
-      return true;
-    }
-  }, timeoutMs, 200);
+  await waitFor(
+    'another pcscd to exit',
+    () => {
+      if (!existsSync(pidFile)) return true;
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 0);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 describe('kiosk: virtual cards on a real pcscd reader bound to the kiosk', () => {

@@ -67,7 +67,13 @@ describe('redeeming a reward at the kiosk, and the till taking the voucher once'
 
     // The till: accepted once…
     const first = await store.till({ type: 'redeem', voucher: code, onReceipt: 'R-0002' });
-    expect(first).toMatchObject({ type: 'redeem.ok', ok: true, voucher: code, reward: { id: 'koffie', name: 'Gratis koffie', valueCents: 250 }, member: { number: MEMBER.number } });
+    expect(first).toMatchObject({
+      type: 'redeem.ok',
+      ok: true,
+      voucher: code,
+      reward: { id: 'koffie', name: 'Gratis koffie', valueCents: 250 },
+      member: { number: MEMBER.number },
+    });
     // …and refused afterwards: on another receipt, and at another lane.
     const again = await store.till({ type: 'redeem', voucher: code, onReceipt: 'R-0003' });
     expect(again).toMatchObject({ type: 'redeem.ok', ok: false, reason: 'already-redeemed' });

@@ -32,7 +32,9 @@ const SHOTS = join(process.cwd(), 'test-results', 'store-page');
 mkdirSync(DOCS, { recursive: true });
 mkdirSync(SHOTS, { recursive: true });
 const ZONES = [
-  { id: 'entrance', label: 'Ingang' }, { id: 'fresh', label: 'Vers' }, { id: 'coffee', label: 'Koffie & thee' },
+  { id: 'entrance', label: 'Ingang' },
+  { id: 'fresh', label: 'Vers' },
+  { id: 'coffee', label: 'Koffie & thee' },
   { id: 'household', label: 'Huishouden' },
 ];
 const SCANNERS = ZONES.map((z) => ({ name: `s-${z.id}`, zone: z.id, port: `/dev/ttyACM-${z.id}` }));
@@ -70,10 +72,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-store-page-'));
   pair = await startSocat();
   const mapFile = join(dir, 'radio-map.json');
-  writeFileSync(mapFile, JSON.stringify({
-    version: 1, scanners: SCANNERS.map((s) => s.name), createdAt: new Date(Date.now() - 12 * 86_400_000).toISOString(),
-    points: ZONES.map((z) => ({ zone: z.id, levels: SCANNERS.map((s) => (s.zone === z.id ? -52 : -88)) })),
-  }));
+  writeFileSync(
+    mapFile,
+    JSON.stringify({
+      version: 1,
+      scanners: SCANNERS.map((s) => s.name),
+      createdAt: new Date(Date.now() - 12 * 86_400_000).toISOString(),
+      points: ZONES.map((z) => ({ zone: z.id, levels: SCANNERS.map((s) => (s.zone === z.id ? -52 : -88)) })),
+    }),
+  );
   const config = validateConfig({
     store: { id: 'utrecht-centrum', gateway: 'gw-1' },
     database: { path: join(dir, 'g.db') },
@@ -82,13 +89,22 @@ beforeAll(async () => {
     till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
     loyalty: { minimumSpendCents: 0 },
     members: [{ number: 'M-1001', name: 'Sanne de Vries', cards: [cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart)] }],
-    cards: { readers: [{ match: 'lane reader', place: 'lane:1' }, { match: 'kiosk reader', place: 'kiosk:entrance' }], debounceMs: 0 },
+    cards: {
+      readers: [
+        { match: 'lane reader', place: 'lane:1' },
+        { match: 'kiosk reader', place: 'kiosk:entrance' },
+      ],
+      debounceMs: 0,
+    },
     presence: { driver: 'simulated', zones: ZONES, scanners: SCANNERS, radioMap: { file: mapFile } },
     floorPlan: {
-      width: 24, depth: 16,
+      width: 24,
+      depth: 16,
       zones: {
-        entrance: { x0: 0, y0: 9, x1: 8, y1: 14 }, fresh: { x0: 0, y0: 0, x1: 12, y1: 9 },
-        coffee: { x0: 12, y0: 0, x1: 24, y1: 7 }, household: { x0: 12, y0: 7, x1: 24, y1: 14 },
+        entrance: { x0: 0, y0: 9, x1: 8, y1: 14 },
+        fresh: { x0: 0, y0: 0, x1: 12, y1: 9 },
+        coffee: { x0: 12, y0: 0, x1: 24, y1: 7 },
+        household: { x0: 12, y0: 7, x1: 24, y1: 14 },
       },
       devices: { 'lane:1': { x: 10, y: 15 }, 'kiosk:entrance': { x: 3, y: 15 } },
     },
@@ -137,7 +153,12 @@ describe('store page in Chromium', () => {
 
   it('shows sales, taps, occupancy, outbox and radio map as they happen, in Dutch and English, accessibly', async () => {
     for (let i = 0; i < 3; i++) {
-      const r = await till.sale({ receipt: `R-${i}`, member: i === 2 ? null : 'M-1001', lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 1299 }], tenders: [{ kind: 'card', amountCents: 1299 }] });
+      const r = await till.sale({
+        receipt: `R-${i}`,
+        member: i === 2 ? null : 'M-1001',
+        lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 1299 }],
+        tenders: [{ kind: 'card', amountCents: 1299 }],
+      });
       expect(r.ok).toBe(true);
     }
     const ov = CARDS['ov-chipkaart']();

@@ -47,13 +47,23 @@ const BODIES: Record<string, unknown> = {
   'PUT /api/phone/consent': { offers: true },
 };
 const PARAMS: Record<string, string> = {
-  kiosk: 'k1', number: 'M-1', ref: 'aaaaaaaaaaaa', id: 'coffee', file: 'index.html', what: 'shown',
+  kiosk: 'k1',
+  number: 'M-1',
+  ref: 'aaaaaaaaaaaa',
+  id: 'coffee',
+  file: 'index.html',
+  what: 'shown',
 };
 /** The route's path with parameter values its schema accepts. */
 const fill = (url: string) =>
   url.replace(/:([a-z]+)/g, (_m, p: string) => (p === 'id' && url.startsWith('/api/phone/') ? '01J0000000000000000000000A' : PARAMS[p]!));
 
-interface Route { method: string; url: string; access: Access; hasBody: boolean }
+interface Route {
+  method: string;
+  url: string;
+  access: Access;
+  hasBody: boolean;
+}
 
 /** The paths a router might take for `path`, and a check might not. */
 function variants(path: string): string[] {
@@ -92,22 +102,29 @@ describe('access on every route, decided by the matched route', () => {
   const send = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const r = request({
-        host: '127.0.0.1', port, method, path, agent,
-        headers: { ...headers, ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }) },
-      }, (res) => {
-        const status = res.statusCode ?? 0;
-        // An event stream never ends: its status is the answer.
-        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
-          res.destroy();
-          return resolve({ status, body: '' });
-        }
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status, body: text }));
-        res.on('error', reject);
-      });
+      const r = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent,
+          headers: { ...headers, ...(payload !== undefined && { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }) },
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // An event stream never ends: its status is the answer.
+          if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+            res.destroy();
+            return resolve({ status, body: '' });
+          }
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status, body: text }));
+          res.on('error', reject);
+        },
+      );
       r.on('error', reject);
       r.end(payload);
     });
@@ -154,16 +171,16 @@ describe('access on every route, decided by the matched route', () => {
           { match: 'kiosk reader', place: 'kiosk:k1' },
           { match: 'kiosk2 reader', place: 'kiosk:k2' },
         ],
-        staff: [
-          { token: cardToken(KEY, 'mifare-classic-1k', UIDS.classic1k), role: 'supervisor', label: 'Bedrijfsleider' },
-        ],
+        staff: [{ token: cardToken(KEY, 'mifare-classic-1k', UIDS.classic1k), role: 'supervisor', label: 'Bedrijfsleider' }],
         debounceMs: 0,
       },
       offers: { phone: { hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString() } },
     });
     readers = createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: ['lane reader', 'kiosk reader', 'kiosk2 reader'] });
     gw = await startGateway(config, {
-      logger: silentLogger, cardReaders: readers, printPairing: () => undefined,
+      logger: silentLogger,
+      cardReaders: readers,
+      printPairing: () => undefined,
       onApiRoute: (r: RouteOptions) => {
         const methods = Array.isArray(r.method) ? r.method : [r.method];
         for (const method of methods) {
@@ -186,7 +203,12 @@ describe('access on every route, decided by the matched route', () => {
   });
 
   it('refuses to build an API with a route that declares no access', async () => {
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+    });
     expect(() => app.get('/api/undeclared', async () => ({ secret: true }))).toThrow(/declares no access/);
     await app.close();
   });
@@ -212,7 +234,7 @@ describe('access on every route, decided by the matched route', () => {
     // A supervisor session (too small a role for store IT) and a kiosk k2 session.
     const c = CARDS['classic-1k']();
     await readers.present('lane reader', { atr: c.atr, transmit: inProcessTransmit(c) });
-    const supervisor = (await send('POST', '/api/staff/session', { authorization: `Bearer ${ADMIN}` }, { place: 'lane:lane-1' }));
+    const supervisor = await send('POST', '/api/staff/session', { authorization: `Bearer ${ADMIN}` }, { place: 'lane:lane-1' });
     expect(supervisor.status).toBe(201);
     const supervisorToken = (JSON.parse(supervisor.body) as { token: string }).token;
     // A staff session opened on kiosk k2's screen: bound to k2, so k1's key does not let it act.
@@ -223,17 +245,27 @@ describe('access on every route, decided by the matched route', () => {
     const k2StaffToken = (JSON.parse(k2StaffSession.body) as { token: string }).token;
     const k2Token = await kioskSession('k2');
     const wrongs: Record<Exclude<Access, 'public'>, Record<string, string>[]> = {
-      'store-it': [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${supervisorToken}` }, { authorization: `Bearer ${k2Token}` }],
+      'store-it': [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: `Bearer ${supervisorToken}` },
+        { authorization: `Bearer ${k2Token}` },
+      ],
       staff: [
-        {}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { 'x-trouw-screen-key': KEYS.k1 },
-        { authorization: `Bearer ${k2StaffToken}`, 'x-trouw-screen-key': KEYS.k1 }, { authorization: `Bearer ${k2StaffToken}` },
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: `Bearer ${k2Token}` },
+        { 'x-trouw-screen-key': KEYS.k1 },
+        { authorization: `Bearer ${k2StaffToken}`, 'x-trouw-screen-key': KEYS.k1 },
+        { authorization: `Bearer ${k2StaffToken}` },
       ],
       'kiosk-screen': [{}, { 'x-trouw-screen-key': 'wrong-key-0123456789' }, { 'x-trouw-screen-key': KEYS.k2 }, { authorization: `Bearer ${ADMIN}` }],
       'kiosk-session': [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${k2Token}` }, { authorization: `Bearer ${ADMIN}` }],
       // Prometheus's token only: store IT's is not it.
       metrics: [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Bearer ${ADMIN}` }, { authorization: `Bearer ${k2Token}` }],
       phone: [
-        {}, { authorization: 'Bearer wrong-token-0123456789' },
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
         { authorization: `Bearer ${signMemberCredential({ member: 'M-404', exp: exp() }, hq.privateKey)}` },
         { authorization: `Bearer ${signMemberCredential({ member: 'M-1', exp: exp() }, stranger.privateKey)}` },
         { authorization: `Bearer ${signMemberCredential({ member: 'M-1', exp: 1 }, hq.privateKey)}` },
@@ -256,7 +288,8 @@ describe('access on every route, decided by the matched route', () => {
             ran.length = 0;
             const res = await send(r.method, variant + q, headers, body);
             tried++;
-            if (ran.length > 0 || ![400, 401, 403, 404].includes(res.status)) leaks.push(`${r.method} ${variant}${q} ${JSON.stringify(headers).slice(0, 40)} → ${res.status} ${ran.join(',')}`);
+            if (ran.length > 0 || ![400, 401, 403, 404].includes(res.status))
+              leaks.push(`${r.method} ${variant}${q} ${JSON.stringify(headers).slice(0, 40)} → ${res.status} ${ran.join(',')}`);
           }
         }
       }

@@ -20,7 +20,8 @@ describe('staff sessions, screen keys and redeem retries through the gateway', (
   let key: string;
   const http = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
     fetch(`${store.url}${path}`, {
-      method, headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      method,
+      headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   const laneTap = async (card: keyof typeof CARDS) => {
@@ -59,7 +60,7 @@ describe('staff sessions, screen keys and redeem retries through the gateway', (
     expect((statSync(dirname(file)).mode & 0o777).toString(8)).toBe('700');
   });
 
-  it('a lane pass opens a session only through that lane\'s till or store IT; bound to the lane', async () => {
+  it("a lane pass opens a session only through that lane's till or store IT; bound to the lane", async () => {
     await laneTap('classic-1k');
     // Nobody else may claim it: no token, and the old unauthenticated claim is refused.
     expect((await http('POST', '/api/staff/session', {}, { place: 'lane:lane-1' })).status).toBe(401);
@@ -85,7 +86,7 @@ describe('staff sessions, screen keys and redeem retries through the gateway', (
     expect(((await byAdmin.json()) as { place: string }).place).toBe('lane:lane-1');
   });
 
-  it('a kiosk pass opens a session only on that kiosk\'s screen with its key, and acts only there', async () => {
+  it("a kiosk pass opens a session only on that kiosk's screen with its key, and acts only there", async () => {
     const ev = await kioskTap('classic-1k');
     expect(ev.type).toBe('staff');
     // Not through store IT's route (kiosk places are not lanes), not without the screen's key.

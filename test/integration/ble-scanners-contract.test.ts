@@ -25,7 +25,12 @@ bleScannersContract('noble over the HCI emulator', async () => {
   let emu = await openSerialController(pair.b);
   const scanners = createNobleScanners({
     scanners: [{ name: 'entrance', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }],
-    accept: [], clock: systemClock, logger: pino({ level: 'silent' }), retryMinMs: 200, retryMaxMs: 1000, startTimeoutMs: 20_000,
+    accept: [],
+    clock: systemClock,
+    logger: pino({ level: 'silent' }),
+    retryMinMs: 200,
+    retryMaxMs: 1000,
+    startTimeoutMs: 20_000,
   });
   const rng = Rng.seeded(12);
   return {

@@ -17,8 +17,13 @@ brokerLinkContract('mqtt.js on mosquitto', async () => {
   const inTopic = `trouw/v1/store-a/gw-${run}/cmd/contract`;
   const received: Array<{ topic: string; payload: string }> = [];
   const peer = mqtt.connect(m.url, {
-    clientId: `hq-contract-${run}`, username: 'hq', password: m.users.hq, clean: false, protocolVersion: 5,
-    properties: { sessionExpiryInterval: 3600 }, reconnectPeriod: 100,
+    clientId: `hq-contract-${run}`,
+    username: 'hq',
+    password: m.users.hq,
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 3600 },
+    reconnectPeriod: 100,
   });
   peer.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
   await new Promise<void>((resolve, reject) => {
@@ -27,7 +32,12 @@ brokerLinkContract('mqtt.js on mosquitto', async () => {
   });
   await peer.subscribeAsync(outTopic, { qos: 1 });
   const link = createMqttLink({
-    url: m.url, clientId: `store-a-contract-${run}`, username: 'store-a', password: m.users['store-a']!, reconnectMinMs: 50, reconnectMaxMs: 300,
+    url: m.url,
+    clientId: `store-a-contract-${run}`,
+    username: 'store-a',
+    password: m.users['store-a']!,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 300,
   });
   return {
     link,

@@ -26,7 +26,26 @@ afterAll(() => {
 const setup = (port: number, gateways: string) => {
   writeFileSync(join(dir, 'gateways.yaml'), gateways);
   return JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', CLI, 'broker-setup', '--gateways', join(dir, 'gateways.yaml'), '--out', join(dir, 'broker'), '--listen-port', String(port), '--listen-host', '127.0.0.1', '--run-as', userInfo().username], { encoding: 'utf8' }),
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        'broker-setup',
+        '--gateways',
+        join(dir, 'gateways.yaml'),
+        '--out',
+        join(dir, 'broker'),
+        '--listen-port',
+        String(port),
+        '--listen-host',
+        '127.0.0.1',
+        '--run-as',
+        userInfo().username,
+      ],
+      { encoding: 'utf8' },
+    ),
   ) as { conf: string; gateways: { username: string; clientId: string; passwordFile: string }[] };
 };
 
@@ -38,21 +57,35 @@ describe('broker-setup command', () => {
     expect(statSync(first.gateways[0]!.passwordFile).mode & 0o777).toBe(0o600);
     const again = setup(port, 'gateways:\n  - {store: store-a, gateway: gw-1}\n  - {store: store-b, gateway: gw-1}\n');
     expect(readFileSync(again.gateways[0]!.passwordFile, 'utf8').trim()).toBe(pwA); // kept
-    expect(again.gateways.map((g) => [g.username, g.clientId])).toEqual([['store-a.gw-1', 'trouw-store-a-gw-1'], ['store-b.gw-1', 'trouw-store-b-gw-1']]);
+    expect(again.gateways.map((g) => [g.username, g.clientId])).toEqual([
+      ['store-a.gw-1', 'trouw-store-a-gw-1'],
+      ['store-b.gw-1', 'trouw-store-b-gw-1'],
+    ]);
 
     broker = spawn(mosquittoBinary()!, ['-c', again.conf], { stdio: 'ignore' });
     await waitForPort(port);
     const url = `mqtt://127.0.0.1:${port}`;
-    const ok = await mqtt.connectAsync(url, { username: 'store-a.gw-1', password: pwA, clientId: 'trouw-store-a-gw-1', protocolVersion: 5, reconnectPeriod: 0 });
+    const ok = await mqtt.connectAsync(url, {
+      username: 'store-a.gw-1',
+      password: pwA,
+      clientId: 'trouw-store-a-gw-1',
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
     const granted = await ok.subscribeAsync('trouw/v1/store-a/gw-1/ack', { qos: 1 });
     expect(granted[0]!.qos).toBe(1);
-    const denied = await ok.subscribeAsync('$share/hq/trouw/v1/+/+/evt/#', { qos: 1 }).then(() => 'granted', (e: Error) => e.message);
-    expect(denied).toMatch(/Not authorized/);
-    await ok.endAsync();
-    const refused = await mqtt.connectAsync(url, { username: 'store-a.gw-1', password: pwA, clientId: 'trouw-store-b-gw-1', protocolVersion: 5, reconnectPeriod: 0 }).then(
-      (c) => (c.end(), 'connected'),
+    const denied = await ok.subscribeAsync('$share/hq/trouw/v1/+/+/evt/#', { qos: 1 }).then(
+      () => 'granted',
       (e: Error) => e.message,
     );
+    expect(denied).toMatch(/Not authorized/);
+    await ok.endAsync();
+    const refused = await mqtt
+      .connectAsync(url, { username: 'store-a.gw-1', password: pwA, clientId: 'trouw-store-b-gw-1', protocolVersion: 5, reconnectPeriod: 0 })
+      .then(
+        (c) => (c.end(), 'connected'),
+        (e: Error) => e.message,
+      );
     expect(refused).toMatch(/Not authorized/i);
   });
 });

@@ -19,7 +19,15 @@ const taps: CardTap[] = [];
 
 function adapter(socket: string): CardReaders {
   const r = createNfcCardReaders({
-    config: { readers: [{ match: 'Virtual PCD 00 00', place: 'lane:l1' }], staff: [], debounceMs: 0, readTimeoutMs: 2500, retryMinMs: 100, retryMaxMs: 800, pcscdSocket: socket },
+    config: {
+      readers: [{ match: 'Virtual PCD 00 00', place: 'lane:l1' }],
+      staff: [],
+      debounceMs: 0,
+      readTimeoutMs: 2500,
+      retryMinMs: 100,
+      retryMaxMs: 800,
+      pcscdSocket: socket,
+    },
     cardKey: KEY,
     log: createLogger({ level: 'info' }, new Writable({ write: (_c, _e, cb) => cb() })),
   });

@@ -44,7 +44,10 @@ const T2 = Buffer.from(track2(PAN, TEST_BANK_EXPIRY)); // BCD, 'D' separator, F-
 const T2_HEX = T2.toString('hex').replace(/f+$/, ''); // 4761739001010119d2812201000000000000
 const T2_DIGITS = T2_HEX.toUpperCase().split('D').join('='); // ISO 7813 ASCII form: PAN=YYMM…
 const groups = (s: string, sep: string) => s.match(/.{1,4}/g)!.join(sep);
-const bytes = (b: Buffer, sep: string, upper = false) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(sep)[upper ? 'toUpperCase' : 'toLowerCase']();
+const bytes = (b: Buffer, sep: string, upper = false) => {
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join(sep);
+  return upper ? hex.toUpperCase() : hex;
+};
 const decimalList = (b: Buffer) => new RegExp([...b].map((x) => `(?<!\\d)${x}(?!\\d)`).join('\\D{1,16}'));
 
 const PAN_BCD = Buffer.from(PAN, 'hex');
@@ -158,7 +161,12 @@ beforeAll(async () => {
     },
   });
   await gateway.ready();
-  await waitFor('both card readers up', async () => (await health()).devices.filter((d) => d.kind === 'card-reader' && d.state === 'up').length === 2, 30_000, 100);
+  await waitFor(
+    'both card readers up',
+    async () => (await health()).devices.filter((d) => d.kind === 'card-reader' && d.state === 'up').length === 2,
+    30_000,
+    100,
+  );
   till = new SimTill({ transport: { kind: 'serial', path: pair.b }, journal: join(dir, 'till.jsonl'), lane: 'lane-1', seed: 5 });
   await till.open();
 
@@ -196,7 +204,14 @@ afterAll(async () => {
 describe('the test bank card leaves no PAN and no track 2 behind', () => {
   it('the run read the card: unknown, then linked and named at the till, points awarded', () => {
     expect(answers.map((a) => (a.type === 'identify.ok' ? (a.member?.number ?? a.reason) : a.type))).toEqual([
-      'unknown-card', 'M-2001', 'sale.ok', 'M-2001', 'unknown-card', 'card-unreadable', 'card-unreadable', 'card-unreadable',
+      'unknown-card',
+      'M-2001',
+      'sale.ok',
+      'M-2001',
+      'unknown-card',
+      'card-unreadable',
+      'card-unreadable',
+      'card-unreadable',
     ]);
     // Not vacuous: the database had its WAL while the gateway ran, and the log is at debug level.
     const running = snapshots[0]!.files;

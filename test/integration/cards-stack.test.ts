@@ -74,7 +74,9 @@ async function tap(name: CardName, opts: { reader?: number; holdMs?: number } = 
   try {
     await waitFor(`a tap of ${name} on ${readerName}`, () => taps.slice(from).some((t) => t.reader === readerName), 15_000, 10);
     const t = taps.slice(from).find((x) => x.reader === readerName)!;
-    (latency[t.outcome === 'identified' && t.kind === 'emv' ? 'emv' : t.outcome === 'identified' ? 'uid' : 'rejected'] ??= []).push(t.seenAt - card.connectedAt);
+    (latency[t.outcome === 'identified' && t.kind === 'emv' ? 'emv' : t.outcome === 'identified' ? 'uid' : 'rejected'] ??= []).push(
+      t.seenAt - card.connectedAt,
+    );
     if (opts.holdMs) await new Promise((r) => setTimeout(r, opts.holdMs));
     return t;
   } finally {

@@ -131,29 +131,32 @@ describe('card tap → gateway → the till’s identify answer over serial', ()
     expect(await identifyByCard()).toMatchObject({ type: 'identify.ok', member: null, reason: 'no-tap' });
   });
 
-  it.each(IDENTIFYING)('%s (%s): unknown until linked at the desk, then named at the till; the sale earns its member points', async (name, kind, number, memberName) => {
-    expect(await tap(name)).toMatchObject({ outcome: 'identified', kind, place: { type: 'lane', id: 'lane-1' } });
-    expect(await identifyByCard()).toMatchObject({ type: 'identify.ok', member: null, reason: 'unknown-card' });
+  it.each(IDENTIFYING)(
+    '%s (%s): unknown until linked at the desk, then named at the till; the sale earns its member points',
+    async (name, kind, number, memberName) => {
+      expect(await tap(name)).toMatchObject({ outcome: 'identified', kind, place: { type: 'lane', id: 'lane-1' } });
+      expect(await identifyByCard()).toMatchObject({ type: 'identify.ok', member: null, reason: 'unknown-card' });
 
-    expect(await tap(name, DESK_READER)).toMatchObject({ outcome: 'identified', kind, place: { type: 'kiosk', id: 'desk' } });
-    const link = await api('POST', `/api/members/${number}/cards`, { place: 'kiosk:desk' });
-    expect(link.status).toBe(201);
-    expect(link.json).toMatchObject({ kind, label: expect.any(String) });
+      expect(await tap(name, DESK_READER)).toMatchObject({ outcome: 'identified', kind, place: { type: 'kiosk', id: 'desk' } });
+      const link = await api('POST', `/api/members/${number}/cards`, { place: 'kiosk:desk' });
+      expect(link.status).toBe(201);
+      expect(link.json).toMatchObject({ kind, label: expect.any(String) });
 
-    await tap(name);
-    const found = await identifyByCard();
-    expect(found).toMatchObject({ type: 'identify.ok', member: { number, name: memberName, balance: 0 } });
-    expect(found).not.toHaveProperty('reason');
-    // The identify took the tap: the next customer is not this member.
-    expect(await identifyByCard()).toMatchObject({ member: null, reason: 'no-tap' });
+      await tap(name);
+      const found = await identifyByCard();
+      expect(found).toMatchObject({ type: 'identify.ok', member: { number, name: memberName, balance: 0 } });
+      expect(found).not.toHaveProperty('reason');
+      // The identify took the tap: the next customer is not this member.
+      expect(await identifyByCard()).toMatchObject({ member: null, reason: 'no-tap' });
 
-    const sale = await tillSays(till.sale({ member: number, lines: LINES, tenders: [{ kind: 'card', amountCents: 1398 }] }));
-    expect(sale).toMatchObject({ type: 'sale.ok', member: { number } });
-    const points = sale.type === 'sale.ok' ? sale.pointsAwarded : 0;
-    expect(points).toBeGreaterThanOrEqual(13); // €13.98 at 1 point per euro, before any tier multiplier
-    expect(sale).toMatchObject({ member: { balance: points } });
-    expect((await api('GET', `/api/members/${number}`)).json).toMatchObject({ balance: points, cards: [{ kind }] });
-  });
+      const sale = await tillSays(till.sale({ member: number, lines: LINES, tenders: [{ kind: 'card', amountCents: 1398 }] }));
+      expect(sale).toMatchObject({ type: 'sale.ok', member: { number } });
+      const points = sale.type === 'sale.ok' ? sale.pointsAwarded : 0;
+      expect(points).toBeGreaterThanOrEqual(13); // €13.98 at 1 point per euro, before any tier multiplier
+      expect(sale).toMatchObject({ member: { balance: points } });
+      expect((await api('GET', `/api/members/${number}`)).json).toMatchObject({ balance: points, cards: [{ kind }] });
+    },
+  );
 
   it('the same bank card read with 61xx chaining and 6Cxx names the same member', async () => {
     // bank-card was linked to M-1005 above; this card carries the same PAN.
@@ -188,8 +191,9 @@ describe('card tap → gateway → the till’s identify answer over serial', ()
   });
 
   it('every tap is an outbox event with its place and outcome, and the till link saw no errors', () => {
-    const events = (gw.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.card.tapped.v1' ORDER BY seq").all() as { data: string }[])
-      .map((r) => JSON.parse(r.data) as { place: string; outcome: string; memberNumber?: string });
+    const events = (gw.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.card.tapped.v1' ORDER BY seq").all() as { data: string }[]).map(
+      (r) => JSON.parse(r.data) as { place: string; outcome: string; memberNumber?: string },
+    );
     expect(events).toHaveLength(taps.length);
     expect(events.map((e) => e.place)).toEqual(taps.map((t) => `${t.place!.type}:${t.place!.id}`));
     const outcomes = new Set(events.map((e) => e.outcome));

@@ -64,7 +64,10 @@ describe('trouw-gateway doctor --probe-scanners', () => {
 
     // Three members' phones at fixed levels and a stranger's beacon, every 100 ms.
     const rng = Rng.seeded(11);
-    const phones: Array<[Device, number]> = [-55, -63, -71].map((level, i) => [memberPhone({ member: `M-10000${i}`, key: rng.bytes(32), programUuid: PROGRAM, intervalMs: 100 }, rng), level]);
+    const phones: Array<[Device, number]> = [-55, -63, -71].map((level, i) => [
+      memberPhone({ member: `M-10000${i}`, key: rng.bytes(32), programUuid: PROGRAM, intervalMs: 100 }, rng),
+      level,
+    ]);
     const stranger = strangerDevice('other-beacon', PROGRAM, 100, rng);
     const traces = new Set<string>();
     const tick = setInterval(() => {
@@ -105,14 +108,18 @@ describe('trouw-gateway doctor --probe-scanners', () => {
     expect(probeLines, out + r.stderr).toHaveLength(4);
 
     const up = probeLines.find((l) => l.includes('scanner scan-live probe'))!;
-    expect(up).toMatch(/^✔ scanner scan-live probe: up: controller answered, scanning; (\d+) program-UUID adverts heard in 2(\.\d)? s, strongest -55 dBm, (\d+) adverts of any kind$/);
+    expect(up).toMatch(
+      /^✔ scanner scan-live probe: up: controller answered, scanning; (\d+) program-UUID adverts heard in 2(\.\d)? s, strongest -55 dBm, (\d+) adverts of any kind$/,
+    );
     const [, programN, anyN] = up.match(/; (\d+) program-UUID.* (\d+) adverts of any kind$/)!;
     expect(Number(programN)).toBeGreaterThanOrEqual(30); // 3 phones × 10/s × 2 s, give or take start and stop
     expect(Number(anyN)).toBeGreaterThan(Number(programN)); // the stranger is heard but not counted as the program's
 
     expect(probeLines).toContain('✖ scanner scan-silent probe: down: no answer to HCI Reset within 3000 ms');
     expect(probeLines).toContain(`✖ scanner scan-gone probe: down: ${missing} does not exist`);
-    expect(probeLines).toContain(`✖ scanner scan-held probe: down: ${held.a} is busy/locked by another process — is the gateway running? stop it or probe without it`);
+    expect(probeLines).toContain(
+      `✖ scanner scan-held probe: down: ${held.a} is busy/locked by another process — is the gateway running? stop it or probe without it`,
+    );
     expect(out).toMatch(/fix: check the dongle runs HCI \(H4\) firmware/);
     // Probing says nothing about "stop the gateway and run --probe-scanners" again.
     expect(out).not.toContain('hint:');
@@ -132,7 +139,11 @@ describe('trouw-gateway doctor --probe-scanners', () => {
 
     // Without the flag: doctor as before, nothing opened, the flag named in the hint.
     const before = emu.controller.counters.resets;
-    const plain = spawnSync(process.execPath, [BIN, 'doctor', '--config', configFile], { encoding: 'utf8', env: { ...process.env, TROUW_HTTP__PORT: '0', TROUW_CONFIG: '' }, timeout: 60_000 });
+    const plain = spawnSync(process.execPath, [BIN, 'doctor', '--config', configFile], {
+      encoding: 'utf8',
+      env: { ...process.env, TROUW_HTTP__PORT: '0', TROUW_CONFIG: '' },
+      timeout: 60_000,
+    });
     expect(plain.stdout).not.toMatch(/ probe: /);
     expect(plain.stdout).toMatch(/✔ scanner scan-live \(zone A\): .* present, H4 at 1000000 baud\n {4}hint: .*trouw-gateway doctor --probe-scanners/);
     expect(plain.stdout).toContain('1 problem(s) found');

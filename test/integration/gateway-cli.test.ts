@@ -70,7 +70,9 @@ describe('trouw-gateway CLI', () => {
       expect(r.error).toBeUndefined(); // not killed by the spawn timeout: it exited by itself
       expect(r.status).toBe(69);
       const lines = r.stderr.trim().split('\n');
-      expect(lines).toEqual([`trouw-gateway: gateway failed to start: 127.0.0.1:${port} is in use (another process listens there; set http.port or metrics.listen) [TROUW_START_FAILED]`]);
+      expect(lines).toEqual([
+        `trouw-gateway: gateway failed to start: 127.0.0.1:${port} is in use (another process listens there; set http.port or metrics.listen) [TROUW_START_FAILED]`,
+      ]);
       // The database claim was released: a second start finds no "gateway running" pid file.
       expect(existsSync(join(dir, 'g.db.pid'))).toBe(false);
     } finally {
@@ -108,7 +110,8 @@ describe('trouw-gateway CLI', () => {
       },
     });
     await gateway.ready();
-    const health = async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json() as Promise<{ status: string; lanes: { state: string; lastError?: string }[] }>;
+    const health = async () =>
+      (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json() as Promise<{ status: string; lanes: { state: string; lastError?: string }[] }>;
     // A lane is needed by default (health.needed): store IT's monitor reads the 503.
     expect((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).status).toBe(503);
     const down = await health();

@@ -67,7 +67,10 @@ beforeAll(async () => {
     loyalty: { minimumSpendCents: 0 },
     presence: {
       driver: 'simulated',
-      scanners: [{ name: 's-fresh', zone: 'fresh', port: '/sim/fresh' }, { name: 's-bakery', zone: 'bakery', port: '/sim/bakery' }],
+      scanners: [
+        { name: 's-fresh', zone: 'fresh', port: '/sim/fresh' },
+        { name: 's-bakery', zone: 'bakery', port: '/sim/bakery' },
+      ],
       zones: [{ id: 'fresh', label: 'Fresh produce', switchMarginDb: 5 }],
     },
     members: [
@@ -103,11 +106,16 @@ afterAll(async () => {
 });
 
 const events = (type?: string) => hqStore.queryEvents({ store: STORE, gateway: GATEWAY, limit: 10_000, ...(type ? { type } : {}) });
-const balanceOf = (number: string) => gw.db.prepare('SELECT balance, deficit FROM members WHERE number = ?').get(number) as { balance: number; deficit: number };
+const balanceOf = (number: string) =>
+  gw.db.prepare('SELECT balance, deficit FROM members WHERE number = ?').get(number) as { balance: number; deficit: number };
 const line = { sku: 'SKU-1', category: 'grocery', qty: 1, amountCents: 2500 };
 
 async function commandOutcome(id: string) {
-  await until(async () => (await events('trouw.command.applied.v1')).some((e) => (e.data as { commandId: string }).commandId === id), `HQ hears back about command ${id}`, 15_000);
+  await until(
+    async () => (await events('trouw.command.applied.v1')).some((e) => (e.data as { commandId: string }).commandId === id),
+    `HQ hears back about command ${id}`,
+    15_000,
+  );
   return (await events('trouw.command.applied.v1')).filter((e) => (e.data as { commandId: string }).commandId === id);
 }
 
@@ -193,13 +201,25 @@ describe('gateway ↔ HQ over mosquitto', () => {
   });
 
   it('new earning rules from HQ take effect at the till without a restart; an older version is refused', async () => {
-    const rules = { pointsPerEuro: 10, rounding: 'floor', minimumSpendCents: 0, expiryMonths: 12, multipliers: [], exclusions: { categories: [], skus: [] }, promotions: [] };
+    const rules = {
+      pointsPerEuro: 10,
+      rounding: 'floor',
+      minimumSpendCents: 0,
+      expiryMonths: 12,
+      multipliers: [],
+      exclusions: { categories: [], skus: [] },
+      promotions: [],
+    };
     expect((await publishStoreConfig(hq, to, { version: 7, loyalty: rules })).ok).toBe(true);
     await until(() => gw.rulesVersion === 7, 'rules v7 in force', 15_000);
     const r = await till.sale({ member: 'M-2', lines: [line], tenders: [{ kind: 'card', amountCents: 2500 }] });
     expect(r.ok && r.value).toMatchObject({ type: 'sale.ok', pointsAwarded: 250 });
     await publishStoreConfig(hq, to, { version: 6, loyalty: { ...rules, pointsPerEuro: 1 } });
-    await until(async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { reason?: string }).reason === 'older'), 'older config rejected', 15_000);
+    await until(
+      async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { reason?: string }).reason === 'older'),
+      'older config rejected',
+      15_000,
+    );
     expect(gw.rulesVersion).toBe(7);
     await hq.publish(configTopic(to), '', { retain: true });
   });
@@ -207,7 +227,11 @@ describe('gateway ↔ HQ over mosquitto', () => {
   it("HQ's token table reaches presence without a restart", async () => {
     const tokens = { epochs: [{ epoch: 1_000, entries: [{ token: 0x01020304, member: 'M-1' }] }] };
     expect((await publishStoreConfig(hq, to, { version: 9, tokens })).ok).toBe(true);
-    await until(() => logLines.some((l) => l.includes('HQ config applied') && l.includes('"version":9') && l.includes('"applied":["tokens"]')), 'tokens applied', 15_000);
+    await until(
+      () => logLines.some((l) => l.includes('HQ config applied') && l.includes('"version":9') && l.includes('"applied":["tokens"]')),
+      'tokens applied',
+      15_000,
+    );
     // A config without earning rules leaves the rules in force alone.
     expect(gw.rulesVersion).not.toBe(9);
     await hq.publish(configTopic(to), '', { retain: true });
@@ -218,7 +242,10 @@ describe('gateway ↔ HQ over mosquitto', () => {
     // Until HQ sends staff the occupancy API is refused (no admin token configured here).
     expect((await occupancy()).statusCode).toBe(401);
     expect(gw.presence.zoneParams('bakery')?.switchMarginDb).toBe(4);
-    const zones = [{ id: 'bakery', label: 'Bakery', switchMarginDb: 9 }, { id: 'fresh', label: 'Fruit & veg' }];
+    const zones = [
+      { id: 'bakery', label: 'Bakery', switchMarginDb: 9 },
+      { id: 'fresh', label: 'Fruit & veg' },
+    ];
     expect((await publishStoreConfig(hq, to, { version: 10, zones, staff: [{ token: HQ_ADMIN, role: 'admin' }] })).ok).toBe(true);
     await until(() => gw.sync!.downlink.runningConfig()?.version === 10, 'zones v10 applied', 15_000);
     expect(logLines.some((l) => l.includes('HQ config applied') && l.includes('"applied":["zones","staff"]'))).toBe(true);
@@ -233,15 +260,38 @@ describe('gateway ↔ HQ over mosquitto', () => {
   });
 
   it('a cfg naming a zone this store does not have is refused with the reason; the running zones stay', async () => {
-    expect((await publishStoreConfig(hq, to, { version: 11, zones: [{ id: 'bakery', switchMarginDb: 2 }, { id: 'garden-centre', label: 'Garden' }] })).ok).toBe(true);
-    await until(async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 11), 'v11 rejected at HQ', 15_000);
-    const rejected = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 11)!.data as { reason: string; problems: Array<{ path: string; message: string }> };
+    expect(
+      (
+        await publishStoreConfig(hq, to, {
+          version: 11,
+          zones: [
+            { id: 'bakery', switchMarginDb: 2 },
+            { id: 'garden-centre', label: 'Garden' },
+          ],
+        })
+      ).ok,
+    ).toBe(true);
+    await until(
+      async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 11),
+      'v11 rejected at HQ',
+      15_000,
+    );
+    const rejected = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 11)!.data as {
+      reason: string;
+      problems: Array<{ path: string; message: string }>;
+    };
     expect(rejected.reason).toBe('invalid');
     expect(rejected.problems).toEqual([{ path: '/data/zones/1/id', message: "unknown zone garden-centre: not a zone of this store's presence config" }]);
     // A bad value is refused the same way, by the presence zone schema.
     expect((await publishStoreConfig(hq, to, { version: 12, zones: [{ id: 'bakery', switchMarginDb: 99 }] })).ok).toBe(true);
-    await until(async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 12), 'v12 rejected at HQ', 15_000);
-    const bad = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 12)!.data as { problems: Array<{ path: string }> };
+    await until(
+      async () => (await events('trouw.config.rejected.v1')).some((e) => (e.data as { version?: number }).version === 12),
+      'v12 rejected at HQ',
+      15_000,
+    );
+    const bad = (await events('trouw.config.rejected.v1')).find((e) => (e.data as { version?: number }).version === 12)!.data as {
+      problems: Array<{ path: string }>;
+    };
     expect(bad.problems[0]!.path).toBe('/data/zones/0/switchMarginDb');
     expect(gw.sync!.downlink.runningConfig()?.version).toBe(10);
     expect(gw.presence.zoneParams('bakery')?.switchMarginDb).toBe(9);
@@ -249,7 +299,8 @@ describe('gateway ↔ HQ over mosquitto', () => {
   });
 
   it("HQ's staff list: an HQ-issued admin token reads the store-IT API until HQ removes it; only its hash is kept", async () => {
-    const occupancy = async (token: string) => (await gw.api.inject({ method: 'GET', url: '/api/presence/occupancy', headers: { authorization: `Bearer ${token}` } })).statusCode;
+    const occupancy = async (token: string) =>
+      (await gw.api.inject({ method: 'GET', url: '/api/presence/occupancy', headers: { authorization: `Bearer ${token}` } })).statusCode;
     expect(await occupancy(HQ_ADMIN)).toBe(200); // from v10
     const clerk = 'clerk-token-0001';
     expect((await publishStoreConfig(hq, to, { version: 13, staff: [{ token: clerk, role: 'clerk' }] })).ok).toBe(true);
@@ -258,7 +309,11 @@ describe('gateway ↔ HQ over mosquitto', () => {
     expect(await occupancy(clerk)).toBe(403); // known, but not an admin (access `store-it`)
     // Kept for a restart: v10's zones under v13's staff, the tokens only as SHA-256.
     const stored = gw.db.prepare('SELECT doc FROM sync_config_state WHERE k = 1').pluck().get() as string;
-    expect(JSON.parse(stored)).toMatchObject({ version: 13, zones: [{ id: 'bakery', switchMarginDb: 9 }, { id: 'fresh' }], staff: [{ role: 'clerk', token: hashedStaffToken(clerk) }] });
+    expect(JSON.parse(stored)).toMatchObject({
+      version: 13,
+      zones: [{ id: 'bakery', switchMarginDb: 9 }, { id: 'fresh' }],
+      staff: [{ role: 'clerk', token: hashedStaffToken(clerk) }],
+    });
     expect(stored).not.toContain(clerk);
     expect(logLines.join('')).not.toContain(clerk);
     expect(logLines.join('')).not.toContain(HQ_ADMIN);

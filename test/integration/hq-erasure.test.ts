@@ -39,7 +39,9 @@ async function dumpAll(url: string): Promise<string> {
     const db = new Database(url, { readonly: true });
     try {
       const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all() as string[];
-      return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all(), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('utf8') : v))).join('\n');
+      return tables
+        .map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all(), (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('utf8') : v)))
+        .join('\n');
     } finally {
       db.close();
     }
@@ -77,7 +79,11 @@ describe.each(kinds)('erase-member at HQ: %s', (_kind, newUrl) => {
     store = await openHqStore(url);
     const h = createIngestHandler({ store });
     handle = (type, data) =>
-      h.handle({ topic: eventTopic(gw, type), payload: Buffer.from(JSON.stringify(makeCloudEvent({ id: ulid(), source: storeSource(gw), type, time: new Date().toISOString(), data }))), retain: false });
+      h.handle({
+        topic: eventTopic(gw, type),
+        payload: Buffer.from(JSON.stringify(makeCloudEvent({ id: ulid(), source: storeSource(gw), type, time: new Date().toISOString(), data }))),
+        retain: false,
+      });
   });
   afterAll(async () => {
     await store?.close();

@@ -22,7 +22,19 @@ import { localClock } from '../../sync/hq/rollups/local-clock';
 
 const CFG: RollupConfig = { timeZone: 'UTC', centsPerPoint: 0.5, upliftWindowDays: 7, k: 5 };
 const START = Date.UTC(2025, 0, 6);
-const SIM = { seed: 17, stores: 3, members: 3000, days: 40, startMs: START, visitProb: 0.1, purchaseProb: 0.8, meanBasketCents: 2400, consentShare: 0.9, joinSpread: 0, expiryDays: 20 };
+const SIM = {
+  seed: 17,
+  stores: 3,
+  members: 3000,
+  days: 40,
+  startMs: START,
+  visitProb: 0.1,
+  purchaseProb: 0.8,
+  meanBasketCents: 2400,
+  consentShare: 0.9,
+  joinSpread: 0,
+  expiryDays: 20,
+};
 const CAMPAIGN = { id: 'coffee-spring', fromDay: 2, toDay: 30, holdout: 0.3, triggerPurchaseProb: 0.45, effect: 0.15 };
 const events: IngestedEvent[] = [...simulateChain({ ...SIM, campaign: CAMPAIGN })].flat();
 const NOW = START + SIM.days * 86_400_000;
@@ -42,24 +54,32 @@ afterAll(async () => {
 let counter = 0;
 /** Opens a new store; `twin` opens a second connection (pool) to the last one, as a second ingest process would. */
 const kinds: [string, (rollups?: RollupConfig | false) => Promise<HqStore>, () => Promise<HqStore>][] = [
-  ['sqlite', async (rollups = CFG) => {
-    const s = openSqliteHqStore(join(dir, `hq-${++counter}.db`), { rollups });
-    await s.migrate();
-    return s;
-  }, async () => {
-    const s = openSqliteHqStore(join(dir, `hq-${counter}.db`), { rollups: CFG });
-    await s.migrate();
-    return s;
-  }],
-  ['postgres', async (rollups = CFG) => {
-    const s = openPgHqStore(pg.createDatabase(`hq_${++counter}`), { rollups });
-    await s.migrate();
-    return s;
-  }, async () => {
-    const s = openPgHqStore(pg.url.replace(/\/postgres$/, `/hq_${counter}`), { rollups: CFG });
-    await s.migrate();
-    return s;
-  }],
+  [
+    'sqlite',
+    async (rollups = CFG) => {
+      const s = openSqliteHqStore(join(dir, `hq-${++counter}.db`), { rollups });
+      await s.migrate();
+      return s;
+    },
+    async () => {
+      const s = openSqliteHqStore(join(dir, `hq-${counter}.db`), { rollups: CFG });
+      await s.migrate();
+      return s;
+    },
+  ],
+  [
+    'postgres',
+    async (rollups = CFG) => {
+      const s = openPgHqStore(pg.createDatabase(`hq_${++counter}`), { rollups });
+      await s.migrate();
+      return s;
+    },
+    async () => {
+      const s = openPgHqStore(pg.url.replace(/\/postgres$/, `/hq_${counter}`), { rollups: CFG });
+      await s.migrate();
+      return s;
+    },
+  ],
 ];
 
 async function ingest(store: HqStore, list: IngestedEvent[], batch: number) {
@@ -71,7 +91,15 @@ async function dump(store: HqStore): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const t of TABLES) {
     const rows = await store.rollupQuery(`SELECT * FROM ${t}`, []);
-    out[t] = rows.map((r) => JSON.stringify(Object.keys(r).sort().map((k) => (typeof r[k] === 'string' && /^-?\d+$/.test(r[k] as string) ? Number(r[k]) : r[k])))).sort();
+    out[t] = rows
+      .map((r) =>
+        JSON.stringify(
+          Object.keys(r)
+            .sort()
+            .map((k) => (typeof r[k] === 'string' && /^-?\d+$/.test(r[k] as string) ? Number(r[k]) : r[k])),
+        ),
+      )
+      .sort();
   }
   return out;
 }
@@ -150,7 +178,8 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open, twin) => {
     expect(outstanding.rows.reduce((a, r) => a + Number(r[4]), 0)).toBeCloseTo((fromEvents * CFG.centsPerPoint) / 100, 1);
     const flows = v.tables.find((t) => t.id === 'flows')!;
     const sum = (i: number) => flows.rows.reduce((a, r) => a + Number(r[i]), 0);
-    const ofType = (type: string, field: string) => events.filter((e) => e.type === type).reduce((a, e) => a + Number((JSON.parse(e.data) as Record<string, number>)[field] ?? 0), 0);
+    const ofType = (type: string, field: string) =>
+      events.filter((e) => e.type === type).reduce((a, e) => a + Number((JSON.parse(e.data) as Record<string, number>)[field] ?? 0), 0);
     expect(sum(1)).toBe(ofType('trouw.sale.completed.v1', 'pointsAwarded'));
     expect(sum(2)).toBe(ofType('trouw.voucher.issued.v1', 'points'));
     expect(sum(3)).toBe(ofType('trouw.points.expired.v1', 'points'));
@@ -163,7 +192,13 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open, twin) => {
     const ins = createInsights(store, CFG);
     const [u] = await ins.uplift({ now: NOW });
     expect(u!.campaign).toBe(CAMPAIGN.id);
-    const truth = trueUplift({ visitProb: SIM.visitProb, purchaseProb: SIM.purchaseProb, meanBasketCents: SIM.meanBasketCents, effect: CAMPAIGN.effect, windowDays: CFG.upliftWindowDays });
+    const truth = trueUplift({
+      visitProb: SIM.visitProb,
+      purchaseProb: SIM.purchaseProb,
+      meanBasketCents: SIM.meanBasketCents,
+      effect: CAMPAIGN.effect,
+      windowDays: CFG.upliftWindowDays,
+    });
     // The groups are the gateway's own hash: every assigned member is where isHeldBack puts them.
     const exposures = await store.rollupQuery('SELECT member, grp FROM hq_r_exposure', []);
     expect(exposures.every((x) => (x.grp === 'held-back') === isHeldBack(CAMPAIGN.id, String(x.member), CAMPAIGN.holdout))).toBe(true);
@@ -228,7 +263,8 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open, twin) => {
     const before = await createInsights(store, CFG).view('liability', { now: NOW });
     const mentions = async () => {
       let n = 0;
-      for (const t of TABLES.filter((x) => x !== 'hq_r_daily')) n += (await store.rollupQuery(`SELECT count(*) AS n FROM ${t} WHERE member = ?`, [victim])).map((r) => Number(r.n))[0]!;
+      for (const t of TABLES.filter((x) => x !== 'hq_r_daily'))
+        n += (await store.rollupQuery(`SELECT count(*) AS n FROM ${t} WHERE member = ?`, [victim])).map((r) => Number(r.n))[0]!;
       return n;
     };
     expect(await mentions()).toBeGreaterThan(0);

@@ -25,8 +25,18 @@ const T = Date.parse('2026-01-01T00:00:00Z');
 let n = 0;
 function ev(store: string, member: string | null, pointsDelta: number | null, receivedAt: number): IngestedEvent {
   return {
-    source: `/stores/${store}/gw-1`, id: `01JACT${String(++n).padStart(20, '0')}`, store, gateway: 'gw-1', type: 'trouw.sale.completed.v1',
-    time: new Date(T).toISOString(), timeMs: T, subject: null, member, pointsDelta, data: '{}', receivedAt,
+    source: `/stores/${store}/gw-1`,
+    id: `01JACT${String(++n).padStart(20, '0')}`,
+    store,
+    gateway: 'gw-1',
+    type: 'trouw.sale.completed.v1',
+    time: new Date(T).toISOString(),
+    timeMs: T,
+    subject: null,
+    member,
+    pointsDelta,
+    data: '{}',
+    receivedAt,
   };
 }
 
@@ -38,7 +48,9 @@ describe.each([
   beforeAll(async () => {
     store = await openHqStore(url());
     await store.insertEvents([
-      ev('store-a', 'M-1', 10, T), ev('store-b', 'M-1', -5, T), ev('store-b', 'M-1', 3, T + 1000),
+      ev('store-a', 'M-1', 10, T),
+      ev('store-b', 'M-1', -5, T),
+      ev('store-b', 'M-1', 3, T + 1000),
       ev('store-a', 'M-2', 4, T),
       ev('store-a', 'M-3', null, T + 5000), // not a points event
       ev('store-a', null, 7, T + 5000), // not attributed
@@ -47,7 +59,7 @@ describe.each([
   });
   afterAll(async () => store?.close());
 
-  it('counts each member\'s points events and the gateways they came from', async () => {
+  it("counts each member's points events and the gateways they came from", async () => {
     expect(await store.memberPointsActivity({ limit: 10 })).toEqual([
       { member: 'M-1', pointsEvents: 3, gateways: 2 },
       { member: 'M-2', pointsEvents: 1, gateways: 1 },

@@ -30,12 +30,30 @@ const received: { store: string; type: string; data: Record<string, unknown> }[]
 function event(store: string, n: number, type: string, pointsDelta: number, data: Record<string, unknown>): IngestedEvent {
   const timeMs = T0 + n * 60_000;
   return {
-    source: `/stores/${store}/gw-1`, id: `01JCLI${String(n).padStart(20, '0')}`, store, gateway: 'gw-1', type, time: new Date(timeMs).toISOString(), timeMs,
-    subject: null, member: 'M-1', pointsDelta, data: JSON.stringify(data), receivedAt: timeMs,
+    source: `/stores/${store}/gw-1`,
+    id: `01JCLI${String(n).padStart(20, '0')}`,
+    store,
+    gateway: 'gw-1',
+    type,
+    time: new Date(timeMs).toISOString(),
+    timeMs,
+    subject: null,
+    member: 'M-1',
+    pointsDelta,
+    data: JSON.stringify(data),
+    receivedAt: timeMs,
   };
 }
 const spend = (store: string, n: number, points: number) =>
-  event(store, n, 'trouw.points.spent.v1', -points, { memberId: 'local', memberNumber: 'M-1', receipt: `R${n}`, lane: 'lane-1', points, amountCents: points, balance: 0 });
+  event(store, n, 'trouw.points.spent.v1', -points, {
+    memberId: 'local',
+    memberNumber: 'M-1',
+    receipt: `R${n}`,
+    lane: 'lane-1',
+    points,
+    amountCents: points,
+    balance: 0,
+  });
 
 /** A store's side of the broker: subscribed to its commands, so HQ's publishes have a taker. */
 async function listen(store: string) {
@@ -50,7 +68,11 @@ async function listen(store: string) {
 }
 
 const cli = (args: string[]) =>
-  run(TSX, ['sync/hq/cli.ts', ...args], { encoding: 'utf8', timeout: 45_000, env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! } }).then(
+  run(TSX, ['sync/hq/cli.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 45_000,
+    env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+  }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -82,7 +104,13 @@ describe('hq cli: settle', () => {
     const settlementDb = join(dir, 'settlement', 'hq-settlement.db'); // a folder that does not exist yet
     const r = await cli(['settle', '--broker', m.url, '--db', hqDb, '--settlement-db', settlementDb, '--member', 'M-1', '--log-level', 'warn']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { member: string; balance: number; debt: number; sent: { to: { store: string } }[]; failed: unknown[] };
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      member: string;
+      balance: number;
+      debt: number;
+      sent: { to: { store: string } }[];
+      failed: unknown[];
+    };
     expect(out).toMatchObject({ member: 'M-1', balance: 0, debt: 600, failed: [] });
     expect(out.sent.map((s) => s.to.store).sort()).toEqual(['store-a', 'store-b']);
 

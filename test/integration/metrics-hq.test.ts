@@ -24,7 +24,8 @@ let hqStore: HqStore;
 let ingest: IngestService | undefined;
 let gw: RunningGateway;
 
-const startHq = () => startIngest({ url: m.url, store: hqStore, username: 'hq', password: m.users.hq!, clientId: 'hq-metrics', group: 'hq', reconnectMinMs: 100 });
+const startHq = () =>
+  startIngest({ url: m.url, store: hqStore, username: 'hq', password: m.users.hq!, clientId: 'hq-metrics', group: 'hq', reconnectMinMs: 100 });
 const value = async (series: string) => {
   const { text } = await gw.metrics!.scrape();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -32,9 +33,19 @@ const value = async (series: string) => {
 };
 let n = 0;
 const sale = () => {
-  const r = JSON.parse(gw.till.handleText(JSON.stringify({
-    v: 1, id: `s${n}`, type: 'sale', receipt: `R-${n++}`, lines: [{ sku: 'SKU-1', category: 'grocery', qty: 1, amountCents: 500 }], tenders: [{ kind: 'card', amountCents: 500 }],
-  }), { lane: 'lane-1' })) as { type: string };
+  const r = JSON.parse(
+    gw.till.handleText(
+      JSON.stringify({
+        v: 1,
+        id: `s${n}`,
+        type: 'sale',
+        receipt: `R-${n++}`,
+        lines: [{ sku: 'SKU-1', category: 'grocery', qty: 1, amountCents: 500 }],
+        tenders: [{ kind: 'card', amountCents: 500 }],
+      }),
+      { lane: 'lane-1' },
+    ),
+  ) as { type: string };
   expect(r.type).toBe('sale.ok');
 };
 
@@ -43,11 +54,14 @@ beforeAll(async () => {
   m = await startMosquitto();
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
-  gw = await startGateway(validateConfig({
-    store: { id: STORE, gateway: 'gw-metrics' },
-    database: { path: join(dir, 'gateway.db') },
-    sync: { brokerUrl: m.url, username: STORE, password: m.users[STORE]!, reconnectMinMs: 100, reconnectMaxMs: 1000, publisher: { idlePollMs: 50 } },
-  }), { logger: silentLogger, listen: false, printPairing: () => undefined });
+  gw = await startGateway(
+    validateConfig({
+      store: { id: STORE, gateway: 'gw-metrics' },
+      database: { path: join(dir, 'gateway.db') },
+      sync: { brokerUrl: m.url, username: STORE, password: m.users[STORE]!, reconnectMinMs: 100, reconnectMaxMs: 1000, publisher: { idlePollMs: 50 } },
+    }),
+    { logger: silentLogger, listen: false, printPairing: () => undefined },
+  );
   await until(async () => (await value('trouw_hq_link_up')) === 1, 'HQ link up in the metrics', 15_000);
 }, 60_000);
 

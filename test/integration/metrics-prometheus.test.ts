@@ -59,7 +59,10 @@ beforeAll(async () => {
     lanes: [{ id: 'lane-1', transport: 'serial', path: pair.a }],
     till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
     loyalty: { minimumSpendCents: 0 },
-    members: [{ number: 'M-1001', name: 'Sanne de Vries', cards: [MEMBER_TOKEN] }, { number: 'M-1002', name: 'Daan Jansen' }],
+    members: [
+      { number: 'M-1001', name: 'Sanne de Vries', cards: [MEMBER_TOKEN] },
+      { number: 'M-1002', name: 'Daan Jansen' },
+    ],
     cards: { readers: [{ match: 'lane reader', place: 'lane:lane-1' }], debounceMs: 0 },
   });
   readers = createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: ['lane reader'] });
@@ -67,7 +70,10 @@ beforeAll(async () => {
   till = new SimTill({ transport: { kind: 'serial', path: pair.b }, journal: join(dir, 'till.jsonl'), lane: 'lane-1', seed: 5 });
   await till.open();
   const address = new URL(gw.url()!).host;
-  prom = await startPrometheus([{ job: 'trouw', address, bearerToken: TOKEN }, { job: 'trouw-no-token', address }]);
+  prom = await startPrometheus([
+    { job: 'trouw', address, bearerToken: TOKEN },
+    { job: 'trouw-no-token', address },
+  ]);
 }, 60_000);
 
 afterAll(async () => {
@@ -91,7 +97,14 @@ describe('Prometheus scraping the gateway', () => {
       const r = await till.sale({ receipt: `R-${i}`, member, lines: LINES, tenders: [{ kind: 'card', amountCents: 1398 }] });
       expect(r.ok && r.value.type).toBe('sale.ok');
     }
-    const refund = await till.send({ v: 1, id: 'refund-1', type: 'refund', receipt: 'RF-1', original: 'R-0', lines: [{ sku: LINES[0]!.sku, qty: 1, amountCents: 699 }] });
+    const refund = await till.send({
+      v: 1,
+      id: 'refund-1',
+      type: 'refund',
+      receipt: 'RF-1',
+      original: 'R-0',
+      lines: [{ sku: LINES[0]!.sku, qty: 1, amountCents: 699 }],
+    });
     expect(refund.ok && refund.value.type).toBe('refund.ok');
     const ov = CARDS['ov-chipkaart']();
     await readers.present('lane reader', { atr: ov.atr, transmit: inProcessTransmit(ov) });
@@ -118,7 +131,11 @@ describe('Prometheus scraping the gateway', () => {
   it('no label value Prometheus stored is a member number, a card token or a reader name', async () => {
     const series = await prom.series('{job="trouw"}');
     expect(series.length).toBeGreaterThan(50);
-    const values = series.flatMap((s) => Object.entries(s).filter(([k]) => k !== '__name__').map(([, v]) => v));
+    const values = series.flatMap((s) =>
+      Object.entries(s)
+        .filter(([k]) => k !== '__name__')
+        .map(([, v]) => v),
+    );
     for (const v of values) {
       expect(v).not.toMatch(/M-10\d\d/);
       expect(v).not.toMatch(/[0-9a-f]{32}/);

@@ -85,7 +85,10 @@ beforeAll(async () => {
     lanes: [{ id: 'lane-1', transport: 'serial', path: tillPair.a }],
     till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
     loyalty: { minimumSpendCents: 0 },
-    members: [{ number: SHOPPER, name: 'Sanne de Vries' }, { number: OTHER, name: 'Daan Jansen' }],
+    members: [
+      { number: SHOPPER, name: 'Sanne de Vries' },
+      { number: OTHER, name: 'Daan Jansen' },
+    ],
     presence: {
       driver: 'noble',
       programUuid: PROGRAM,
@@ -94,7 +97,16 @@ beforeAll(async () => {
         { name: 'scan-coffee', zone: 'coffee', port: hciPairs[1]!.a },
       ],
       // Short windows and timers so the walk takes seconds, not minutes.
-      defaults: { windowMs: 2000, enterTimeMs: 1000, switchTimeMs: 1500, switchMarginDb: 4, exitTimeMs: 3000, absenceTimeoutMs: 3000, enterLevelDbm: -85, exitLevelDbm: -95 },
+      defaults: {
+        windowMs: 2000,
+        enterTimeMs: 1000,
+        switchTimeMs: 1500,
+        switchMarginDb: 4,
+        exitTimeMs: 3000,
+        absenceTimeoutMs: 3000,
+        enterLevelDbm: -85,
+        exitLevelDbm: -95,
+      },
       visitEndMs: 10_000,
       evaluateIntervalMs: 200,
       retryMinMs: 200,
@@ -104,13 +116,18 @@ beforeAll(async () => {
     offers: {
       definitions: [
         {
-          id: 'coffee-linger', trigger: { kind: 'dwell', zone: 'coffee', seconds: DWELL_S },
-          title: { nl: 'Koffie: €1 korting', en: 'Coffee: €1 off' }, reward: { kind: 'discount', cents: 100, categories: ['coffee'] },
+          id: 'coffee-linger',
+          trigger: { kind: 'dwell', zone: 'coffee', seconds: DWELL_S },
+          title: { nl: 'Koffie: €1 korting', en: 'Coffee: €1 off' },
+          reward: { kind: 'discount', cents: 100, categories: ['coffee'] },
         },
       ],
       phone: { hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString(), pingMs: 5000 },
       tickMs: 100,
-      members: [{ number: SHOPPER, consent: true }, { number: OTHER, consent: true }],
+      members: [
+        { number: SHOPPER, consent: true },
+        { number: OTHER, consent: true },
+      ],
     },
   });
   const logger = createLogger({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (logLines.push(String(c)), cb()) }));
@@ -139,17 +156,30 @@ const outboxTypes = (): string[] =>
 describe('offers: HCI emulator → noble → presence → offers → phone stream → serial till', () => {
   it('the member who lingers at the coffee shelf gets the offer on their phone only, and the till applies it once', { timeout: 240_000 }, async () => {
     const phoneLog: string[] = [];
-    const phone = new PhoneApp({ baseUrl: gw.url()!, credential: credential(SHOPPER), random: () => 0, openRate: 1, reconnectMs: 500, log: (l) => phoneLog.push(`shopper: ${l}`) });
+    const phone = new PhoneApp({
+      baseUrl: gw.url()!,
+      credential: credential(SHOPPER),
+      random: () => 0,
+      openRate: 1,
+      reconnectMs: 500,
+      log: (l) => phoneLog.push(`shopper: ${l}`),
+    });
     const otherPhone = new PhoneApp({ baseUrl: gw.url()!, credential: credential(OTHER), reconnectMs: 500, log: (l) => phoneLog.push(`other: ${l}`) });
     phone.start();
     otherPhone.start();
-    cleanups.push(() => phone.stop(), () => otherPhone.stop());
+    cleanups.push(
+      () => phone.stop(),
+      () => otherPhone.stop(),
+    );
     await waitFor('both phone streams open', () => phone.status === 200 && otherPhone.status === 200, 30_000);
 
     const sinks = emulators.map((e) => e.controller);
     const shopper = new PhoneAdvertiser({ member: SHOPPER, key: members[0]!.key, programUuid: PROGRAM, sinks }, rng);
     const other = new PhoneAdvertiser({ member: OTHER, key: members[1]!.key, programUuid: PROGRAM, sinks }, rng);
-    cleanups.push(() => shopper.stop(), () => other.stop());
+    cleanups.push(
+      () => shopper.stop(),
+      () => other.stop(),
+    );
     // [entrance, coffee] levels: both come in at the entrance; the other member stays there.
     shopper.standAt([-58, -85]);
     other.standAt([-58, -85]);
@@ -166,13 +196,16 @@ describe('offers: HCI emulator → noble → presence → offers → phone strea
     const [offer] = [...phone.received.values()];
     expect(offer).toMatchObject({ offerId: 'coffee-linger', title: { en: 'Coffee: €1 off' }, code: expect.stringMatching(/^[0-9A-Z]{8}$/) });
     // It came through the real presence path: the member was in the coffee zone, by noble's adverts.
-    const entered = gw.db.prepare("SELECT at FROM presence_events WHERE kind = 'zone-entered' AND zone = 'coffee' AND subject = ?").get(`member:${SHOPPER}`) as { at: number } | undefined;
+    const entered = gw.db.prepare("SELECT at FROM presence_events WHERE kind = 'zone-entered' AND zone = 'coffee' AND subject = ?").get(`member:${SHOPPER}`) as
+      { at: number } | undefined;
     expect(entered).toBeDefined();
     const sent = gw.db.prepare('SELECT trigger, sent_at AS sentAt FROM offer_sends WHERE id = ?').get(offer!.id) as { trigger: string; sentAt: number };
     expect(JSON.parse(sent.trigger)).toMatchObject({ kind: 'dwell', zone: 'coffee', seconds: DWELL_S });
     expect(sent.sentAt - entered!.at).toBeGreaterThanOrEqual(DWELL_S * 1000);
     expect(gw.presence.noble!.status().reduce((n, s) => n + s.adverts, 0)).toBeGreaterThan(0);
-    console.log(`offers-e2e: shelf reached → phone ${offer!.receivedAt - atShelf} ms; zone entered → phone ${offer!.receivedAt - entered!.at} ms (dwell ${DWELL_S} s)`);
+    console.log(
+      `offers-e2e: shelf reached → phone ${offer!.receivedAt - atShelf} ms; zone entered → phone ${offer!.receivedAt - entered!.at} ms (dwell ${DWELL_S} s)`,
+    );
 
     // The phone reports it shown and opened (PhoneApp does so by itself).
     await waitFor('shown and opened reported', () => outboxTypes().includes('trouw.offer.opened.v1'), 30_000);
@@ -200,10 +233,18 @@ describe('offers: HCI emulator → noble → presence → offers → phone strea
     const afterSale = await tillSays(till.basket(LINES, SHOPPER));
     expect(afterSale).toMatchObject({ type: 'basket.ok', offers: [] });
 
-    expect(gw.db.prepare('SELECT state, redeemed_receipt AS receipt FROM offer_sends WHERE id = ?').get(offer!.id)).toEqual({ state: 'redeemed', receipt: saleRequest.receipt });
+    expect(gw.db.prepare('SELECT state, redeemed_receipt AS receipt FROM offer_sends WHERE id = ?').get(offer!.id)).toEqual({
+      state: 'redeemed',
+      receipt: saleRequest.receipt,
+    });
     expect(outboxTypes()).toEqual(['trouw.offer.sent.v1', 'trouw.offer.shown.v1', 'trouw.offer.opened.v1', 'trouw.offer.redeemed.v1']);
     const redeemed = gw.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.offer.redeemed.v1'").get() as { data: string };
-    expect(JSON.parse(redeemed.data)).toMatchObject({ sendId: offer!.id, offerId: 'coffee-linger', memberNumber: SHOPPER, trigger: { kind: 'dwell', zone: 'coffee' } });
+    expect(JSON.parse(redeemed.data)).toMatchObject({
+      sendId: offer!.id,
+      offerId: 'coffee-linger',
+      memberNumber: SHOPPER,
+      trigger: { kind: 'dwell', zone: 'coffee' },
+    });
     // Nothing the other member's phone could see, ever; the phone log names only its own.
     expect(phoneLog.filter((l) => l.startsWith('other:'))).toEqual([]);
     expect(gw.health().lanes[0]).toMatchObject({ state: 'up' });

@@ -45,11 +45,14 @@ function openStream(base: string, token: string | undefined): Promise<Stream> {
   return new Promise((resolve, reject) => {
     const req = request(`${base}/api/phone/offers`, { headers: token ? { authorization: `Bearer ${token}` } : {} }, (res: IncomingMessage) => {
       const s: Stream = {
-        status: res.statusCode ?? 0, events: [], close: () => req.destroy(),
+        status: res.statusCode ?? 0,
+        events: [],
+        close: () => req.destroy(),
         next: (n, ms = 2000) =>
           new Promise((ok, fail) => {
             const t0 = Date.now();
-            const check = () => (s.events.length >= n ? ok() : Date.now() - t0 > ms ? fail(new Error(`only ${s.events.length} events`)) : setTimeout(check, 10));
+            const check = () =>
+              s.events.length >= n ? ok() : Date.now() - t0 > ms ? fail(new Error(`only ${s.events.length} events`)) : setTimeout(check, 10);
             check();
           }),
       };
@@ -76,7 +79,9 @@ function openStream(base: string, token: string | undefined): Promise<Stream> {
 
 async function post(base: string, path: string, token: string, body?: unknown, method = 'POST') {
   const res = await fetch(`${base}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return res.status;
 }
@@ -100,13 +105,34 @@ describe('offers: presence → phone stream → till', () => {
     const members = createMembersService({ db: t.db, clock });
     for (const n of ['M1', 'M2', 'M3']) members.create({ number: n, name: `Member ${n}` });
     const config = Value.Default(OffersConfig, {
-      definitions: [{ id: 'coffee', trigger: { kind: 'zone-entered', zone: 'coffee' }, title: { nl: 'Koffie -€1', en: 'Coffee -€1' }, reward: { kind: 'discount', cents: 100, categories: ['coffee'] } }],
-      members: [{ number: 'M1', consent: true }, { number: 'M2', consent: true }, { number: 'M3', consent: false }],
+      definitions: [
+        {
+          id: 'coffee',
+          trigger: { kind: 'zone-entered', zone: 'coffee' },
+          title: { nl: 'Koffie -€1', en: 'Coffee -€1' },
+          reward: { kind: 'discount', cents: 100, categories: ['coffee'] },
+        },
+      ],
+      members: [
+        { number: 'M1', consent: true },
+        { number: 'M2', consent: true },
+        { number: 'M3', consent: false },
+      ],
     }) as OffersConfig;
     offers = createOffersService({ config, db: t.db, clock, timeZone: STORE.timeZone, timers: false });
     offers.attach(presence);
-    api = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true });
-    await api.register(phoneRoutes, { offers, clock, hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString(), knownMember: (n) => members.findByNumber(n) !== undefined });
+    api = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+    });
+    await api.register(phoneRoutes, {
+      offers,
+      clock,
+      hqPublicKey: hq.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      knownMember: (n) => members.findByNumber(n) !== undefined,
+    });
     base = await api.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {
@@ -142,7 +168,11 @@ describe('offers: presence → phone stream → till', () => {
     const basket = JSON.parse(till.handleText(JSON.stringify({ v: 1, id: 'b1', type: 'basket', member: 'M1', lines }), { lane: 'l1' }));
     expect(basket.offers).toMatchObject([{ id, offerId: 'coffee', discountCents: 100 }]);
     const sale = (id_: string, receipt: string) =>
-      JSON.parse(till.handleText(JSON.stringify({ v: 1, id: id_, type: 'sale', receipt, member: 'M1', lines, tenders: [{ kind: 'card', amountCents: 350 }] }), { lane: 'l1' }));
+      JSON.parse(
+        till.handleText(JSON.stringify({ v: 1, id: id_, type: 'sale', receipt, member: 'M1', lines, tenders: [{ kind: 'card', amountCents: 350 }] }), {
+          lane: 'l1',
+        }),
+      );
     expect(sale('s1', 'R1').offers).toMatchObject([{ id, discountCents: 100 }]);
     expect(sale('s1', 'R1').offers).toMatchObject([{ id }]); // resend: same answer
     expect(sale('s2', 'R2').offers).toBeUndefined();

@@ -69,7 +69,16 @@ async function rig(members: Array<{ member: string; key: Uint8Array }>, extra: (
       { name: 'scan-b', zone: 'B', port: pairs[1]!.a },
     ],
     // Short windows and timers so the walk takes seconds, not minutes.
-    defaults: { windowMs: 2000, enterTimeMs: 1000, switchTimeMs: 1500, switchMarginDb: 4, exitTimeMs: 3000, absenceTimeoutMs: 3000, enterLevelDbm: -85, exitLevelDbm: -95 },
+    defaults: {
+      windowMs: 2000,
+      enterTimeMs: 1000,
+      switchTimeMs: 1500,
+      switchMarginDb: 4,
+      exitTimeMs: 3000,
+      absenceTimeoutMs: 3000,
+      enterLevelDbm: -85,
+      exitLevelDbm: -95,
+    },
     visitEndMs: 10_000,
     evaluateIntervalMs: 200,
     retryMinMs: 200,
@@ -91,7 +100,13 @@ function broadcast(r: Rig, device: Device, now: number, levels: [number, number]
   const ad = device.advert(now);
   r.emulators.forEach((e, i) => {
     if (rng.chance(0.1)) return; // lost
-    e.controller.report({ eventType: ad.eventType, addressType: ad.addressType, address: ad.address, data: ad.data, rssi: Math.round(levels[i]! + rng.normal(0, 3)) });
+    e.controller.report({
+      eventType: ad.eventType,
+      addressType: ad.addressType,
+      address: ad.address,
+      data: ad.data,
+      rssi: Math.round(levels[i]! + rng.normal(0, 3)),
+    });
   });
 }
 
@@ -131,7 +146,10 @@ describe('presence through socat, the HCI emulator and noble', () => {
       if (tick++ % 2 === 0) {
         for (const s of strangers) {
           const ad = s.advert(Date.now());
-          traces.add(ad.address.toLowerCase()).add(ad.address.replace(/:/g, '').toLowerCase()).add(Buffer.from(ad.data.subarray(5)).toString('hex'));
+          traces
+            .add(ad.address.toLowerCase())
+            .add(ad.address.replace(/:/g, '').toLowerCase())
+            .add(Buffer.from(ad.data.subarray(5)).toString('hex'));
           broadcast(r, s, Date.now(), [-62, -64], rng);
         }
       }
@@ -144,7 +162,12 @@ describe('presence through socat, the HCI emulator and noble', () => {
 
     const mine = r.events.filter((e) => e.subject.id === member.member);
     expect(mine.map((e) => (e.type === 'zone-entered' || e.type === 'zone-left' ? `${e.type}:${e.zone}` : e.type))).toEqual([
-      'visit-started', 'zone-entered:A', 'zone-left:A', 'zone-entered:B', 'zone-left:B', 'visit-ended',
+      'visit-started',
+      'zone-entered:A',
+      'zone-left:A',
+      'zone-entered:B',
+      'zone-left:B',
+      'visit-ended',
     ]);
     const leftA = mine.find((e) => e.type === 'zone-left' && e.zone === 'A') as Extract<PresenceEvent, { type: 'zone-left' }>;
     const leftB = mine.find((e) => e.type === 'zone-left' && e.zone === 'B') as Extract<PresenceEvent, { type: 'zone-left' }>;
@@ -163,13 +186,26 @@ describe('presence through socat, the HCI emulator and noble', () => {
 
     // Only the member appears anywhere: events, rows, outbox.
     expect(r.events.every((e) => e.subject.kind === 'member' && e.subject.id === member.member)).toBe(true);
-    const rows = r.db.prepare('SELECT kind, subject, zone FROM presence_events ORDER BY id').all() as Array<{ kind: string; subject: string; zone: string | null }>;
+    const rows = r.db.prepare('SELECT kind, subject, zone FROM presence_events ORDER BY id').all() as Array<{
+      kind: string;
+      subject: string;
+      zone: string | null;
+    }>;
     expect(rows.map((x) => x.kind)).toEqual(mine.map((e) => e.type));
     expect(new Set(rows.map((x) => x.subject))).toEqual(new Set([`member:${member.member}`]));
-    const outbox = r.db.prepare('SELECT type, priority, expires_at AS expiresAt, data FROM outbox ORDER BY seq').all() as Array<{ type: string; priority: number; expiresAt: number | null; data: string }>;
+    const outbox = r.db.prepare('SELECT type, priority, expires_at AS expiresAt, data FROM outbox ORDER BY seq').all() as Array<{
+      type: string;
+      priority: number;
+      expiresAt: number | null;
+      data: string;
+    }>;
     expect(outbox.map((o) => o.type)).toEqual([
-      'trouw.presence.visit-started.v1', 'trouw.presence.zone-entered.v1', 'trouw.presence.zone-left.v1',
-      'trouw.presence.zone-entered.v1', 'trouw.presence.zone-left.v1', 'trouw.presence.visit-ended.v1',
+      'trouw.presence.visit-started.v1',
+      'trouw.presence.zone-entered.v1',
+      'trouw.presence.zone-left.v1',
+      'trouw.presence.zone-entered.v1',
+      'trouw.presence.zone-left.v1',
+      'trouw.presence.visit-ended.v1',
     ]);
     expect(outbox.every((o) => o.priority > 0 && o.expiresAt !== null)).toBe(true);
     expect(JSON.parse(outbox[2]!.data)).toMatchObject({ memberNumber: member.member, zone: 'A', dwellMs: leftA.dwellMs, reason: 'switch' });
@@ -184,7 +220,10 @@ describe('presence through socat, the HCI emulator and noble', () => {
     expect(r.logLines.join('\n')).not.toContain(member.member);
     // Privacy: no address (of anyone) and no stranger's advert bytes in SQLite or the logs.
     const tables = r.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
-    const dump = tables.map((t) => JSON.stringify(r.db.prepare(`SELECT * FROM "${t.name}"`).all())).join('\n').toLowerCase();
+    const dump = tables
+      .map((t) => JSON.stringify(r.db.prepare(`SELECT * FROM "${t.name}"`).all()))
+      .join('\n')
+      .toLowerCase();
     const logs = r.logLines.join('\n').toLowerCase();
     for (const t of traces) {
       expect(dump.includes(t), `SQLite holds ${t}`).toBe(false);
@@ -201,8 +240,12 @@ describe('presence through socat, the HCI emulator and noble', () => {
       version: 1,
       scanners: ['scan-a', 'scan-b'],
       points: [
-        { zone: 'A', levels: [-55, -80] }, { zone: 'A', levels: [-56, -79] }, { zone: 'A', levels: [-54, -81] },
-        { zone: 'B', levels: [-62, -70] }, { zone: 'B', levels: [-61, -71] }, { zone: 'B', levels: [-63, -69] },
+        { zone: 'A', levels: [-55, -80] },
+        { zone: 'A', levels: [-56, -79] },
+        { zone: 'A', levels: [-54, -81] },
+        { zone: 'B', levels: [-62, -70] },
+        { zone: 'B', levels: [-61, -71] },
+        { zone: 'B', levels: [-63, -69] },
       ],
     };
     const r = await rig([member], (dir) => {
@@ -229,7 +272,12 @@ describe('presence through socat, the HCI emulator and noble', () => {
     await waitFor(() => r.events.some((e) => e.type === 'visit-ended'), 'the visit to end', 60_000);
     const mine = r.events.filter((e) => e.subject.id === member.member);
     expect(mine.map((e) => (e.type === 'zone-entered' || e.type === 'zone-left' ? `${e.type}:${e.zone}` : e.type))).toEqual([
-      'visit-started', 'zone-entered:A', 'zone-left:A', 'zone-entered:B', 'zone-left:B', 'visit-ended',
+      'visit-started',
+      'zone-entered:A',
+      'zone-left:A',
+      'zone-entered:B',
+      'zone-left:B',
+      'visit-ended',
     ]);
   });
 

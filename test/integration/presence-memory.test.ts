@@ -53,7 +53,11 @@ describe('presence memory with rotating addresses', () => {
     const logger = pino({ level: 'warn' });
     const scanners = createNobleScanners({
       scanners: [{ name: 'scan', zone: 'A', transport: { kind: 'uart', path: pair.a, baudRate: 1_000_000 } }],
-      accept: acceptPrefixes(config), clock: systemClock, logger, workerExecArgv: ['--expose-gc'], pruneNobleMaps: prune,
+      accept: acceptPrefixes(config),
+      clock: systemClock,
+      logger,
+      workerExecArgv: ['--expose-gc'],
+      pruneNobleMaps: prune,
       // The control goes through noble's own advert path (the direct reader never lets noble keep a device).
       ...(!prune && { advertPath: 'noble' as const }),
     });
@@ -84,7 +88,9 @@ describe('presence memory with rotating addresses', () => {
     await burst(20_000);
     const after = (await scanners.workerStats(true))[0]!;
     const growthMb = (after.heapUsed - before.heapUsed) / 2 ** 20;
-    console.log(`${prune ? 'pruned' : 'unpruned'}: worker heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MB (${growthMb.toFixed(2)} MB for 20,000 addresses); rss ${(after.rss / 2 ** 20).toFixed(0)} MB`);
+    console.log(
+      `${prune ? 'pruned' : 'unpruned'}: worker heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MB (${growthMb.toFixed(2)} MB for 20,000 addresses); rss ${(after.rss / 2 ** 20).toFixed(0)} MB`,
+    );
     return { after, growthMb, service };
   }
 

@@ -69,7 +69,9 @@ describe('trouw-gateway radio-map and presence.radioMap', () => {
     writeFileSync(missing, config('walk-map.json'));
     const gone = cli(['check-config', '--config', missing]);
     expect(gone.status).toBe(2);
-    expect(gone.stderr.trim()).toBe(`radio map ${join(dir, 'walk-map.json')} (presence.radioMap.file): cannot read it (ENOENT); build it with \`trouw-gateway radio-map\``);
+    expect(gone.stderr.trim()).toBe(
+      `radio map ${join(dir, 'walk-map.json')} (presence.radioMap.file): cannot read it (ENOENT); build it with \`trouw-gateway radio-map\``,
+    );
 
     // doctor names it with a fix.
     const doctor = cli(['doctor', '--config', other], { TROUW_HTTP__PORT: '0' });

@@ -39,7 +39,11 @@ const auditHolds = (file: string) => {
   const db = new Database(file, { readonly: true });
   try {
     const a = auditLedger(db);
-    return { ok: a.integrity === 'ok' && a.foreignKeyViolations === 0 && a.balancesMatchEntries && a.lotsMatchBalances && a.salesMatchEntries && a.deficitsMatchEntries, audit: a };
+    return {
+      ok:
+        a.integrity === 'ok' && a.foreignKeyViolations === 0 && a.balancesMatchEntries && a.lotsMatchBalances && a.salesMatchEntries && a.deficitsMatchEntries,
+      audit: a,
+    };
   } finally {
     db.close();
   }
@@ -52,7 +56,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('upgrades', () => {
-  it('the previous release\'s database: doctor says its version, start migrates it, the ledger holds and sells on', async () => {
+  it("the previous release's database: doctor says its version, start migrates it, the ledger holds and sells on", async () => {
     const file = join(dir, 'upgrade.db');
     copyFileSync(FIXTURE, file);
     const before = new Database(file, { readonly: true });
@@ -70,17 +74,41 @@ describe('upgrades', () => {
     const doctor = cli(['doctor'], { TROUW_DATABASE__PATH: file, TROUW_HTTP__PORT: '0' });
     expect(doctor.stdout).toContain(`schema version ${version} (older: start migrates it to ${LATEST_VERSION})`);
 
-    const gw = await startGateway(validateConfig({ database: { path: file }, loyalty: { minimumSpendCents: 0 } }), { logger: silentLogger, listen: false, printPairing: () => undefined });
-    const sale = JSON.parse(gw.till.handleText(JSON.stringify({
-      v: 1, id: 'after-upgrade', type: 'sale', receipt: 'R-UP-1', member: 'M-2001',
-      lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 1299 }], tenders: [{ kind: 'card', amountCents: 1299 }],
-    }), { lane: 'lane-1' })) as { type: string };
+    const gw = await startGateway(validateConfig({ database: { path: file }, loyalty: { minimumSpendCents: 0 } }), {
+      logger: silentLogger,
+      listen: false,
+      printPairing: () => undefined,
+    });
+    const sale = JSON.parse(
+      gw.till.handleText(
+        JSON.stringify({
+          v: 1,
+          id: 'after-upgrade',
+          type: 'sale',
+          receipt: 'R-UP-1',
+          member: 'M-2001',
+          lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 1299 }],
+          tenders: [{ kind: 'card', amountCents: 1299 }],
+        }),
+        { lane: 'lane-1' },
+      ),
+    ) as { type: string };
     expect(sale.type).toBe('sale.ok');
     // A resend of a sale the old release recorded is still answered from its stored answer.
-    const resent = JSON.parse(gw.till.handleText(JSON.stringify({
-      v: 1, id: 's1', type: 'sale', receipt: 'R-1', member: 'M-2002',
-      lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 799 }], tenders: [{ kind: 'card', amountCents: 799 }],
-    }), { lane: 'lane-1' })) as { type: string };
+    const resent = JSON.parse(
+      gw.till.handleText(
+        JSON.stringify({
+          v: 1,
+          id: 's1',
+          type: 'sale',
+          receipt: 'R-1',
+          member: 'M-2002',
+          lines: [{ sku: '8711000530085', category: 'coffee', qty: 1, amountCents: 799 }],
+          tenders: [{ kind: 'card', amountCents: 799 }],
+        }),
+        { lane: 'lane-1' },
+      ),
+    ) as { type: string };
     expect(resent.type).toBe('sale.ok');
     await gw.stop();
 
@@ -128,11 +156,25 @@ describe('backup and restore', () => {
     const file = join(dir, 'live.db');
     const env = { TROUW_DATABASE__PATH: file, TROUW_HTTP__PORT: '0' };
     const members = Array.from({ length: 50 }, (_, i) => ({ number: `M-${3000 + i}`, name: `Lid ${i}` }));
-    const gw = await startGateway(validateConfig({
-      database: { path: file }, http: { port: 0 }, loyalty: { minimumSpendCents: 0 }, members,
-      lanes: [{ id: 'lane-1', transport: 'serial', path: pair.a }], till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
-    }), { logger: silentLogger, listen: false, printPairing: () => undefined });
-    const till = new SimTill({ transport: { kind: 'serial', path: pair.b }, journal: join(dir, 'till.jsonl'), lane: 'lane-1', seed: 9, members: members.map((m) => m.number), memberRate: 0.8 });
+    const gw = await startGateway(
+      validateConfig({
+        database: { path: file },
+        http: { port: 0 },
+        loyalty: { minimumSpendCents: 0 },
+        members,
+        lanes: [{ id: 'lane-1', transport: 'serial', path: pair.a }],
+        till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
+      }),
+      { logger: silentLogger, listen: false, printPairing: () => undefined },
+    );
+    const till = new SimTill({
+      transport: { kind: 'serial', path: pair.b },
+      journal: join(dir, 'till.jsonl'),
+      lane: 'lane-1',
+      seed: 9,
+      members: members.map((m) => m.number),
+      memberRate: 0.8,
+    });
     await till.open();
     const sales = () => (gw.db.prepare('SELECT count(*) AS n FROM sales').get() as { n: number }).n;
     let ringing = true;
@@ -162,7 +204,9 @@ describe('backup and restore', () => {
 
       const refused = await cliAsync(['restore', out], env);
       expect(refused.status).toBe(1);
-      expect(refused.stderr.trim()).toBe(`trouw-gateway: a gateway (pid ${process.pid}) is running on ${file}: stop it first (systemctl stop trouw-gateway), then restore`);
+      expect(refused.stderr.trim()).toBe(
+        `trouw-gateway: a gateway (pid ${process.pid}) is running on ${file}: stop it first (systemctl stop trouw-gateway), then restore`,
+      );
 
       ringing = false;
       await ring;

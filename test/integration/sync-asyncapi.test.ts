@@ -23,12 +23,18 @@ describe('AsyncAPI document', () => {
     expect(errors.map((d) => `${d.path.join('.')}: ${d.message}`)).toEqual([]);
     expect(document).toBeDefined();
     expect(document!.version()).toBe('3.0.0');
-    const addresses = document!.channels().all().map((c) => c.address());
+    const addresses = document!
+      .channels()
+      .all()
+      .map((c) => c.address());
     for (const t of eventTypes()) expect(addresses).toContain(`trouw/v1/{store}/{gateway}/evt/${t}`);
     for (const name of Object.keys(commandSchemas)) expect(addresses).toContain(`trouw/v1/{store}/{gateway}/cmd/${name}`);
     expect(addresses).toContain('trouw/v1/{store}/{gateway}/cfg');
     expect(addresses).toContain('trouw/v1/{store}/{gateway}/status');
-    const names = document!.messages().all().map((m) => m.name());
+    const names = document!
+      .messages()
+      .all()
+      .map((m) => m.name());
     for (const t of eventTypes()) expect(names).toContain(t);
   });
 });

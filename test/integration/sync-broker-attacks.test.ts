@@ -45,7 +45,17 @@ beforeAll(async () => {
   m = await startMosquitto({ setup: { gateways: [A, B], groups: ['hq'] } });
   hq = openSqliteHqStore(join(dir, 'hq.db'));
   await hq.migrate();
-  ingest = await startIngest({ url: m.url, store: hq, username: 'hq-ingest', password: m.users['hq-ingest']!, clientId: INGEST_CLIENT, connections: 2, reconnectMinMs: 100, reconnectMaxMs: 1000, sessionExpirySeconds: 600 });
+  ingest = await startIngest({
+    url: m.url,
+    store: hq,
+    username: 'hq-ingest',
+    password: m.users['hq-ingest']!,
+    clientId: INGEST_CLIENT,
+    connections: 2,
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000,
+    sessionExpirySeconds: 600,
+  });
 }, 60_000);
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -57,11 +67,24 @@ afterAll(async () => {
 
 function gatewayLink(gw: GatewayAddress): MqttLink {
   const u = gatewayUsername(gw);
-  return createMqttLink({ url: m.url, clientId: gatewayClientId(gw), username: u, password: m.users[u]!, statusTopic: statusTopic(gw), protocol: '5', reconnectMinMs: 100, reconnectMaxMs: 1000 });
+  return createMqttLink({
+    url: m.url,
+    clientId: gatewayClientId(gw),
+    username: u,
+    password: m.users[u]!,
+    statusTopic: statusTopic(gw),
+    protocol: '5',
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000,
+  });
 }
 
 /** A gateway's link, publisher and downlink, as the gateway assembles them. */
-async function startGatewayB(db: Database.Database, erased: string[], gw: GatewayAddress = B): Promise<{ link: MqttLink; pub: OutboxPublisher; stop(): Promise<void> }> {
+async function startGatewayB(
+  db: Database.Database,
+  erased: string[],
+  gw: GatewayAddress = B,
+): Promise<{ link: MqttLink; pub: OutboxPublisher; stop(): Promise<void> }> {
   const link = gatewayLink(gw);
   const pub = createOutboxPublisher({ db, link, address: gw, idlePollMs: 20 });
   const downlink = createDownlink({
@@ -104,7 +127,15 @@ function run(bin: 'mosquitto_sub' | 'mosquitto_pub', args: string[]): Promise<{ 
 const asA = (clientId = gatewayClientId(A)) => ['-u', gatewayUsername(A), '-P', m.users[gatewayUsername(A)]!, '-i', clientId];
 
 const forged = (source: string, receipt: string) =>
-  JSON.stringify(makeCloudEvent({ id: ulid(), source, type: 'trouw.sale.completed.v1', time: new Date().toISOString(), data: { receipt, memberNumber: 'M-1', pointsAwarded: 100_000 } }));
+  JSON.stringify(
+    makeCloudEvent({
+      id: ulid(),
+      source,
+      type: 'trouw.sale.completed.v1',
+      time: new Date().toISOString(),
+      data: { receipt, memberNumber: 'M-1', pointsAwarded: 100_000 },
+    }),
+  );
 
 describe('broker setup: store A’s credentials against the others (mosquitto_sub / mosquitto_pub)', () => {
   it('every attack is refused or without effect; store B loses nothing and gets its queued command', async () => {
@@ -117,7 +148,14 @@ describe('broker setup: store A’s credentials against the others (mosquitto_su
     const ids = fillOutbox(db, 300);
 
     // HQ queues a command for B while B is offline (HQ's control identity, not the ingest's).
-    const ctl = createMqttLink({ url: m.url, clientId: 'trouw-hq-control-attacks', username: 'hq-control', password: m.users['hq-control']!, reconnectMinMs: 100, reconnectMaxMs: 1000 });
+    const ctl = createMqttLink({
+      url: m.url,
+      clientId: 'trouw-hq-control-attacks',
+      username: 'hq-control',
+      password: m.users['hq-control']!,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 1000,
+    });
     cleanups.push(() => ctl.close());
     await ctl.whenUp();
     const cmd = await sendCommand(ctl, B, 'erase-member', { member: 'M-7', reason: 'attack test' });
@@ -170,7 +208,15 @@ describe('broker setup: store A’s credentials against the others (mosquitto_su
           ? forged(topic.includes('gw-evil') ? '/stores/store-a/gw-evil' : storeSource(B), 'FORGED')
           : topic.endsWith('/status')
             ? 'offline'
-            : JSON.stringify(makeCloudEvent({ id: ulid(), source: '/hq', type: topic.endsWith('/cfg') ? 'trouw.config.published.v1' : `trouw.command.${topic.split('/').pop()}.v1`, time: new Date().toISOString(), data: topic.endsWith('/cfg') ? { version: 99 } : { member: 'M-1', points: 1000, reason: 'x', by: 'x' } }));
+            : JSON.stringify(
+                makeCloudEvent({
+                  id: ulid(),
+                  source: '/hq',
+                  type: topic.endsWith('/cfg') ? 'trouw.config.published.v1' : `trouw.command.${topic.split('/').pop()}.v1`,
+                  time: new Date().toISOString(),
+                  data: topic.endsWith('/cfg') ? { version: 99 } : { member: 'M-1', points: 1000, reason: 'x', by: 'x' },
+                }),
+              );
       const r = await run('mosquitto_pub', [...asA(), '-t', topic, '-m', payload, ...extra]);
       expect(r.out, `publish ${what}`).toMatch(/Publish 1 failed: Not authorized/);
     }
@@ -203,7 +249,8 @@ describe('refusals reach HQ', () => {
     cleanups.push(() => gwA.stop());
     const asControl = ['-u', 'hq-control', '-P', m.users['hq-control']!, '-i', 'trouw-hq-control-bad'];
     const topic = 'trouw/v1/store-a/gw-1/cmd/erase-member';
-    const env = (id: string, source: string, data: unknown) => JSON.stringify(makeCloudEvent({ id, source, type: 'trouw.command.erase-member.v1', time: new Date().toISOString(), data }));
+    const env = (id: string, source: string, data: unknown) =>
+      JSON.stringify(makeCloudEvent({ id, source, type: 'trouw.command.erase-member.v1', time: new Date().toISOString(), data }));
     const notFromHq = ulid();
     const reused = ulid();
     const sent = [
@@ -220,7 +267,11 @@ describe('refusals reach HQ', () => {
     }
     const rejectedAtHq = async () => hq.queryEvents({ store: 'store-a', gateway: 'gw-1', type: 'trouw.command.rejected.v1', limit: 100 });
     await until(async () => (await rejectedAtHq()).length >= 4, 'four rejections at HQ', 20_000);
-    await until(async () => (await hq.queryEvents({ store: 'store-a', gateway: 'gw-1', type: 'trouw.command.applied.v1', limit: 100 })).length >= 1, 'the good one applied', 20_000);
+    await until(
+      async () => (await hq.queryEvents({ store: 'store-a', gateway: 'gw-1', type: 'trouw.command.applied.v1', limit: 100 })).length >= 1,
+      'the good one applied',
+      20_000,
+    );
     const got = (await rejectedAtHq()).map((e) => e.data as { reason: string; commandId: string | null; name: string });
     expect(got.map((d) => d.reason).sort()).toEqual(['bad-envelope', 'id-reused', 'not-from-hq', 'not-json']);
     expect(got.find((d) => d.reason === 'not-json')?.commandId).toBeNull();

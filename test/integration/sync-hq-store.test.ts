@@ -75,14 +75,30 @@ describe.each(kinds)('HQ store contract: %s', (_kind, newUrl) => {
     await store.recordStatus('store-a', 'gw-1', 'online', T + 1);
     const g = (await store.gateways()).find((x) => x.source === '/stores/store-a/gw-1');
     expect(g).toEqual({
-      source: '/stores/store-a/gw-1', store: 'store-a', gateway: 'gw-1', status: 'online', statusAt: T + 1,
-      lastSeenAt: T + 70_000, lastEventTimeMs: T + 60_000, lastLagMs: 1000, events: 3,
+      source: '/stores/store-a/gw-1',
+      store: 'store-a',
+      gateway: 'gw-1',
+      status: 'online',
+      statusAt: T + 1,
+      lastSeenAt: T + 70_000,
+      lastEventTimeMs: T + 60_000,
+      lastLagMs: 1000,
+      events: 3,
     });
   });
 
   it('answers events by store, type and time, in time order, with keyset paging', async () => {
     for (let i = 0; i < 5; i++) {
-      await store.insertEvent(ev({ id: id(100 + i), type: 'trouw.card.tapped.v1', member: null, pointsDelta: null, timeMs: T + 1000 * (i + 1), data: JSON.stringify({ kind: 'emv', i }) }));
+      await store.insertEvent(
+        ev({
+          id: id(100 + i),
+          type: 'trouw.card.tapped.v1',
+          member: null,
+          pointsDelta: null,
+          timeMs: T + 1000 * (i + 1),
+          data: JSON.stringify({ kind: 'emv', i }),
+        }),
+      );
     }
     const cards = await store.queryEvents({ type: 'trouw.card.tapped.v1', limit: 10 });
     expect(cards.map((c) => (c.data as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
@@ -104,7 +120,10 @@ describe.each(kinds)('HQ store contract: %s', (_kind, newUrl) => {
     expect(await store.memberPoints('M-9')).toEqual({
       member: 'M-9',
       total: 27,
-      stores: [{ store: 'store-a', points: 20, events: 2 }, { store: 'store-b', points: 7, events: 1 }],
+      stores: [
+        { store: 'store-a', points: 20, events: 2 },
+        { store: 'store-b', points: 7, events: 1 },
+      ],
     });
     expect(await store.memberPoints('M-nobody')).toEqual({ member: 'M-nobody', total: 0, stores: [] });
   });
@@ -132,10 +151,7 @@ describe.each(kinds)('HQ store contract: %s', (_kind, newUrl) => {
     const other = await openHqStore(url);
     try {
       const batch = Array.from({ length: 200 }, (_, i) => ev({ id: id(1000 + i), member: null, pointsDelta: null }));
-      const [x, y] = await Promise.all([
-        Promise.all(batch.map((e) => store.insertEvent(e))),
-        Promise.all(batch.map((e) => other.insertEvent(e))),
-      ]);
+      const [x, y] = await Promise.all([Promise.all(batch.map((e) => store.insertEvent(e))), Promise.all(batch.map((e) => other.insertEvent(e)))]);
       const inserted = x.map((a, i) => Number(a) + Number(y[i]));
       expect(inserted.every((n) => n === 1)).toBe(true);
       // The gateway's event count moved once per stored event, not once per attempt.

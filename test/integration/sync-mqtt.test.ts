@@ -61,7 +61,16 @@ function gatewayLink(gw: GatewayAddress, url = m.url, password = m.users[gw.stor
 async function startHq(tag: string, url = m.url): Promise<{ store: HqStore; ingest: IngestService }> {
   const store = openSqliteHqStore(join(dir, `hq-${tag}.db`));
   await store.migrate();
-  const ingest = await startIngest({ url, store, username: 'hq', password: m.users.hq!, clientId: `hq-ingest-${tag}`, group: `hq-${tag}`, reconnectMinMs: 100, reconnectMaxMs: 1000 });
+  const ingest = await startIngest({
+    url,
+    store,
+    username: 'hq',
+    password: m.users.hq!,
+    clientId: `hq-ingest-${tag}`,
+    group: `hq-${tag}`,
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000,
+  });
   cleanups.push(async () => {
     await ingest.stop();
     await store.close();
@@ -156,13 +165,22 @@ describe('sync over mosquitto', () => {
     await until(() => applied.length === 1 && erased.length === 1, 'config and command applied');
     await sendCommand(ctl, gw, 'erase-member', { member: 'M-5', reason: 'GDPR request' }, { id: sent.value.id }); // HQ resends the same command (same content: other content would be command.rejected id-reused)
     await until(() => agent!.downlink.stats().commandsReplayed === 1, 'replay seen');
-    await until(async () => (await eventsOf(hq.store, gw, 'trouw.command.applied.v1')).length === 1 && (await eventsOf(hq.store, gw, 'trouw.config.applied.v1')).length === 1, 'outcomes at HQ');
+    await until(
+      async () =>
+        (await eventsOf(hq.store, gw, 'trouw.command.applied.v1')).length === 1 && (await eventsOf(hq.store, gw, 'trouw.config.applied.v1')).length === 1,
+      'outcomes at HQ',
+    );
 
     expect(erased).toEqual(['M-5']);
     expect(applied.map((c) => c.version)).toEqual([2]);
     expect(agent!.downlink.runningConfig()?.config.loyalty?.pointsPerEuro).toBe(2);
     const [outcome] = await eventsOf(hq.store, gw, 'trouw.command.applied.v1');
-    expect(outcome!.data).toEqual({ commandId: sent.value.id, name: 'erase-member', outcome: 'applied', detail: { purged: { presence: 3, tokens: 1, cards: 1 } } });
+    expect(outcome!.data).toEqual({
+      commandId: sent.value.id,
+      name: 'erase-member',
+      outcome: 'applied',
+      detail: { purged: { presence: 3, tokens: 1, cards: 1 } },
+    });
     expect(await agent!.pub.whenDrained()).toBeUndefined();
     expect((await hq.store.counts()).deadLetters).toBe(0);
   });
@@ -177,11 +195,13 @@ describe('sync over mosquitto', () => {
     cleanups.push(() => pub.stop());
     const versions: number[] = [];
     const downlink = createDownlink({
-      db, link, address: gw,
+      db,
+      link,
+      address: gw,
       onConfig: (c) => void versions.push(c.version),
       commands: { 'erase-member': () => ok({}), 'adjust-points': () => ok({}) },
       onEventQueued: () => pub.notify(),
-        onAck: (p) => pub.acknowledge(p),
+      onAck: (p) => pub.acknowledge(p),
     });
     await downlink.start();
     pub.start();
@@ -196,7 +216,13 @@ describe('sync over mosquitto', () => {
     await until(async () => (await typeCount('trouw.config.rejected.v1')) === 1, 'malformed rejected');
     await publishStoreConfig(ctl, gw, { version: 1, loyalty: { pointsPerEuro: 9 } }); // not newer
     await until(async () => (await typeCount('trouw.config.rejected.v1')) === 2, 'older rejected');
-    const schemaBad = makeCloudEvent({ id: ulid(), source: '/hq', type: 'trouw.config.published.v1', time: new Date().toISOString(), data: { version: 5, loyalty: { pointsPerEuro: 'lots' } } });
+    const schemaBad = makeCloudEvent({
+      id: ulid(),
+      source: '/hq',
+      type: 'trouw.config.published.v1',
+      time: new Date().toISOString(),
+      data: { version: 5, loyalty: { pointsPerEuro: 'lots' } },
+    });
     await ctl.publish(configTopic(gw), JSON.stringify(schemaBad), { retain: true });
     await until(async () => (await typeCount('trouw.config.rejected.v1')) === 3, 'invalid rejected');
     await publishStoreConfig(ctl, gw, { version: 3 });
@@ -215,7 +241,8 @@ describe('sync over mosquitto', () => {
     const raw = await mqtt.connectAsync(m.url, { username: 'store-a', password: m.users['store-a'], protocolVersion: 5, clientId: 'raw-store-a' });
     cleanups.push(() => raw.endAsync());
     const topic = eventTopic(gw, 'trouw.sale.completed.v1');
-    const env = (type: string, data: unknown, source = storeSource(gw)) => JSON.stringify(makeCloudEvent({ id: ulid(), source, type, time: new Date().toISOString(), data }));
+    const env = (type: string, data: unknown, source = storeSource(gw)) =>
+      JSON.stringify(makeCloudEvent({ id: ulid(), source, type, time: new Date().toISOString(), data }));
     await raw.publishAsync(topic, '{"specversion":"1.0",', { qos: 1 });
     await raw.publishAsync(topic, env('trouw.sale.completed.v1', { receipt: 'R1', pointsAwarded: 'ten' }), { qos: 1 });
     await raw.publishAsync(eventTopic(gw, 'trouw.unknown.thing.v1'), env('trouw.unknown.thing.v1', {}), { qos: 1 });
@@ -233,13 +260,28 @@ describe('sync over mosquitto', () => {
     const a = gatewayLink({ store: 'store-a', gateway: 'gw-acl' });
     await a.whenUp();
     const foreign = eventTopic({ store: 'store-b', gateway: 'gw-1' }, 'trouw.sale.completed.v1');
-    const forged = JSON.stringify(makeCloudEvent({ id: ulid(), source: '/stores/store-b/gw-1', type: 'trouw.sale.completed.v1', time: new Date().toISOString(), data: { receipt: 'X', pointsAwarded: 1000 } }));
-    const refused = await a.publish(foreign, forged).then(() => undefined, (e: unknown) => e);
+    const forged = JSON.stringify(
+      makeCloudEvent({
+        id: ulid(),
+        source: '/stores/store-b/gw-1',
+        type: 'trouw.sale.completed.v1',
+        time: new Date().toISOString(),
+        data: { receipt: 'X', pointsAwarded: 1000 },
+      }),
+    );
+    const refused = await a.publish(foreign, forged).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(PublishRefused);
     expect((refused as PublishRefused).reasonCode).toBe(0x87);
 
     const pub = (version: string, topic: string) =>
-      spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(m.port), '-u', 'store-a', '-P', m.users['store-a']!, '-V', version, '-q', '1', '-t', topic, '-m', forged], { encoding: 'utf8', timeout: 20_000 });
+      spawnSync(
+        'mosquitto_pub',
+        ['-h', '127.0.0.1', '-p', String(m.port), '-u', 'store-a', '-P', m.users['store-a']!, '-V', version, '-q', '1', '-t', topic, '-m', forged],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
     const v5 = pub('mqttv5', foreign);
     expect(v5.stderr).toMatch(/Not authorized/);
     pub('mqttv311', foreign); // 3.1.1 has no way to say no: the broker drops it and disconnects
@@ -247,7 +289,13 @@ describe('sync over mosquitto', () => {
     // anything the broker had let through would be stored already.
     const b = await mqtt.connectAsync(m.url, { username: 'store-b', password: m.users['store-b'], protocolVersion: 5, clientId: 'raw-store-b' });
     cleanups.push(() => b.endAsync());
-    const sentinel = makeCloudEvent({ id: ulid(), source: '/stores/store-b/gw-1', type: 'trouw.sale.completed.v1', time: new Date().toISOString(), data: { receipt: 'SENTINEL', pointsAwarded: 1 } });
+    const sentinel = makeCloudEvent({
+      id: ulid(),
+      source: '/stores/store-b/gw-1',
+      type: 'trouw.sale.completed.v1',
+      time: new Date().toISOString(),
+      data: { receipt: 'SENTINEL', pointsAwarded: 1 },
+    });
     await b.publishAsync(foreign, JSON.stringify(sentinel), { qos: 1 });
     await until(async () => (await hq.store.counts()).events >= 1, 'sentinel stored');
     const stored = await hq.store.queryEvents({ store: 'store-b', limit: 10 });
@@ -267,7 +315,9 @@ describe('sync over mosquitto', () => {
     await until(() => seen.includes('trouw/v1/store-a/gw-acl/cfg'), 'own config');
     expect(seen).toEqual(['trouw/v1/store-a/gw-acl/cfg']);
     // And a wrong password is refused outright.
-    await expect(mqtt.connectAsync(m.url, { username: 'store-a', password: 'guess', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(/Not authorized|Bad User Name/);
+    await expect(mqtt.connectAsync(m.url, { username: 'store-a', password: 'guess', protocolVersion: 5, reconnectPeriod: 0 })).rejects.toThrow(
+      /Not authorized|Bad User Name/,
+    );
   });
 });
 
@@ -287,10 +337,13 @@ describe('sync over the embedded demo broker (aedes, MQTT 3.1.1) with the demo H
     cleanups.push(() => pub.stop());
     const erased: string[] = [];
     const downlink = createDownlink({
-      db, link, address: gw, onConfig: () => undefined,
+      db,
+      link,
+      address: gw,
+      onConfig: () => undefined,
       commands: { 'erase-member': (a) => (erased.push(a.member), ok({})), 'adjust-points': () => ok({}) },
       onEventQueued: () => pub.notify(),
-        onAck: (p) => pub.acknowledge(p),
+      onAck: (p) => pub.acknowledge(p),
     });
     await downlink.start();
     pub.start();

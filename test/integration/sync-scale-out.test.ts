@@ -41,10 +41,14 @@ interface IngestChild {
 }
 
 function spawnIngest(db: string, group: string, instance: number): IngestChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn'], {
-    env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn'],
+    {
+      env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const self: IngestChild = {
     child,
@@ -84,7 +88,13 @@ describe.each([
       const runs = stores.map(async (gw, k) => {
         const gdb = openGatewayDb(join(dir, `${group}-${k}.db`));
         all.push(...fillOutbox(gdb, 3000));
-        const link = createMqttLink({ url: m.url, clientId: `trouw-${gw.store}-${gw.gateway}`, username: gw.store, password: m.users[gw.store]!, statusTopic: statusTopic(gw) });
+        const link = createMqttLink({
+          url: m.url,
+          clientId: `trouw-${gw.store}-${gw.gateway}`,
+          username: gw.store,
+          password: m.users[gw.store]!,
+          statusTopic: statusTopic(gw),
+        });
         const pub = createOutboxPublisher({ db: gdb, link, address: gw, idlePollMs: 20 });
         await routeAcks(link, pub, gw);
         pub.start();

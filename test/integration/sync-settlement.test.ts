@@ -65,7 +65,12 @@ async function startStore(to: { store: string; gateway: string }): Promise<Store
   });
   const logger = createLogger({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
   const gw = await startGateway(config, { logger, listen: false });
-  const till = new SimTill({ transport: { kind: 'serial', path: pair.b }, journal: join(dir, `${to.store}-till.jsonl`), lane: 'lane-1', seed: to.store === 'store-a' ? 11 : 12 });
+  const till = new SimTill({
+    transport: { kind: 'serial', path: pair.b },
+    journal: join(dir, `${to.store}-till.jsonl`),
+    lane: 'lane-1',
+    seed: to.store === 'store-a' ? 11 : 12,
+  });
   await till.open();
   await until(() => gw.health().lanes[0]?.state === 'up', `${to.store} lane up`, 15_000);
   return { to, gw, till, pair };
@@ -77,11 +82,16 @@ const allEvents = (to?: { store: string; gateway: string }) => hqStore.queryEven
 
 async function applied(to: { store: string; gateway: string }, commandId: string) {
   await until(
-    async () => (await hqStore.queryEvents({ ...to, type: 'trouw.command.applied.v1', limit: 10_000 })).some((e) => (e.data as { commandId: string }).commandId === commandId),
+    async () =>
+      (await hqStore.queryEvents({ ...to, type: 'trouw.command.applied.v1', limit: 10_000 })).some(
+        (e) => (e.data as { commandId: string }).commandId === commandId,
+      ),
     `${to.store} reports command ${commandId}`,
     20_000,
   );
-  return (await hqStore.queryEvents({ ...to, type: 'trouw.command.applied.v1', limit: 10_000 })).filter((e) => (e.data as { commandId: string }).commandId === commandId);
+  return (await hqStore.queryEvents({ ...to, type: 'trouw.command.applied.v1', limit: 10_000 })).filter(
+    (e) => (e.data as { commandId: string }).commandId === commandId,
+  );
 }
 
 beforeAll(async () => {
@@ -89,7 +99,15 @@ beforeAll(async () => {
   m = await startMosquitto();
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
-  ingest = await startIngest({ url: m.url, store: hqStore, username: 'hq', password: m.users.hq!, clientId: 'hq-settle-ingest', group: 'hq', reconnectMinMs: 100 });
+  ingest = await startIngest({
+    url: m.url,
+    store: hqStore,
+    username: 'hq',
+    password: m.users.hq!,
+    clientId: 'hq-settle-ingest',
+    group: 'hq',
+    reconnectMinMs: 100,
+  });
   hq = createMqttLink({ url: m.url, clientId: 'hq-settle-control', username: 'hq', password: m.users.hq!, reconnectMinMs: 100, reconnectMaxMs: 500 });
   await until(() => hq.health().state === 'up', 'HQ control link up', 15_000);
   settleDb = new Database(join(dir, 'hq-settlement.db'));
@@ -113,7 +131,7 @@ afterAll(async () => {
 });
 
 describe('two stores offline at once spend the same points; HQ settles', () => {
-  it('the member has 1000 points at HQ, and both stores hold them after HQ\'s snapshot', async () => {
+  it("the member has 1000 points at HQ, and both stores hold them after HQ's snapshot", async () => {
     const [a, b] = stores as [Store, Store];
     const adj = await sendCommand(hq, A, 'adjust-points', { member: MEMBER, points: 1000, reason: 'opening balance', by: 'ops@hq' });
     if (!adj.ok) throw new Error(adj.error);
@@ -136,7 +154,13 @@ describe('two stores offline at once spend the same points; HQ settles', () => {
     await until(() => hq.health().state !== 'up', 'HQ offline', 15_000);
 
     const spends = await Promise.all(
-      stores.map((s) => s.till.sale({ member: null, lines: [{ sku: 'SKU-9', category: 'grocery', qty: 1, amountCents: 800 }], tenders: [{ kind: 'points', amountCents: 800, member: MEMBER }] })),
+      stores.map((s) =>
+        s.till.sale({
+          member: null,
+          lines: [{ sku: 'SKU-9', category: 'grocery', qty: 1, amountCents: 800 }],
+          tenders: [{ kind: 'points', amountCents: 800, member: MEMBER }],
+        }),
+      ),
     );
     for (const r of spends) {
       if (!r.ok) throw new Error(`sale failed: ${r.error.code}`);
@@ -150,7 +174,8 @@ describe('two stores offline at once spend the same points; HQ settles', () => {
     await m.start();
     for (const s of stores) await until(() => linkState(s) === 'up', `${s.to.store} back`, 20_000);
     await until(() => hq.health().state === 'up', 'HQ back', 20_000);
-    for (const s of stores) await until(() => (s.gw.db.prepare('SELECT count(*) FROM outbox').pluck().get() as number) === 0, `${s.to.store} outbox drained`, 30_000);
+    for (const s of stores)
+      await until(() => (s.gw.db.prepare('SELECT count(*) FROM outbox').pluck().get() as number) === 0, `${s.to.store} outbox drained`, 30_000);
     await until(async () => (await allEvents()).filter((e) => e.type === 'trouw.points.spent.v1').length === 2, 'both spends at HQ', 20_000);
 
     const out = await settlement.settleMember(MEMBER, { to: [A, B] });
@@ -202,7 +227,9 @@ describe('two stores offline at once spend the same points; HQ settles', () => {
     const before = (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot').length;
     expect(await feeder.pump()).toBe(2);
     await until(
-      async () => (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot').length === before + 2,
+      async () =>
+        (await allEvents()).filter((e) => e.type === 'trouw.command.applied.v1' && (e.data as { name: string }).name === 'member-snapshot').length ===
+        before + 2,
       'both stores applied member-snapshot',
       20_000,
     );

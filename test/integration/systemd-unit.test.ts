@@ -38,10 +38,20 @@ describe('systemd unit', () => {
     const unit = readFileSync(out, 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} ${BIN} start --config ${config}`);
     for (const line of [
-      'User=trouw', 'SupplementaryGroups=dialout', 'StateDirectory=trouw', 'StateDirectoryMode=0700', 'ProtectSystem=strict',
-      'ProtectHome=yes', 'NoNewPrivileges=yes', 'Restart=on-failure', 'TimeoutStopSec=20s', 'StandardOutput=journal',
-      'Environment=TROUW_DATABASE__PATH=/var/lib/trouw/trouw.db', 'CapabilityBoundingSet=',
-    ]) expect(unit.split('\n'), line).toContain(line);
+      'User=trouw',
+      'SupplementaryGroups=dialout',
+      'StateDirectory=trouw',
+      'StateDirectoryMode=0700',
+      'ProtectSystem=strict',
+      'ProtectHome=yes',
+      'NoNewPrivileges=yes',
+      'Restart=on-failure',
+      'TimeoutStopSec=20s',
+      'StandardOutput=journal',
+      'Environment=TROUW_DATABASE__PATH=/var/lib/trouw/trouw.db',
+      'CapabilityBoundingSet=',
+    ])
+      expect(unit.split('\n'), line).toContain(line);
   });
 
   it('a unit whose ExecStart binary is missing fails verify (the check means something)', () => {
@@ -52,10 +62,13 @@ describe('systemd unit', () => {
 
   it('with kernel-HCI scanners the unit grants the raw-socket capabilities, and only then', () => {
     const config = join(dir, 'hci.json');
-    writeFileSync(config, JSON.stringify({
-      database: { path: join(dir, 'h.db') },
-      presence: { zones: [{ id: 'front' }], scanners: [{ name: 's1', zone: 'front', hciDevice: 0 }] },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        database: { path: join(dir, 'h.db') },
+        presence: { zones: [{ id: 'front' }], scanners: [{ name: 's1', zone: 'front', hciDevice: 0 }] },
+      }),
+    );
     const r = cli(['install-service', '--config', config, '--print']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN');
@@ -65,8 +78,10 @@ describe('systemd unit', () => {
     expect(readFileSync(SHIPPED, 'utf8')).toBe(renderUnit(DEFAULT_UNIT));
   });
 
-  it('the stop timeout outlasts the gateway\'s own graceful-stop deadline', () => {
-    const grace = Number(/closeWithGrace\(\{ delay: (\d[\d_]*)/.exec(readFileSync(resolve(import.meta.dirname, '../../gateway/cli/start.ts'), 'utf8'))![1]!.replace(/_/g, ''));
+  it("the stop timeout outlasts the gateway's own graceful-stop deadline", () => {
+    const grace = Number(
+      /closeWithGrace\(\{ delay: (\d[\d_]*)/.exec(readFileSync(resolve(import.meta.dirname, '../../gateway/cli/start.ts'), 'utf8'))![1]!.replace(/_/g, ''),
+    );
     const stop = Number(/TimeoutStopSec=(\d+)s/.exec(renderUnit(DEFAULT_UNIT))![1]) * 1000;
     expect(stop).toBeGreaterThan(grace);
   });

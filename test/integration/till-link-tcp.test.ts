@@ -47,11 +47,24 @@ describe('till link over TCP', () => {
 
     const sale = till.requests.sale({ member: 'M-1' });
     const results = [
-      await till.hello(), await till.ping(), await till.identify({ card: true }), await till.basket(sale.lines),
-      await till.send(sale), await till.refund(sale), await till.voidSale(sale.receipt), await till.endOfDay(),
+      await till.hello(),
+      await till.ping(),
+      await till.identify({ card: true }),
+      await till.basket(sale.lines),
+      await till.send(sale),
+      await till.refund(sale),
+      await till.voidSale(sale.receipt),
+      await till.endOfDay(),
     ];
     expect(results.map((r) => r.ok && r.value.type)).toEqual([
-      'hello.ok', 'ping.ok', 'identify.ok', 'basket.ok', 'sale.ok', 'refund.ok', 'void.ok', 'end-of-day.ok',
+      'hello.ok',
+      'ping.ok',
+      'identify.ok',
+      'basket.ok',
+      'sale.ok',
+      'refund.ok',
+      'void.ok',
+      'end-of-day.ok',
     ]);
 
     for (const fault of FAULT_KINDS) {

@@ -27,7 +27,12 @@ function basket(n: number): SaleLine[] {
   const earning = CATALOGUE.filter((i) => i.category !== 'tobacco' && i.category !== 'gift-card');
   return Array.from({ length: n }, (_, i) => {
     const item = earning[i % earning.length]!;
-    return { sku: `${item.sku.slice(0, 9)}${String(i).padStart(4, '0')}`, category: item.category, qty: 1 + (i % 3), amountCents: item.priceCents * (1 + (i % 3)) };
+    return {
+      sku: `${item.sku.slice(0, 9)}${String(i).padStart(4, '0')}`,
+      category: item.category,
+      qty: 1 + (i % 3),
+      amountCents: item.priceCents * (1 + (i % 3)),
+    };
   });
 }
 const cents = (lines: SaleLine[]) => lines.reduce((a, l) => a + l.amountCents, 0);
@@ -45,7 +50,15 @@ describe('long baskets over a serial pty', () => {
       database: { path: join(dir, 'g.db') },
       lanes: [{ id: 'lane-1', transport: 'serial', path: pair.a }],
       members: [{ number: 'M-1', name: 'Emma Bakker' }],
-      loyalty: { pointsPerEuro: 1, rounding: 'floor', minimumSpendCents: 0, expiryMonths: 12, multipliers: [], exclusions: { categories: [], skus: [] }, promotions: [] },
+      loyalty: {
+        pointsPerEuro: 1,
+        rounding: 'floor',
+        minimumSpendCents: 0,
+        expiryMonths: 12,
+        multipliers: [],
+        exclusions: { categories: [], skus: [] },
+        promotions: [],
+      },
     });
     gw = await startGateway(config, { logger: silent, listen: false });
     till = new SimTill({ transport: { kind: 'serial', path: pair.b }, journal: join(dir, 'till.jsonl'), lane: 'lane-1' });
@@ -78,7 +91,11 @@ describe('long baskets over a serial pty', () => {
       expect(awarded).toBeGreaterThanOrEqual(Math.floor(cents(lines) / 100)); // 1 per euro, times the tier
       expect(till.counters.framesOut - before).toBe(parts);
       expect(parts).toBeGreaterThan(n / 20);
-      const row = gw.db.prepare('SELECT lines, points, total_cents AS cents FROM sales WHERE receipt = ?').get(request.receipt) as { lines: string; points: number; cents: number };
+      const row = gw.db.prepare('SELECT lines, points, total_cents AS cents FROM sales WHERE receipt = ?').get(request.receipt) as {
+        lines: string;
+        points: number;
+        cents: number;
+      };
       expect((JSON.parse(row.lines) as unknown[]).length).toBe(n);
       expect(row).toMatchObject({ points: awarded, cents: cents(lines) });
       // Resent (the till did not see the answer): applied once, answered as a replay.

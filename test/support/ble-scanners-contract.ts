@@ -35,7 +35,8 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): P
 }
 
 const md = (i: number) => Uint8Array.from([0x4c, 0x00, 0x02, 0x15, 0xc0, 0xff, 0xee, i]);
-const adverts = (from: number, n: number): HeardAdvert[] => Array.from({ length: n }, (_, k) => ({ rssi: -40 - ((from + k) % 50), manufacturerData: md(from + k) }));
+const adverts = (from: number, n: number): HeardAdvert[] =>
+  Array.from({ length: n }, (_, k) => ({ rssi: -40 - ((from + k) % 50), manufacturerData: md(from + k) }));
 
 export function bleScannersContract(name: string, setup: () => Promise<BleScannersHarness>): void {
   describe(`BleScanners contract: ${name}`, () => {

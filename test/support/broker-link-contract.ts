@@ -51,7 +51,10 @@ export function brokerLinkContract(name: string, setup: () => Promise<BrokerLink
       await x.link.publish(x.outTopic, 'one');
       await x.link.publish(x.outTopic, Buffer.from('two'));
       await waitFor(() => x.received().length >= 2, 'peer receives both');
-      expect(x.received()).toEqual([{ topic: x.outTopic, payload: 'one' }, { topic: x.outTopic, payload: 'two' }]);
+      expect(x.received()).toEqual([
+        { topic: x.outTopic, payload: 'one' },
+        { topic: x.outTopic, payload: 'two' },
+      ]);
       expect(x.link.protocolVersion === 5 || x.link.protocolVersion === 4).toBe(true);
       expect(x.link.health()).toMatchObject({ kind: 'mqtt', state: 'up' });
     });

@@ -29,8 +29,14 @@ import { systemClock } from '../../gateway/ports/clock';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /**
@@ -83,14 +89,26 @@ export async function startKioskGateway(opts: { screenIdleMs?: number; extra?: P
       debounceMs: 0,
     },
   });
-  const readers = createInProcessCardReaders({ config: config.cards, cardKey: KEY, log: silentLogger, readers: ['lane reader', 'kiosk reader', 'kiosk2 reader'] });
+  const readers = createInProcessCardReaders({
+    config: config.cards,
+    cardKey: KEY,
+    log: silentLogger,
+    readers: ['lane reader', 'kiosk reader', 'kiosk2 reader'],
+  });
   const gw = await startGateway(config, { logger: silentLogger, listen: false, cardReaders: readers, printPairing: () => undefined });
   seedHistory(gw, memberToken);
 
   const members = createMembersService({ db: gw.db, clock: systemClock });
   const deps: KioskRoutesOptions = {
-    router: gw.cards?.router, members, cardLinks: createCardLinks({ db: gw.db, clock: systemClock, members }),
-    db: gw.db, clock: systemClock, config, health: gw.health, screenIdleMs: opts.screenIdleMs ?? 45_000, screenKeys: gw.screenKeys,
+    router: gw.cards?.router,
+    members,
+    cardLinks: createCardLinks({ db: gw.db, clock: systemClock, members }),
+    db: gw.db,
+    clock: systemClock,
+    config,
+    health: gw.health,
+    screenIdleMs: opts.screenIdleMs ?? 45_000,
+    screenKeys: gw.screenKeys,
     offers: [{ title: { nl: '2 halen, 1 betalen: koffie', en: 'Buy 2, get 1 free: coffee' }, text: { nl: 'Alleen deze week', en: 'This week only' } }],
     ...opts.extra,
   };
@@ -108,13 +126,15 @@ export async function startKioskGateway(opts: { screenIdleMs?: number; extra?: P
   };
   await serve();
   return {
-    gw, readers,
+    gw,
+    readers,
     url: () => `http://127.0.0.1:${port}`,
     tap: async (reader, card) => {
       const c = CARDS[card]();
       await readers.present(reader, { atr: c.atr, transmit: inProcessTransmit(c) });
     },
-    serve, unserve,
+    serve,
+    unserve,
     async stop() {
       await unserve();
       await gw.stop();

@@ -75,7 +75,8 @@ export function cardReadersContract(name: string, setup: () => Promise<CardReade
       await x.tap(CARDS['classic-1k']());
       expect(taps).toHaveLength(2);
       const token = cardToken(x.cardKey, 'mifare-classic-1k', UIDS.classic1k);
-      for (const t of taps) expect(t).toMatchObject({ outcome: 'identified', kind: 'mifare-classic-1k', token, reader: x.reader, place: { type: 'lane', id: 'l1' } });
+      for (const t of taps)
+        expect(t).toMatchObject({ outcome: 'identified', kind: 'mifare-classic-1k', token, reader: x.reader, place: { type: 'lane', id: 'l1' } });
       expect(taps[0]!.outcome === 'identified' && /^[0-9a-f]{64}$/.test(taps[0]!.token)).toBe(true);
     });
 

@@ -127,28 +127,28 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
       }),
     );
   } else {
-  users = o.users ?? DEFAULT_USERS;
-  const passwd = join(dir, 'passwd');
-  writeFileSync(passwd, '');
-  for (const [u, p] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', passwd, u, p]);
-  writeFileSync(join(dir, 'acl'), ACL);
-  writeFileSync(
-    conf,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous false',
-      `password_file ${passwd}`,
-      `acl_file ${join(dir, 'acl')}`,
-      'persistence true',
-      `persistence_location ${dir}/`,
-      'autosave_interval 1',
-      'persistent_client_expiration 14d',
-      'max_queued_messages 0',
-      `max_inflight_messages ${o.maxInflight ?? 100}`,
-      ...logLines(dir),
-      '',
-    ].join('\n'),
-  );
+    users = o.users ?? DEFAULT_USERS;
+    const passwd = join(dir, 'passwd');
+    writeFileSync(passwd, '');
+    for (const [u, p] of Object.entries(users)) execFileSync('mosquitto_passwd', ['-b', passwd, u, p]);
+    writeFileSync(join(dir, 'acl'), ACL);
+    writeFileSync(
+      conf,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous false',
+        `password_file ${passwd}`,
+        `acl_file ${join(dir, 'acl')}`,
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'autosave_interval 1',
+        'persistent_client_expiration 14d',
+        'max_queued_messages 0',
+        `max_inflight_messages ${o.maxInflight ?? 100}`,
+        ...logLines(dir),
+        '',
+      ].join('\n'),
+    );
   }
   let proc: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

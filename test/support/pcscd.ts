@@ -66,18 +66,23 @@ export function listeningPorts(): Set<number> {
  * present by pcscd. Polls /proc/net/tcp rather than sleeping.
  */
 export async function waitVpcdIdle(port: number, timeoutMs = 5000): Promise<void> {
-  await waitFor(`vpcd on ${port} to drop the card`, () => {
-    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-      if (!existsSync(f)) continue;
-      for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
-        const cols = line.trim().split(/\s+/);
-        if (cols.length < 4) continue;
-        const local = parseInt(cols[1]!.split(':').pop()!, 16);
-        if (local === port && cols[3] !== '0A') return false;
+  await waitFor(
+    `vpcd on ${port} to drop the card`,
+    () => {
+      for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+        if (!existsSync(f)) continue;
+        for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) {
+          const cols = line.trim().split(/\s+/);
+          if (cols.length < 4) continue;
+          const local = parseInt(cols[1]!.split(':').pop()!, 16);
+          if (local === port && cols[3] !== '0A') return false;
+        }
       }
-    }
-    return true;
-  }, timeoutMs, 20);
+      return true;
+    },
+    timeoutMs,
+    20,
+  );
 }
 
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
@@ -124,14 +129,22 @@ export async function startPcscd(opts: { readyTimeoutMs?: number } = {}): Promis
       if (child === c) child = undefined;
     });
     try {
-      await waitFor('pcscd to answer', async () => {
-        if (!child) throw new Error(`pcscd exited at start${process.getuid?.() !== 0 ? ' (it needs root for /run/pcscd)' : ''}: ${stderr.trim()}`);
-        return (await probePcscd(PCSCD_SOCKET, 500)).ok;
-      }, readyTimeoutMs);
-      await waitFor('vpcd to listen on 35963 and 35964', () => {
-        const ports = listeningPorts();
-        return ports.has(35963) && ports.has(35964);
-      }, readyTimeoutMs);
+      await waitFor(
+        'pcscd to answer',
+        async () => {
+          if (!child) throw new Error(`pcscd exited at start${process.getuid?.() !== 0 ? ' (it needs root for /run/pcscd)' : ''}: ${stderr.trim()}`);
+          return (await probePcscd(PCSCD_SOCKET, 500)).ok;
+        },
+        readyTimeoutMs,
+      );
+      await waitFor(
+        'vpcd to listen on 35963 and 35964',
+        () => {
+          const ports = listeningPorts();
+          return ports.has(35963) && ports.has(35964);
+        },
+        readyTimeoutMs,
+      );
     } catch (e) {
       await stop();
       throw e;

@@ -43,7 +43,10 @@ export function posLinkContract(name: string, setup: () => Promise<ContractHarne
       h.link.start(handler);
       const end = await h.openTill();
       const till = new LinkEngine(end.stream, { replyTimeoutMs: 3000 });
-      closers.push(() => end.close(), () => till.close());
+      closers.push(
+        () => end.close(),
+        () => till.close(),
+      );
       await waitFor(() => h.link.health().state === 'up', 'link up');
       return till;
     }

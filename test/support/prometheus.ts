@@ -28,7 +28,9 @@ export interface PrometheusHandle {
 export function requirePrometheus(): void {
   const probe = spawnSync('prometheus', ['--version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
-    throw new Error('prometheus is required for this test but was not found on PATH: install it (Debian: apt-get install prometheus; scripts/test-all.sh does this).');
+    throw new Error(
+      'prometheus is required for this test but was not found on PATH: install it (Debian: apt-get install prometheus; scripts/test-all.sh does this).',
+    );
   }
 }
 
@@ -37,24 +39,25 @@ export async function startPrometheus(targets: readonly ScrapeTarget[]): Promise
   const dir = mkdtempSync(join(tmpdir(), 'trouw-prometheus-'));
   const port = await freePort();
   const scrapeConfigs = targets
-    .map((t) => [
-      `  - job_name: ${t.job}`,
-      '    scrape_interval: 1s',
-      '    scrape_timeout: 900ms',
-      ...(t.bearerToken ? ['    authorization:', `      credentials: ${t.bearerToken}`] : []),
-      '    static_configs:',
-      `      - targets: ['${t.address}']`,
-    ].join('\n'))
+    .map((t) =>
+      [
+        `  - job_name: ${t.job}`,
+        '    scrape_interval: 1s',
+        '    scrape_timeout: 900ms',
+        ...(t.bearerToken ? ['    authorization:', `      credentials: ${t.bearerToken}`] : []),
+        '    static_configs:',
+        `      - targets: ['${t.address}']`,
+      ].join('\n'),
+    )
     .join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n${scrapeConfigs}\n`);
   const logFile = join(dir, 'prometheus.log');
   const log = createWriteStream(logFile);
-  const child: ChildProcess = spawn('prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
@@ -79,7 +82,9 @@ export async function startPrometheus(targets: readonly ScrapeTarget[]): Promise
     url,
     logFile,
     async query(promql) {
-      const data = (await api(`/api/v1/query?query=${encodeURIComponent(promql)}`)) as { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      const data = (await api(`/api/v1/query?query=${encodeURIComponent(promql)}`)) as {
+        result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+      };
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
     async series(match) {

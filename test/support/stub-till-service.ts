@@ -31,8 +31,12 @@ export function answer(req: TillRequest): TillResponse {
       return { ...base, type: 'basket.ok', member: req.member ? member(req.member) : null, pointsPreview: req.lines.length, offers: [] };
     case 'sale':
       return {
-        ...base, type: 'sale.ok', receipt: req.receipt, member: req.member ? member(req.member) : null,
-        pointsAwarded: req.member ? 5 : 0, ...(req.member ? {} : { reason: 'no-member' as const }),
+        ...base,
+        type: 'sale.ok',
+        receipt: req.receipt,
+        member: req.member ? member(req.member) : null,
+        pointsAwarded: req.member ? 5 : 0,
+        ...(req.member ? {} : { reason: 'no-member' as const }),
       };
     case 'refund':
       return { ...base, type: 'refund.ok', receipt: req.receipt, member: null, pointsReversed: 0, deficit: 0 };

@@ -7,7 +7,12 @@ import type { LinkHealth } from '../../gateway/ports/pos-link';
 
 const config = validateConfig({});
 const lane = (state: LinkHealth['state'], lastError?: string): LinkHealth => ({
-  lane: 'lane-1', transport: 'serial', endpoint: '/dev/ttyUSB0', state, since: 1, ...(lastError && { lastError }),
+  lane: 'lane-1',
+  transport: 'serial',
+  endpoint: '/dev/ttyUSB0',
+  state,
+  since: 1,
+  ...(lastError && { lastError }),
   counters: { framesIn: 3, framesOut: 3, naksSent: 0, naksReceived: 0, retries: 0, duplicates: 0, garbageBytes: 0 },
 });
 
@@ -17,7 +22,10 @@ describe('health API', () => {
 
   it('is down (503) while a needed device is not up: every lane by default (issue 14)', async () => {
     const lanes = [lane('up'), { ...lane('down', 'unplugged'), lane: 'lane-2' }];
-    const devices = [{ name: 'broker', kind: 'mqtt', state: 'down' as const }, { name: 'reader 1', kind: 'pcsc', state: 'up' as const }];
+    const devices = [
+      { name: 'broker', kind: 'mqtt', state: 'down' as const },
+      { name: 'reader 1', kind: 'pcsc', state: 'up' as const },
+    ];
     let cfg = config;
     app = await buildApi({
       health: () => summariseHealth({ config: cfg, startedAt: 0, lanes, devices, database: { name: 'ledger', kind: 'sqlite', state: 'up' } }),

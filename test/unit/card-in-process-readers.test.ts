@@ -13,7 +13,15 @@ const silent = createLogger({ level: 'silent' }, new Writable({ write: (_c, _e, 
 describe('in-process card readers (tests and the demo without pcscd)', () => {
   it('runs the same pipeline: place, kind, token, debounce, health', async () => {
     const readers = createInProcessCardReaders({
-      config: { readers: [{ match: 'lane-1', place: 'lane:1' }, { match: 'kiosk', place: 'kiosk:k' }], staff: [], debounceMs: 1000, readTimeoutMs: 500 },
+      config: {
+        readers: [
+          { match: 'lane-1', place: 'lane:1' },
+          { match: 'kiosk', place: 'kiosk:k' },
+        ],
+        staff: [],
+        debounceMs: 1000,
+        readTimeoutMs: 500,
+      },
       cardKey: KEY,
       log: silent,
       readers: ['lane-1'],
@@ -23,7 +31,12 @@ describe('in-process card readers (tests and the demo without pcscd)', () => {
     readers.start();
     const card = CARDS['classic-1k']();
     const tap = await readers.present('lane-1', { atr: card.atr, transmit: inProcessTransmit(card) });
-    expect(tap).toMatchObject({ outcome: 'identified', kind: 'mifare-classic-1k', place: { type: 'lane', id: '1' }, token: cardToken(KEY, 'mifare-classic-1k', UIDS.classic1k) });
+    expect(tap).toMatchObject({
+      outcome: 'identified',
+      kind: 'mifare-classic-1k',
+      place: { type: 'lane', id: '1' },
+      token: cardToken(KEY, 'mifare-classic-1k', UIDS.classic1k),
+    });
     expect(await readers.present('lane-1', { atr: card.atr, transmit: inProcessTransmit(card) })).toBeUndefined();
     const rnd = CARDS['random-uid']();
     expect(await readers.present('lane-1', { atr: rnd.atr, transmit: inProcessTransmit(rnd) })).toMatchObject({ outcome: 'rejected', reason: 'random-id' });

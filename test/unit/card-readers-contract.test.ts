@@ -10,7 +10,12 @@ const silent = createLogger({ level: 'silent' }, new Writable({ write: (_c, _e, 
 
 cardReadersContract('in-process', async () => {
   const reader = 'Lane Reader 00';
-  const readers = createInProcessCardReaders({ config: { readers: CONTRACT_BINDINGS(reader), staff: [], debounceMs: 0, readTimeoutMs: 500 }, cardKey: KEY, log: silent, readers: [reader] });
+  const readers = createInProcessCardReaders({
+    config: { readers: CONTRACT_BINDINGS(reader), staff: [], debounceMs: 0, readTimeoutMs: 500 },
+    cardKey: KEY,
+    log: silent,
+    readers: [reader],
+  });
   return {
     readers,
     reader,

@@ -128,7 +128,12 @@ describe('nfc-pcsc adapter (fake library)', () => {
     await until('disabled', () => s.readers.health()[0]!.state === 'disabled');
     expect(s.readers.health()[0]!.detail).toMatch(/^disabled: nfc-pcsc not installed/);
     expect(s.probes()).toBe(0);
-    expect(s.readers.health().filter((h) => h.kind === 'card-reader').every((h) => h.state === 'disabled')).toBe(true);
+    expect(
+      s.readers
+        .health()
+        .filter((h) => h.kind === 'card-reader')
+        .every((h) => h.state === 'disabled'),
+    ).toBe(true);
   });
 
   it('without pcscd: down with the reason, no PC/SC context, retries with back-off, comes up when pcscd appears', async () => {
@@ -158,7 +163,13 @@ describe('nfc-pcsc adapter (fake library)', () => {
 
     lane.present(CARDS['ov-chipkaart']());
     await until('tap', () => s.taps.length === 1);
-    expect(s.taps[0]).toMatchObject({ reader: 'Lane Reader 1', place: { type: 'lane', id: 'l1' }, outcome: 'identified', kind: 'ov-chipkaart', token: cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart) });
+    expect(s.taps[0]).toMatchObject({
+      reader: 'Lane Reader 1',
+      place: { type: 'lane', id: 'l1' },
+      outcome: 'identified',
+      kind: 'ov-chipkaart',
+      token: cardToken(KEY, 'ov-chipkaart', UIDS.ovChipkaart),
+    });
     lane.remove();
     lane.present(CARDS['ov-chipkaart']()); // back within the window: the same tap
     lane.remove();

@@ -28,8 +28,7 @@ describe('card taps through the gateway', () => {
   let readers: InProcessCardReaders;
   let n = 0;
 
-  const identify = async () =>
-    JSON.parse(await gw.till.handle(JSON.stringify({ v: 1, id: `req-${++n}`, type: 'identify', card: true }), { lane: 'lane-1' }));
+  const identify = async () => JSON.parse(await gw.till.handle(JSON.stringify({ v: 1, id: `req-${++n}`, type: 'identify', card: true }), { lane: 'lane-1' }));
   const tap = (reader: string, card: VirtualCard) => readers.present(reader, { atr: card.atr, transmit: inProcessTransmit(card) });
   const api = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, token = ADMIN) =>
     gw.api.inject({ method, url, ...(payload !== undefined && { payload: payload as object }), headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -41,7 +40,10 @@ describe('card taps through the gateway', () => {
       http: { adminToken: ADMIN },
       members: [{ number: 'M-1', name: 'Sanne de Vries' }],
       cards: {
-        readers: [{ match: 'lane reader', place: 'lane:lane-1' }, { match: 'kiosk reader', place: 'kiosk:k1' }],
+        readers: [
+          { match: 'lane reader', place: 'lane:lane-1' },
+          { match: 'kiosk reader', place: 'kiosk:k1' },
+        ],
         staff: [{ token: staffToken, role: 'supervisor', label: 'Bedrijfsleider' }],
         debounceMs: 0,
       },
@@ -76,7 +78,21 @@ describe('card taps through the gateway', () => {
     expect((await api('POST', '/api/members/M-1/cards', { place: 'kiosk:k1' })).statusCode).toBe(201);
     await tap('lane reader', CARDS['ov-pas']());
     const sale = (receipt: string, extra: object = {}) =>
-      gw.till.handle(JSON.stringify({ v: 1, id: `s-${receipt}`, type: 'sale', receipt, card: true, lines: [{ sku: 'a', category: 'dairy', qty: 1, amountCents: 1000 }], tenders: [], ...extra }), { lane: 'lane-1' }).then((b) => JSON.parse(b));
+      gw.till
+        .handle(
+          JSON.stringify({
+            v: 1,
+            id: `s-${receipt}`,
+            type: 'sale',
+            receipt,
+            card: true,
+            lines: [{ sku: 'a', category: 'dairy', qty: 1, amountCents: 1000 }],
+            tenders: [],
+            ...extra,
+          }),
+          { lane: 'lane-1' },
+        )
+        .then((b) => JSON.parse(b));
     expect(await sale('R-1')).toMatchObject({ type: 'sale.ok', member: { number: 'M-1' }, pointsAwarded: 10 });
     expect(await sale('R-2')).toMatchObject({ member: null, reason: 'no-tap', pointsAwarded: 0 });
     // A sale resent long after it was rung must not take the next customer's card.

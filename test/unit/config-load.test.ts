@@ -25,7 +25,10 @@ describe('config', () => {
   });
 
   it.each([
-    [{ lanes: [{ id: 'l1', transport: 'serial', path: '/dev/ttyUSB0', baudRate: 12 }] }, 'config: lanes.0.baudRate = 12: expected one of 9600, 19200, 38400, 57600, 115200'],
+    [
+      { lanes: [{ id: 'l1', transport: 'serial', path: '/dev/ttyUSB0', baudRate: 12 }] },
+      'config: lanes.0.baudRate = 12: expected one of 9600, 19200, 38400, 57600, 115200',
+    ],
     [{ lanes: [{ id: 'l1', transport: 'usb' }] }, 'config: lanes.0.transport = "usb": expected one of "serial", "tcp"'],
     [{ lanes: [{ id: 'l1', transport: 'serial' }] }, 'config: lanes.0.path = (missing): expected serial device, e.g. /dev/ttyUSB0'],
     [{ lanes: [{ id: 'l1', transport: 'tcp', port: 99999 }] }, 'config: lanes.0.port = 99999: expected a whole number >= 1 and <= 65535'],
@@ -33,10 +36,18 @@ describe('config', () => {
     [{ http: { prot: 1 } }, 'config: http.prot = 1: expected no such key (check the spelling)'],
     [{ loyalty: { pointsPerEuro: -1 } }, 'config: loyalty.pointsPerEuro = -1: expected a number >= 0 and <= 1000'],
     [
-      { lanes: [{ id: 'a', transport: 'serial', path: '/dev/x' }, { id: 'a', transport: 'serial', path: '/dev/y' }] },
+      {
+        lanes: [
+          { id: 'a', transport: 'serial', path: '/dev/x' },
+          { id: 'a', transport: 'serial', path: '/dev/y' },
+        ],
+      },
       'config: lanes.1.id = "a": expected a lane id not used by another lane',
     ],
-    [{ loyalty: { promotions: [{ id: 'p', from: '2026-02-01', to: '2026-01-01', factor: 2 }] } }, 'config: loyalty.promotions.0.to = "2026-01-01": expected a date on or after "from" (2026-02-01)'],
+    [
+      { loyalty: { promotions: [{ id: 'p', from: '2026-02-01', to: '2026-01-01', factor: 2 }] } },
+      'config: loyalty.promotions.0.to = "2026-01-01": expected a date on or after "from" (2026-02-01)',
+    ],
   ])('names the key, the value and what was expected: %j', (raw, message) => {
     expect(errorOf(raw)).toBe(message);
   });
@@ -57,7 +68,9 @@ describe('config', () => {
   });
 
   it('an unreadable or unparsable file is one clear line', () => {
-    expect(() => loadConfig({ file: '/nonexistent/trouw.yaml', env: {} })).toThrow(/config: \(file\) = "\/nonexistent\/trouw.yaml": expected a readable config file \(ENOENT\)/);
+    expect(() => loadConfig({ file: '/nonexistent/trouw.yaml', env: {} })).toThrow(
+      /config: \(file\) = "\/nonexistent\/trouw.yaml": expected a readable config file \(ENOENT\)/,
+    );
     const dir = mkdtempSync(join(tmpdir(), 'trouw-cfg-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'store: [unclosed');

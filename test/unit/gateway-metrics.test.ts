@@ -60,15 +60,18 @@ describe('gateway metrics', () => {
 
   it('ledger tallies count committed sales only, from the start of the process', () => {
     const db = openDatabase(':memory:');
-    const insert = db.prepare(`INSERT INTO sales (receipt, lane, at, business_date, total_cents, eligible_cents, points, lines, request_hash, response, received_at)
+    const insert =
+      db.prepare(`INSERT INTO sales (receipt, lane, at, business_date, total_cents, eligible_cents, points, lines, request_hash, response, received_at)
       VALUES (?, ?, 0, '2026-01-01', 100, 100, ?, '[]', 'h', '{}', 0)`);
     insert.run('before-start', '1', 50);
     const tallies = createLedgerTallies(db);
     insert.run('R-1', '1', 3);
-    expect(() => db.transaction(() => {
-      insert.run('R-rolled-back', '1', 7);
-      throw new Error('rolled back');
-    })()).toThrow();
+    expect(() =>
+      db.transaction(() => {
+        insert.run('R-rolled-back', '1', 7);
+        throw new Error('rolled back');
+      })(),
+    ).toThrow();
     insert.run('R-2', '2', 4);
     const t = tallies.read();
     expect(t.get('1')).toMatchObject({ sales: 1, points: 3 });

@@ -87,7 +87,11 @@ describe('HQ ack pacing', () => {
     try {
       let now = 1000;
       const sent: string[][] = [];
-      const acks = createAckSender({ publish: async (_t, payload) => void sent.push((JSON.parse(payload) as EventAck).stored), delayMs: 25, monotonic: () => now });
+      const acks = createAckSender({
+        publish: async (_t, payload) => void sent.push((JSON.parse(payload) as EventAck).stored),
+        delayMs: 25,
+        monotonic: () => now,
+      });
       acks.stored(a, 'e1');
       await vi.advanceTimersByTimeAsync(0); // nothing sent before: no wait
       expect(sent).toEqual([['e1']]);

@@ -48,13 +48,28 @@ function spent(store: string, member: string, points: number, o: { minute?: numb
   const id = `01JSCHED${String(++seq).padStart(18, '0')}`;
   const data = { memberId: 'local', memberNumber: member, receipt: `R${seq}`, lane: 'lane-1', points, amountCents: points, balance: 0 };
   return {
-    source: `/stores/${store}/gw-1`, id, store, gateway: 'gw-1', type: 'trouw.points.spent.v1', time: new Date(timeMs).toISOString(), timeMs,
-    subject: null, member, pointsDelta: -points, data: JSON.stringify(data), receivedAt: o.receivedAt ?? timeMs,
+    source: `/stores/${store}/gw-1`,
+    id,
+    store,
+    gateway: 'gw-1',
+    type: 'trouw.points.spent.v1',
+    time: new Date(timeMs).toISOString(),
+    timeMs,
+    subject: null,
+    member,
+    pointsDelta: -points,
+    data: JSON.stringify(data),
+    receivedAt: o.receivedAt ?? timeMs,
   };
 }
 const earned = (store: string, member: string, points: number, o: { minute?: number; receivedAt?: number } = {}): IngestedEvent => {
   const e = spent(store, member, points, o);
-  return { ...e, type: 'trouw.sale.completed.v1', pointsDelta: points, data: JSON.stringify({ receipt: `S${seq}`, pointsAwarded: points, memberNumber: member }) };
+  return {
+    ...e,
+    type: 'trouw.sale.completed.v1',
+    pointsDelta: points,
+    data: JSON.stringify({ receipt: `S${seq}`, pointsAwarded: points, memberNumber: member }),
+  };
 };
 
 const open: { store: HqStore; db: Database.Database }[] = [];
@@ -82,8 +97,11 @@ describe('settlement scheduler', () => {
   it('settles members seen at more than one gateway, once; new events (even old ones, late) settle again', async () => {
     const { store, clock, rec, settlement, scheduler } = await setup();
     await store.insertEvents([
-      earned('store-a', 'M-1', 1000, { minute: 0 }), spent('store-a', 'M-1', 800, { minute: 5 }), spent('store-b', 'M-1', 800, { minute: 6 }),
-      earned('store-a', 'M-2', 50, { minute: 1 }), spent('store-a', 'M-2', 20, { minute: 2 }), // one gateway only: its store already agrees
+      earned('store-a', 'M-1', 1000, { minute: 0 }),
+      spent('store-a', 'M-1', 800, { minute: 5 }),
+      spent('store-b', 'M-1', 800, { minute: 6 }),
+      earned('store-a', 'M-2', 50, { minute: 1 }),
+      spent('store-a', 'M-2', 20, { minute: 2 }), // one gateway only: its store already agrees
     ]);
     clock.set(T0 + 10 * MIN);
     const first = await scheduler.tick();

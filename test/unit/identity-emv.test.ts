@@ -40,7 +40,10 @@ const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const VISA: Exchange[] = [
   ['00A404000E325041592E5359532E444446303100', '6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07A0000000031010500A564953412044454249548701019000'],
   ['00A4040007A000000003101000', '6F318407A0000000031010A526500A564953412044454249548701019F380C9F66049F02069F37045F2A02BF0C055F55024E4C9000'],
-  ['80A80000128310*', '77468202002094040801010057134761739001010119D28122010000000000000F5F3401009F100706011203A000009F260811223344556677889F2701809F360200019F6C0216009000'],
+  [
+    '80A80000128310*',
+    '77468202002094040801010057134761739001010119D28122010000000000000F5F3401009F100706011203A000009F260811223344556677889F2701809F360200019F6C0216009000',
+  ],
   ['00B2010C00', '701A5F280205289F0702FFC05A0847617390010101195F24032812319000'],
 ];
 
@@ -83,7 +86,11 @@ describe('EMV read (recorded exchanges)', () => {
   });
 
   it('wipes every response buffer the card gave, on success and on failure', async () => {
-    for (const [script, succeeds] of [[VISA, true], [MASTERCARD, true], [VISA.slice(0, 3), false]] as const) {
+    for (const [script, succeeds] of [
+      [VISA, true],
+      [MASTERCARD, true],
+      [VISA.slice(0, 3), false],
+    ] as const) {
       const card = replay(script);
       const r = await identifyCard({ atr: CARDS['bank-card']().atr, transmit: card.transmit, cardKey: new Uint8Array(32), nowMs: NOW });
       expect(r.ok).toBe(succeeds);
@@ -114,7 +121,11 @@ describe('EMV read (recorded exchanges)', () => {
     ['AFL with SFI 0', [...VISA.slice(0, 2), ['80A8*', '80061980 00010100 9000']], { code: 'malformed', step: 'gpo' }],
     ['record missing', [...VISA.slice(0, 3), ['00B2010C00', '6A83']], { code: 'bad-status', step: 'record', sw: 0x6a83 }],
     ['record truncated TLV', [...VISA.slice(0, 3), ['00B2010C00', '701A5F2802 9000']], { code: 'malformed', step: 'record' }],
-    ['no identifier anywhere', [...VISA.slice(0, 2), ['80A8*', '80061980080101009000'], ['00B2010C00', '70045F20012F9000']], { code: 'no-identifier', step: 'record' }],
+    [
+      'no identifier anywhere',
+      [...VISA.slice(0, 2), ['80A8*', '80061980080101009000'], ['00B2010C00', '70045F20012F9000']],
+      { code: 'no-identifier', step: 'record' },
+    ],
     ['one-byte answer', [[toHex(SELECT_PPSE), '90']], { code: 'short-response', step: 'ppse' }],
     ['card gone mid-flow', VISA.slice(0, 2), { code: 'transport', step: 'gpo' }],
   ])('%s', async (_name, script, error) => {

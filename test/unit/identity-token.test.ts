@@ -75,7 +75,12 @@ describe('identifyCard over the simulated cards (in process)', () => {
   });
   it('an ISO-DEP card that is neither EMV nor DESFire is unsupported', async () => {
     const card = CARDS.desfire();
-    const r = await identifyCard({ atr: fromHex('3B 82 80 01 12 34 A5'.replace('A5', (0x82 ^ 0x80 ^ 0x01 ^ 0x12 ^ 0x34).toString(16))), transmit: inProcessTransmit(card), cardKey: KEY, nowMs: now });
+    const r = await identifyCard({
+      atr: fromHex('3B 82 80 01 12 34 A5'.replace('A5', (0x82 ^ 0x80 ^ 0x01 ^ 0x12 ^ 0x34).toString(16))),
+      transmit: inProcessTransmit(card),
+      cardKey: KEY,
+      nowMs: now,
+    });
     expect(r).toMatchObject({ ok: false, error: { reason: 'unsupported-card' } });
   });
 });

@@ -73,9 +73,12 @@ describe('kiosk API', () => {
     await kg.tap('kiosk2 reader', 'bank-card');
     const ev = (await s2.next()) as { type: string; token: string };
     expect(ev.type).toBe('join');
-    const join = (body: unknown) => fetch(`${kg.url()}/api/kiosk/k2/me/join`, {
-      method: 'POST', headers: { authorization: `Bearer ${ev.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
+    const join = (body: unknown) =>
+      fetch(`${kg.url()}/api/kiosk/k2/me/join`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ev.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await join({ name: 'Daan', email: 'not-an-address', consent: { presence: false, offers: false } })).status).toBe(422);
     const ok = await join({ name: 'Daan Jansen', consent: { presence: false, offers: true } });
     expect(ok.status).toBe(201);

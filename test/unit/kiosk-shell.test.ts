@@ -16,15 +16,25 @@ vi.mock('electron', async () => {
   class FakeContents extends EventEmitter {
     openHandler?: () => unknown;
     crashed = 0;
-    setWindowOpenHandler(h: () => unknown) { this.openHandler = h; }
+    setWindowOpenHandler(h: () => unknown) {
+      this.openHandler = h;
+    }
     closeDevTools() {}
-    forcefullyCrashRenderer() { this.crashed++; }
+    forcefullyCrashRenderer() {
+      this.crashed++;
+    }
   }
   class BrowserWindow extends EventEmitter {
     webContents = new FakeContents();
     loads: string[] = [];
-    constructor(public options: unknown) { super(); fake.windows.push(this); }
-    loadURL(url: string) { this.loads.push(url); return Promise.resolve(); }
+    constructor(public options: unknown) {
+      super();
+      fake.windows.push(this);
+    }
+    loadURL(url: string) {
+      this.loads.push(url);
+      return Promise.resolve();
+    }
     show() {}
   }
   return {
@@ -41,7 +51,11 @@ const { IPC_SHELL_INFO, isAllowedUrl, isTrustedSender, shellConfigFrom, windowOp
 const config = shellConfigFrom({ TROUW_KIOSK_URL: 'http://10.0.0.5:8080/kiosk/?kiosk=k1' });
 const ORIGIN = 'http://10.0.0.5:8080';
 
-type FakeWindow = EventEmitter & { options: Record<string, unknown>; loads: string[]; webContents: EventEmitter & { openHandler?: () => unknown; crashed: number } };
+type FakeWindow = EventEmitter & {
+  options: Record<string, unknown>;
+  loads: string[];
+  webContents: EventEmitter & { openHandler?: () => unknown; crashed: number };
+};
 
 describe('kiosk shell (Electron main)', () => {
   beforeEach(() => {
@@ -54,7 +68,8 @@ describe('kiosk shell (Electron main)', () => {
     const win = fake.windows[0] as FakeWindow;
     expect(win.loads).toEqual(['http://10.0.0.5:8080/kiosk/?kiosk=k1']);
     expect(win.options).toMatchObject({
-      kiosk: true, fullscreen: true,
+      kiosk: true,
+      fullscreen: true,
       webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false, devTools: false, preload: '/app/preload.cjs' },
     });
     expect(windowOptions({ ...config, production: false }, 'p').webPreferences?.devTools).toBe(true);

@@ -16,9 +16,23 @@ describe('auditLedger', () => {
     tt.send(sale('A-1', [line(1234)], 'M-1'));
     tt.send(sale('A-2', [line(500)]));
     expect(auditLedger(tt.db)).toEqual({
-      integrity: 'ok', foreignKeyViolations: 0, balancesMatchEntries: true, deficitsMatchEntries: true, lotsMatchBalances: true,
-      salesMatchEntries: true, negativeBalances: 0, mismatchedMembers: [], members: 1, salesCount: 2, returnsCount: 0,
-      entriesCount: 1, lotsCount: 1, outboxCount: 3, tillRequestsCount: 2, totalBalance: 12, totalDeficit: 0,
+      integrity: 'ok',
+      foreignKeyViolations: 0,
+      balancesMatchEntries: true,
+      deficitsMatchEntries: true,
+      lotsMatchBalances: true,
+      salesMatchEntries: true,
+      negativeBalances: 0,
+      mismatchedMembers: [],
+      members: 1,
+      salesCount: 2,
+      returnsCount: 0,
+      entriesCount: 1,
+      lotsCount: 1,
+      outboxCount: 3,
+      tillRequestsCount: 2,
+      totalBalance: 12,
+      totalDeficit: 0,
     });
   });
 

@@ -35,7 +35,11 @@ describe('points expiry', () => {
     expect(tt.count('outbox', "type = 'trouw.points.expired.v1'")).toBe(3);
     // Running again expires nothing more.
     expect(expiry.runAll(Date.UTC(2024, 1, 29, 13))).toMatchObject({ expiredLots: 0 });
-    expect(createLedgerRepo(tt.db).openLots(tt.member('M-1').id).map((l) => l.remaining)).toEqual([5]);
+    expect(
+      createLedgerRepo(tt.db)
+        .openLots(tt.member('M-1').id)
+        .map((l) => l.remaining),
+    ).toEqual([5]);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, deficitsMatchEntries: true });
   });
 });

@@ -21,7 +21,14 @@ const lineArb = fc.record({
   amountCents: fc.integer({ min: 0, max: 20_000 }),
 });
 const opArb = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('sale' as const), member: fc.option(fc.constantFrom(...MEMBERS, 'M-404'), { nil: undefined }), lines: fc.array(lineArb, { minLength: 1, maxLength: 5 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('sale' as const),
+      member: fc.option(fc.constantFrom(...MEMBERS, 'M-404'), { nil: undefined }),
+      lines: fc.array(lineArb, { minLength: 1, maxLength: 5 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('refund' as const), pick: fc.nat(), take: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('void' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('spend' as const), member: fc.constantFrom(...MEMBERS), points: fc.integer({ min: 1, max: 300 }) }) },
@@ -32,13 +39,24 @@ describe('ledger properties', () => {
   test.prop([fc.array(opArb, { minLength: 1, maxLength: 40 })], { numRuns: 30 })(
     'audit holds, balances ≥ 0, resends get the same answer, full returns reverse exactly the sale',
     (ops) => {
-      const tt = makeTill({ rules: { multipliers: [{ category: 'drinks', factor: 1.5 }], promotions: [{ id: 'p', from: '2024-01-01', to: '2024-12-31', factor: 2, skus: ['a'], bonusPoints: 7 }] } });
+      const tt = makeTill({
+        rules: {
+          multipliers: [{ category: 'drinks', factor: 1.5 }],
+          promotions: [{ id: 'p', from: '2024-01-01', to: '2024-12-31', factor: 2, skus: ['a'], bonusPoints: 7 }],
+        },
+      });
       try {
         for (const m of MEMBERS) tt.members.create({ number: m, name: m });
         const members = createMembersRepo(tt.db);
         const writer = createLedgerWriter({ members, ledger: createLedgerRepo(tt.db), ids: createIdFactory(tt.clock) });
         const sent: { body: string; lane: string; answer: string }[] = [];
-        const sales: { receipt: string; lines: { sku: string; qty: number; amountCents: number }[]; awarded: number; left: Map<string, number>; reversed: number }[] = [];
+        const sales: {
+          receipt: string;
+          lines: { sku: string; qty: number; amountCents: number }[];
+          awarded: number;
+          left: Map<string, number>;
+          reversed: number;
+        }[] = [];
         let n = 0;
         const send = (obj: Record<string, unknown>) => {
           const body = JSON.stringify({ v: 1, id: `P${++n}`, ...obj });
@@ -89,8 +107,13 @@ describe('ledger properties', () => {
         }
         const audit = auditLedger(tt.db);
         expect(audit).toMatchObject({
-          integrity: 'ok', foreignKeyViolations: 0, balancesMatchEntries: true, deficitsMatchEntries: true,
-          lotsMatchBalances: true, salesMatchEntries: true, negativeBalances: 0,
+          integrity: 'ok',
+          foreignKeyViolations: 0,
+          balancesMatchEntries: true,
+          deficitsMatchEntries: true,
+          lotsMatchBalances: true,
+          salesMatchEntries: true,
+          negativeBalances: 0,
         });
         for (const m of MEMBERS) {
           const row = members.byNumber(m)!;

@@ -41,7 +41,10 @@ describe('the one ledger writer', () => {
     ctx.members.setAccount('m1', 0, 30);
     const r = ctx.program.credit(ctx.members.byId('m1')!, { key: 'k', reason: 'bonus', parts: [{ points: 100, expiresOn: '2030-01-01' }], now: clock.now() });
     expect(r.account).toEqual({ balance: 70, deficit: 0 });
-    expect(r.entries.map((e) => [e.kind, e.points, e.deficitDelta])).toEqual([['adjust', 100, 0], ['adjust', -30, -30]]);
+    expect(r.entries.map((e) => [e.kind, e.points, e.deficitDelta])).toEqual([
+      ['adjust', 100, 0],
+      ['adjust', -30, -30],
+    ]);
     expect(ctx.ledgerRepo.openLots('m1').map((l) => l.remaining)).toEqual([70]);
   });
 });

@@ -65,7 +65,14 @@ describe('lots', () => {
   });
 
   test.prop([
-    fc.array(fc.record({ remaining: fc.integer({ min: 0, max: 100 }), expiresOn: fc.constantFrom('2025-01-01', '2025-02-01', '2025-03-01'), saleId: fc.integer({ min: 1, max: 4 }) }), { maxLength: 12 }),
+    fc.array(
+      fc.record({
+        remaining: fc.integer({ min: 0, max: 100 }),
+        expiresOn: fc.constantFrom('2025-01-01', '2025-02-01', '2025-03-01'),
+        saleId: fc.integer({ min: 1, max: 4 }),
+      }),
+      { maxLength: 12 },
+    ),
     fc.integer({ min: 0, max: 500 }),
     fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
   ])('takes exactly min(amount, Σ remaining) and never more than a lot holds', (raw, amount, prefer) => {

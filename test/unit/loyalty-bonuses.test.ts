@@ -42,12 +42,25 @@ describe('bonus rules (pure)', () => {
     expect(parseBirthday('2-1')).toBeUndefined();
     expect(birthdayIn('02-29', 2025)).toBe('2025-02-28');
     expect(birthdayIn('02-29', 2024)).toBe('2024-02-29');
-    expect(birthdaysDue('2025-02-28', 0)).toEqual([{ birthday: '02-28', on: '2025-02-28' }, { birthday: '02-29', on: '2025-02-28' }]);
+    expect(birthdaysDue('2025-02-28', 0)).toEqual([
+      { birthday: '02-28', on: '2025-02-28' },
+      { birthday: '02-29', on: '2025-02-28' },
+    ]);
     expect(birthdaysDue('2024-01-02', 2).map((d) => d.on)).toEqual(['2024-01-02', '2024-01-01', '2023-12-31']);
   });
 
   it('event attendance: in its zone on its dates, minimum dwell, caps per day and per period', () => {
-    const e = { id: 'proeverij', zone: 'wijn', from: '2024-06-01', to: '2024-06-30', minDwellMinutes: 10, points: 25, perDay: 1, perPeriod: 2, periodMonths: 1 };
+    const e = {
+      id: 'proeverij',
+      zone: 'wijn',
+      from: '2024-06-01',
+      to: '2024-06-30',
+      minDwellMinutes: 10,
+      points: 25,
+      perDay: 1,
+      perPeriod: 2,
+      periodMonths: 1,
+    };
     expect(eventsIn([e], 'wijn', '2024-06-15')).toEqual([e]);
     expect(eventsIn([e], 'wijn', '2024-07-01')).toEqual([]);
     expect(eventsIn([e], 'kaas', '2024-06-15')).toEqual([]);
@@ -82,7 +95,10 @@ describe('earning without buying', () => {
     expect(pb.awardJoin('nope')).toMatchObject({ ok: false, error: { code: 'unknown-member' } });
     expect(balance('M-1')).toBe(50);
     expect(tt.count('outbox', "type = 'trouw.points.bonus.v1'")).toBe(1);
-    const ev = JSON.parse((tt.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.points.bonus.v1'").get() as { data: string }).data) as Record<string, unknown>;
+    const ev = JSON.parse((tt.db.prepare("SELECT data FROM outbox WHERE type = 'trouw.points.bonus.v1'").get() as { data: string }).data) as Record<
+      string,
+      unknown
+    >;
     expect(ev).toMatchObject({ kind: 'join', points: 50, balance: 50, memberNumber: 'M-1' });
     expect(tt.count('point_lots', "expires_on = '2025-06-15'")).toBe(1);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true });
@@ -133,7 +149,18 @@ describe('earning without buying', () => {
   });
 
   it('event attendance: the zone must host an event, dwell long enough, per-day and per-period caps, a stay once', () => {
-    const event = { id: 'proeverij', name: 'Wijnproeverij', zone: 'wijn', from: '2024-06-01', to: '2024-07-31', minDwellMinutes: 10, points: 25, perDay: 1, perPeriod: 2, periodMonths: 1 as const };
+    const event = {
+      id: 'proeverij',
+      name: 'Wijnproeverij',
+      zone: 'wijn',
+      from: '2024-06-01',
+      to: '2024-07-31',
+      minDwellMinutes: 10,
+      points: 25,
+      perDay: 1,
+      perPeriod: 2,
+      periodMonths: 1 as const,
+    };
     const { pb, create, balance } = setup({ events: [event] });
     const id = create('M-1');
     expect(pb.isEventZone('wijn')).toBe(true);
@@ -205,10 +232,19 @@ describe('event attendance from presence', () => {
     const off = pb.attach({ onEvents: (l) => ((listener = l), () => (listener = undefined)) });
     const at = tt.clock.now();
     const ended = (visitId: string, id: string, kind: 'member' | 'tag', zones: { zone: string; dwellMs: number }[]): PresenceEvent => ({
-      type: 'visit-ended', visitId, subject: { kind, id }, startedAt: at - 3_600_000, at, reason: 'unseen', zones: zones.map((z) => ({ ...z, entries: 1 })),
+      type: 'visit-ended',
+      visitId,
+      subject: { kind, id },
+      startedAt: at - 3_600_000,
+      at,
+      reason: 'unseen',
+      zones: zones.map((z) => ({ ...z, entries: 1 })),
     });
     listener!([
-      ended('v1', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 12 * MIN }, { zone: 'kaas', dwellMs: 30 * MIN }]),
+      ended('v1', 'M-1', 'member', [
+        { zone: 'wijn', dwellMs: 12 * MIN },
+        { zone: 'kaas', dwellMs: 30 * MIN },
+      ]),
       ended('v1', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 12 * MIN }]), // replayed
       ended('v2', 'M-1', 'member', [{ zone: 'wijn', dwellMs: 5 * MIN }]), // too short
       ended('v3', 'T-1', 'tag', [{ zone: 'wijn', dwellMs: 60 * MIN }]),

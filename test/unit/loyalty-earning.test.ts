@@ -186,7 +186,14 @@ describe('earning properties', () => {
   test.prop([fc.array(lineArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 50 })])(
     'with integer factors, base points = ⌊Σ cents × factor × ppe / 100⌋ (half-up ≥ floor)',
     (lines, ppe) => {
-      const cfg = { ...base, pointsPerEuro: ppe, multipliers: [{ category: 'food', factor: 3 }, { sku: 'a', factor: 2 }] };
+      const cfg = {
+        ...base,
+        pointsPerEuro: ppe,
+        multipliers: [
+          { category: 'food', factor: 3 },
+          { sku: 'a', factor: 2 },
+        ],
+      };
       const floor = computeEarning(compileRules(cfg), lines, '2024-06-15');
       const half = computeEarning(compileRules({ ...cfg, rounding: 'half-up' }), lines, '2024-06-15');
       let w = 0;

@@ -22,7 +22,10 @@ describe('offline budget (pure)', () => {
     expect(checkSpend({ ...base, withoutSnapshot: 'refuse' }, 1)).toMatchObject({ ok: false, error: { code: 'no-hq-snapshot' } });
   });
   it('limits to snapshot + local net change, and to the daily cap', () => {
-    expect(checkSpend({ ...base, snapshot: { balance: 100, netSince: 50 } }, 151)).toMatchObject({ ok: false, error: { code: 'over-offline-budget', available: 150 } });
+    expect(checkSpend({ ...base, snapshot: { balance: 100, netSince: 50 } }, 151)).toMatchObject({
+      ok: false,
+      error: { code: 'over-offline-budget', available: 150 },
+    });
     expect(checkSpend({ ...base, spentToday: 900 }, 101)).toMatchObject({ ok: false, error: { code: 'over-daily-cap', available: 100 } });
   });
 });
@@ -39,7 +42,10 @@ describe('points as tender at the till', () => {
     const cmds = createSyncCommands({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, expiryMonths: 12, program });
     let seq = 0;
     const snapshot = (member: string, balance: number, asOf: number) =>
-      cmds['member-snapshot']!({ member, balance, asOf }, { commandId: `01JSNAP${String(++seq).padStart(19, '0')}`, name: 'member-snapshot', now: tt.clock.now(), db: tt.db });
+      cmds['member-snapshot']!(
+        { member, balance, asOf },
+        { commandId: `01JSNAP${String(++seq).padStart(19, '0')}`, name: 'member-snapshot', now: tt.clock.now(), db: tt.db },
+      );
     const pay = (receipt: string, cents: number, extra: Record<string, unknown> = {}) =>
       tt.send({ type: 'sale', receipt, member: 'M-1', lines: [line(cents)], tenders: [{ kind: 'points', amountCents: cents, member: 'M-1' }], ...extra });
     return { tt, mp, pay, snapshot };

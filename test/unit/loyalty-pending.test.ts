@@ -23,7 +23,13 @@ describe('pending points (return window)', () => {
     const mp = createMemberProgram({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, program });
     const rewards = createRewards({ db: tt.db, clock: tt.clock, timeZone: STORE.timeZone, program });
     const pay = (receipt: string, cents: number) =>
-      tt.send({ type: 'sale', receipt, member: 'M-1', lines: [line(cents)], tenders: [{ kind: 'points', amountCents: cents, member: 'M-1' }] }) as unknown as Record<string, unknown>;
+      tt.send({
+        type: 'sale',
+        receipt,
+        member: 'M-1',
+        lines: [line(cents)],
+        tenders: [{ kind: 'points', amountCents: cents, member: 'M-1' }],
+      }) as unknown as Record<string, unknown>;
     return { tt, mp, rewards, pay };
   }
 
@@ -59,7 +65,10 @@ describe('pending points (return window)', () => {
     expect(pay('P-1', 300)).toMatchObject({ type: 'sale.ok', pointsSpent: 300 }); // earns 3, pending too
     expect(pay('P-2', 100)).toMatchObject({ type: 'error', code: 'points-refused' });
     tt.clock.advance(3 * 86_400_000);
-    const r = tt.send({ type: 'refund', receipt: 'F-1', original: 'S-1', lines: [{ sku: 'sku-food', qty: 1, amountCents: 50000 }] }) as unknown as Record<string, unknown>;
+    const r = tt.send({ type: 'refund', receipt: 'F-1', original: 'S-1', lines: [{ sku: 'sku-food', qty: 1, amountCents: 50000 }] }) as unknown as Record<
+      string,
+      unknown
+    >;
     expect(r).toMatchObject({ type: 'refund.ok', pointsReversed: 500 });
     const m = tt.member('M-1');
     expect(m.deficit).toBe(0);

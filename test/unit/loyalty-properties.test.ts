@@ -50,7 +50,10 @@ const program: ProgramConfig = {
       { id: 'zilver', name: 'Zilver', threshold: 60, multiplier: 1.25, benefits: [] },
       { id: 'goud', name: 'Goud', threshold: 200, multiplier: 1.5, benefits: [] },
     ],
-    basis: 'points', period: 'calendar', periodMonths: 3, graceDays: 10,
+    basis: 'points',
+    period: 'calendar',
+    periodMonths: 3,
+    graceDays: 10,
   },
   rewards: [{ id: 'koffie', name: 'Koffie', points: 30, voucherDays: 20 }],
   offline: { dailySpendCap: 400, withoutSnapshot: 'local' },
@@ -58,7 +61,13 @@ const program: ProgramConfig = {
   bonuses: { ...defaultProgram().bonuses, visitPoints: 5, visitMonthlyCap: 3, expiryMonths: 2 },
 };
 
-interface LotRow { memberId: string; id: string; earned: number; remaining: number; expiresOn: string }
+interface LotRow {
+  memberId: string;
+  id: string;
+  earned: number;
+  remaining: number;
+  expiresOn: string;
+}
 
 describe('loyalty program ledger properties', () => {
   test.prop([fc.array(opArb, { minLength: 15, maxLength: 60 })], { numRuns: 25 })(
@@ -112,7 +121,13 @@ describe('loyalty program ledger properties', () => {
             const receipt = `S${++n}`;
             const cents = op.op === 'sale' ? op.cents : op.cents + 100;
             const tenders = op.op === 'tender' ? [{ kind: 'points', amountCents: op.cents, member: op.member }] : [];
-            const r = tt.send({ type: 'sale', receipt, member: op.member, lines: [{ sku: 'a', category: 'food', qty: 2, amountCents: cents }], tenders }) as unknown as Record<string, unknown>;
+            const r = tt.send({
+              type: 'sale',
+              receipt,
+              member: op.member,
+              lines: [{ sku: 'a', category: 'food', qty: 2, amountCents: cents }],
+              tenders,
+            }) as unknown as Record<string, unknown>;
             if (r.type === 'error') {
               expect(op.op).toBe('tender');
               expect(r.code).toBe('points-refused');
@@ -183,7 +198,10 @@ describe('loyalty program ledger properties', () => {
         const dates = Array.from({ length: 12 }, (_, i) => addDays(start, i * 17));
         for (const m of MEMBERS) {
           const fwd = dates.map((d) => mp.tierStatus(m, Date.parse(`${d}T10:00:00Z`))!.tier.id);
-          const back = [...dates].reverse().map((d) => mp.tierStatus(m, Date.parse(`${d}T10:00:00Z`))!.tier.id).reverse();
+          const back = [...dates]
+            .reverse()
+            .map((d) => mp.tierStatus(m, Date.parse(`${d}T10:00:00Z`))!.tier.id)
+            .reverse();
           expect(back).toEqual(fwd);
           expect(fwd).toEqual(dates.map((d) => tierAt(program.tiers, activity.get(m)!, d).tier.id));
         }

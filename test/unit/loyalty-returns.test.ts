@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { planReturn, planVoid, reversedSoFar, type SoldLine } from '../../gateway/core/loyalty/returns';
 
-const sold = (lines: Array<[string, number, number]>): SoldLine[] =>
-  lines.map(([sku, qty, points]) => ({ sku, qty, points, returnedQty: 0 }));
+const sold = (lines: Array<[string, number, number]>): SoldLine[] => lines.map(([sku, qty, points]) => ({ sku, qty, points, returnedQty: 0 }));
 
 const after = (lines: SoldLine[], returnedQty: readonly number[]): SoldLine[] => lines.map((l, i) => ({ ...l, returnedQty: returnedQty[i]! }));
 
@@ -27,21 +26,42 @@ describe('returns', () => {
     expect(r).toEqual({ ok: false, error: { code: 'exceeds-sale', sku: 'x', sold: 2, alreadyReturned: 1, requested: 2 } });
     expect(planReturn(s, [{ sku: 'y', qty: 1 }])).toEqual({ ok: false, error: { code: 'not-in-sale', sku: 'y' } });
     // Two refund lines of the same SKU count together.
-    expect(planReturn(sold([['x', 2, 10]]), [{ sku: 'x', qty: 1 }, { sku: 'x', qty: 2 }]).ok).toBe(false);
+    expect(
+      planReturn(sold([['x', 2, 10]]), [
+        { sku: 'x', qty: 1 },
+        { sku: 'x', qty: 2 },
+      ]).ok,
+    ).toBe(false);
   });
 
   it('takes a SKU sold on several lines from the first line that has units left', () => {
-    const s = sold([['x', 1, 5], ['y', 1, 7], ['x', 2, 8]]);
+    const s = sold([
+      ['x', 1, 5],
+      ['y', 1, 7],
+      ['x', 2, 8],
+    ]);
     const r = planReturn(s, [{ sku: 'x', qty: 2 }]);
-    expect(r.ok && r.value.lines).toEqual([{ line: 0, qty: 1, points: 5 }, { line: 2, qty: 1, points: 4 }]);
+    expect(r.ok && r.value.lines).toEqual([
+      { line: 0, qty: 1, points: 5 },
+      { line: 2, qty: 1, points: 4 },
+    ]);
     expect(r.ok && r.value.returnedQty).toEqual([1, 0, 1]);
   });
 
   it('voids what is left after partial refunds', () => {
-    const s = after(sold([['x', 3, 10], ['y', 1, 5]]), [1, 0]);
+    const s = after(
+      sold([
+        ['x', 3, 10],
+        ['y', 1, 5],
+      ]),
+      [1, 0],
+    );
     const v = planVoid(s);
     expect(v.points).toBe(10 - 3 + 5);
-    expect(v.lines).toEqual([{ line: 0, qty: 2, points: 7 }, { line: 1, qty: 1, points: 5 }]);
+    expect(v.lines).toEqual([
+      { line: 0, qty: 2, points: 7 },
+      { line: 1, qty: 1, points: 5 },
+    ]);
     expect(planVoid(after(s, [3, 1])).points).toBe(0);
   });
 

@@ -12,7 +12,10 @@ const calendar: TiersConfig = { levels, basis: 'points', period: 'calendar', per
 const act = (entries: [string, number][]) => new Map<string, MonthActivity>(entries.map(([m, p]) => [m, { points: p, cents: p * 100 }]));
 
 describe('tiers: calendar year with 30 days grace', () => {
-  const history = act([['2024-03', 300], ['2024-11', 250]]);
+  const history = act([
+    ['2024-03', 300],
+    ['2024-11', 250],
+  ]);
   it('upgrades at once when the year reaches a threshold', () => {
     expect(tierAt(calendar, history, '2024-10-31').tier.id).toBe('brons');
     expect(tierAt(calendar, history, '2024-11-01')).toMatchObject({ tier: { id: 'zilver' }, qualifying: 550, next: { id: 'goud', needed: 1450 } });

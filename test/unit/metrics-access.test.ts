@@ -16,7 +16,11 @@ afterEach(async () => {
 });
 
 const start = async (metrics: object, listen = false) => {
-  gw = await startGateway(validateConfig({ database: { path: ':memory:' }, http: { port: 0 }, metrics }), { logger: silentLogger, listen, printPairing: () => undefined });
+  gw = await startGateway(validateConfig({ database: { path: ':memory:' }, http: { port: 0 }, metrics }), {
+    logger: silentLogger,
+    listen,
+    printPairing: () => undefined,
+  });
   return gw;
 };
 

@@ -26,14 +26,21 @@ describe('offers: caps over a simulated day (property)', () => {
           perMember: fc.integer({ min: 1, max: 3 }),
         }),
         fc.array(
-          fc.record({ dt: fc.integer({ min: 0, max: 30 * 60_000 }), m: fc.integer({ min: 0, max: 4 }), z: fc.integer({ min: 0, max: 2 }), kind: fc.constantFrom('zone-entered', 'visit-started') }),
+          fc.record({
+            dt: fc.integer({ min: 0, max: 30 * 60_000 }),
+            m: fc.integer({ min: 0, max: 4 }),
+            z: fc.integer({ min: 0, max: 2 }),
+            kind: fc.constantFrom('zone-entered', 'visit-started'),
+          }),
           { minLength: 1, maxLength: 200 },
         ),
         fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
         (p, steps, consents) => {
           const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
           const c = makeCaps({
-            perMemberPerDay: p.perMemberPerDay, minGapSeconds: p.minGapSeconds, storeRate: { max: p.rateMax, perSeconds: p.ratePer },
+            perMemberPerDay: p.perMemberPerDay,
+            minGapSeconds: p.minGapSeconds,
+            storeRate: { max: p.rateMax, perSeconds: p.ratePer },
             quietHours: p.quiet ? [{ from: hh(p.quiet.from), to: hh(p.quiet.to) }] : [],
           });
           const offers = [
@@ -62,7 +69,9 @@ describe('offers: caps over a simulated day (property)', () => {
             for (const q of c.quietHours) expect(inDayPart(minute, q)).toBe(false);
             const dayStart = startOfLocalDay(s.at, TZ);
             const mine = sent.filter((x) => x.member === s.member);
-            expect(mine.filter((x) => x.at >= dayStart && x.at < dayStart + 86_400_000 + 3_600_000 && localTime(x.at, TZ).date === localTime(s.at, TZ).date).length).toBeLessThanOrEqual(c.perMemberPerDay);
+            expect(
+              mine.filter((x) => x.at >= dayStart && x.at < dayStart + 86_400_000 + 3_600_000 && localTime(x.at, TZ).date === localTime(s.at, TZ).date).length,
+            ).toBeLessThanOrEqual(c.perMemberPerDay);
             for (const x of mine) if (x !== s) expect(Math.abs(x.at - s.at)).toBeGreaterThanOrEqual(c.minGapSeconds * 1000);
             expect(mine.filter((x) => x.campaign === s.campaign).length).toBeLessThanOrEqual(p.perMember);
             expect(sent.filter((x) => x.at > s.at - p.ratePer * 1000 && x.at <= s.at).length).toBeLessThanOrEqual(p.rateMax);

@@ -1,7 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  TriggerTracker, decide, historyOf, localTime, parsePublicKey, signMemberCredential, startOfLocalDay, valueOn, verifyMemberCredential,
+  TriggerTracker,
+  decide,
+  historyOf,
+  localTime,
+  parsePublicKey,
+  signMemberCredential,
+  startOfLocalDay,
+  valueOn,
+  verifyMemberCredential,
   type TriggerEvent,
 } from '../../gateway/core/offers';
 import type { PresenceEvent } from '../../gateway/core/presence/events';
@@ -34,17 +42,42 @@ describe('offers: decision', () => {
     const offers = [offer({ id: 'a', priority: 5 }), offer({ id: 'b', priority: 1 })];
     const h = historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: NOON - 86_400_000 }]);
     expect(decide(ctx(offers), entered('coffee'), member(), h, NOON)).toMatchObject({ offer: { id: 'b' } });
-    const h2 = historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: NOON - 86_400_000 }, { member: 'M1', offerId: 'b', campaign: 'b', at: NOON - 86_400_000 }]);
+    const h2 = historyOf([
+      { member: 'M1', offerId: 'a', campaign: 'a', at: NOON - 86_400_000 },
+      { member: 'M1', offerId: 'b', campaign: 'b', at: NOON - 86_400_000 },
+    ]);
     expect(decide(ctx(offers), entered('coffee'), member(), h2, NOON)).toMatchObject({ reason: 'campaign-cap' });
   });
   it('member daily cap, minimum gap, store rate, quiet hours', () => {
     const offers = [offer({ id: 'a', perMember: 100 })];
     const early = startOfLocalDay(NOON, TZ);
-    expect(decide(ctx(offers, caps({ perMemberPerDay: 1 })), entered('coffee'), member(), historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: early + 1000 }]), NOON)).toMatchObject({ reason: 'member-daily-cap' });
-    expect(decide(ctx(offers), entered('coffee'), member(), historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: NOON - 60_000 }]), NOON)).toMatchObject({ reason: 'min-gap' });
-    expect(decide(ctx(offers, caps({ storeRate: { max: 1, perSeconds: 60 } })), entered('coffee'), member(), historyOf([{ member: 'M2', offerId: 'a', campaign: 'a', at: NOON - 10_000 }]), NOON)).toMatchObject({ reason: 'store-rate' });
-    expect(decide(ctx(offers, caps({ quietHours: [{ from: '11:30', to: '12:30' }] })), entered('coffee'), member(), historyOf([]), NOON)).toMatchObject({ reason: 'quiet-hours' });
-    expect(decide(ctx(offers, caps({ quietHours: [{ from: '21:00', to: '08:00' }] })), entered('coffee'), member(), historyOf([]), NOON)).toMatchObject({ send: true });
+    expect(
+      decide(
+        ctx(offers, caps({ perMemberPerDay: 1 })),
+        entered('coffee'),
+        member(),
+        historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: early + 1000 }]),
+        NOON,
+      ),
+    ).toMatchObject({ reason: 'member-daily-cap' });
+    expect(decide(ctx(offers), entered('coffee'), member(), historyOf([{ member: 'M1', offerId: 'a', campaign: 'a', at: NOON - 60_000 }]), NOON)).toMatchObject(
+      { reason: 'min-gap' },
+    );
+    expect(
+      decide(
+        ctx(offers, caps({ storeRate: { max: 1, perSeconds: 60 } })),
+        entered('coffee'),
+        member(),
+        historyOf([{ member: 'M2', offerId: 'a', campaign: 'a', at: NOON - 10_000 }]),
+        NOON,
+      ),
+    ).toMatchObject({ reason: 'store-rate' });
+    expect(decide(ctx(offers, caps({ quietHours: [{ from: '11:30', to: '12:30' }] })), entered('coffee'), member(), historyOf([]), NOON)).toMatchObject({
+      reason: 'quiet-hours',
+    });
+    expect(decide(ctx(offers, caps({ quietHours: [{ from: '21:00', to: '08:00' }] })), entered('coffee'), member(), historyOf([]), NOON)).toMatchObject({
+      send: true,
+    });
   });
   it('time windows: days, day parts, dates in the store time zone', () => {
     const at = (w: object) => decide(ctx([offer({ id: 'a', window: w })]), entered('coffee'), member(), historyOf([]), NOON).send;
@@ -103,7 +136,10 @@ describe('offers: triggers from presence', () => {
 });
 
 describe('offers: basket value', () => {
-  const lines = [{ sku: 'k1', category: 'coffee', amountCents: 450 }, { sku: 'b1', category: 'bread', amountCents: 200 }];
+  const lines = [
+    { sku: 'k1', category: 'coffee', amountCents: 450 },
+    { sku: 'b1', category: 'bread', amountCents: 200 },
+  ];
   it('fixed, percent, minimum spend, points', () => {
     expect(valueOn({ kind: 'discount', cents: 100, categories: ['coffee'] }, lines)).toMatchObject({ applies: true, discountCents: 100 });
     expect(valueOn({ kind: 'discount', cents: 1000, categories: ['coffee'] }, lines)).toMatchObject({ discountCents: 450 });

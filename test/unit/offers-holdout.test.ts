@@ -59,14 +59,27 @@ describe('offers: control group', () => {
       const few = members.slice(0, 60);
       for (const n of few) ms.create({ number: n, name: `Member ${n}` });
       const config = Value.Default(OffersConfig, {
-        definitions: [{ id: 'coffee', campaign: 'spring', holdout: 0.3, perMember: 5, trigger: { kind: 'zone-entered', zone: 'coffee' }, title: { nl: 'Koffie', en: 'Coffee' }, reward: { kind: 'discount', cents: 100 } }],
+        definitions: [
+          {
+            id: 'coffee',
+            campaign: 'spring',
+            holdout: 0.3,
+            perMember: 5,
+            trigger: { kind: 'zone-entered', zone: 'coffee' },
+            title: { nl: 'Koffie', en: 'Coffee' },
+            reward: { kind: 'discount', cents: 100 },
+          },
+        ],
         caps: { minGapSeconds: 0 },
         members: few.map((number) => ({ number, consent: true })),
       }) as OffersConfig;
       const svc = createOffersService({ config, db: t.db, clock, timeZone: STORE.timeZone, timers: false });
       for (let round = 0; round < 3; round++) {
         clock.set(NOON + round * 60_000);
-        svc.handle(few.map((m) => entered(m, clock.now())), clock.now());
+        svc.handle(
+          few.map((m) => entered(m, clock.now())),
+          clock.now(),
+        );
       }
       const rows = t.db.prepare("SELECT type, data FROM outbox WHERE type LIKE 'trouw.offer.%'").all() as { type: string; data: string }[];
       const heldBack = rows.filter((r) => r.type === 'trouw.offer.held-back.v1').map((r) => (JSON.parse(r.data) as { memberNumber: string }).memberNumber);

@@ -31,17 +31,36 @@ describe('HQ segment → offer audience', () => {
       const all = ['M1', 'M2', 'M3', 'M4'];
       for (const n of all) ms.create({ number: n, name: `Member ${n}` });
       const config = Value.Default(OffersConfig, {
-        definitions: [{ id: 'loyal-coffee', perMember: 10, audience: { segments: ['hq-loyal'] }, trigger: { kind: 'zone-entered', zone: 'coffee' }, title: { nl: 'Koffie', en: 'Coffee' }, reward: { kind: 'discount', cents: 100 } }],
+        definitions: [
+          {
+            id: 'loyal-coffee',
+            perMember: 10,
+            audience: { segments: ['hq-loyal'] },
+            trigger: { kind: 'zone-entered', zone: 'coffee' },
+            title: { nl: 'Koffie', en: 'Coffee' },
+            reward: { kind: 'discount', cents: 100 },
+          },
+        ],
         caps: { minGapSeconds: 0 },
         members: all.map((number) => ({ number, consent: true })),
       }) as OffersConfig;
       const offers = createOffersService({ config, db: t.db, clock, timeZone: STORE.timeZone, timers: false });
       const cmds = createSyncCommands({ db: t.db, clock, timeZone: STORE.timeZone, expiryMonths: 12 });
       const ctx: CommandContext = { commandId: '01JSEGMENT000000000000000A', name: 'set-segment', now: NOON, db: t.db } as CommandContext;
-      const sentTo = (at: number) => offers.handle(all.map((m) => entered(m, at)), at).filter((d) => 'sent' in d).map((d) => d.trigger.member);
+      const sentTo = (at: number) =>
+        offers
+          .handle(
+            all.map((m) => entered(m, at)),
+            at,
+          )
+          .filter((d) => 'sent' in d)
+          .map((d) => d.trigger.member);
 
       expect(sentTo(NOON)).toEqual([]); // nobody in the segment yet
-      expect(cmds['set-segment']!({ segment: 'hq-loyal', members: ['M1', 'M3', 'M9'] }, ctx)).toMatchObject({ ok: true, value: { tagged: 2, untagged: 0, skipped: 1 } });
+      expect(cmds['set-segment']!({ segment: 'hq-loyal', members: ['M1', 'M3', 'M9'] }, ctx)).toMatchObject({
+        ok: true,
+        value: { tagged: 2, untagged: 0, skipped: 1 },
+      });
       expect(sentTo(NOON + 60_000)).toEqual(['M1', 'M3']);
       // Republished: M3 left the segment, M2 joined.
       expect(cmds['set-segment']!({ segment: 'hq-loyal', members: ['M1', 'M2'] }, ctx)).toMatchObject({ ok: true, value: { tagged: 1, untagged: 1 } });
@@ -64,7 +83,8 @@ describe('HQ segment → offer audience', () => {
     await ingestSimulation(store, { seed: 3, stores: 1, members: 200, days: 30, startMs: start, joinSpread: 0 });
     const calls: { segment: string; members: string[] }[] = [];
     const api = await buildHqApi({
-      store, clock: { now: () => start + 30 * 86_400_000, monotonic: () => 0 },
+      store,
+      clock: { now: () => start + 30 * 86_400_000, monotonic: () => 0 },
       publishSegment: async (segment, members) => (calls.push({ segment, members }), { stores: ['store-001'], members: members.length }),
     });
     const listed = (await api.inject({ url: '/v1/segments/loyal/members' })).json() as { members: string[] };

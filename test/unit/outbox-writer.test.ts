@@ -16,21 +16,29 @@ const open = () => {
   ensureOutboxTable(db);
   return db;
 };
-const rows = (d: Database.Database) => d.prepare('SELECT id, type, subject, time, data, priority, expires_at AS expiresAt FROM outbox ORDER BY seq').all() as Array<Record<string, unknown>>;
+const rows = (d: Database.Database) =>
+  d.prepare('SELECT id, type, subject, time, data, priority, expires_at AS expiresAt FROM outbox ORDER BY seq').all() as Array<Record<string, unknown>>;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
 describe('the one outbox writer', () => {
-  it('builds the row from the definition: id, type, time, the type\'s priority', () => {
+  it("builds the row from the definition: id, type, time, the type's priority", () => {
     const d = open();
     const w = createOutboxWriter(d, { newId: () => '01J00000000000000000000000' });
     w.append({ event: SaleCompleted, subject: 'R1', at: T0, data: { receipt: 'R1', pointsAwarded: 3, extra: 'kept' } });
-    expect(rows(d)).toEqual([{
-      id: '01J00000000000000000000000', type: 'trouw.sale.completed.v1', subject: 'R1', time: '2026-01-05T09:00:00.000Z',
-      data: JSON.stringify({ receipt: 'R1', pointsAwarded: 3, extra: 'kept' }), priority: 0, expiresAt: null,
-    }]);
+    expect(rows(d)).toEqual([
+      {
+        id: '01J00000000000000000000000',
+        type: 'trouw.sale.completed.v1',
+        subject: 'R1',
+        time: '2026-01-05T09:00:00.000Z',
+        data: JSON.stringify({ receipt: 'R1', pointsAwarded: 3, extra: 'kept' }),
+        priority: 0,
+        expiresAt: null,
+      },
+    ]);
   });
 
-  it('refuses data that fails the type\'s schema, and the change it reports rolls back with it', () => {
+  it("refuses data that fails the type's schema, and the change it reports rolls back with it", () => {
     const d = open();
     d.exec('CREATE TABLE sales (receipt TEXT)');
     const w = createOutboxWriter(d);
@@ -56,7 +64,9 @@ describe('the one outbox writer', () => {
     const stray = defineEvent({ type: 'trouw.stray.happened.v1', summary: 'not listed', priority: 0, data: Type.Object({}) });
     expect(() => createOutboxWriter(d).append({ event: stray, at: T0, data: {} })).toThrow(/not in the catalogue/);
     // A copy of a listed definition is not the listed one either.
-    expect(() => createOutboxWriter(d).append({ event: { ...SaleCompleted }, at: T0, data: { receipt: 'R', pointsAwarded: 0 } })).toThrow(/not in the catalogue/);
+    expect(() => createOutboxWriter(d).append({ event: { ...SaleCompleted }, at: T0, data: { receipt: 'R', pointsAwarded: 0 } })).toThrow(
+      /not in the catalogue/,
+    );
     expect(rows(d)).toEqual([]);
   });
 

@@ -18,7 +18,12 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 function pipeLink(opts: { reconnectMinMs?: number; reconnectMaxMs?: number } = {}) {
   const connector = new PipeConnector();
   const link = new ConnectedPosLink(connector, {
-    lane: 'lane-7', logger: silentLogger, clock: systemClock, reconnectMinMs: 10, reconnectMaxMs: 40, ...opts,
+    lane: 'lane-7',
+    logger: silentLogger,
+    clock: systemClock,
+    reconnectMinMs: 10,
+    reconnectMaxMs: 40,
+    ...opts,
   });
   return { connector, link };
 }

@@ -33,7 +33,15 @@ describe('calibration walk recorded through the gateway', () => {
   let gw: RunningGateway;
   let dir: string;
   const logLines: string[] = [];
-  const clock = { t: T0, now() { return this.t; }, monotonic() { return this.t; } };
+  const clock = {
+    t: T0,
+    now() {
+      return this.t;
+    },
+    monotonic() {
+      return this.t;
+    },
+  };
 
   const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, token: string | null = ADMIN) =>
     gw.api.inject({ method, url, ...(payload !== undefined && { payload: payload as object }), headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -56,7 +64,10 @@ describe('calibration walk recorded through the gateway', () => {
   async function placeTrolley(): Promise<string | undefined> {
     for (let i = 0; i < 40; i++) {
       clock.t += 200;
-      gw.presence.simulated!.push({ scanner: 'sa', rssi: -65 + (i % 3), manufacturerData: TROLLEY }, { scanner: 'sb', rssi: -72 - (i % 2), manufacturerData: TROLLEY });
+      gw.presence.simulated!.push(
+        { scanner: 'sa', rssi: -65 + (i % 3), manufacturerData: TROLLEY },
+        { scanner: 'sb', rssi: -72 - (i % 2), manufacturerData: TROLLEY },
+      );
       await settle();
       if (i % 3 === 0) gw.presence.tick();
     }
@@ -72,13 +83,27 @@ describe('calibration walk recorded through the gateway', () => {
       http: { adminToken: ADMIN },
       presence: {
         driver: 'simulated',
-        scanners: [{ name: 'sa', zone: 'A', port: '/sim/a' }, { name: 'sb', zone: 'B', port: '/sim/b' }],
-        tags: [{ id: 'ref-1', major: 65000, minor: 1 }, { id: 'trolley-1', major: 65520, minor: 1 }],
+        scanners: [
+          { name: 'sa', zone: 'A', port: '/sim/a' },
+          { name: 'sb', zone: 'B', port: '/sim/b' },
+        ],
+        tags: [
+          { id: 'ref-1', major: 65000, minor: 1 },
+          { id: 'trolley-1', major: 65520, minor: 1 },
+        ],
         tokens: [e - 1, e, e + 1].map((epoch) => ({ member: 'M-1', epoch, token: '00120034' })),
         defaults: { windowMs: 3000, enterTimeMs: 1000 },
       },
     });
-    const logger = createLogger({ level: 'debug' }, new Writable({ write: (c, _e, cb) => { logLines.push(String(c)); cb(); } }));
+    const logger = createLogger(
+      { level: 'debug' },
+      new Writable({
+        write: (c, _e, cb) => {
+          logLines.push(String(c));
+          cb();
+        },
+      }),
+    );
     gw = await startGateway(config, { logger, clock, listen: false });
   });
   afterEach(async () => {
@@ -122,7 +147,15 @@ describe('calibration walk recorded through the gateway', () => {
     await walk(-70, -75);
 
     const status = (await api('GET', '/api/presence/calibration')).json();
-    expect(status).toMatchObject({ tag: 'ref-1', zone: 'B', rows: 400, rowsPerZone: { A: 100, B: 100 }, unlabelledRows: 200, rowsPerScanner: { sa: 200, sb: 200 }, elapsedMs: 40_000 });
+    expect(status).toMatchObject({
+      tag: 'ref-1',
+      zone: 'B',
+      rows: 400,
+      rowsPerZone: { A: 100, B: 100 },
+      unlabelledRows: 200,
+      rowsPerScanner: { sa: 200, sb: 200 },
+      elapsedMs: 40_000,
+    });
 
     const csvRes = await api('GET', '/api/presence/calibration/survey.csv');
     expect(csvRes.statusCode).toBe(200);

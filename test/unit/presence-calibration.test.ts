@@ -31,7 +31,15 @@ const PHONE = md(PROGRAM, 0x0012, 0x0034);
 const SAME_IDS_OTHER_UUID = md(OTHER_UUID, 65000, 1);
 const NOT_IBEACON = Uint8Array.of(0x75, 0x00, 0x42, 0x04, 0x01, 0x80);
 
-const clock = { t: T0, now() { return this.t; }, monotonic() { return this.t; } };
+const clock = {
+  t: T0,
+  now() {
+    return this.t;
+  },
+  monotonic() {
+    return this.t;
+  },
+};
 const lines: string[] = [];
 const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
 let active: boolean[] = [];
@@ -40,8 +48,14 @@ function recorder(o: { maxRows?: number; timeoutMs?: number } = {}): Calibration
   clock.t = T0;
   active = [];
   return createCalibrationRecorder({
-    clock, logger, scanners: ['sa', 'sb'], zones: ['A', 'B'],
-    tags: [{ id: 'ref-1', uuid: PROGRAM, major: 65000, minor: 1 }, { id: 'trolley-1', uuid: PROGRAM, major: 65520, minor: 1 }],
+    clock,
+    logger,
+    scanners: ['sa', 'sb'],
+    zones: ['A', 'B'],
+    tags: [
+      { id: 'ref-1', uuid: PROGRAM, major: 65000, minor: 1 },
+      { id: 'trolley-1', uuid: PROGRAM, major: 65520, minor: 1 },
+    ],
     onActive: (on) => active.push(on),
     ...o,
   });
@@ -60,12 +74,25 @@ describe('calibration recorder', () => {
     ok(r.setZone('A'));
     clock.t += 100;
     r.record([
-      advert('sa', -60, REF), advert('sb', -80, REF),
-      advert('sa', -33, PHONE), advert('sa', -34, OTHER_TAG), advert('sa', -35, SAME_IDS_OTHER_UUID), advert('sa', -36, NOT_IBEACON),
+      advert('sa', -60, REF),
+      advert('sb', -80, REF),
+      advert('sa', -33, PHONE),
+      advert('sa', -34, OTHER_TAG),
+      advert('sa', -35, SAME_IDS_OTHER_UUID),
+      advert('sa', -36, NOT_IBEACON),
       advert('sx', -37, REF),
     ]);
     const s = ok(r.status());
-    expect(s).toMatchObject({ tag: 'ref-1', zone: 'A', rows: 2, rowsPerZone: { A: 2, B: 0 }, unlabelledRows: 0, rowsPerScanner: { sa: 1, sb: 1 }, elapsedMs: 100, full: false });
+    expect(s).toMatchObject({
+      tag: 'ref-1',
+      zone: 'A',
+      rows: 2,
+      rowsPerZone: { A: 2, B: 0 },
+      unlabelledRows: 0,
+      rowsPerScanner: { sa: 1, sb: 1 },
+      elapsedMs: 100,
+      full: false,
+    });
     const csv = [...ok(r.csv())].join('');
     expect(csv).toBe('time_ms,scanner,rssi,zone\n100,sa,-60,A\n100,sb,-80,A\n');
     for (const x of ['-33', '-34', '-35', '-36', '-37', 'sx']) expect(csv).not.toContain(x);
@@ -89,7 +116,11 @@ describe('calibration recorder', () => {
     expect(ok(r.status())).toMatchObject({ zone: 'B', rows: 5, rowsPerZone: { A: 1, B: 2 }, unlabelledRows: 2 });
     const parsed = parseRssiCsv([...ok(r.csv())].join(''));
     expect(parsed.map((x) => [x.t, x.scanner, x.rssi, x.zone])).toEqual([
-      [0, 'sa', -70, null], [1000, 'sa', -60, 'A'], [2000, 'sb', -75, null], [3000, 'sb', -65, 'B'], [3000, 'sa', -85, 'B'],
+      [0, 'sa', -70, null],
+      [1000, 'sa', -60, 'A'],
+      [2000, 'sb', -75, null],
+      [3000, 'sb', -65, 'B'],
+      [3000, 'sa', -85, 'B'],
     ]);
     expect(ok(r.rows()).rows).toEqual(parsed.map(({ t, scanner, rssi, zone }) => ({ t, scanner, rssi, zone })));
   });
@@ -98,7 +129,10 @@ describe('calibration recorder', () => {
     const r = recorder();
     expect(r.status()).toMatchObject({ ok: false, error: { error: 'no-calibration' } });
     expect(r.setZone('A')).toMatchObject({ ok: false, error: { error: 'no-calibration' } });
-    expect(r.start('nope')).toMatchObject({ ok: false, error: { error: 'unknown-tag', message: 'tag nope is not configured (presence.tags: ref-1, trolley-1)' } });
+    expect(r.start('nope')).toMatchObject({
+      ok: false,
+      error: { error: 'unknown-tag', message: 'tag nope is not configured (presence.tags: ref-1, trolley-1)' },
+    });
     ok(r.start('ref-1'));
     expect(r.start('trolley-1')).toMatchObject({ ok: false, error: { error: 'calibration-running' } });
     expect(ok(r.end('discarded'))).toEqual({ tag: 'ref-1', rows: 0 });
@@ -154,13 +188,22 @@ describe('finishing a calibration', () => {
     const r = recorder();
     const applied: FingerprintParams[] = [];
     const deps = {
-      recorder: r, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: undefined, databasePath: join(dir, 'g.db'), clock, logger,
+      recorder: r,
+      scanners: ['sa', 'sb'],
+      zones: ['A', 'B'],
+      radioMap: undefined,
+      databasePath: join(dir, 'g.db'),
+      clock,
+      logger,
       applyRadioMap: (fp: FingerprintParams) => void applied.push(fp),
     };
     ok(r.start('ref-1'));
     walk(r, 'A', -60, -90);
     const incomplete = finishCalibration(deps, true);
-    expect(incomplete).toMatchObject({ ok: false, error: { error: 'radio-map-incomplete', missingZones: ['B'], message: expect.stringContaining('no points for zone(s) B') } });
+    expect(incomplete).toMatchObject({
+      ok: false,
+      error: { error: 'radio-map-incomplete', missingZones: ['B'], message: expect.stringContaining('no points for zone(s) B') },
+    });
     expect(r.active).toBe(true);
     walk(r, 'B', -70, -75);
     const done = ok(finishCalibration(deps, true));
@@ -175,23 +218,50 @@ describe('finishing a calibration', () => {
   });
 
   it('writes to presence.radioMap.file when configured, with its k; a bad directory is an error that keeps the recording', () => {
-    expect(calibrationMapPath({ file: '/etc/trouw/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 3000 }, '/var/lib/trouw/g.db')).toEqual({ file: '/etc/trouw/map.json', configured: true });
+    expect(calibrationMapPath({ file: '/etc/trouw/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 3000 }, '/var/lib/trouw/g.db')).toEqual({
+      file: '/etc/trouw/map.json',
+      configured: true,
+    });
     expect(calibrationMapPath(undefined, '/var/lib/trouw/g.db')).toEqual({ file: '/var/lib/trouw/radio-map.json', configured: false });
     const rows = [0, 100, 2000, 2100].flatMap((t) => [
       { t, scanner: 'sa', rssi: -60, zone: t < 2000 ? 'A' : 'B' },
       { t, scanner: 'sb', rssi: -80, zone: t < 2000 ? 'A' : 'B' },
     ]);
-    const built = buildCalibrationMap({ tag: 'ref-1', rows, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/x/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 2500 }, databasePath: 'g.db', now: T0 });
-    expect(ok(built)).toMatchObject({ file: '/x/map.json', configured: true, fingerprint: { k: 5, levelPerMisfitDb: 4, windowMs: 2500 }, pointsPerZone: { A: 1, B: 1 } });
+    const built = buildCalibrationMap({
+      tag: 'ref-1',
+      rows,
+      scanners: ['sa', 'sb'],
+      zones: ['A', 'B'],
+      radioMap: { file: '/x/map.json', k: 5, levelPerMisfitDb: 4, windowMs: 2500 },
+      databasePath: 'g.db',
+      now: T0,
+    });
+    expect(ok(built)).toMatchObject({
+      file: '/x/map.json',
+      configured: true,
+      fingerprint: { k: 5, levelPerMisfitDb: 4, windowMs: 2500 },
+      pointsPerZone: { A: 1, B: 1 },
+    });
 
     const r = recorder();
     ok(r.start('ref-1'));
     walk(r, 'A', -60, -90);
     walk(r, 'B', -70, -75);
-    const res = finishCalibration({
-      recorder: r, scanners: ['sa', 'sb'], zones: ['A', 'B'], radioMap: { file: '/nonexistent-dir/map.json', k: 3, levelPerMisfitDb: 5, windowMs: 3000 }, databasePath: 'g.db', clock, logger,
-      applyRadioMap: () => { throw new Error('not applied when not written'); },
-    }, true);
+    const res = finishCalibration(
+      {
+        recorder: r,
+        scanners: ['sa', 'sb'],
+        zones: ['A', 'B'],
+        radioMap: { file: '/nonexistent-dir/map.json', k: 3, levelPerMisfitDb: 5, windowMs: 3000 },
+        databasePath: 'g.db',
+        clock,
+        logger,
+        applyRadioMap: () => {
+          throw new Error('not applied when not written');
+        },
+      },
+      true,
+    );
     expect(res).toMatchObject({ ok: false, error: { error: 'radio-map-not-written', message: expect.stringContaining('/nonexistent-dir/map.json (ENOENT)') } });
     expect(r.active).toBe(true);
     expect(existsSync('/nonexistent-dir')).toBe(false);
@@ -200,9 +270,19 @@ describe('finishing a calibration', () => {
 
 describe('calibration routes', () => {
   it('refuses to start while presence is off, and every request without a store-IT token', async () => {
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: createStaffSessions({ clock: systemClock, adminToken: 'it' }) });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+      staff: createStaffSessions({ clock: systemClock, adminToken: 'it' }),
+    });
     const r = recorder();
-    await app.register(presenceCalibrationRoutes, { recorder: r, active: false, finish: () => ({ ok: false, error: { error: 'no-calibration', message: 'x' } }) });
+    await app.register(presenceCalibrationRoutes, {
+      recorder: r,
+      active: false,
+      finish: () => ({ ok: false, error: { error: 'no-calibration', message: 'x' } }),
+    });
     expect((await app.inject({ method: 'GET', url: '/api/presence/calibration/survey.csv' })).statusCode).toBe(401);
     const off = await app.inject({ method: 'POST', url: '/api/presence/calibration', payload: { tag: 'ref-1' }, headers: { authorization: 'Bearer it' } });
     expect(off.statusCode).toBe(409);

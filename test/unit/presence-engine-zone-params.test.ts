@@ -23,7 +23,10 @@ function engine() {
     {
       programUuid: PROGRAM,
       zones: ['A', 'B'].map((id) => ({ id, params: base })),
-      scanners: [{ name: 'sa', zone: 'A', offsetDb: 0 }, { name: 'sb', zone: 'B', offsetDb: 0 }],
+      scanners: [
+        { name: 'sa', zone: 'A', offsetDb: 0 },
+        { name: 'sb', zone: 'B', offsetDb: 0 },
+      ],
       visitEndMs: 60_000,
       maxTracked: 100,
       maxAnonymous: 100,
@@ -59,7 +62,10 @@ describe('PresenceEngine.setZoneParams', () => {
     const e = engine();
     feed(e, 0, 10_000, [-60, -80]);
     const before = e.stats();
-    e.setZoneParams([{ id: 'A', params: base }, { id: 'B', params: { ...base, switchMarginDb: 30 } }]);
+    e.setZoneParams([
+      { id: 'A', params: base },
+      { id: 'B', params: { ...base, switchMarginDb: 30 } },
+    ]);
     // Nothing forgotten, nothing re-decided: same devices, same zone.
     expect(e.stats()).toEqual(before);
     expect(e.zoneOf(M1)).toBe('A');
@@ -76,7 +82,10 @@ describe('PresenceEngine.setZoneParams', () => {
     expect(short.stats().tracked).toBe(0); // never placed, older than the 3 s windows: forgotten
 
     const long = engine();
-    long.setZoneParams([{ id: 'A', params: { ...base, windowMs: 20_000 } }, { id: 'B', params: base }]);
+    long.setZoneParams([
+      { id: 'A', params: { ...base, windowMs: 20_000 } },
+      { id: 'B', params: base },
+    ]);
     long.ingest({ scanner: 'sa', rssi: -99, manufacturerData: member, at: T0 });
     long.evaluate(T0 + 5000);
     expect(long.stats().tracked).toBe(1);
@@ -84,8 +93,19 @@ describe('PresenceEngine.setZoneParams', () => {
 
   it('refuses an unknown zone, a zone twice or a zone left out, and keeps the running parameters', () => {
     const e = engine();
-    expect(() => e.setZoneParams([{ id: 'A', params: base }, { id: 'B', params: base }, { id: 'C', params: base }])).toThrow(/unknown zone C/);
-    expect(() => e.setZoneParams([{ id: 'A', params: base }, { id: 'A', params: base }])).toThrow(/twice/);
+    expect(() =>
+      e.setZoneParams([
+        { id: 'A', params: base },
+        { id: 'B', params: base },
+        { id: 'C', params: base },
+      ]),
+    ).toThrow(/unknown zone C/);
+    expect(() =>
+      e.setZoneParams([
+        { id: 'A', params: base },
+        { id: 'A', params: base },
+      ]),
+    ).toThrow(/twice/);
     expect(() => e.setZoneParams([{ id: 'A', params: { ...base, switchMarginDb: 9 } }])).toThrow(/zone B has no parameters/);
     expect(e.paramsOf('A')).toEqual(base);
   });

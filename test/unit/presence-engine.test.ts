@@ -28,7 +28,10 @@ function engine(opts: { maxTracked?: number; maxAnonymous?: number; tags?: boole
     {
       programUuid: PROGRAM,
       zones: ['A', 'B'].map((id) => ({ id, params })),
-      scanners: [{ name: 'sa', zone: 'A', offsetDb: 0 }, { name: 'sb', zone: 'B', offsetDb: 0 }],
+      scanners: [
+        { name: 'sa', zone: 'A', offsetDb: 0 },
+        { name: 'sb', zone: 'B', offsetDb: 0 },
+      ],
       tags: opts.tags ? [{ id: 'trolley-1', uuid: PROGRAM, major: 0xfff0, minor: 1 }] : [],
       visitEndMs: 60_000,
       maxTracked: opts.maxTracked ?? 100,
@@ -75,10 +78,18 @@ describe('PresenceEngine', () => {
     // Gone: nothing heard for the absence timeout, then the visit end.
     for (let t = 40_000; t <= 110_000; t += 500) out.push(...e.evaluate(T0 + t));
     expect(show(out)).toEqual([
-      'M-1 visit-started@2.5', 'M-1 +A@2.5', 'M-1 -A@22.5 switch 20000ms', 'M-1 +B@22.5', 'M-1 -B@39.8 absence 17300ms', 'M-1 visit-ended@39.8',
+      'M-1 visit-started@2.5',
+      'M-1 +A@2.5',
+      'M-1 -A@22.5 switch 20000ms',
+      'M-1 +B@22.5',
+      'M-1 -B@39.8 absence 17300ms',
+      'M-1 visit-ended@39.8',
     ]);
     const ended = out.at(-1) as Extract<PresenceEvent, { type: 'visit-ended' }>;
-    expect(ended.zones).toEqual([{ zone: 'A', dwellMs: 20_000, entries: 1 }, { zone: 'B', dwellMs: 17_300, entries: 1 }]);
+    expect(ended.zones).toEqual([
+      { zone: 'A', dwellMs: 20_000, entries: 1 },
+      { zone: 'B', dwellMs: 17_300, entries: 1 },
+    ]);
     expect(ended.startedAt).toBe(T0 + 2500);
     expect(e.stats().tracked).toBe(0); // forgotten once the visit ended
   });

@@ -56,7 +56,10 @@ describe('H4 codec', () => {
     const r = new H4CommandReader();
     const stream = Buffer.concat([hex('ff'), cmd(0x0c03), hex('02 01 00 02 00 aa bb'), cmd(0x200c, hex('0100'))]);
     const got = [...stream].flatMap((byte) => r.push(Uint8Array.of(byte)));
-    expect(got.map((c) => [c.opcode, c.params.toString('hex')])).toEqual([[0x0c03, ''], [0x200c, '0100']]);
+    expect(got.map((c) => [c.opcode, c.params.toString('hex')])).toEqual([
+      [0x0c03, ''],
+      [0x200c, '0100'],
+    ]);
     expect(r.skipped).toBe(1);
   });
 
@@ -99,7 +102,13 @@ describe('HCI controller emulator', () => {
   it('streams reports only while scanning, one per event', () => {
     const line = new Line();
     const emu = new HciControllerEmulator(line);
-    const report = { eventType: 3, addressType: 1, address: 'C0:FF:EE:00:00:01', data: iBeaconAdData('2f234454-cf6d-4a0f-adf2-f4911ba9ffa6', 1, 2, -59), rssi: -67 };
+    const report = {
+      eventType: 3,
+      addressType: 1,
+      address: 'C0:FF:EE:00:00:01',
+      data: iBeaconAdData('2f234454-cf6d-4a0f-adf2-f4911ba9ffa6', 1, 2, -59),
+      rssi: -67,
+    };
     expect(emu.report(report)).toBe(false);
     line.send(cmd(Op.LE_SET_SCAN_ENABLE, hex('0100')));
     line.take();

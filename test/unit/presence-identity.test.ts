@@ -31,7 +31,10 @@ describe('iBeacon', () => {
 describe('rotating tokens', () => {
   it('is trunc32(HMAC-SHA256(key, "trouw-ble-v1" ‖ epoch as u32 BE))', () => {
     const key = Buffer.alloc(32, 7);
-    const mac = createHmac('sha256', key).update('trouw-ble-v1').update(Buffer.from([0, 0, 0x07, 0xd0])).digest();
+    const mac = createHmac('sha256', key)
+      .update('trouw-ble-v1')
+      .update(Buffer.from([0, 0, 0x07, 0xd0]))
+      .digest();
     expect(memberToken(key, 2000)).toBe(mac.readUInt32BE(0));
     expect(epochOf(1_700_000_000_000)).toBe(Math.floor(1_700_000_000 / 900));
   });

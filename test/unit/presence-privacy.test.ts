@@ -21,7 +21,10 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Every row of every table, as text. */
 function dump(db: TempDb['db']): string {
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
-  return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t.name}"`).all())).join('\n').toLowerCase();
+  return tables
+    .map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t.name}"`).all()))
+    .join('\n')
+    .toLowerCase();
 }
 
 describe('presence privacy', () => {
@@ -29,14 +32,33 @@ describe('presence privacy', () => {
     tmp = openTempDb();
     const sim = new StoreSim({ seed: 11, shoppers: 60, durationMs: 30 * 60_000, mix: { consenting: 0.4, nonConsenting: 0.3, secondDevice: 0.5 } });
     const e = epochOf(sim.startMs);
-    const tokens = sim.members.flatMap((m) => [e - 1, e, e + 1, e + 2, e + 3].map((epoch) => ({ member: m.member, epoch, token: memberToken(m.key, epoch).toString(16).padStart(8, '0') })));
+    const tokens = sim.members.flatMap((m) =>
+      [e - 1, e, e + 1, e + 2, e + 3].map((epoch) => ({ member: m.member, epoch, token: memberToken(m.key, epoch).toString(16).padStart(8, '0') })),
+    );
     const config = configForSim(sim, { tokens, visitEndMs: 120_000 });
     const lines: string[] = [];
     const logger = pino({ level: 'trace' }, { write: (s: string) => void lines.push(s) });
     let listener: AdvertListener = () => undefined;
     const scanners: BleScanners = { start: (l) => void (listener = l), stop: async () => undefined, health: () => [] };
-    const clock = { t: sim.startMs, now() { return this.t; }, monotonic() { return this.t; } };
-    const service = createPresenceService({ config, db: tmp.db, clock, logger, timeZone: 'Europe/Amsterdam', outboxTtlMs: 86_400_000, scanners, timers: false });
+    const clock = {
+      t: sim.startMs,
+      now() {
+        return this.t;
+      },
+      monotonic() {
+        return this.t;
+      },
+    };
+    const service = createPresenceService({
+      config,
+      db: tmp.db,
+      clock,
+      logger,
+      timeZone: 'Europe/Amsterdam',
+      outboxTtlMs: 86_400_000,
+      scanners,
+      timers: false,
+    });
     service.start();
 
     const needles = new Set<string>();

@@ -42,14 +42,22 @@ function fingerprintOf(radio: Radio): FingerprintParams {
  * Runs one member's phone along `pose(t)` for `ms`; returns the engine's zone after each
  * step. `calibrated`: the engine places by the radio map of a calibration walk.
  */
-function run(seed: number, intervalMs: number, ms: number, pose: (t: number) => { x: number; y: number; facing: number }, calibrated = false): Array<string | null> {
+function run(
+  seed: number,
+  intervalMs: number,
+  ms: number,
+  pose: (t: number) => { x: number; y: number; facing: number },
+  calibrated = false,
+): Array<string | null> {
   const rng = Rng.seeded(seed);
   const radio = new Radio(plan, DEFAULT_RADIO, rng.fork(1));
   const key = rng.bytes(32);
   const phone = memberPhone({ member: 'M-1', key, programUuid: PROGRAM_UUID, intervalMs }, rng.fork(2));
   const e = epochOf(T0);
   const params = { ...engineParams(cfg), ...(calibrated && { fingerprint: fingerprintOf(radio) }) };
-  const engine = new PresenceEngine(params, { tokens: new TokenTable([e - 1, e, e + 1].map((epoch) => ({ member: 'M-1', epoch, token: memberToken(key, epoch) }))) });
+  const engine = new PresenceEngine(params, {
+    tokens: new TokenTable([e - 1, e, e + 1].map((epoch) => ({ member: 'M-1', epoch, token: memberToken(key, epoch) }))),
+  });
   const noise = rng.fork(3);
   const zones: Array<string | null> = [];
   let nextAdvert = T0 + noise.uniform(0, intervalMs);
@@ -58,7 +66,8 @@ function run(seed: number, intervalMs: number, ms: number, pose: (t: number) => 
       const p = pose(nextAdvert - T0);
       const ad = phone.advert(nextAdvert);
       const md = manufacturerDataOf(ad.data)!;
-      for (const r of radio.hear(p.x, p.y, p.facing, ad.txPowerAt1m, noise)) engine.ingest({ scanner: plan.scanners[r.scanner]!.name, rssi: r.rssi, manufacturerData: md, at: nextAdvert });
+      for (const r of radio.hear(p.x, p.y, p.facing, ad.txPowerAt1m, noise))
+        engine.ingest({ scanner: plan.scanners[r.scanner]!.name, rssi: r.rssi, manufacturerData: md, at: nextAdvert });
       nextAdvert += intervalMs + noise.uniform(0, 10);
     }
     engine.evaluate(t);
@@ -120,18 +129,26 @@ const interval = fc.integer({ min: 100, max: 1000 });
 const frac = fc.double({ min: 0, max: 1, noNaN: true });
 
 describe('presence engine under realistic radio', () => {
-  test.prop([seed, interval, fc.integer({ min: 0, max: 5 }), frac, frac, fc.double({ min: -Math.PI, max: Math.PI, noNaN: true })], { numRuns: 40, seed: 20260105 })(
-    'a phone standing still: no zone change once placed (10 minutes)',
-    (s, iv, zone, fx, fy, facing) => {
-      const p = spotIn(zone, fx, fy);
-      const zones = run(s, iv, 600_000, () => ({ ...p, facing }));
-      expect(zones.some((z) => z !== null)).toBe(true);
-      expect(changes(zones)).toBe(0);
-    },
-  );
+  test.prop([seed, interval, fc.integer({ min: 0, max: 5 }), frac, frac, fc.double({ min: -Math.PI, max: Math.PI, noNaN: true })], {
+    numRuns: 40,
+    seed: 20260105,
+  })('a phone standing still: no zone change once placed (10 minutes)', (s, iv, zone, fx, fy, facing) => {
+    const p = spotIn(zone, fx, fy);
+    const zones = run(s, iv, 600_000, () => ({ ...p, facing }));
+    expect(zones.some((z) => z !== null)).toBe(true);
+    expect(changes(zones)).toBe(0);
+  });
 
   // Adjacent zones of the 3 × 2 grid: left–right and top–bottom neighbours.
-  const pairs: Array<[number, number]> = [[0, 1], [1, 2], [3, 4], [4, 5], [0, 3], [1, 4], [2, 5]];
+  const pairs: Array<[number, number]> = [
+    [0, 1],
+    [1, 2],
+    [3, 4],
+    [4, 5],
+    [0, 3],
+    [1, 4],
+    [2, 5],
+  ];
   test.prop([seed, interval, fc.constantFrom(...pairs), fc.boolean(), frac, frac, frac, frac], { numRuns: 40, seed: 20260105 })(
     'a phone walking from zone A to zone B: exactly one change',
     (s, iv, [a0, b0], reverse, fx1, fy1, fx2, fy2) => {
@@ -156,8 +173,11 @@ describe('presence engine under realistic radio', () => {
 
   // With a radio map, shadowing and scanner offsets are part of the reference: no
   // precondition on how the spots or the path look in mean levels.
-  test.prop([seed, interval, fc.integer({ min: 0, max: 5 }), frac, frac, fc.double({ min: -Math.PI, max: Math.PI, noNaN: true })], { numRuns: 30, seed: 20261123 })(
-    'calibrated (radio map): a phone standing still anywhere in a zone\'s middle: the right zone, no change (10 minutes)',
+  test.prop([seed, interval, fc.integer({ min: 0, max: 5 }), frac, frac, fc.double({ min: -Math.PI, max: Math.PI, noNaN: true })], {
+    numRuns: 30,
+    seed: 20261123,
+  })(
+    "calibrated (radio map): a phone standing still anywhere in a zone's middle: the right zone, no change (10 minutes)",
     (s, iv, zone, fx, fy, facing) => {
       const p = spotIn(zone, 0.25 + fx / 2, 0.25 + fy / 2);
       const zones = run(s, iv, 600_000, () => ({ ...p, facing }), true);

@@ -17,7 +17,10 @@ import { DEFAULT_FINGERPRINT, DEFAULT_FINGERPRINT_WINDOW_MS, DEFAULT_LEVEL_PER_M
 import { openTempDb, type TempDb } from './sqlite-helpers';
 
 const PROGRAM = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
-const SCANNERS = [{ name: 'sa', zone: 'A', port: '/sim/a' }, { name: 'sb', zone: 'B', port: '/sim/b' }];
+const SCANNERS = [
+  { name: 'sa', zone: 'A', port: '/sim/a' },
+  { name: 'sb', zone: 'B', port: '/sim/b' },
+];
 /** Zone A's points: its own scanner loud, B's far. Zone B's: A's scanner a little louder than B's. */
 const MAP = {
   version: 1,
@@ -115,17 +118,26 @@ describe('radio map file', () => {
     const unknownZone = write('z.json', JSON.stringify({ ...MAP, points: [...MAP.points, { zone: 'C', levels: [-80, -80] }] }));
     expect(problemOf(() => loadRadioMap(presence(unknownZone)))).toBe(`radio map ${unknownZone} (presence.radioMap.file): point 6 is in unknown zone C`);
     const onlyA = write('a.json', JSON.stringify({ ...MAP, points: MAP.points.filter((p) => p.zone === 'A') }));
-    expect(problemOf(() => loadRadioMap(presence(onlyA)))).toBe(`radio map ${onlyA} (presence.radioMap.file): no points for zone(s) B (walk them in the calibration)`);
+    expect(problemOf(() => loadRadioMap(presence(onlyA)))).toBe(
+      `radio map ${onlyA} (presence.radioMap.file): no points for zone(s) B (walk them in the calibration)`,
+    );
   });
 
   it('config: k and levelPerMisfitDb checked; a relative file is relative to the config file', () => {
     expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', k: 0 } })).toThrow('config: radioMap.k = 0: expected a whole number >= 1 and <= 100');
-    expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', levelPerMisfitDb: 0 } })).toThrow('config: radioMap.levelPerMisfitDb = 0: expected a number > 0 and <= 100');
+    expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', levelPerMisfitDb: 0 } })).toThrow(
+      'config: radioMap.levelPerMisfitDb = 0: expected a number > 0 and <= 100',
+    );
     expect(() => presenceConfigFrom({ radioMap: { file: 'm.json', windowMs: 100 } })).toThrow('config: radioMap.windowMs = 100');
     expect(() => presenceConfigFrom({ radioMap: {} })).toThrow('config: radioMap.file = (missing)');
     fresh();
     const cfg = write('gateway.yaml', 'database: { path: ":memory:" }\npresence:\n  radioMap: { file: maps/store.json }\n');
-    expect(loadConfig({ file: cfg, env: {} }).presence.radioMap).toEqual({ file: join(dir, 'maps/store.json'), k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS });
+    expect(loadConfig({ file: cfg, env: {} }).presence.radioMap).toEqual({
+      file: join(dir, 'maps/store.json'),
+      k: DEFAULT_FINGERPRINT.k,
+      levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB,
+      windowMs: DEFAULT_FINGERPRINT_WINDOW_MS,
+    });
     const abs = write('abs.yaml', 'presence:\n  radioMap: { file: /srv/map.json, k: 5 }\n');
     expect(loadConfig({ file: abs, env: {} }).presence.radioMap).toMatchObject({ file: '/srv/map.json', k: 5 });
     // From the environment: as given (relative to the working directory).
@@ -141,9 +153,14 @@ describe('radio map file', () => {
     ].join('\n');
     const built = radioMapFromCsv(csv.replace(/true_b/g, 'B'), { binMs: 2000, source: 'walk.csv', createdAt: '2026-01-05T08:00:00.000Z' });
     expect(built.map).toEqual({
-      version: 1, scanners: ['sa', 'sb'],
-      points: [{ zone: 'A', levels: [-60, -85] }, { zone: 'B', levels: [-72, -64] }],
-      createdAt: '2026-01-05T08:00:00.000Z', source: 'walk.csv',
+      version: 1,
+      scanners: ['sa', 'sb'],
+      points: [
+        { zone: 'A', levels: [-60, -85] },
+        { zone: 'B', levels: [-72, -64] },
+      ],
+      createdAt: '2026-01-05T08:00:00.000Z',
+      source: 'walk.csv',
     });
     expect(built).toMatchObject({ rows: 20, used: 16, devices: ['ref'] });
     const text = radioMapJson(built.map);
@@ -160,9 +177,19 @@ describe('presence service with a radio map', () => {
   /** A tag heard louder by zone A's scanner than by B's; where does the service put it? */
   async function placeTag(radioMap?: string): Promise<string | undefined> {
     tmp = openTempDb();
-    const clock = { t: T0, now() { return this.t; }, monotonic() { return this.t; } };
+    const clock = {
+      t: T0,
+      now() {
+        return this.t;
+      },
+      monotonic() {
+        return this.t;
+      },
+    };
     const config = presenceConfigFrom({
-      driver: 'simulated', scanners: SCANNERS, tags: [{ id: 'trolley-1', major: 65520, minor: 1 }],
+      driver: 'simulated',
+      scanners: SCANNERS,
+      tags: [{ id: 'trolley-1', major: 65520, minor: 1 }],
       defaults: { windowMs: 3000, enterTimeMs: 1000 },
       ...(radioMap && { radioMap: { file: radioMap } }),
     });
@@ -180,7 +207,7 @@ describe('presence service with a radio map', () => {
     return zone;
   }
 
-  it('places a device by fingerprint: zone B, although zone A\'s own scanner is loudest', async () => {
+  it("places a device by fingerprint: zone B, although zone A's own scanner is loudest", async () => {
     expect(await placeTag()).toBe('A');
     fresh();
     expect(await placeTag(write('map.json', JSON.stringify(MAP)))).toBe('B');
@@ -189,7 +216,16 @@ describe('presence service with a radio map', () => {
   it('a bad map stops the service from being created', () => {
     tmp = openTempDb();
     const config = presence('/nonexistent/map.json');
-    expect(() => createPresenceService({ config, db: tmp!.db, clock: { now: () => T0, monotonic: () => T0 }, logger: pino({ level: 'silent' }), timeZone: 'UTC', outboxTtlMs: 1000, timers: false }))
-      .toThrow(ConfigError);
+    expect(() =>
+      createPresenceService({
+        config,
+        db: tmp!.db,
+        clock: { now: () => T0, monotonic: () => T0 },
+        logger: pino({ level: 'silent' }),
+        timeZone: 'UTC',
+        outboxTtlMs: 1000,
+        timers: false,
+      }),
+    ).toThrow(ConfigError);
   });
 });

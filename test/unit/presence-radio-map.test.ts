@@ -30,14 +30,14 @@ const fit = (fp: ZoneFingerprints, levels: number[]) => {
 };
 
 describe('ZoneFingerprints', () => {
-  it('fits the zone whose points look like the levels, though another zone\'s scanner is loudest', () => {
+  it("fits the zone whose points look like the levels, though another zone's scanner is loudest", () => {
     const fp = new ZoneFingerprints(MAP, SCANNERS, { k: 1 });
     const m = fit(fp, [-63, -71, -65, -68]);
     expect(m.get('B')!).toBeLessThan(1);
     expect(m.get('A')!).toBeGreaterThan(5);
   });
 
-  it('ignores a device\'s own transmit power: the same pattern 12 dB quieter fits the same', () => {
+  it("ignores a device's own transmit power: the same pattern 12 dB quieter fits the same", () => {
     const fp = new ZoneFingerprints(MAP, SCANNERS, { k: 1 });
     const loud = fit(fp, [-55, -60, -75, -80]);
     const quiet = fit(fp, [-67, -72, -87, -92]);
@@ -53,7 +53,7 @@ describe('ZoneFingerprints', () => {
     expect(fit(half, [-67, -72, -87, -92]).get('A')).toBeCloseTo(Math.sqrt(72), 9);
   });
 
-  it('a zone\'s misfit is the mean of its k best points', () => {
+  it("a zone's misfit is the mean of its k best points", () => {
     const one = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 1 }), [-55, -60, -75, -80]);
     const two = fit(new ZoneFingerprints(MAP, SCANNERS, { k: 2 }), [-55, -60, -75, -80]);
     expect(one.get('A')).toBeCloseTo(0, 9);
@@ -62,7 +62,13 @@ describe('ZoneFingerprints', () => {
   });
 
   it('a scanner not heard counts at the floor, on both sides', () => {
-    const map: RadioMap = { scanners: ['s1', 's2'], points: [{ zone: 'A', levels: [-60, null] }, { zone: 'B', levels: [-60, -60] }] };
+    const map: RadioMap = {
+      scanners: ['s1', 's2'],
+      points: [
+        { zone: 'A', levels: [-60, null] },
+        { zone: 'B', levels: [-60, -60] },
+      ],
+    };
     const fp = new ZoneFingerprints(map, ['s1', 's2'], { k: 1 });
     const m = fit(fp, [-70, NaN]);
     // A: (−70 − −60, FLOOR − FLOOR) = (−10, 0): spread 5; B: (−10, FLOOR + 60 = −40): spread 15.
@@ -76,7 +82,7 @@ describe('ZoneFingerprints', () => {
     expect(fit(fp, [NaN, NaN, NaN, NaN, -40]).size).toBe(0);
   });
 
-  it('maps its scanners onto the engine\'s order; scanners the map lacks do not count', () => {
+  it("maps its scanners onto the engine's order; scanners the map lacks do not count", () => {
     const fp = new ZoneFingerprints(MAP, ['b2', 'new', 'a1', 'b1', 'a2'], { k: 1 });
     const m = fit(fp, [-80, -20, -55, -75, -60]);
     expect(m.get('A')).toBeCloseTo(0, 9);
@@ -96,7 +102,8 @@ describe('radioMapProblem', () => {
 describe('radioMapFromSurvey', () => {
   const rows: SurveyRow[] = [];
   // 4 s in A (10 adverts/s, both scanners), 3 s between zones, 2 s in B; s2 hears B only once per bin.
-  for (let t = 0; t < 4000; t += 100) rows.push({ t, scanner: 's1', rssi: -50 - (t % 300 === 0 ? 2 : 0), zone: 'A' }, { t, scanner: 's2', rssi: -70, zone: 'A' });
+  for (let t = 0; t < 4000; t += 100)
+    rows.push({ t, scanner: 's1', rssi: -50 - (t % 300 === 0 ? 2 : 0), zone: 'A' }, { t, scanner: 's2', rssi: -70, zone: 'A' });
   for (let t = 4000; t < 7000; t += 100) rows.push({ t, scanner: 's1', rssi: -60, zone: null });
   for (let t = 7000; t < 9000; t += 100) rows.push({ t, scanner: 's1', rssi: -80, zone: 'B' });
   rows.push({ t: 7050, scanner: 's2', rssi: -50, zone: 'B' });
@@ -123,8 +130,10 @@ describe('radioMapFromSurvey', () => {
     }
     const map = radioMapFromSurvey(two);
     expect(map.points).toEqual([
-      { zone: 'A', levels: [-50, -80] }, { zone: 'A', levels: [-50, -80] },
-      { zone: 'B', levels: [-85, -55] }, { zone: 'B', levels: [-85, -55] },
+      { zone: 'A', levels: [-50, -80] },
+      { zone: 'A', levels: [-50, -80] },
+      { zone: 'B', levels: [-85, -55] },
+      { zone: 'B', levels: [-85, -55] },
     ]);
   });
 
@@ -132,7 +141,7 @@ describe('radioMapFromSurvey', () => {
     const slow: SurveyRow[] = [];
     // An advert every 455 ms, each scanner hearing 30 % of them (a fixed pseudo-random draw).
     let x = 12345;
-    const heard = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 100) < 30;
+    const heard = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 100 < 30;
     for (let t = 0; t < 120_000; t += 455) {
       if (heard()) slow.push({ t, scanner: 's1', rssi: -70, zone: 'A' });
       if (heard()) slow.push({ t: t + 5, scanner: 's2', rssi: -75, zone: 'A' });
@@ -153,7 +162,10 @@ describe('engine with a radio map', () => {
   const md = iBeaconAdData(uuid, 0xfff0, 1, -59).subarray(5);
   const params = {
     programUuid: uuid,
-    zones: [{ id: 'A', params: DEFAULT_ZONE_PARAMS }, { id: 'B', params: DEFAULT_ZONE_PARAMS }],
+    zones: [
+      { id: 'A', params: DEFAULT_ZONE_PARAMS },
+      { id: 'B', params: DEFAULT_ZONE_PARAMS },
+    ],
     scanners: SCANNERS.map((name) => ({ name, zone: name.startsWith('a') ? 'A' : 'B', offsetDb: 0 })),
     tags: [{ id: 'tag', uuid, major: 0xfff0, minor: 1 }],
   };
@@ -166,7 +178,7 @@ describe('engine with a radio map', () => {
   };
   const shadowedInB = [-61, -69, -66, -68];
 
-  it('places by fit where the zones\' own levels mislead, and by levels again without the map', () => {
+  it("places by fit where the zones' own levels mislead, and by levels again without the map", () => {
     expect(standIn(new PresenceEngine(params), shadowedInB)).toBe('A');
     const fingerprint = fingerprintParams(MAP, { k: 1 });
     expect(standIn(new PresenceEngine({ ...params, fingerprint }), shadowedInB)).toBe('B');
@@ -183,7 +195,7 @@ describe('engine with a radio map', () => {
     expect(standIn(engine, shadowedInB)).toBe('B');
   });
 
-  it('fits raw levels: scanners\' offsetDb (for level mode) do not reach the fit, the map is recorded raw', () => {
+  it("fits raw levels: scanners' offsetDb (for level mode) do not reach the fit, the map is recorded raw", () => {
     // These offsets turn A's second point into B's second exactly: were they added before
     // the fit, a device standing at A's point would fit B.
     const offsets: Record<string, number> = { a1: -7, a2: -14, b1: 12, b2: 9 };
@@ -214,7 +226,10 @@ describe('FitQuality', () => {
     const md = iBeaconAdData(uuid, 0xfff0, 1, -59).subarray(5);
     const base = {
       programUuid: uuid,
-      zones: [{ id: 'A', params: DEFAULT_ZONE_PARAMS }, { id: 'B', params: DEFAULT_ZONE_PARAMS }],
+      zones: [
+        { id: 'A', params: DEFAULT_ZONE_PARAMS },
+        { id: 'B', params: DEFAULT_ZONE_PARAMS },
+      ],
       scanners: SCANNERS.map((name) => ({ name, zone: name.startsWith('a') ? 'A' : 'B', offsetDb: 0 })),
       tags: [{ id: 'tag', uuid, major: 0xfff0, minor: 1 }],
     };
@@ -228,4 +243,3 @@ describe('FitQuality', () => {
     expect(e.radioMapFit()!.medianMisfitDb).toBeLessThan(0.5);
   });
 });
-

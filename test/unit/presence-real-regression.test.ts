@@ -20,7 +20,14 @@ function run(name: string, overrides: Record<string, unknown> = {}) {
   const totals = emptyTotals();
   const placer = enginePlacer(set, track(name), { overrides });
   const zones: Array<string | null> = [];
-  const spy = { ...placer, zone: () => placer.zone(), evaluate: (now: number) => { placer.evaluate(now); zones.push(placer.zone()); } };
+  const spy = {
+    ...placer,
+    zone: () => placer.zone(),
+    evaluate: (now: number) => {
+      placer.evaluate(now);
+      zones.push(placer.zone());
+    },
+  };
   replayTrack(track(name), spy, totals);
   return { s: summary(totals), zones };
 }
@@ -43,7 +50,10 @@ describe('engine on a recorded office (4 zones × 3 scanners)', () => {
     expect(s.falseChanges).toBe(0);
   });
 
-  it.each([['defaults', {}], ['real-room motion', realRoom]] as const)('standing still in g1 for 2 minutes (%s): placed in g1 and never moved', (_, ov) => {
+  it.each([
+    ['defaults', {}],
+    ['real-room motion', realRoom],
+  ] as const)('standing still in g1 for 2 minutes (%s): placed in g1 and never moved', (_, ov) => {
     const { s, zones } = run('static_s1_2.59_6.46', ov);
     expect(new Set(zones.filter((z) => z !== null))).toEqual(new Set(['g1']));
     expect(s.accuracy).toBe(1);

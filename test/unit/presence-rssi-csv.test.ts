@@ -46,7 +46,9 @@ describe('RSSI CSV', () => {
   });
 
   it("reads the public recordings' columns as they are, absolute Unix seconds included", () => {
-    const rows = parseRssiCsv('t_seconds,scanner_id,rssi_dbm,true_x,true_y,true_zone,true_margin_m\n1581249601.4090,sensor10,-87,18.031,8.465,g4,0.66\n1581249601.4103,sensor40,-77,18.031,8.465,,\n');
+    const rows = parseRssiCsv(
+      't_seconds,scanner_id,rssi_dbm,true_x,true_y,true_zone,true_margin_m\n1581249601.4090,sensor10,-87,18.031,8.465,g4,0.66\n1581249601.4103,sensor40,-77,18.031,8.465,,\n',
+    );
     expect(rows.map((r) => ({ ...r, t: Math.round(r.t * 10) / 10 }))).toEqual([
       { t: 1581249601409, device: 'device', scanner: 'sensor10', rssi: -87, zone: 'g4' },
       { t: 1581249601410.3, device: 'device', scanner: 'sensor40', rssi: -77, zone: null },

@@ -35,12 +35,27 @@ const visit: PresenceEvent[] = [
 ];
 const end: PresenceEvent[] = [
   { type: 'zone-left', visitId: 'V1', subject: m('M-1'), zone: 'B', enteredAt: T0 + 60_000, at: T0 + 90_000, dwellMs: 30_000, reason: 'absence' },
-  { type: 'visit-ended', visitId: 'V1', subject: m('M-1'), startedAt: T0, at: T0 + 90_000, zones: [{ zone: 'A', dwellMs: 60_000, entries: 1 }, { zone: 'B', dwellMs: 30_000, entries: 1 }], reason: 'unseen' },
+  {
+    type: 'visit-ended',
+    visitId: 'V1',
+    subject: m('M-1'),
+    startedAt: T0,
+    at: T0 + 90_000,
+    zones: [
+      { zone: 'A', dwellMs: 60_000, entries: 1 },
+      { zone: 'B', dwellMs: 30_000, entries: 1 },
+    ],
+    reason: 'unseen',
+  },
 ];
 
 function repo(db: TempDb['db']) {
   let n = 0;
-  return createPresenceRepo(db, { timeZone: 'Europe/Amsterdam', toOutbox: (e, now) => presenceOutboxEvent(e, now, 86_400_000), outbox: createOutboxWriter(db, { newId: () => `01J000000000000000000000${String(n++).padStart(2, '0')}` }) });
+  return createPresenceRepo(db, {
+    timeZone: 'Europe/Amsterdam',
+    toOutbox: (e, now) => presenceOutboxEvent(e, now, 86_400_000),
+    outbox: createOutboxWriter(db, { newId: () => `01J000000000000000000000${String(n++).padStart(2, '0')}` }),
+  });
 }
 
 describe('presence repository', () => {
@@ -53,23 +68,43 @@ describe('presence repository', () => {
     const v = tmp.db.prepare('SELECT * FROM presence_visits').get() as { subject: string; ended_at: number; zones: string };
     expect(v.subject).toBe('member:M-1');
     expect(v.ended_at).toBe(T0 + 90_000);
-    expect(JSON.parse(v.zones)).toEqual([{ zone: 'A', dwellMs: 60_000, entries: 1 }, { zone: 'B', dwellMs: 30_000, entries: 1 }]);
+    expect(JSON.parse(v.zones)).toEqual([
+      { zone: 'A', dwellMs: 60_000, entries: 1 },
+      { zone: 'B', dwellMs: 30_000, entries: 1 },
+    ]);
     const daily = tmp.db.prepare('SELECT day, zone, subject_kind AS kind, visits, entries, dwell_ms AS dwell FROM presence_daily ORDER BY zone').all();
     expect(daily).toEqual([
       { day: '2026-01-05', zone: '*', kind: 'member', visits: 1, entries: 0, dwell: 90_000 },
       { day: '2026-01-05', zone: 'A', kind: 'member', visits: 1, entries: 1, dwell: 60_000 },
       { day: '2026-01-05', zone: 'B', kind: 'member', visits: 1, entries: 1, dwell: 30_000 },
     ]);
-    const outbox = tmp.db.prepare('SELECT type, priority, expires_at AS expiresAt, data FROM outbox ORDER BY seq').all() as Array<{ type: string; priority: number; expiresAt: number; data: string }>;
+    const outbox = tmp.db.prepare('SELECT type, priority, expires_at AS expiresAt, data FROM outbox ORDER BY seq').all() as Array<{
+      type: string;
+      priority: number;
+      expiresAt: number;
+      data: string;
+    }>;
     expect(outbox.map((o) => o.type)).toEqual([
-      'trouw.presence.visit-started.v1', 'trouw.presence.zone-entered.v1', 'trouw.presence.zone-left.v1', 'trouw.presence.zone-entered.v1',
-      'trouw.presence.zone-left.v1', 'trouw.presence.visit-ended.v1',
+      'trouw.presence.visit-started.v1',
+      'trouw.presence.zone-entered.v1',
+      'trouw.presence.zone-left.v1',
+      'trouw.presence.zone-entered.v1',
+      'trouw.presence.zone-left.v1',
+      'trouw.presence.visit-ended.v1',
     ]);
     expect(outbox.every((o) => o.priority > 1)).toBe(true);
     expect(outbox[0]!.expiresAt).toBe(T0 + 60_000 + 86_400_000);
     // Every row is an event HQ accepts (schema registered, envelope valid).
     for (const [i, o] of outbox.entries()) {
-      const envelope = { specversion: '1.0', id: `01J00000000000000000000A${i.toString().padStart(2, '0')}`.slice(0, 26), source: '/stores/s1/gw-1', type: o.type, time: new Date(T0).toISOString(), datacontenttype: 'application/json', data: JSON.parse(o.data) };
+      const envelope = {
+        specversion: '1.0',
+        id: `01J00000000000000000000A${i.toString().padStart(2, '0')}`.slice(0, 26),
+        source: '/stores/s1/gw-1',
+        type: o.type,
+        time: new Date(T0).toISOString(),
+        datacontenttype: 'application/json',
+        data: JSON.parse(o.data),
+      };
       const r2 = validateUplinkEvent(`trouw/v1/s1/gw-1/evt/${o.type}`, JSON.stringify(envelope));
       expect(r2.ok ? 'ok' : r2.error).toBe('ok');
     }
@@ -106,7 +141,16 @@ describe('presence repository', () => {
     const r = repo(tmp.db);
     r.record(visit, T0);
     expect(r.openVisits()).toEqual([
-      { visitId: 'V1', subject: m('M-1'), startedAt: T0, lastAt: T0 + 60_000, zones: [{ zone: 'A', dwellMs: 60_000, entries: 1 }, { zone: 'B', dwellMs: 0, entries: 1 }] },
+      {
+        visitId: 'V1',
+        subject: m('M-1'),
+        startedAt: T0,
+        lastAt: T0 + 60_000,
+        zones: [
+          { zone: 'A', dwellMs: 60_000, entries: 1 },
+          { zone: 'B', dwellMs: 0, entries: 1 },
+        ],
+      },
     ]);
   });
 });
@@ -120,7 +164,14 @@ describe('presence config', () => {
   });
 
   it('takes zone overrides over the defaults, and only those', () => {
-    const p = presenceConfigFrom({ defaults: { switchMarginDb: 5 }, zones: [{ id: 'fresh', enterLevelDbm: -80 }], scanners: [{ name: 's1', zone: 'fresh', port: '/dev/ttyACM0' }, { name: 's2', zone: 'tills', port: '/dev/ttyACM1' }] });
+    const p = presenceConfigFrom({
+      defaults: { switchMarginDb: 5 },
+      zones: [{ id: 'fresh', enterLevelDbm: -80 }],
+      scanners: [
+        { name: 's1', zone: 'fresh', port: '/dev/ttyACM0' },
+        { name: 's2', zone: 'tills', port: '/dev/ttyACM1' },
+      ],
+    });
     expect(zoneParams(p, 'fresh')).toMatchObject({ enterLevelDbm: -80, switchMarginDb: 5 });
     expect(zoneParams(p, 'tills')).toMatchObject({ enterLevelDbm: p.defaults.enterLevelDbm, switchMarginDb: 5 });
     expect(p.zones[0]).toEqual({ id: 'fresh', enterLevelDbm: -80 });
@@ -128,8 +179,22 @@ describe('presence config', () => {
 
   it('names the key of a mistake', () => {
     expect(() => presenceConfigFrom({ scanners: [{ name: 's1', zone: 'a' }] })).toThrow(/presence|scanners\.0/);
-    expect(() => presenceConfigFrom({ scanners: [{ name: 's1', zone: 'a', port: '/dev/x' }, { name: 's1', zone: 'b', port: '/dev/y' }] })).toThrow(/scanners\.1\.name/);
-    expect(() => presenceConfigFrom({ scanners: [{ name: 's1', zone: 'a', port: '/dev/x' }, { name: 's2', zone: 'b', port: '/dev/x' }] })).toThrow(/scanners\.1/);
+    expect(() =>
+      presenceConfigFrom({
+        scanners: [
+          { name: 's1', zone: 'a', port: '/dev/x' },
+          { name: 's1', zone: 'b', port: '/dev/y' },
+        ],
+      }),
+    ).toThrow(/scanners\.1\.name/);
+    expect(() =>
+      presenceConfigFrom({
+        scanners: [
+          { name: 's1', zone: 'a', port: '/dev/x' },
+          { name: 's2', zone: 'b', port: '/dev/x' },
+        ],
+      }),
+    ).toThrow(/scanners\.1/);
     expect(() => presenceConfigFrom({ defaults: { exitLevelDbm: -50, enterLevelDbm: -90 } })).toThrow(/defaults\.exitLevelDbm/);
     expect(() => presenceConfigFrom({ tokens: [{ member: 'M-1', epoch: 1, token: 'xyz' }] })).toThrow(/tokens\.0\.token/);
     expect(presenceCrossChecks(presenceConfigFrom({}))).toBeUndefined();
@@ -142,13 +207,24 @@ describe('presence config', () => {
 });
 
 describe('presence service', () => {
-  const clock = { t: T0, now() { return this.t; }, monotonic() { return this.t; } };
+  const clock = {
+    t: T0,
+    now() {
+      return this.t;
+    },
+    monotonic() {
+      return this.t;
+    },
+  };
 
   function service(tmpDb: TempDb, lines: string[]) {
     const e = epochOf(T0);
     const config = presenceConfigFrom({
       driver: 'simulated',
-      scanners: [{ name: 'sa', zone: 'A', port: '/sim/a' }, { name: 'sb', zone: 'B', port: '/sim/b' }],
+      scanners: [
+        { name: 'sa', zone: 'A', port: '/sim/a' },
+        { name: 'sb', zone: 'B', port: '/sim/b' },
+      ],
       defaults: { windowMs: 3000, enterTimeMs: 1000, absenceTimeoutMs: 5000 },
       visitEndMs: 10_000,
       tokens: [e - 1, e, e + 1].map((epoch) => ({ member: 'M-1', epoch, token: '00120034' })),
@@ -159,7 +235,14 @@ describe('presence service', () => {
 
   it('is disabled without scanners, and says so in health', () => {
     tmp = openTempDb();
-    const s = createPresenceService({ config: presenceConfigFrom({}), db: tmp.db, clock, logger: pino({ level: 'silent' }), timeZone: 'UTC', outboxTtlMs: 1000 });
+    const s = createPresenceService({
+      config: presenceConfigFrom({}),
+      db: tmp.db,
+      clock,
+      logger: pino({ level: 'silent' }),
+      timeZone: 'UTC',
+      outboxTtlMs: 1000,
+    });
     expect(s.active).toBe(false);
     expect(s.health()).toEqual([{ name: 'presence', kind: 'ble-scanner', state: 'disabled', detail: 'no scanners configured (presence.scanners)' }]);
     s.start();
@@ -176,15 +259,28 @@ describe('presence service', () => {
     const stranger = iBeaconAdData(PROGRAM, 0x0bad, 0x0001, -59).subarray(5);
     for (let i = 0; i < 30; i++) {
       clock.t = T0 + i * 200;
-      sim.push({ scanner: 'sa', rssi: -60, manufacturerData: member }, { scanner: 'sb', rssi: -80, manufacturerData: member }, { scanner: 'sa', rssi: -61, manufacturerData: stranger });
+      sim.push(
+        { scanner: 'sa', rssi: -60, manufacturerData: member },
+        { scanner: 'sb', rssi: -80, manufacturerData: member },
+        { scanner: 'sa', rssi: -61, manufacturerData: stranger },
+      );
       await new Promise((r) => setImmediate(r));
       if (i % 3 === 0) s.tick();
     }
-    expect(s.occupancy().zones).toEqual([{ zone: 'A', members: 1, tags: 0, anonymous: 1 }, { zone: 'B', members: 0, tags: 0, anonymous: 0 }]);
+    expect(s.occupancy().zones).toEqual([
+      { zone: 'A', members: 1, tags: 0, anonymous: 1 },
+      { zone: 'B', members: 0, tags: 0, anonymous: 0 },
+    ]);
     sim.setState('sb', 'down', 'port closed');
     expect(s.health().find((h) => h.name === 'sb')).toMatchObject({ state: 'down', detail: 'zone B, simulated: port closed' });
 
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: createStaffSessions({ clock, adminToken: 'it-token-0123456789' }) });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+      staff: createStaffSessions({ clock, adminToken: 'it-token-0123456789' }),
+    });
     await app.register(presenceRoutes, { occupancy: () => s.occupancy() });
     expect((await app.inject({ url: '/api/presence/occupancy' })).statusCode).toBe(401);
     const res = await app.inject({ url: '/api/presence/occupancy', headers: { authorization: 'Bearer it-token-0123456789' } });

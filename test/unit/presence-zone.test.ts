@@ -6,7 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_ZONE_PARAMS, type ZoneParams } from '../../gateway/core/presence/params';
 import { ZoneTracker, type ZoneTransition } from '../../gateway/core/presence/zone-tracker';
 
-const P: ZoneParams = { ...DEFAULT_ZONE_PARAMS, enterLevelDbm: -80, enterTimeMs: 2000, switchMarginDb: 5, switchTimeMs: 3000, exitLevelDbm: -90, exitTimeMs: 10_000 };
+const P: ZoneParams = {
+  ...DEFAULT_ZONE_PARAMS,
+  enterLevelDbm: -80,
+  enterTimeMs: 2000,
+  switchMarginDb: 5,
+  switchTimeMs: 3000,
+  exitLevelDbm: -90,
+  exitTimeMs: 10_000,
+};
 
 /** Runs the tracker every 500 ms over `ms`, with levels given by `levels(t)`. */
 function run(tr: ZoneTracker, from: number, ms: number, levels: (t: number) => Record<string, number>): ZoneTransition[] {

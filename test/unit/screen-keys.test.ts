@@ -51,7 +51,7 @@ describe('kiosk screen keys', () => {
     }
   });
 
-  it('matches only the kiosk\'s own key', () => {
+  it("matches only the kiosk's own key", () => {
     const keys = screenKeysFrom({ k1: 'key-one-0123456789', k2: 'key-two-0123456789' });
     expect(keys.matches('k1', 'key-one-0123456789')).toBe(true);
     expect(keys.matches('k1', 'key-two-0123456789')).toBe(false);
@@ -63,13 +63,24 @@ describe('kiosk screen keys', () => {
 
   it('refuses to serve a kiosk that has no screen key', async () => {
     const t = openTempDb();
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+    });
     const members = createMembersService({ db: t.db, clock: systemClock });
-    await expect(app.register(kioskRoutes, {
-      router: undefined, members, cardLinks: createCardLinks({ db: t.db, clock: systemClock, members }), db: t.db, clock: systemClock,
-      config: { store: { timeZone: 'Europe/Amsterdam' }, cards: { readers: [{ place: 'kiosk:k1' }, { place: 'kiosk:k2' }] } },
-      screenKeys: screenKeysFrom({ k1: 'key-one-0123456789' }),
-    })).rejects.toThrow(/kiosk k2 has no screen key/);
+    await expect(
+      app.register(kioskRoutes, {
+        router: undefined,
+        members,
+        cardLinks: createCardLinks({ db: t.db, clock: systemClock, members }),
+        db: t.db,
+        clock: systemClock,
+        config: { store: { timeZone: 'Europe/Amsterdam' }, cards: { readers: [{ place: 'kiosk:k1' }, { place: 'kiosk:k2' }] } },
+        screenKeys: screenKeysFrom({ k1: 'key-one-0123456789' }),
+      }),
+    ).rejects.toThrow(/kiosk k2 has no screen key/);
     await app.close().catch(() => undefined);
     t.cleanup();
   });

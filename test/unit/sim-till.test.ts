@@ -15,7 +15,10 @@ if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Nu
 
 const MEMBERS = ['M-1', 'M-2'];
 const factory = (seed = 1, members = MEMBERS, journalled: TillRequest[] = []) =>
-  new RequestFactory({ lane: 'lane-1', receiptPrefix: 'L1', now: () => Date.UTC(2026, 10, 23, 12), rng: createRng(seed), members, memberRate: 0.7 }, journalled);
+  new RequestFactory(
+    { lane: 'lane-1', receiptPrefix: 'L1', now: () => Date.UTC(2026, 10, 23, 12), rng: createRng(seed), members, memberRate: 0.7 },
+    journalled,
+  );
 
 const valid = (r: TillRequest) => Value.Check(tillRequestSchemas[r.type] as TSchema, r);
 
@@ -24,8 +27,17 @@ describe('SimTill requests', () => {
     const f = factory();
     const sale = f.sale();
     const all: TillRequest[] = [
-      f.hello(), f.ping(), f.identify({ member: 'M-1' }), f.identify({ card: true }), f.identify({ phoneCode: '123456' }),
-      f.basket(sale.lines, 'M-1'), sale, f.refund(sale), f.voidSale(sale.receipt), f.endOfDay('2026-11-23'), f.endOfDay(),
+      f.hello(),
+      f.ping(),
+      f.identify({ member: 'M-1' }),
+      f.identify({ card: true }),
+      f.identify({ phoneCode: '123456' }),
+      f.basket(sale.lines, 'M-1'),
+      sale,
+      f.refund(sale),
+      f.voidSale(sale.receipt),
+      f.endOfDay('2026-11-23'),
+      f.endOfDay(),
     ];
     for (const r of all) expect(valid(r), JSON.stringify(r)).toBe(true);
     for (const r of all) expect(r.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
@@ -57,11 +69,16 @@ describe('SimTill faults', () => {
   const frame = encodeFrame(3, '{"v":1,"id":"01J9Z3K8Q2ABCDEF","type":"ping"}');
   async function wireFor(fault: FaultKind | null, seed: number) {
     const events: Array<{ write: Uint8Array } | 'stall' | 'drop'> = [];
-    await transmitWithFault(frame, fault, {
-      write: (b) => void events.push({ write: Uint8Array.from(b) }),
-      stall: async () => void events.push('stall'),
-      drop: async () => void events.push('drop'),
-    }, createRng(seed));
+    await transmitWithFault(
+      frame,
+      fault,
+      {
+        write: (b) => void events.push({ write: Uint8Array.from(b) }),
+        stall: async () => void events.push('stall'),
+        drop: async () => void events.push('drop'),
+      },
+      createRng(seed),
+    );
     return events;
   }
   const bytes = (e: unknown) => (e as { write: Uint8Array }).write;

@@ -31,14 +31,21 @@ const columns = (db: Database.Database, table: string, schema = 'main') =>
 function asVersion7(srcPath: string, path: string): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  migrate(db, migrations.filter((m) => m.version <= 7));
+  migrate(
+    db,
+    migrations.filter((m) => m.version <= 7),
+  );
   expect(schemaVersion(db)).toBe(7);
   db.exec(`ATTACH '${srcPath}' AS src`);
-  const tables = (db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
+  const tables = (db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
+    (r) => r.name,
+  );
   db.transaction(() => {
     for (const t of tables) {
       if (t === 'till_requests') continue;
-      const cols = columns(db, t).filter((c) => columns(db, t, 'src').includes(c)).join(', ');
+      const cols = columns(db, t)
+        .filter((c) => columns(db, t, 'src').includes(c))
+        .join(', ');
       db.exec(`INSERT INTO main.${t} (${cols}) SELECT ${cols} FROM src.${t}`);
     }
     db.exec(`INSERT INTO main.till_requests (lane, request_id, type, request_hash, response, at)
@@ -58,11 +65,16 @@ describe('migration 008: sale write path', () => {
     tt.till.handleText(JSON.stringify({ v: 1, id: 'A2', ...sale('S-2', [line(800)], 'M-1') }), { lane: 'lane-1' });
     // The same sale under a new id: recorded with its own answer (replayed: true, id A3).
     const resentText = tt.till.handleText(JSON.stringify({ v: 1, id: 'A3', ...sale('S-2', [line(800)], 'M-1') }), { lane: 'lane-2' });
-    const refundText = tt.till.handleText(JSON.stringify({ v: 1, id: 'A4', type: 'refund', receipt: 'F-1', original: 'S-1', lines: [{ sku: 'a', qty: 1, amountCents: 600 }] }), { lane: 'lane-1' });
+    const refundText = tt.till.handleText(
+      JSON.stringify({ v: 1, id: 'A4', type: 'refund', receipt: 'F-1', original: 'S-1', lines: [{ sku: 'a', qty: 1, amountCents: 600 }] }),
+      { lane: 'lane-1' },
+    );
     expect(JSON.parse(refundText)).toMatchObject({ type: 'refund.ok' });
     const before = {
       entries: tt.db.prepare('SELECT member_id, key, id, kind, points, deficit_delta, sale_id, reason, at FROM ledger_entries ORDER BY id').all(),
-      answers: Object.fromEntries((['A1', 'A2', 'A3', 'A4'] as const).map((id) => [id, createIdempotencyRepo(tt!.db).get(id === 'A3' ? 'lane-2' : 'lane-1', id)?.response])),
+      answers: Object.fromEntries(
+        (['A1', 'A2', 'A3', 'A4'] as const).map((id) => [id, createIdempotencyRepo(tt!.db).get(id === 'A3' ? 'lane-2' : 'lane-1', id)?.response]),
+      ),
     };
     tt.db.pragma('wal_checkpoint(TRUNCATE)');
 
@@ -86,27 +98,40 @@ describe('migration 008: sale write path', () => {
       expect(before.answers.A1).toBe(firstText);
 
       // The ledger: same rows, no separate key index, append-only, key unique per member.
-      expect(db.prepare('SELECT member_id, key, id, kind, points, deficit_delta, sale_id, reason, at FROM ledger_entries ORDER BY id').all()).toEqual(before.entries);
+      expect(db.prepare('SELECT member_id, key, id, kind, points, deficit_delta, sale_id, reason, at FROM ledger_entries ORDER BY id').all()).toEqual(
+        before.entries,
+      );
       const indexes = db.prepare("SELECT name FROM pragma_index_list('ledger_entries')").all();
       expect(indexes).toHaveLength(1); // the primary key (member_id, key) only
       expect(db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get('ledger_entries')).toMatch(/PRIMARY KEY \(member_id, key\)/);
       expect(() => db.prepare('UPDATE ledger_entries SET points = 0').run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM ledger_entries').run()).toThrow(/append-only/);
       const e = before.entries[0] as { member_id: string; key: string };
-      expect(() => db.prepare("INSERT INTO ledger_entries (member_id, key, id, kind, points, at) VALUES (?, ?, 'x', 'adjust', 0, 0)").run(e.member_id, e.key)).toThrow(/UNIQUE/);
+      expect(() =>
+        db.prepare("INSERT INTO ledger_entries (member_id, key, id, kind, points, at) VALUES (?, ?, 'x', 'adjust', 0, 0)").run(e.member_id, e.key),
+      ).toThrow(/UNIQUE/);
       expect(auditLedger(db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, foreignKeyViolations: 0 });
 
       // The till on the migrated database: a resend replays (earns nothing), a reused id with other content is refused.
       const till = createTillService({ db, rules: defaultRules(), store: STORE, clock: tt.clock });
-      const entries = () => (db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number);
+      const entries = () => db.prepare('SELECT count(*) FROM ledger_entries').pluck().get() as number;
       const n = entries();
-      expect(JSON.parse(till.handleText(JSON.stringify(first), { lane: 'lane-1' }))).toMatchObject({ id: 'A1', type: 'sale.ok', receipt: 'S-1', pointsAwarded: JSON.parse(firstText).pointsAwarded, replayed: true });
+      expect(JSON.parse(till.handleText(JSON.stringify(first), { lane: 'lane-1' }))).toMatchObject({
+        id: 'A1',
+        type: 'sale.ok',
+        receipt: 'S-1',
+        pointsAwarded: JSON.parse(firstText).pointsAwarded,
+        replayed: true,
+      });
       expect(JSON.parse(till.handleText(JSON.stringify({ ...first, receipt: 'S-9' }), { lane: 'lane-1' }))).toMatchObject({ type: 'error', code: 'conflict' });
       expect(entries()).toBe(n);
       // And a new sale after the migration is recorded by reference.
       const next = JSON.parse(till.handleText(JSON.stringify({ v: 1, id: 'A5', ...sale('S-3', [line(500)], 'M-1') }), { lane: 'lane-1' }));
       expect(next).toMatchObject({ type: 'sale.ok' });
-      expect(db.prepare("SELECT response IS NULL AS byRef, sale_id IS NOT NULL AS hasSale FROM till_requests WHERE request_id = 'A5'").get()).toEqual({ byRef: 1, hasSale: 1 });
+      expect(db.prepare("SELECT response IS NULL AS byRef, sale_id IS NOT NULL AS hasSale FROM till_requests WHERE request_id = 'A5'").get()).toEqual({
+        byRef: 1,
+        hasSale: 1,
+      });
     } finally {
       db.close();
     }

@@ -99,8 +99,12 @@ describe('openDatabase', () => {
     db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, at) VALUES ('e1', 'k1', 'm1', 'adjust', 0, 0)").run();
     expect(() => db.prepare("UPDATE ledger_entries SET points = 5 WHERE id = 'e1'").run()).toThrow(/append-only/);
     expect(() => db.prepare("DELETE FROM ledger_entries WHERE id = 'e1'").run()).toThrow(/append-only/);
-    expect(() => db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, at) VALUES ('e2', 'k1', 'm1', 'adjust', 0, 0)").run()).toThrow(/UNIQUE/);
-    expect(() => db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, at) VALUES ('e3', 'k3', 'nobody', 'adjust', 0, 0)").run()).toThrow(/FOREIGN KEY/);
+    expect(() => db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, at) VALUES ('e2', 'k1', 'm1', 'adjust', 0, 0)").run()).toThrow(
+      /UNIQUE/,
+    );
+    expect(() => db.prepare("INSERT INTO ledger_entries (id, key, member_id, kind, points, at) VALUES ('e3', 'k3', 'nobody', 'adjust', 0, 0)").run()).toThrow(
+      /FOREIGN KEY/,
+    );
     expect(() => db.prepare("UPDATE members SET balance = -1 WHERE id = 'm1'").run()).toThrow(/CHECK/);
   });
 });

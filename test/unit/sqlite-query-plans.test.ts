@@ -17,11 +17,17 @@ const plan = (t: TempDb, sql: string) =>
 
 describe('query plans of the till path', () => {
   it.each([
-    ['a ledger key (idempotent entries, HQ command replays)', 'SELECT 1 FROM ledger_entries WHERE member_id = ? AND key = ?', /USING PRIMARY KEY \(member_id=\? AND key=\?\)/],
-    ['a member\'s entries', 'SELECT id FROM ledger_entries WHERE member_id = ? ORDER BY id', /USING PRIMARY KEY \(member_id=\?\)/],
-    ['a sale\'s idempotency record and its answer',
+    [
+      'a ledger key (idempotent entries, HQ command replays)',
+      'SELECT 1 FROM ledger_entries WHERE member_id = ? AND key = ?',
+      /USING PRIMARY KEY \(member_id=\? AND key=\?\)/,
+    ],
+    ["a member's entries", 'SELECT id FROM ledger_entries WHERE member_id = ? ORDER BY id', /USING PRIMARY KEY \(member_id=\?\)/],
+    [
+      "a sale's idempotency record and its answer",
       'SELECT coalesce(r.response, s.response) FROM till_requests r LEFT JOIN sales s ON r.response IS NULL AND s.id = r.sale_id WHERE r.lane = ? AND r.request_id = ?',
-      /SEARCH r USING PRIMARY KEY \(lane=\? AND request_id=\?\) \| SEARCH s USING INTEGER PRIMARY KEY/],
+      /SEARCH r USING PRIMARY KEY \(lane=\? AND request_id=\?\) \| SEARCH s USING INTEGER PRIMARY KEY/,
+    ],
     ['a receipt', 'SELECT id FROM sales WHERE receipt = ?', /USING (COVERING )?INDEX sqlite_autoindex_sales_1/],
     ['a business date', 'SELECT count(*) FROM sales WHERE business_date = ?', /USING (COVERING )?INDEX sales_business_date/],
   ])('%s', (_what, sql, expected) => {

@@ -11,7 +11,13 @@ describe('staff session expiry', () => {
     let now = 1_000_000;
     const clock = { now: () => now, monotonic: () => now };
     const sessions = createStaffSessions({ clock, ttlMs: 60_000 });
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: sessions });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+      staff: sessions,
+    });
     app.get('/api/probe', { config: { access: 'staff' } }, async (req) => ({ who: req.principal?.who, place: req.principal?.place }));
     const s = sessions.openFor({ role: 'supervisor', label: 'Bedrijfsleider' }, 'lane:lane-1');
     expect(s.expiresAt).toBe(now + 60_000);
@@ -29,7 +35,13 @@ describe('staff session expiry', () => {
   it('a cashier role may not do store work; a tap without a staff pass opens nothing', async () => {
     const clock = { now: () => 0, monotonic: () => 0 };
     const sessions = createStaffSessions({ clock });
-    const app = await buildApi({ health: () => { throw new Error('unused'); }, ready: () => true, staff: sessions });
+    const app = await buildApi({
+      health: () => {
+        throw new Error('unused');
+      },
+      ready: () => true,
+      staff: sessions,
+    });
     app.get('/api/probe', { config: { access: 'staff' } }, async () => ({ ok: true }));
     const cashier = sessions.openFor({ role: 'cashier' }, 'lane:lane-1');
     expect((await app.inject({ url: '/api/probe', headers: { authorization: `Bearer ${cashier.token}` } })).statusCode).toBe(403);

@@ -8,7 +8,10 @@ describe('staff sessions: HQ staff list', () => {
   it('an HQ token authorises with its role until a later list leaves it out; the admin token keeps working', () => {
     const s = createStaffSessions({ clock, adminToken: 'local-admin-token-0001' });
     expect(s.verify('Bearer hq-admin-token-1')).toBeUndefined();
-    s.setHqStaff([{ token: 'hq-admin-token-1', role: 'admin' }, { token: 'hq-clerk-token-1', role: 'clerk' }]);
+    s.setHqStaff([
+      { token: 'hq-admin-token-1', role: 'admin' },
+      { token: 'hq-clerk-token-1', role: 'clerk' },
+    ]);
     expect(s.verify('Bearer hq-admin-token-1')).toEqual({ role: 'admin', who: 'hq-staff' });
     expect(s.verify('Bearer hq-clerk-token-1')?.role).toBe('clerk');
     s.setHqStaff([{ token: 'hq-clerk-token-1', role: 'clerk' }]);

@@ -55,8 +55,10 @@ async function setup(overrides: Partial<CommandHandlers> = {}, onConfig?: (c: St
   return { db, link, downlink, applied, calls, events };
 }
 
-const cfg = (data: unknown, id = ulid()) => JSON.stringify(makeCloudEvent({ id, source: HQ_SOURCE, type: CONFIG_EVENT_TYPE, time: new Date().toISOString(), data }));
-const cmd = (name: string, data: unknown, id = ulid()) => JSON.stringify(makeCloudEvent({ id, source: HQ_SOURCE, type: commandEventType(name), time: new Date().toISOString(), data }));
+const cfg = (data: unknown, id = ulid()) =>
+  JSON.stringify(makeCloudEvent({ id, source: HQ_SOURCE, type: CONFIG_EVENT_TYPE, time: new Date().toISOString(), data }));
+const cmd = (name: string, data: unknown, id = ulid()) =>
+  JSON.stringify(makeCloudEvent({ id, source: HQ_SOURCE, type: commandEventType(name), time: new Date().toISOString(), data }));
 
 describe('downlink: config', () => {
   it('applies a newer valid config once, remembers it, and says so', async () => {
@@ -106,15 +108,27 @@ describe('downlink: config', () => {
     ensureOutboxTable(db);
     const link = createFakeLink();
     const downlink = createDownlink({
-      db, link, address, onConfig: () => {}, commands: { 'erase-member': () => ok({}), 'adjust-points': () => ok({}) },
+      db,
+      link,
+      address,
+      onConfig: () => {},
+      commands: { 'erase-member': () => ok({}), 'adjust-points': () => ok({}) },
       storedForm: (c) => (c.staff ? { ...c, staff: c.staff.map((x) => ({ ...x, token: 'hashed' })) } : c),
     });
     await downlink.start();
-    await link.deliver(configTopic(address), cfg({ version: 2, issuedAt: '2026-01-05T09:00:00Z', loyalty: { pointsPerEuro: 3 }, zones: [{ id: 'A', label: 'Fresh' }] }));
+    await link.deliver(
+      configTopic(address),
+      cfg({ version: 2, issuedAt: '2026-01-05T09:00:00Z', loyalty: { pointsPerEuro: 3 }, zones: [{ id: 'A', label: 'Fresh' }] }),
+    );
     await link.deliver(configTopic(address), cfg({ version: 3, zones: [{ id: 'B' }], staff: [{ token: 'secret-token-1', role: 'admin' }] }));
     const running = downlink.runningConfig()!;
     expect(running.version).toBe(3);
-    expect(running.config).toEqual({ version: 3, loyalty: expect.objectContaining({ pointsPerEuro: 3 }), zones: [{ id: 'B' }], staff: [{ token: 'hashed', role: 'admin' }] });
+    expect(running.config).toEqual({
+      version: 3,
+      loyalty: expect.objectContaining({ pointsPerEuro: 3 }),
+      zones: [{ id: 'B' }],
+      staff: [{ token: 'hashed', role: 'admin' }],
+    });
     expect(JSON.stringify(db.prepare('SELECT doc FROM sync_config_state').all())).not.toContain('secret-token-1');
   });
 });
@@ -127,7 +141,10 @@ describe('downlink: commands', () => {
     for (let i = 0; i < 3; i++) await s.link.deliver(commandTopic(address, 'erase-member'), m);
     expect(s.calls).toEqual([`erase M-7 ${id}`]);
     expect(s.events()).toEqual([
-      { type: 'trouw.command.applied.v1', data: { commandId: id, name: 'erase-member', outcome: 'applied', detail: { purged: { presence: 2, tokens: 1, cards: 1 } } } },
+      {
+        type: 'trouw.command.applied.v1',
+        data: { commandId: id, name: 'erase-member', outcome: 'applied', detail: { purged: { presence: 2, tokens: 1, cards: 1 } } },
+      },
     ]);
     expect(s.downlink.stats()).toMatchObject({ commandsApplied: 1, commandsReplayed: 2 });
   });
@@ -136,7 +153,11 @@ describe('downlink: commands', () => {
     const s = await setup();
     const id = ulid();
     await s.link.deliver(commandTopic(address, 'adjust-points'), cmd('adjust-points', { member: 'M-404', points: 5, reason: 'x', by: 'ops' }, id));
-    await s.downlink.handle({ topic: commandTopic(address, 'adjust-points'), payload: Buffer.from(cmd('adjust-points', { member: 'M-404', points: 5, reason: 'x', by: 'ops' }, id)), retain: false });
+    await s.downlink.handle({
+      topic: commandTopic(address, 'adjust-points'),
+      payload: Buffer.from(cmd('adjust-points', { member: 'M-404', points: 5, reason: 'x', by: 'ops' }, id)),
+      retain: false,
+    });
     expect(s.calls).toHaveLength(1);
     expect(s.events()).toMatchObject([{ data: { commandId: id, outcome: 'rejected', error: { code: 'unknown-member' } } }]);
   });
@@ -147,7 +168,9 @@ describe('downlink: commands', () => {
     await s.link.deliver(commandTopic(address, 'reboot'), cmd('reboot', {}));
     await s.link.deliver(commandTopic(address, 'erase-member'), '{not json');
     expect(s.calls).toEqual([]);
-    expect(s.events().map((e) => [e.data.name, e.data.outcome ?? e.data.reason, ((e.data.error as { code: string } | undefined)?.code ?? e.data.commandId)])).toEqual([
+    expect(
+      s.events().map((e) => [e.data.name, e.data.outcome ?? e.data.reason, (e.data.error as { code: string } | undefined)?.code ?? e.data.commandId]),
+    ).toEqual([
       ['adjust-points', 'rejected', 'bad-request'],
       ['reboot', 'rejected', 'unknown-command'],
       // Not JSON: HQ hears it as trouw.command.rejected.v1 (no id could be read).

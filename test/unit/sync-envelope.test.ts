@@ -14,7 +14,10 @@ const a = { store: 'store-a', gateway: 'gw-1' };
 const ID = '01J9Z3K8Q2ABCDEFGHJKMNPQRS';
 
 function sale(over: Record<string, unknown> = {}, data: Record<string, unknown> = { receipt: 'R1', pointsAwarded: 12, member: 'M-1' }) {
-  return JSON.stringify({ ...makeCloudEvent({ id: ID, source: storeSource(a), type: 'trouw.sale.completed.v1', time: '2025-01-02T03:04:05.678Z', data }), ...over });
+  return JSON.stringify({
+    ...makeCloudEvent({ id: ID, source: storeSource(a), type: 'trouw.sale.completed.v1', time: '2025-01-02T03:04:05.678Z', data }),
+    ...over,
+  });
 }
 const saleTopic = eventTopic(a, 'trouw.sale.completed.v1');
 
@@ -44,7 +47,9 @@ describe('topics', () => {
   });
 
   const seg = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/);
-  const type = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), fc.integer({ min: 1, max: 99 })).map(([n, v, k]) => `trouw.${n}.${v}.v${k}`);
+  const type = fc
+    .tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/), fc.integer({ min: 1, max: 99 }))
+    .map(([n, v, k]) => `trouw.${n}.${v}.v${k}`);
   test.prop([seg, seg, type])('event topics round-trip', (store, gateway, t) => {
     expect(parseTopic(eventTopic({ store, gateway }, t))).toEqual({ kind: 'evt', store, gateway, type: t });
     expect(parseStoreSource(storeSource({ store, gateway }))).toEqual({ store, gateway });
@@ -81,9 +86,21 @@ describe('uplink event validation', () => {
 });
 
 describe('catalogue', () => {
-  it('lists every producer\'s types, explicitly', () => {
-    for (const t of ['sale.completed', 'sale.refunded', 'sale.voided', 'points.adjusted', 'card.tapped', 'member.created', 'config.rejected', 'command.applied',
-      'card.unlinked', 'points.bonus', 'offer.redeemed', 'presence.visit-ended']) {
+  it("lists every producer's types, explicitly", () => {
+    for (const t of [
+      'sale.completed',
+      'sale.refunded',
+      'sale.voided',
+      'points.adjusted',
+      'card.tapped',
+      'member.created',
+      'config.rejected',
+      'command.applied',
+      'card.unlinked',
+      'points.bonus',
+      'offer.redeemed',
+      'presence.visit-ended',
+    ]) {
       expect(eventTypes()).toContain(`trouw.${t}.v1`);
     }
     expect(eventDefinition(SaleCompleted.type)).toBe(SaleCompleted);

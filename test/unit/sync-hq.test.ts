@@ -22,7 +22,11 @@ afterEach(async () => {
 });
 
 function event(to: typeof a, type: string, data: unknown, time = now - 1000, id = ulid()) {
-  return { topic: eventTopic(to, type), payload: Buffer.from(JSON.stringify(makeCloudEvent({ id, source: storeSource(to), type, time: new Date(time).toISOString(), data }))), retain: false };
+  return {
+    topic: eventTopic(to, type),
+    payload: Buffer.from(JSON.stringify(makeCloudEvent({ id, source: storeSource(to), type, time: new Date(time).toISOString(), data }))),
+    retain: false,
+  };
 }
 
 describe('HQ ingest handler', () => {
@@ -80,7 +84,10 @@ describe('HQ read API', () => {
       expect((await app.inject({ url: '/v1/members/M-1/points' })).json()).toEqual({
         member: 'M-1',
         total: 53,
-        stores: [{ store: 'store-a', points: 50, events: 5 }, { store: 'store-b', points: 3, events: 2 }],
+        stores: [
+          { store: 'store-a', points: 50, events: 5 },
+          { store: 'store-b', points: 3, events: 2 },
+        ],
       });
       now += 5000;
       const stores = (await app.inject({ url: '/v1/stores' })).json();

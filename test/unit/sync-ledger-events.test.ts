@@ -22,9 +22,17 @@ describe('ledger events through the publisher', () => {
     const db = openDatabase(':memory:');
     try {
       seedMembers(db, [{ number: 'M-1', name: 'Ann', cards: ['tok-0123456789abcdef'] }], now);
-      const till = createTillService({ db, rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig, store: { id: 'store-a', gateway: 'gw-1', timeZone: 'Europe/Amsterdam' }, clock });
+      const till = createTillService({
+        db,
+        rules: Value.Default(EarningRulesConfig, {}) as EarningRulesConfig,
+        store: { id: 'store-a', gateway: 'gw-1', timeZone: 'Europe/Amsterdam' },
+        clock,
+      });
       const send = (body: object) => JSON.parse(till.handleText(JSON.stringify({ v: 1, ...body }), { lane: 'lane-1' })) as { type: string };
-      const lines = [{ sku: 'A1', category: 'food', qty: 2, amountCents: 2500 }, { sku: 'B2', category: 'food', qty: 1, amountCents: 1200 }];
+      const lines = [
+        { sku: 'A1', category: 'food', qty: 2, amountCents: 2500 },
+        { sku: 'B2', category: 'food', qty: 1, amountCents: 1200 },
+      ];
       expect(send({ id: 's1', type: 'sale', receipt: 'R1', member: 'M-1', lines, tenders: [{ kind: 'card', amountCents: 3700 }] }).type).toBe('sale.ok');
       expect(send({ id: 's2', type: 'sale', receipt: 'R2', member: 'M-1', lines, tenders: [{ kind: 'card', amountCents: 3700 }] }).type).toBe('sale.ok');
       expect(send({ id: 's3', type: 'sale', receipt: 'R3', lines, tenders: [{ kind: 'cash', amountCents: 3700 }] }).type).toBe('sale.ok');
@@ -46,8 +54,12 @@ describe('ledger events through the publisher', () => {
         if (v.ok) types.add(v.value.event.type);
       }
       expect([...types].sort()).toEqual([
-        'trouw.card.linked.v1', 'trouw.member.created.v1', 'trouw.points.expired.v1',
-        'trouw.sale.completed.v1', 'trouw.sale.refunded.v1', 'trouw.sale.voided.v1',
+        'trouw.card.linked.v1',
+        'trouw.member.created.v1',
+        'trouw.points.expired.v1',
+        'trouw.sale.completed.v1',
+        'trouw.sale.refunded.v1',
+        'trouw.sale.voided.v1',
       ]);
     } finally {
       db.close();

@@ -27,7 +27,13 @@ function setup(opts: Partial<PublisherOptions> = {}, link: FakeLink = createFake
     return p;
   };
   const sale = (i: number, priority?: number, expiresAt?: number) =>
-    writer.append({ event: SaleCompleted, data: { receipt: `R${i}`, pointsAwarded: i }, at: now, ...(priority !== undefined ? { priority } : {}), ...(expiresAt !== undefined ? { expiresAt } : {}) });
+    writer.append({
+      event: SaleCompleted,
+      data: { receipt: `R${i}`, pointsAwarded: i },
+      at: now,
+      ...(priority !== undefined ? { priority } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    });
   const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   const receipts = () => link.acked.map((m) => (JSON.parse(m.payload) as { data: { receipt: string } }).data.receipt);
   cleanups.push(async () => {
@@ -203,7 +209,11 @@ describe('outbox publisher', () => {
     const s = setup();
     s.sale(1, 5, T0 + 1000);
     s.sale(2, 5, T0 + 100_000);
-    s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority, expires_at) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{"receipt":"R3","pointsAwarded":1}', 0, ?)`).run(T0 + 1000);
+    s.db
+      .prepare(
+        `INSERT INTO outbox (id, type, time, data, priority, expires_at) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{"receipt":"R3","pointsAwarded":1}', 0, ?)`,
+      )
+      .run(T0 + 1000);
     expect(() => s.writer.append({ event: SaleCompleted, data: { receipt: 'R0', pointsAwarded: 0 }, at: T0, expiresAt: T0 })).toThrow(/cannot expire/);
     s.clock.set(T0 + 5000);
     const p = s.make();
@@ -257,7 +267,9 @@ describe('outbox publisher', () => {
     const p = s.make();
     p.start();
     await until(() => p.stats().capDropped === 200, 'cap');
-    const left = s.db.prepare(`SELECT priority, COUNT(*) AS n, json_extract(data, '$.receipt') AS first FROM outbox GROUP BY priority HAVING seq = MIN(seq) ORDER BY priority`).all();
+    const left = s.db
+      .prepare(`SELECT priority, COUNT(*) AS n, json_extract(data, '$.receipt') AS first FROM outbox GROUP BY priority HAVING seq = MIN(seq) ORDER BY priority`)
+      .all();
     expect(left).toEqual([
       { priority: 0, n: 600, first: 'R0' },
       { priority: 3, n: 300, first: 'R1000' },
@@ -355,7 +367,11 @@ describe('outbox publisher', () => {
 
   it('sets aside rows that cannot be sent (bad JSON, oversized)', async () => {
     const s = setup({ maxPayloadBytes: 2048 });
-    s.db.prepare(`INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`).run();
+    s.db
+      .prepare(
+        `INSERT INTO outbox (id, type, time, data, priority) VALUES ('01J9Z3K8Q2ABCDEFGHJKMNPQRS', 'trouw.sale.completed.v1', '2025-03-01T10:00:00.000Z', '{broken', 0)`,
+      )
+      .run();
     s.writer.append({ event: SaleCompleted, data: { receipt: 'big', pointsAwarded: 1, note: 'x'.repeat(4000) }, at: T0 });
     s.sale(1);
     const p = s.make();

@@ -32,17 +32,29 @@ describe('settle-member at the gateway', () => {
     const settle = cmds['settle-member']!;
     const now = tt.clock.now();
     // HQ counted a spend made elsewhere: 300 left.
-    expect(settle({ member: 'M-1', balance: 300, debt: 0, asOf: now - 1000 }, ctx('01JSETTLE0000000000000000A'))).toMatchObject({ ok: true, value: { balance: 300, deficit: 0, points: -200 } });
+    expect(settle({ member: 'M-1', balance: 300, debt: 0, asOf: now - 1000 }, ctx('01JSETTLE0000000000000000A'))).toMatchObject({
+      ok: true,
+      value: { balance: 300, deficit: 0, points: -200 },
+    });
     expect(account()).toEqual({ balance: 300, deficit: 0 });
     expect(mp.spendable('M-1')).toMatchObject({ available: 300 });
     // Offline stores overspent: debt 150.
-    expect(settle({ member: 'M-1', balance: 0, debt: 150, asOf: now - 500 }, ctx('01JSETTLE0000000000000000B'))).toMatchObject({ ok: true, value: { balance: 0, deficit: 150, points: -300, deficitDelta: 150 } });
+    expect(settle({ member: 'M-1', balance: 0, debt: 150, asOf: now - 500 }, ctx('01JSETTLE0000000000000000B'))).toMatchObject({
+      ok: true,
+      value: { balance: 0, deficit: 150, points: -300, deficitDelta: 150 },
+    });
     expect(account()).toEqual({ balance: 0, deficit: 150 });
     expect(tt.count('ledger_entries', "key = 'cmd:01JSETTLE0000000000000000B:settle' AND kind = 'adjust'")).toBe(1);
     // Replay: same id.
-    expect(settle({ member: 'M-1', balance: 0, debt: 150, asOf: now - 500 }, ctx('01JSETTLE0000000000000000B'))).toMatchObject({ ok: true, value: { replayed: true } });
+    expect(settle({ member: 'M-1', balance: 0, debt: 150, asOf: now - 500 }, ctx('01JSETTLE0000000000000000B'))).toMatchObject({
+      ok: true,
+      value: { replayed: true },
+    });
     // Older than the snapshot held: ignored.
-    expect(settle({ member: 'M-1', balance: 999, debt: 0, asOf: now - 2000 }, ctx('01JSETTLE0000000000000000C'))).toMatchObject({ ok: true, value: { stale: true } });
+    expect(settle({ member: 'M-1', balance: 999, debt: 0, asOf: now - 2000 }, ctx('01JSETTLE0000000000000000C'))).toMatchObject({
+      ok: true,
+      value: { stale: true },
+    });
     expect(account()).toEqual({ balance: 0, deficit: 150 });
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true });
     // The next earning pays the debt first.
@@ -57,9 +69,15 @@ describe('settle-member at the gateway', () => {
     expect(cmds['settle-member']!({ member: 'M-1', balance: 1200, debt: 0, asOf: now }, ctx('01JSETTLE0000000000000000D')).ok).toBe(true);
     expect(account()).toEqual({ balance: 1200, deficit: 0 });
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true });
-    expect(cmds['member-snapshot']!({ member: 'M-1', balance: 100, asOf: now + 1 }, ctx('01JSETTLE0000000000000000E'))).toMatchObject({ ok: true, value: { applied: true } });
+    expect(cmds['member-snapshot']!({ member: 'M-1', balance: 100, asOf: now + 1 }, ctx('01JSETTLE0000000000000000E'))).toMatchObject({
+      ok: true,
+      value: { applied: true },
+    });
     expect(account()).toEqual({ balance: 1200, deficit: 0 });
     expect(mp.spendable('M-1')).toMatchObject({ available: 100, limit: 'over-offline-budget' });
-    expect(cmds['settle-member']!({ member: 'M-404', balance: 1, debt: 0, asOf: now }, ctx('01JSETTLE0000000000000000F'))).toMatchObject({ ok: false, error: { code: 'unknown-member' } });
+    expect(cmds['settle-member']!({ member: 'M-404', balance: 1, debt: 0, asOf: now }, ctx('01JSETTLE0000000000000000F'))).toMatchObject({
+      ok: false,
+      error: { code: 'unknown-member' },
+    });
   });
 });

@@ -10,8 +10,18 @@ afterEach(async () => {
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const event = (store: string, id: string, minutes: number, type: string, data: Record<string, unknown>): IngestedEvent => ({
-  source: `/stores/${store}/gw-1`, id, store, gateway: 'gw-1', type, time: new Date(T0 + minutes * 60_000).toISOString(), timeMs: T0 + minutes * 60_000,
-  subject: null, member: null, pointsDelta: null, data: JSON.stringify(data), receivedAt: T0,
+  source: `/stores/${store}/gw-1`,
+  id,
+  store,
+  gateway: 'gw-1',
+  type,
+  time: new Date(T0 + minutes * 60_000).toISOString(),
+  timeMs: T0 + minutes * 60_000,
+  subject: null,
+  member: null,
+  pointsDelta: null,
+  data: JSON.stringify(data),
+  receivedAt: T0,
 });
 
 describe('member snapshots on activity', () => {
@@ -25,12 +35,20 @@ describe('member snapshots on activity', () => {
     const store = openSqliteHqStore(':memory:');
     stores.push(store);
     await store.migrate();
-    const spent = (s: string, id: string, min: number, member: string) => event(s, id, min, 'trouw.points.spent.v1', { memberId: 'x', memberNumber: member, points: 5, receipt: 'r', lane: 'l', amountCents: 5 });
-    await store.insertEvents([spent('store-a', '01', 0, 'M-1'), spent('store-a', '02', 1, 'M-1'), spent('store-b', '03', 2, 'M-1'), spent('store-a', '04', 3, 'M-2')]);
+    const spent = (s: string, id: string, min: number, member: string) =>
+      event(s, id, min, 'trouw.points.spent.v1', { memberId: 'x', memberNumber: member, points: 5, receipt: 'r', lane: 'l', amountCents: 5 });
+    await store.insertEvents([
+      spent('store-a', '01', 0, 'M-1'),
+      spent('store-a', '02', 1, 'M-1'),
+      spent('store-b', '03', 2, 'M-1'),
+      spent('store-a', '04', 3, 'M-2'),
+    ]);
     const calls: string[] = [];
     let t = T0;
     const feeder = createSnapshotFeeder({
-      store, clock: () => t, minIntervalMs: 60_000,
+      store,
+      clock: () => t,
+      minIntervalMs: 60_000,
       settlement: { sendSnapshot: async (member, to) => (calls.push(`${member}@${to.store}`), { ok: true, commandId: 'c' }) },
     });
     expect(await feeder.pump()).toBe(3);

@@ -3,7 +3,12 @@ import { compareEvents, settle, type PointsEvent } from '../../sync/hq/settlemen
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const ev = (source: string, id: string, minutes: number, type: string, delta: number): PointsEvent => ({
-  source, id, store: source.split('/')[2] ?? source, type, timeMs: T0 + minutes * 60_000, delta,
+  source,
+  id,
+  store: source.split('/')[2] ?? source,
+  type,
+  timeMs: T0 + minutes * 60_000,
+  delta,
 });
 const A = '/stores/store-a/gw';
 const B = '/stores/store-b/gw';
@@ -65,18 +70,18 @@ describe('HQ settlement', () => {
   });
 
   it('earnings pay the debt first; expiry never makes debt', () => {
-    const s = settle([
-      ...twoStoresSpendTheSamePoints,
-      ev(A, '03A', 100, 'trouw.sale.completed.v1', 700),
-      ev(B, '03B', 200, 'trouw.points.expired.v1', -900),
-    ]);
+    const s = settle([...twoStoresSpendTheSamePoints, ev(A, '03A', 100, 'trouw.sale.completed.v1', 700), ev(B, '03B', 200, 'trouw.points.expired.v1', -900)]);
     expect(s.lines[3]).toMatchObject({ kind: 'earn', applied: 100, debtDelta: -600, balance: 100, debt: 0 });
     expect(s.lines[4]).toMatchObject({ kind: 'expiry', applied: -100, debtDelta: 0, balance: 0, debt: 0 });
     expect(s).toMatchObject({ balance: 0, debt: 0 });
   });
 
   it('a reversal beyond the balance is debt too', () => {
-    const s = settle([ev(A, 'a', 0, 'trouw.sale.completed.v1', 100), ev(A, 'b', 1, 'trouw.points.spent.v1', -100), ev(A, 'c', 2, 'trouw.sale.refunded.v1', -100)]);
+    const s = settle([
+      ev(A, 'a', 0, 'trouw.sale.completed.v1', 100),
+      ev(A, 'b', 1, 'trouw.points.spent.v1', -100),
+      ev(A, 'c', 2, 'trouw.sale.refunded.v1', -100),
+    ]);
     expect(s).toMatchObject({ balance: 0, debt: 100 });
     expect(s.lines[2]!.kind).toBe('reversal');
   });

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fc, test } from '@fast-check/vitest';
 import { crc16kermit as referenceKermit } from 'crc';
 import { crc16kermit } from '../../gateway/core/till/crc';
-import {
-  ACK, ENQ, FrameDecoder, FrameError, MAX_BODY, NAK, STX, encodeFrame, type FrameEvent,
-} from '../../gateway/core/till/frame';
+import { ACK, ENQ, FrameDecoder, FrameError, MAX_BODY, NAK, STX, encodeFrame, type FrameEvent } from '../../gateway/core/till/frame';
 
 const EXAMPLE_BODY = '{"v":1,"id":"01J9Z3K8Q2ABCDEF","type":"ping"}';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -107,7 +105,10 @@ describe('FrameDecoder', () => {
     idle.push(frame.subarray(0, 5), 0);
     expect(idle.deadline()).toBe(100);
     expect(idle.expire(100)).toEqual([]);
-    expect(idle.expire(101)).toEqual([{ kind: 'corrupt', reason: 'timeout' }, { kind: 'garbage', bytes: 4 }]);
+    expect(idle.expire(101)).toEqual([
+      { kind: 'corrupt', reason: 'timeout' },
+      { kind: 'garbage', bytes: 4 },
+    ]);
     expect(idle.inFrame).toBe(false);
   });
 
@@ -131,27 +132,21 @@ describe('FrameDecoder', () => {
     expect(dec.inFrame).toBe(false);
   });
 
-  test.prop([seq, fc.oneof(jsonBody, anyBody), fc.array(fc.nat(), { maxLength: 8 })])(
-    'round-trips any valid frame, however it is chunked',
-    (s, body, cuts) => {
-      const frame = encodeFrame(s, body);
-      const events = decodeAll(splitAt(frame, cuts));
-      expect(events).toEqual([{ kind: 'frame', seq: s, body, crc: frame[frame.length - 2]! | (frame[frame.length - 1]! << 8) }]);
-    },
-  );
+  test.prop([seq, fc.oneof(jsonBody, anyBody), fc.array(fc.nat(), { maxLength: 8 })])('round-trips any valid frame, however it is chunked', (s, body, cuts) => {
+    const frame = encodeFrame(s, body);
+    const events = decodeAll(splitAt(frame, cuts));
+    expect(events).toEqual([{ kind: 'frame', seq: s, body, crc: frame[frame.length - 2]! | (frame[frame.length - 1]! << 8) }]);
+  });
 
-  test.prop([seq, jsonBody, fc.nat(), fc.integer({ min: 0, max: 7 })])(
-    'never yields a wrong frame from a single flipped bit',
-    (s, body, at, bit) => {
-      const frame = encodeFrame(s, body);
-      const i = at % frame.length;
-      const bad = frame.map((b, k) => (k === i ? b ^ (1 << bit) : b));
-      const events = decodeAll([bad]);
-      expect(frames(events)).toEqual([]);
-      // A frame whose STX survived is reported corrupt (so it gets NAKed).
-      if (bad[0] === STX) expect(events.some((e) => e.kind === 'corrupt')).toBe(true);
-    },
-  );
+  test.prop([seq, jsonBody, fc.nat(), fc.integer({ min: 0, max: 7 })])('never yields a wrong frame from a single flipped bit', (s, body, at, bit) => {
+    const frame = encodeFrame(s, body);
+    const i = at % frame.length;
+    const bad = frame.map((b, k) => (k === i ? b ^ (1 << bit) : b));
+    const events = decodeAll([bad]);
+    expect(frames(events)).toEqual([]);
+    // A frame whose STX survived is reported corrupt (so it gets NAKed).
+    if (bad[0] === STX) expect(events.some((e) => e.kind === 'corrupt')).toBe(true);
+  });
 
   test.prop([fc.uint8Array({ maxLength: 80 }), seq, jsonBody])('finds a valid frame after garbage', (garbage, s, body) => {
     const frame = encodeFrame(s, body);

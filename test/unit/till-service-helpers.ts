@@ -24,8 +24,13 @@ export function makeTill(opts: { rules?: Partial<EarningRulesConfig>; deps?: Par
   const taps = new FakeTaps();
   const faults: unknown[] = [];
   const till = createTillService({
-    db: t.db, rules: defaultRules(opts.rules), store: STORE, clock, cardTaps: taps,
-    onFault: (e) => faults.push(e), ...opts.deps,
+    db: t.db,
+    rules: defaultRules(opts.rules),
+    store: STORE,
+    clock,
+    cardTaps: taps,
+    onFault: (e) => faults.push(e),
+    ...opts.deps,
   });
   const members = createMembersService({ db: t.db, clock });
   let n = 0;
@@ -42,5 +47,10 @@ export type TestTill = ReturnType<typeof makeTill>;
 
 export const line = (amountCents: number, category = 'food', sku = `sku-${category}`, qty = 1) => ({ sku, category, qty, amountCents });
 export const sale = (receipt: string, lines: ReturnType<typeof line>[], member?: string, extra: Record<string, unknown> = {}) => ({
-  type: 'sale', receipt, ...(member ? { member } : {}), lines, tenders: [{ kind: 'card', amountCents: lines.reduce((a, l) => a + l.amountCents, 0) }], ...extra,
+  type: 'sale',
+  receipt,
+  ...(member ? { member } : {}),
+  lines,
+  tenders: [{ kind: 'card', amountCents: lines.reduce((a, l) => a + l.amountCents, 0) }],
+  ...extra,
 });

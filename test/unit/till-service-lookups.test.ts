@@ -19,7 +19,10 @@ function setup() {
 describe('till service: identify', () => {
   it('by member number, known and unknown', () => {
     const tt = setup();
-    expect(tt.send({ type: 'identify', member: 'M-100' })).toMatchObject({ type: 'identify.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 } });
+    expect(tt.send({ type: 'identify', member: 'M-100' })).toMatchObject({
+      type: 'identify.ok',
+      member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 },
+    });
     const unknown = tt.send({ type: 'identify', member: 'M-999' });
     expect(unknown).toEqual({ v: 1, id: unknown.id, type: 'identify.ok', member: null, reason: 'unknown-member' });
   });
@@ -61,7 +64,14 @@ describe('till service: basket', () => {
   it('previews points with the same rules as a sale, without writing anything', () => {
     const tt = setup();
     const res = tt.send({ type: 'basket', member: 'M-100', lines: [line(1000), line(1000, 'drinks'), line(5000, 'tobacco')] });
-    expect(res).toEqual({ v: 1, id: res.id, type: 'basket.ok', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 }, pointsPreview: 30, offers: [] });
+    expect(res).toEqual({
+      v: 1,
+      id: res.id,
+      type: 'basket.ok',
+      member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 },
+      pointsPreview: 30,
+      offers: [],
+    });
     expect(tt.send({ type: 'basket', lines: [] })).toMatchObject({ member: null, pointsPreview: 0 });
     expect(tt.count('till_requests')).toBe(0);
     expect(tt.count('sales')).toBe(0);
@@ -78,7 +88,14 @@ describe('till service: end-of-day', () => {
     tt.clock.set(Date.UTC(2024, 5, 15, 22, 30)); // 00:30 on the 16th in Amsterdam
     tt.send(sale('E-3', [line(3000)], 'M-100'));
     tt.send({ type: 'void', receipt: 'E-3' });
-    expect(tt.send({ type: 'end-of-day', date: '2024-06-15' })).toMatchObject({ type: 'end-of-day.ok', date: '2024-06-15', sales: 2, refunds: 1, pointsAwarded: 10, pointsReversed: 10 });
+    expect(tt.send({ type: 'end-of-day', date: '2024-06-15' })).toMatchObject({
+      type: 'end-of-day.ok',
+      date: '2024-06-15',
+      sales: 2,
+      refunds: 1,
+      pointsAwarded: 10,
+      pointsReversed: 10,
+    });
     expect(tt.send({ type: 'end-of-day' })).toMatchObject({ date: '2024-06-16', sales: 1, refunds: 1, pointsAwarded: 30, pointsReversed: 30 });
     expect(tt.send({ type: 'end-of-day', date: '2024-02-30' })).toMatchObject({ code: 'bad-request' });
     expect(tt.send({ type: 'end-of-day', date: '2023-01-01' })).toMatchObject({ sales: 0, refunds: 0, pointsAwarded: 0, pointsReversed: 0 });

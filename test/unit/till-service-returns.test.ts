@@ -27,7 +27,12 @@ function spend(tt: TestTill, number: string, points: number) {
   if (!r.ok) throw new Error('spend refused');
 }
 
-const refund = (receipt: string, original: string, lines: { sku: string; qty: number; amountCents: number }[]) => ({ type: 'refund', receipt, original, lines });
+const refund = (receipt: string, original: string, lines: { sku: string; qty: number; amountCents: number }[]) => ({
+  type: 'refund',
+  receipt,
+  original,
+  lines,
+});
 
 describe('till service: refund', () => {
   it('reverses per line, cumulatively, ending exactly at what the line earned', () => {
@@ -35,8 +40,23 @@ describe('till service: refund', () => {
     tt.send(sale('S-1', [line(1000, 'food', 'a', 3), line(500, 'drinks', 'b')], 'M-100'));
     expect(tt.member('M-100').balance).toBe(15);
     const r1 = tt.send(refund('F-1', 'S-1', [{ sku: 'a', qty: 1, amountCents: 333 }]));
-    expect(r1).toEqual({ v: 1, id: r1.id, type: 'refund.ok', receipt: 'F-1', member: { number: 'M-100', name: 'Ada', balance: 12, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 12 }, pointsReversed: 3, deficit: 0 });
-    expect(tt.send(refund('F-2', 'S-1', [{ sku: 'a', qty: 2, amountCents: 667 }, { sku: 'b', qty: 1, amountCents: 500 }]))).toMatchObject({ pointsReversed: 12, deficit: 0 });
+    expect(r1).toEqual({
+      v: 1,
+      id: r1.id,
+      type: 'refund.ok',
+      receipt: 'F-1',
+      member: { number: 'M-100', name: 'Ada', balance: 12, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 12 },
+      pointsReversed: 3,
+      deficit: 0,
+    });
+    expect(
+      tt.send(
+        refund('F-2', 'S-1', [
+          { sku: 'a', qty: 2, amountCents: 667 },
+          { sku: 'b', qty: 1, amountCents: 500 },
+        ]),
+      ),
+    ).toMatchObject({ pointsReversed: 12, deficit: 0 });
     expect(tt.member('M-100').balance).toBe(0);
     expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, lotsMatchBalances: true, salesMatchEntries: true });
   });
@@ -48,11 +68,14 @@ describe('till service: refund', () => {
     const before = tt.count('ledger_entries');
     const res = tt.send(refund('F-4', 'S-2', [{ sku: 'a', qty: 2, amountCents: 1000 }]));
     expect(res).toMatchObject({ type: 'error', code: 'bad-request', message: 'sku a: returning 2 would exceed the 2 sold (1 already returned)' });
-    expect(tt.send(refund('F-5', 'S-2', [{ sku: 'zz', qty: 1, amountCents: 1 }]))).toMatchObject({ code: 'bad-request', message: expect.stringContaining('not on the original sale') });
+    expect(tt.send(refund('F-5', 'S-2', [{ sku: 'zz', qty: 1, amountCents: 1 }]))).toMatchObject({
+      code: 'bad-request',
+      message: expect.stringContaining('not on the original sale'),
+    });
     expect(tt.count('ledger_entries')).toBe(before);
     expect(tt.count('returns')).toBe(1);
     // An error is not recorded: the same id can succeed later.
-    expect(tt.count('till_requests', "response LIKE '%\"error\"%'")).toBe(0);
+    expect(tt.count('till_requests', 'response LIKE \'%"error"%\'')).toBe(0);
   });
 
   it('refuses a refund claiming more money than the sale line had, and writes nothing (issue 14)', () => {
@@ -100,9 +123,22 @@ describe('till service: refund', () => {
     const m = tt.member('M-100');
     const entries = createLedgerRepo(tt.db).entriesOf(m.id);
     expect(entries.map((e) => [e.kind, e.points, e.deficitDelta])).toEqual([
-      ['earn', 100, 0], ['burn', -80, 0], ['reverse', -20, 80], ['earn', 50, 0], ['adjust', -50, -50], ['earn', 40, 0], ['adjust', -30, -30],
+      ['earn', 100, 0],
+      ['burn', -80, 0],
+      ['reverse', -20, 80],
+      ['earn', 50, 0],
+      ['adjust', -50, -50],
+      ['earn', 40, 0],
+      ['adjust', -30, -30],
     ]);
-    expect(auditLedger(tt.db)).toMatchObject({ balancesMatchEntries: true, deficitsMatchEntries: true, lotsMatchBalances: true, salesMatchEntries: true, negativeBalances: 0, totalDeficit: 0 });
+    expect(auditLedger(tt.db)).toMatchObject({
+      balancesMatchEntries: true,
+      deficitsMatchEntries: true,
+      lotsMatchBalances: true,
+      salesMatchEntries: true,
+      negativeBalances: 0,
+      totalDeficit: 0,
+    });
   });
 
   it('takes a reversal from the sale’s own lot first, then the oldest-expiring', () => {
@@ -132,7 +168,12 @@ describe('till service: refund', () => {
   it('records a refund of a sale without a member, reversing nothing', () => {
     const tt = setup();
     tt.send(sale('S-9', [line(1000, 'food', 'a')]));
-    expect(tt.send(refund('F-11', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({ type: 'refund.ok', member: null, pointsReversed: 0, deficit: 0 });
+    expect(tt.send(refund('F-11', 'S-9', [{ sku: 'a', qty: 1, amountCents: 1000 }]))).toMatchObject({
+      type: 'refund.ok',
+      member: null,
+      pointsReversed: 0,
+      deficit: 0,
+    });
     expect(tt.count('ledger_entries')).toBe(0);
     expect(tt.count('outbox', "type = 'trouw.sale.refunded.v1'")).toBe(1);
   });
@@ -144,7 +185,15 @@ describe('till service: void', () => {
     tt.send(sale('S-10', [line(1000, 'food', 'a', 3), line(2000, 'drinks', 'b')], 'M-100')); // 30
     tt.send(refund('F-12', 'S-10', [{ sku: 'a', qty: 1, amountCents: 333 }])); // 3
     const v1 = tt.send({ type: 'void', receipt: 'S-10' });
-    expect(v1).toEqual({ v: 1, id: v1.id, type: 'void.ok', receipt: 'S-10', member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 }, pointsReversed: 27, deficit: 0 });
+    expect(v1).toEqual({
+      v: 1,
+      id: v1.id,
+      type: 'void.ok',
+      receipt: 'S-10',
+      member: { number: 'M-100', name: 'Ada', balance: 0, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 0 },
+      pointsReversed: 27,
+      deficit: 0,
+    });
     const v2 = tt.send({ type: 'void', receipt: 'S-10' });
     expect(v2).toEqual({ ...v1, id: v2.id, replayed: true });
     expect(tt.count('returns', "kind = 'void'")).toBe(1);

@@ -18,16 +18,25 @@ function setup(rules = {}) {
 }
 
 const outboxRows = (tt: TestTill) =>
-  (tt.db.prepare('SELECT seq, type, subject, data, priority FROM outbox ORDER BY seq').all() as { seq: number; type: string; subject: string; data: string; priority: number }[]).map(
-    (r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }),
-  );
+  (
+    tt.db.prepare('SELECT seq, type, subject, data, priority FROM outbox ORDER BY seq').all() as {
+      seq: number;
+      type: string;
+      subject: string;
+      data: string;
+      priority: number;
+    }[]
+  ).map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
 
 describe('till service: sale', () => {
   it('awards points and writes sale, entry, lot, balance, outbox and idempotency record together', () => {
     const tt = setup();
     const res = tt.send<'sale.ok'>(sale('R-1', [line(1299, 'food', 'a', 2), line(450, 'drinks'), line(5000, 'tobacco')], 'M-100'));
     expect(res).toEqual({
-      v: 1, id: 'T000001', type: 'sale.ok', receipt: 'R-1',
+      v: 1,
+      id: 'T000001',
+      type: 'sale.ok',
+      receipt: 'R-1',
       member: { number: 'M-100', name: 'Ada', balance: 17, tier: 'brons', tierName: 'Brons', benefits: [], spendable: 17 },
       pointsAwarded: 17,
     });
@@ -37,12 +46,22 @@ describe('till service: sale', () => {
     expect(entries).toMatchObject([{ kind: 'earn', points: 17, key: expect.stringMatching(/^sale:\d+:earn$/) }]);
     const lots = createLedgerRepo(tt.db).openLots(m.id);
     expect(lots).toMatchObject([{ earned: 17, remaining: 17, expiresOn: '2025-06-15' }]);
-    const saleRow = tt.db.prepare('SELECT business_date AS d, lines, points, eligible_cents AS e, total_cents AS tc FROM sales').get() as { d: string; lines: string; points: number; e: number; tc: number };
+    const saleRow = tt.db.prepare('SELECT business_date AS d, lines, points, eligible_cents AS e, total_cents AS tc FROM sales').get() as {
+      d: string;
+      lines: string;
+      points: number;
+      e: number;
+      tc: number;
+    };
     expect(saleRow).toMatchObject({ d: '2024-06-15', points: 17, e: 1749, tc: 6749 });
     expect(JSON.parse(saleRow.lines).map((l: { points: number }) => l.points)).toEqual([13, 4, 0]);
     const events = outboxRows(tt).filter((e) => e.type === 'trouw.sale.completed.v1');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ subject: 'R-1', priority: 0, data: { receipt: 'R-1', memberId: m.id, pointsAwarded: 17, balance: 17, entries: [{ id: entries[0]!.id, kind: 'earn', points: 17 }] } });
+    expect(events[0]).toMatchObject({
+      subject: 'R-1',
+      priority: 0,
+      data: { receipt: 'R-1', memberId: m.id, pointsAwarded: 17, balance: 17, entries: [{ id: entries[0]!.id, kind: 'earn', points: 17 }] },
+    });
     expect(tt.count('till_requests')).toBe(1);
   });
 
@@ -129,7 +148,9 @@ describe('till service: sale', () => {
     const tt = setup({ minimumSpendCents: 1000 });
     expect(tt.send(sale('R-7', [line(5000)]))).toMatchObject({ member: null, pointsAwarded: 0, reason: 'no-member' });
     expect(tt.send(sale('R-8', [line(999), line(5000, 'tobacco')], 'M-100'))).toMatchObject({
-      member: { number: 'M-100', balance: 0 }, pointsAwarded: 0, reason: 'below-minimum',
+      member: { number: 'M-100', balance: 0 },
+      pointsAwarded: 0,
+      reason: 'below-minimum',
     });
     expect(tt.count('sales')).toBe(2);
     expect(tt.count('ledger_entries')).toBe(0);
@@ -150,7 +171,16 @@ describe('till service: sale', () => {
     const tt = setup();
     for (let i = 0; i < 20; i++) tt.send(sale(`R-A${i}`, [line(100 + i * 37), line(250, 'drinks')], i % 3 === 0 ? 'M-200' : 'M-100'));
     const audit = auditLedger(tt.db);
-    expect(audit).toMatchObject({ integrity: 'ok', foreignKeyViolations: 0, balancesMatchEntries: true, deficitsMatchEntries: true, lotsMatchBalances: true, salesMatchEntries: true, negativeBalances: 0, salesCount: 20 });
+    expect(audit).toMatchObject({
+      integrity: 'ok',
+      foreignKeyViolations: 0,
+      balancesMatchEntries: true,
+      deficitsMatchEntries: true,
+      lotsMatchBalances: true,
+      salesMatchEntries: true,
+      negativeBalances: 0,
+      salesCount: 20,
+    });
     const entryIds = new Set((tt.db.prepare('SELECT id FROM ledger_entries').all() as { id: string }[]).map((r) => r.id));
     const inEvents = new Set(outboxRows(tt).flatMap((e) => ((e.data.entries as { id: string }[] | undefined) ?? []).map((x) => x.id)));
     expect(inEvents).toEqual(entryIds);
@@ -158,7 +188,10 @@ describe('till service: sale', () => {
 
   it('keeps no program row for a member at the lowest tier; the sale that crosses a threshold writes it and its event', () => {
     const tt = setup();
-    const completed = () => outboxRows(tt).filter((e) => e.type === 'trouw.sale.completed.v1').map((e) => e.data.tier);
+    const completed = () =>
+      outboxRows(tt)
+        .filter((e) => e.type === 'trouw.sale.completed.v1')
+        .map((e) => e.data.tier);
     expect(tt.send<'sale.ok'>(sale('T-1', [line(2500)], 'M-100')).member).toMatchObject({ tier: 'brons', balance: 25 });
     expect(tt.count('member_program')).toBe(0);
     // 500 points (the default Zilver threshold) with this sale: upgraded at once, earned at the old rate.
@@ -177,7 +210,9 @@ describe('till service: sale', () => {
 describe('till service: group commit', () => {
   it('answers concurrent requests from several lanes, each once, in one commit', async () => {
     const tt = setup();
-    const bodies = Array.from({ length: 10 }, (_, i) => JSON.stringify({ v: 1, id: `G${i}`, ...sale(`R-G${i}`, [line(1000 + i * 100)], i % 2 ? 'M-100' : 'M-200') }));
+    const bodies = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ v: 1, id: `G${i}`, ...sale(`R-G${i}`, [line(1000 + i * 100)], i % 2 ? 'M-100' : 'M-200') }),
+    );
     const answers = await Promise.all(bodies.map((b, i) => tt.till.handle(b, { lane: `lane-${i % 4}` })));
     answers.forEach((a, i) => expect(JSON.parse(a)).toMatchObject({ id: `G${i}`, type: 'sale.ok', pointsAwarded: 10 + i }));
     // The same id twice in one batch: the second is a replay, not a second sale.

@@ -46,10 +46,23 @@ describe('till service: input checks', () => {
     expect(answer(t, JSON.stringify(bad))).toMatchObject({ id: 'A5', code: 'bad-request', message: expect.stringMatching(/^\/lines\/0\/qty: /) });
     expect(answer(t, JSON.stringify({ ...bad, lines: [] }))).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/^\/lines: /) });
     expect(answer(t, JSON.stringify({ v: 1, id: 'A6', type: 'ping', extra: true }))).toMatchObject({ id: 'A6', code: 'bad-request' });
-    expect(answer(t, JSON.stringify({ v: 1, id: 'A7', type: 'sale', receipt: 'R1', lines: bad.lines.map((l) => ({ ...l, qty: 1 })), tenders: [], at: 'yesterday' })))
-      .toMatchObject({ id: 'A7', code: 'bad-request', message: expect.stringMatching(/^\/at: /) });
-    expect(answer(t, JSON.stringify({ v: 1, id: 'A8', type: 'sale', receipt: 'R1', lines: bad.lines.map((l) => ({ ...l, qty: 1 })), tenders: [], at: '2024-06-15T10:00:00' })))
-      .toMatchObject({ id: 'A8', code: 'bad-request' }); // no offset: not placeable on the store calendar
+    expect(
+      answer(t, JSON.stringify({ v: 1, id: 'A7', type: 'sale', receipt: 'R1', lines: bad.lines.map((l) => ({ ...l, qty: 1 })), tenders: [], at: 'yesterday' })),
+    ).toMatchObject({ id: 'A7', code: 'bad-request', message: expect.stringMatching(/^\/at: /) });
+    expect(
+      answer(
+        t,
+        JSON.stringify({
+          v: 1,
+          id: 'A8',
+          type: 'sale',
+          receipt: 'R1',
+          lines: bad.lines.map((l) => ({ ...l, qty: 1 })),
+          tenders: [],
+          at: '2024-06-15T10:00:00',
+        }),
+      ),
+    ).toMatchObject({ id: 'A8', code: 'bad-request' }); // no offset: not placeable on the store calendar
     expect(t!.count('sales')).toBe(0);
   });
 
@@ -95,7 +108,11 @@ describe('till service: input checks', () => {
 
   it('answers "?" when the id itself is unusable', () => {
     t = makeTill();
-    expect(answer(t, JSON.stringify({ v: 1, id: 'has spaces', type: 'ping' }))).toMatchObject({ id: '?', code: 'bad-request', message: expect.stringContaining('/id') });
+    expect(answer(t, JSON.stringify({ v: 1, id: 'has spaces', type: 'ping' }))).toMatchObject({
+      id: '?',
+      code: 'bad-request',
+      message: expect.stringContaining('/id'),
+    });
     expect(answer(t, JSON.stringify({ v: 1, id: 42, type: 'ping' }))).toMatchObject({ id: '?', code: 'bad-request' });
     expect(answer(t, JSON.stringify({ v: 1, id: 'x'.repeat(65), type: 'ping' }))).toMatchObject({ id: '?' });
   });
@@ -104,11 +121,35 @@ describe('till service: input checks', () => {
     t = makeTill();
     expect(answer(t, '{"v":1,"id":"P1","type":"ping"}')).toEqual({ v: 1, id: 'P1', type: 'ping.ok' });
     expect(answer(t, '{"v":1,"id":"H1","type":"hello","lane":"3","till":{"vendor":"acme","version":"1.0"}}')).toEqual({
-      v: 1, id: 'H1', type: 'hello.ok', store: 'store-1', gateway: 'gw-1', lane: 'lane-1', time: new Date(t!.clock.now()).toISOString(),
+      v: 1,
+      id: 'H1',
+      type: 'hello.ok',
+      store: 'store-1',
+      gateway: 'gw-1',
+      lane: 'lane-1',
+      time: new Date(t!.clock.now()).toISOString(),
     });
   });
 
-  test.prop([fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.record({ v: fc.constantFrom(1, 2, '1'), id: fc.string(), type: fc.constantFrom('sale', 'refund', 'void', 'identify', 'basket', 'end-of-day', 'nope'), receipt: fc.string(), lines: fc.jsonValue({ maxDepth: 3 }) }).map((o) => JSON.stringify(o)))], { numRuns: 200 })(
+  test.prop(
+    [
+      fc.oneof(
+        fc.string(),
+        fc.json(),
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc
+          .record({
+            v: fc.constantFrom(1, 2, '1'),
+            id: fc.string(),
+            type: fc.constantFrom('sale', 'refund', 'void', 'identify', 'basket', 'end-of-day', 'nope'),
+            receipt: fc.string(),
+            lines: fc.jsonValue({ maxDepth: 3 }),
+          })
+          .map((o) => JSON.stringify(o)),
+      ),
+    ],
+    { numRuns: 200 },
+  )(
     'never throws and always answers one JSON object with v and id',
     async (body) => {
       t ??= makeTill();

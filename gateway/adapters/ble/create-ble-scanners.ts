@@ -27,8 +27,13 @@ export function createBleScanners(
     return { ...sim, kind: 'simulated', sim };
   }
   const noble = createNobleScanners({
-    scanners: cfg.scanners, accept: cfg.accept, clock: deps.clock, logger: deps.logger,
-    retryMinMs: cfg.retryMinMs, retryMaxMs: cfg.retryMaxMs, startTimeoutMs: cfg.startTimeoutMs,
+    scanners: cfg.scanners,
+    accept: cfg.accept,
+    clock: deps.clock,
+    logger: deps.logger,
+    retryMinMs: cfg.retryMinMs,
+    retryMaxMs: cfg.retryMaxMs,
+    startTimeoutMs: cfg.startTimeoutMs,
   });
   return { ...noble, kind: 'noble', noble };
 }

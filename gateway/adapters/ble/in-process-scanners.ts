@@ -17,9 +17,7 @@ export interface InProcessBleScanners extends BleScanners {
 
 /** `logger` hears a listener that throws (the contract: logged, the scanners go on). */
 export function createInProcessScanners(specs: readonly ScannerSpec[], clock: Clock, logger?: Pick<Logger, 'error'>): InProcessBleScanners {
-  const state = new Map<string, { state: DeviceState; since: number; detail?: string }>(
-    specs.map((s) => [s.name, { state: 'stopped', since: clock.now() }]),
-  );
+  const state = new Map<string, { state: DeviceState; since: number; detail?: string }>(specs.map((s) => [s.name, { state: 'stopped', since: clock.now() }]));
   let listener: AdvertListener | null = null;
   let queue: Advert[] = [];
   let scheduled = false;
@@ -49,7 +47,13 @@ export function createInProcessScanners(specs: readonly ScannerSpec[], clock: Cl
     health: () =>
       specs.map((spec) => {
         const s = state.get(spec.name)!;
-        return { name: spec.name, kind: 'ble-scanner', state: s.state, since: s.since, detail: `zone ${spec.zone}, simulated${s.detail ? `: ${s.detail}` : ''}` };
+        return {
+          name: spec.name,
+          kind: 'ble-scanner',
+          state: s.state,
+          since: s.since,
+          detail: `zone ${spec.zone}, simulated${s.detail ? `: ${s.detail}` : ''}`,
+        };
       }),
     push(...adverts) {
       if (!listener) return;

@@ -44,8 +44,14 @@ export const SCANNER_WORKER = fileURLToPath(new URL('./scanner-worker.mjs', impo
 
 /** Variables that pick noble's HCI driver; set per worker, never inherited. */
 const DRIVER_ENV = [
-  'BLUETOOTH_HCI_SOCKET_UART_PORT', 'BLUETOOTH_HCI_SOCKET_UART_BAUDRATE', 'BLUETOOTH_HCI_SOCKET_FORCE_UART',
-  'BLUETOOTH_HCI_SOCKET_FORCE_USB', 'NOBLE_HCI_DEVICE_ID', 'HCI_CHANNEL_USER', 'NOBLE_WEBSOCKET', 'NOBLE_DISTRIBUTED',
+  'BLUETOOTH_HCI_SOCKET_UART_PORT',
+  'BLUETOOTH_HCI_SOCKET_UART_BAUDRATE',
+  'BLUETOOTH_HCI_SOCKET_FORCE_UART',
+  'BLUETOOTH_HCI_SOCKET_FORCE_USB',
+  'NOBLE_HCI_DEVICE_ID',
+  'HCI_CHANNEL_USER',
+  'NOBLE_WEBSOCKET',
+  'NOBLE_DISTRIBUTED',
 ];
 
 export function workerEnv(spec: ScannerSpec, cfg: WorkerConfig, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -94,7 +100,8 @@ class ScannerRunner {
 
   constructor(
     readonly spec: ScannerSpec,
-    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>> & Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>,
+    private readonly o: Required<Omit<NobleScannersOptions, 'scanners' | 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>> &
+      Pick<NobleScannersOptions, 'random' | 'workerExecArgv' | 'pruneNobleMaps' | 'advertPath' | 'uartRead'>,
     private readonly deliver: (batch: Advert[]) => void,
   ) {
     this.since = o.clock.now();
@@ -242,7 +249,13 @@ export interface NobleBleScanners extends BleScanners {
 
 export function createNobleScanners(opts: NobleScannersOptions): NobleBleScanners {
   const o = {
-    retryMinMs: 500, retryMaxMs: 30_000, startTimeoutMs: 15_000, batchMs: 20, batchMax: 256, statsIntervalMs: 10_000, quietAfterMs: 60_000,
+    retryMinMs: 500,
+    retryMaxMs: 30_000,
+    startTimeoutMs: 15_000,
+    batchMs: 20,
+    batchMax: 256,
+    statsIntervalMs: 10_000,
+    quietAfterMs: 60_000,
     ...opts,
   };
   let listener: AdvertListener | null = null;
@@ -281,7 +294,12 @@ export function createNobleScanners(opts: NobleScannersOptions): NobleBleScanner
     health: () => runners.map((r) => ({ name: r.spec.name, kind: 'ble-scanner', state: r.state, since: r.since, detail: detailOf(r) })),
     status: () =>
       runners.map((r) => ({
-        name: r.spec.name, zone: r.spec.zone, state: r.state, since: r.since, adverts: r.adverts, restarts: r.restarts,
+        name: r.spec.name,
+        zone: r.spec.zone,
+        state: r.state,
+        since: r.since,
+        adverts: r.adverts,
+        restarts: r.restarts,
         ...(r.lastError !== undefined && { lastError: r.lastError }),
         ...(r.lastAdvertAt !== undefined && { lastAdvertAt: r.lastAdvertAt }),
         ...(r.stats && { worker: r.stats }),

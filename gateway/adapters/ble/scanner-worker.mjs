@@ -239,7 +239,7 @@ function readAdvertsDirectly(b, onAdvert) {
       if (end >= p.length) break;
       const rssi = p[end] > 127 ? p[end] - 256 : p[end];
       let md;
-      for (let i = o + 9; i + 1 < end; ) {
+      for (let i = o + 9; i + 1 < end;) {
         const l = p[i];
         if (l < 1 || i + l + 1 > end) break;
         if (p[i + 1] === 0xff) md = p.subarray(i + 2, i + l + 1);

@@ -56,9 +56,6 @@ export interface WorkerStats {
 }
 
 export type WorkerToParent =
-  | { t: 'state'; state: 'starting' | 'poweredOn' | 'scanning' }
-  | AdvertBatchMessage
-  | { t: 'failed'; reason: string }
-  | ({ t: 'stats' } & WorkerStats);
+  { t: 'state'; state: 'starting' | 'poweredOn' | 'scanning' } | AdvertBatchMessage | { t: 'failed'; reason: string } | ({ t: 'stats' } & WorkerStats);
 
 export type ParentToWorker = { t: 'stop' } | { t: 'stats' } | { t: 'gc' };

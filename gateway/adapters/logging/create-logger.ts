@@ -5,18 +5,13 @@
  */
 import pino, { type Logger, type DestinationStream } from 'pino';
 
-export const REDACTED_KEYS = [
-  'token', 'cardToken', 'tokens', 'member', 'memberNumber', 'number', 'pan', 'track2', 'apdu', 'body', 'phoneCode',
-] as const;
+export const REDACTED_KEYS = ['token', 'cardToken', 'tokens', 'member', 'memberNumber', 'number', 'pan', 'track2', 'apdu', 'body', 'phoneCode'] as const;
 
 const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]);
 
 export type { Logger };
 
-export function createLogger(
-  opts: { level: string; name?: string },
-  destination?: DestinationStream,
-): Logger {
+export function createLogger(opts: { level: string; name?: string }, destination?: DestinationStream): Logger {
   return pino(
     {
       level: opts.level,

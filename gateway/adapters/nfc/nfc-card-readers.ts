@@ -193,7 +193,13 @@ export function createNfcCardReaders(opts: NfcCardReadersOptions): CardReaders {
     }
     for (const b of cfg.readers) {
       if ([...readers.keys()].some((n) => readerMatches(n, b.match))) continue;
-      out.push({ name: `reader for ${b.place}`, kind: 'card-reader', state: subsystem.state === 'disabled' ? 'disabled' : 'down', since: subsystem.since, detail: `no reader matching "${b.match}"` });
+      out.push({
+        name: `reader for ${b.place}`,
+        kind: 'card-reader',
+        state: subsystem.state === 'disabled' ? 'disabled' : 'down',
+        since: subsystem.since,
+        detail: `no reader matching "${b.match}"`,
+      });
     }
     return out;
   }

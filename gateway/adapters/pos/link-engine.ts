@@ -19,8 +19,15 @@ import { Responder, type RequestHandler } from './link-responder';
 import { undecodableAnswer } from './undecodable-answer';
 import { StopAndWaitSender } from './link-sender';
 import {
-  LinkError, newCounters, silentLogger, systemTimers,
-  type ByteStream, type LinkCounters, type LinkEngineOptions, type LinkLogger, type Timers,
+  LinkError,
+  newCounters,
+  silentLogger,
+  systemTimers,
+  type ByteStream,
+  type LinkCounters,
+  type LinkEngineOptions,
+  type LinkLogger,
+  type Timers,
 } from './link-types';
 
 export type { LinkEngineOptions, RequestHandler };
@@ -105,9 +112,10 @@ export class LinkEngine {
   request(body: string, opts: { timeoutMs?: number; accept?: (body: string) => boolean; onLastFrame?: () => void } = {}): Promise<string> {
     if (this.closed) return Promise.reject(new LinkError('closed', 'link closed'));
     return this.sendMessage(body, true, {
-      accept: opts.accept, replyTimeoutMs: opts.timeoutMs ?? this.opts.replyTimeoutMs ?? 2000, onLastFrame: opts.onLastFrame,
-    })
-      .finally(() => this.notifyIdle());
+      accept: opts.accept,
+      replyTimeoutMs: opts.timeoutMs ?? this.opts.replyTimeoutMs ?? 2000,
+      onLastFrame: opts.onLastFrame,
+    }).finally(() => this.notifyIdle());
   }
 
   /**
@@ -117,7 +125,8 @@ export class LinkEngine {
    * its whole message is on its way, however long the basket.
    */
   private sendMessage(
-    body: string, wantsReply: boolean,
+    body: string,
+    wantsReply: boolean,
     o: { accept?: (body: string) => boolean; replyTimeoutMs?: number; onLastFrame?: () => void },
   ): Promise<string> {
     const parts = wantsReply || this.peerSpeaksParts ? splitMessage(body) : [body];

@@ -121,7 +121,14 @@ export class StopAndWaitSender {
     this.deps.counters.framesOut++;
     return new Promise<string>((resolve, reject) => {
       const o: Outbound = {
-        frame, seq, attempt: 0, phase: 'transmitting', early: null, wantsReply, accept, timer: undefined,
+        frame,
+        seq,
+        attempt: 0,
+        phase: 'transmitting',
+        early: null,
+        wantsReply,
+        accept,
+        timer: undefined,
         settle: (r) => {
           signal?.removeEventListener('abort', onAbort);
           if (r.ok) resolve(r.reply);

@@ -42,16 +42,22 @@ export const silentLogger: LinkLogger = { debug() {}, info() {}, warn() {}, erro
 export type LinkCounters = LinkHealth['counters'];
 
 export const newCounters = (): LinkCounters => ({
-  framesIn: 0, framesOut: 0, naksSent: 0, naksReceived: 0, retries: 0, duplicates: 0, garbageBytes: 0,
+  framesIn: 0,
+  framesOut: 0,
+  naksSent: 0,
+  naksReceived: 0,
+  retries: 0,
+  duplicates: 0,
+  garbageBytes: 0,
 });
 
 export type LinkErrorCode =
-  | 'closed'        // the stream closed (or the engine was closed) before the exchange ended
-  | 'nak-limit'     // the peer NAKed the frame and every retry
-  | 'ack-timeout'   // no ACK after the last retry
-  | 'timeout'       // no reply within the caller's deadline (the till fails open)
-  | 'write-failed'  // the transport refused the bytes
-  | 'stopping';     // the link is shutting down and takes no new work
+  | 'closed' // the stream closed (or the engine was closed) before the exchange ended
+  | 'nak-limit' // the peer NAKed the frame and every retry
+  | 'ack-timeout' // no ACK after the last retry
+  | 'timeout' // no reply within the caller's deadline (the till fails open)
+  | 'write-failed' // the transport refused the bytes
+  | 'stopping'; // the link is shutting down and takes no new work
 
 /** Faults carry a code the caller can branch on (STYLE.md §5). */
 export class LinkError extends Error {

@@ -53,14 +53,16 @@ export class SerialConnector implements Connector {
     );
     const opened = await stat(this.path).catch(() => null);
     const watch = setInterval(() => {
-      void stat(this.path).then(
-        (now) => opened && (now.ino !== opened.ino || now.rdev !== opened.rdev),
-        () => true,
-      ).then((gone) => {
-        if (!gone || lostReason !== null) return;
-        loseWith(`${this.path} unplugged (device gone)`);
-        if (port.isOpen) port.close(() => undefined);
-      });
+      void stat(this.path)
+        .then(
+          (now) => opened && (now.ino !== opened.ino || now.rdev !== opened.rdev),
+          () => true,
+        )
+        .then((gone) => {
+          if (!gone || lostReason !== null) return;
+          loseWith(`${this.path} unplugged (device gone)`);
+          if (port.isOpen) port.close(() => undefined);
+        });
     }, this.watchMs);
     watch.unref();
     port.on('close', (e?: Error & { disconnected?: boolean }) => {

@@ -25,7 +25,10 @@ export class RssiCsvError extends Error {
 
 /** Rows sorted by time. Throws RssiCsvError. */
 export function parseRssiCsv(text: string): RssiRow[] {
-  const lines = text.split(/\r?\n/).map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => l.trim() !== '' && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l, i) => ({ l, n: i + 1 }))
+    .filter(({ l }) => l.trim() !== '' && !l.startsWith('#'));
   const head = lines.shift();
   if (!head) throw new RssiCsvError('empty file (expected a header line)');
   const header = head.l.split(',').map((h) => h.trim().toLowerCase());

@@ -73,10 +73,7 @@ export function auditLedger(db: Db): LedgerAudit {
   const sales = one<{ n: number; points: number | null }>(db, 'SELECT count(*) AS n, sum(points) AS points FROM sales');
   const returns = one<{ n: number; points: number | null }>(db, 'SELECT count(*) AS n, sum(points_reversed) AS points FROM returns');
   const earned = one<{ p: number | null }>(db, "SELECT sum(points) AS p FROM ledger_entries WHERE kind = 'earn'");
-  const reversed = one<{ p: number | null }>(
-    db,
-    "SELECT sum(deficit_delta - points) AS p FROM ledger_entries WHERE kind = 'reverse'",
-  );
+  const reversed = one<{ p: number | null }>(db, "SELECT sum(deficit_delta - points) AS p FROM ledger_entries WHERE kind = 'reverse'");
   const salesMatchEntries = (sales.points ?? 0) === (earned.p ?? 0) && (returns.points ?? 0) === (reversed.p ?? 0);
 
   return {

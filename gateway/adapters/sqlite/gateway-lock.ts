@@ -38,7 +38,11 @@ export function runningGateway(databasePath: string): number | undefined {
 
 export class GatewayRunningError extends Error {
   readonly code = 'GATEWAY_RUNNING';
-  constructor(readonly pid: number, databasePath: string, doing: string) {
+  constructor(
+    readonly pid: number,
+    databasePath: string,
+    doing: string,
+  ) {
     super(`a gateway (pid ${pid}) is running on ${databasePath}: stop it first (systemctl stop trouw-gateway), then ${doing}`);
     this.name = 'GatewayRunningError';
   }

@@ -38,9 +38,7 @@ export function createLedgerRepo(db: Db) {
   const insertLot = db.prepare<[string, string, number | null, number, number, string, number]>(
     'INSERT INTO point_lots (member_id, id, sale_id, earned, remaining, expires_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  const openLots = db.prepare<[string], LotRow>(
-    `SELECT ${LOT_COLS} FROM point_lots WHERE member_id = ? AND remaining > 0 ORDER BY expires_on, id`,
-  );
+  const openLots = db.prepare<[string], LotRow>(`SELECT ${LOT_COLS} FROM point_lots WHERE member_id = ? AND remaining > 0 ORDER BY expires_on, id`);
   const setRemaining = db.prepare<[number, string, string]>('UPDATE point_lots SET remaining = ? WHERE member_id = ? AND id = ?');
   const lotsAfter = db.prepare<[string, string, number], LotRow>(
     `SELECT ${LOT_COLS} FROM point_lots WHERE (member_id, id) > (?, ?) ORDER BY member_id, id LIMIT ?`,

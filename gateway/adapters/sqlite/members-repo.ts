@@ -19,9 +19,7 @@ export function createMembersRepo(db: Db) {
     `SELECT m.id, m.number, m.name, m.created_at AS createdAt, m.balance, m.deficit
        FROM cards c JOIN members m ON m.id = c.member_id WHERE c.token = ?`,
   );
-  const insert = db.prepare<[string, string, string, number]>(
-    'INSERT INTO members (id, number, name, created_at) VALUES (?, ?, ?, ?)',
-  );
+  const insert = db.prepare<[string, string, string, number]>('INSERT INTO members (id, number, name, created_at) VALUES (?, ?, ?, ?)');
   const setAccount = db.prepare<[number, number, string]>('UPDATE members SET balance = ?, deficit = ? WHERE id = ?');
   const cardOwner = db.prepare<[string], { memberId: string }>('SELECT member_id AS memberId FROM cards WHERE token = ?');
   const insertCard = db.prepare<[string, string, number]>('INSERT INTO cards (token, member_id, linked_at) VALUES (?, ?, ?)');

@@ -32,7 +32,11 @@ interface RawSend extends Omit<OfferSendRow, 'trigger' | 'content'> {
 
 const COLS = `id, offer_id AS offerId, campaign, member_number AS memberNumber, code, trigger, sent_at AS sentAt,
   valid_until AS validUntil, state, content, redeemed_receipt AS redeemedReceipt`;
-const parse = (r: RawSend): OfferSendRow => ({ ...r, trigger: JSON.parse(r.trigger) as OfferSendRow['trigger'], content: JSON.parse(r.content) as OfferContent });
+const parse = (r: RawSend): OfferSendRow => ({
+  ...r,
+  trigger: JSON.parse(r.trigger) as OfferSendRow['trigger'],
+  content: JSON.parse(r.content) as OfferContent,
+});
 
 export function createOffersRepo(db: Db) {
   const insert = db.prepare(
@@ -49,9 +53,15 @@ export function createOffersRepo(db: Db) {
   const campaign = db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM offer_sends WHERE member_number = ? AND campaign = ?');
   const storeSince = db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM offer_sends WHERE sent_at >= ?');
   const mark = {
-    shown: db.prepare<[number, string]>("UPDATE offer_sends SET state = CASE WHEN state = 'sent' THEN 'shown' ELSE state END, shown_at = coalesce(shown_at, ?) WHERE id = ?"),
-    opened: db.prepare<[number, string]>("UPDATE offer_sends SET state = CASE WHEN state IN ('sent', 'shown') THEN 'opened' ELSE state END, opened_at = coalesce(opened_at, ?) WHERE id = ?"),
-    dismissed: db.prepare<[number, string]>("UPDATE offer_sends SET state = CASE WHEN state IN ('sent', 'shown', 'opened') THEN 'dismissed' ELSE state END, dismissed_at = coalesce(dismissed_at, ?) WHERE id = ?"),
+    shown: db.prepare<[number, string]>(
+      "UPDATE offer_sends SET state = CASE WHEN state = 'sent' THEN 'shown' ELSE state END, shown_at = coalesce(shown_at, ?) WHERE id = ?",
+    ),
+    opened: db.prepare<[number, string]>(
+      "UPDATE offer_sends SET state = CASE WHEN state IN ('sent', 'shown') THEN 'opened' ELSE state END, opened_at = coalesce(opened_at, ?) WHERE id = ?",
+    ),
+    dismissed: db.prepare<[number, string]>(
+      "UPDATE offer_sends SET state = CASE WHEN state IN ('sent', 'shown', 'opened') THEN 'dismissed' ELSE state END, dismissed_at = coalesce(dismissed_at, ?) WHERE id = ?",
+    ),
   };
   const redeem = db.prepare<[number, string, string, string]>(
     "UPDATE offer_sends SET state = 'redeemed', redeemed_at = ?, redeemed_receipt = ?, redeemed_lane = ? WHERE id = ? AND state NOT IN ('redeemed', 'withdrawn')",
@@ -60,9 +70,11 @@ export function createOffersRepo(db: Db) {
     "UPDATE offer_sends SET state = 'withdrawn' WHERE member_number = ? AND valid_until > ? AND state NOT IN ('redeemed', 'withdrawn') RETURNING id",
   );
   const getMember = db.prepare<[string], { consent: number; segments: string }>('SELECT consent, segments FROM offer_members WHERE member_number = ?');
-  const seed = db.prepare<[string, number, string, number]>("INSERT INTO offer_members (member_number, consent, segments, updated_at, source) VALUES (?, ?, ?, ?, 'config') ON CONFLICT DO NOTHING");
+  const seed = db.prepare<[string, number, string, number]>(
+    "INSERT INTO offer_members (member_number, consent, segments, updated_at, source) VALUES (?, ?, ?, ?, 'config') ON CONFLICT DO NOTHING",
+  );
   const setConsent = db.prepare<[string, number, number, string]>(
-    "INSERT INTO offer_members (member_number, consent, updated_at, source) VALUES (?, ?, ?, ?) ON CONFLICT (member_number) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at, source = excluded.source",
+    'INSERT INTO offer_members (member_number, consent, updated_at, source) VALUES (?, ?, ?, ?) ON CONFLICT (member_number) DO UPDATE SET consent = excluded.consent, updated_at = excluded.updated_at, source = excluded.source',
   );
 
   const history: SendHistory = {

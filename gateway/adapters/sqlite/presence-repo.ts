@@ -70,7 +70,14 @@ export function createPresenceRepo(db: Db, opts: PresenceRepoOptions): PresenceS
         insertEvent.run(e.type, e.visitId, subject, null, ms(e.at), null, null, e.reason);
         closeVisit.run(ms(e.at), JSON.stringify(zones), e.visitId);
         const day = localDate(e.at, opts.timeZone);
-        addDaily.run(day, '*', e.subject.kind, 1, 0, zones.reduce((s, z) => s + z.dwellMs, 0));
+        addDaily.run(
+          day,
+          '*',
+          e.subject.kind,
+          1,
+          0,
+          zones.reduce((s, z) => s + z.dwellMs, 0),
+        );
         for (const z of zones) addDaily.run(day, z.zone, e.subject.kind, 1, z.entries, z.dwellMs);
         break;
       }
@@ -89,8 +96,7 @@ export function createPresenceRepo(db: Db, opts: PresenceRepoOptions): PresenceS
     record: (events, now) => {
       if (events.length > 0) record(events, now);
     },
-    purge: (before) =>
-      db.transaction(() => ({ events: purgeEvents.run(before).changes, visits: purgeVisits.run(before).changes }))(),
+    purge: (before) => db.transaction(() => ({ events: purgeEvents.run(before).changes, visits: purgeVisits.run(before).changes }))(),
     eraseMember: (member) =>
       db.transaction(() => {
         const s = subjectColumn({ kind: 'member', id: member });

@@ -48,9 +48,7 @@ export function createProgramRepo(db: Db) {
     `INSERT INTO tier_activity (member_id, month, points, cents) VALUES (?, ?, ?, ?)
      ON CONFLICT (member_id, month) DO UPDATE SET points = points + excluded.points, cents = cents + excluded.cents`,
   );
-  const netSince = db.prepare<[string, number], { n: number | null }>(
-    'SELECT sum(points) AS n FROM ledger_entries WHERE member_id = ? AND at > ?',
-  );
+  const netSince = db.prepare<[string, number], { n: number | null }>('SELECT sum(points) AS n FROM ledger_entries WHERE member_id = ? AND at > ?');
   const spentOn = db.prepare<[string, string], { points: number }>('SELECT points FROM member_spend_days WHERE member_id = ? AND day = ?');
   const addSpend = db.prepare<[string, string, number]>(
     `INSERT INTO member_spend_days (member_id, day, points) VALUES (?, ?, ?)
@@ -134,7 +132,16 @@ export function createProgramRepo(db: Db) {
       addSpend.run(memberId, day, points);
     },
     membersAboveTier: (lowest: string, after: string, limit: number): string[] => aboveLowest.all(lowest, after, limit).map((r) => r.memberId),
-    insertVoucher: (v: { code: string; memberId: string; rewardId: string; points: number; issuedAt: number; validUntil: string; burnKey: string; takes: string }): void => {
+    insertVoucher: (v: {
+      code: string;
+      memberId: string;
+      rewardId: string;
+      points: number;
+      issuedAt: number;
+      validUntil: string;
+      burnKey: string;
+      takes: string;
+    }): void => {
       insertVoucher.run(v.code, v.memberId, v.rewardId, v.points, v.issuedAt, v.validUntil, v.burnKey, v.takes);
     },
     voucher: (code: string): VoucherRow | undefined => voucher.get(code),

@@ -79,9 +79,7 @@ export function createSalesRepo(db: Db) {
        request_hash, response)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const salesOn = db.prepare<[string], { n: number; points: number | null }>(
-    'SELECT count(*) AS n, sum(points) AS points FROM sales WHERE business_date = ?',
-  );
+  const salesOn = db.prepare<[string], { n: number; points: number | null }>('SELECT count(*) AS n, sum(points) AS points FROM sales WHERE business_date = ?');
   const returnsOn = db.prepare<[string], { n: number; points: number | null }>(
     'SELECT count(*) AS n, sum(points_reversed) AS points FROM returns WHERE business_date = ?',
   );
@@ -91,8 +89,21 @@ export function createSalesRepo(db: Db) {
     /** Inserts a sale; returns its id. */
     insert: (s: NewSale): number =>
       Number(
-        insert.run(s.receipt, s.memberId, s.memberNumber, s.lane, s.at, s.businessDate, s.totalCents, s.eligibleCents, s.points,
-          s.lines, s.requestHash, s.response, s.receivedAt).lastInsertRowid,
+        insert.run(
+          s.receipt,
+          s.memberId,
+          s.memberNumber,
+          s.lane,
+          s.at,
+          s.businessDate,
+          s.totalCents,
+          s.eligibleCents,
+          s.points,
+          s.lines,
+          s.requestHash,
+          s.response,
+          s.receivedAt,
+        ).lastInsertRowid,
       ),
     setReturned: (id: number, returnedQty: readonly number[], voidedAt: number | null): void => {
       setReturned.run(JSON.stringify(returnedQty), voidedAt, id);
@@ -100,8 +111,8 @@ export function createSalesRepo(db: Db) {
     returnByKey: (kind: ReturnKind, receipt: string): ReturnRow | undefined => returnByKey.get(kind, receipt),
     insertReturn: (r: Omit<ReturnRow, 'id'>): number =>
       Number(
-        insertReturn.run(r.kind, r.receipt, r.saleId, r.memberId, r.lane, r.at, r.businessDate, r.lines, r.pointsReversed,
-          r.deficit, r.requestHash, r.response).lastInsertRowid,
+        insertReturn.run(r.kind, r.receipt, r.saleId, r.memberId, r.lane, r.at, r.businessDate, r.lines, r.pointsReversed, r.deficit, r.requestHash, r.response)
+          .lastInsertRowid,
       ),
     /** Counts for one store-local business date (index on business_date). */
     dayTotals: (date: string): DayTotals => {

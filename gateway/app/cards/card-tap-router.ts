@@ -15,7 +15,6 @@ import type { CardReaders, CardTap as ReaderTap } from '../../ports/card-reader'
 import type { CardTap, CardTapSource } from '../../ports/card-taps';
 import { createIdFactory } from '../shared/ids';
 
-
 export interface CardTapRouter extends CardTapSource {
   /** The latest tap at a place (`lane:ID` / `kiosk:ID`) within the window, without consuming it. */
   peek(place: string, nowMs: number): ReaderTap | undefined;
@@ -39,7 +38,9 @@ export function createCardTapRouter(deps: { readers: CardReaders; db: Db; clock:
   const report = deps.db.transaction((tap: ReaderTap) => {
     const member = tap.outcome === 'identified' ? members.byCardToken(tap.token) : undefined;
     outbox.append({
-      event: CardTapped, subject: null, at: tap.at,
+      event: CardTapped,
+      subject: null,
+      at: tap.at,
       data: {
         reader: tap.reader,
         ...(tap.place?.type === 'lane' && { lane: tap.place.id }),

@@ -25,10 +25,7 @@ export interface CardSubsystem {
   stop(): Promise<void>;
 }
 
-export function startCards(
-  config: Readonly<GatewayConfig>,
-  deps: { db: Db; clock: Clock; logger: Logger; readers?: CardReaders },
-): CardSubsystem | undefined {
+export function startCards(config: Readonly<GatewayConfig>, deps: { db: Db; clock: Clock; logger: Logger; readers?: CardReaders }): CardSubsystem | undefined {
   const c = config.cards;
   if (!c.enabled || (!deps.readers && c.readers.length === 0)) return undefined;
   let readers = deps.readers;

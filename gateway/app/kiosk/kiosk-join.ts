@@ -26,9 +26,7 @@ export interface JoinInput {
 }
 
 export type JoinError =
-  | { code: 'invalid-name'; message: string }
-  | { code: 'invalid-email'; message: string }
-  | { code: 'card-linked-elsewhere'; message: string };
+  { code: 'invalid-name'; message: string } | { code: 'invalid-email'; message: string } | { code: 'card-linked-elsewhere'; message: string };
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{2,}$/;
 // Crockford base32 without I, L, O, U: easy to read out at a till.
@@ -50,7 +48,8 @@ export function createKioskJoin(deps: { db: Db; clock: Clock }) {
     const name = input.name.trim().replace(/\s+/g, ' ');
     if (name.length === 0 || name.length > 100) return err({ code: 'invalid-name', message: 'name must be 1–100 characters' });
     const email = input.email?.trim() || undefined;
-    if (email !== undefined && (email.length > 254 || !EMAIL.test(email))) return err({ code: 'invalid-email', message: 'that e-mail address does not look right' });
+    if (email !== undefined && (email.length > 254 || !EMAIL.test(email)))
+      return err({ code: 'invalid-email', message: 'that e-mail address does not look right' });
     if (members.cardOwner(card.token) !== undefined) return err({ code: 'card-linked-elsewhere', message: 'this card is already linked to a member' });
     let number = newMemberNumber();
     while (members.byNumber(number)) number = newMemberNumber();
@@ -58,9 +57,15 @@ export function createKioskJoin(deps: { db: Db; clock: Clock }) {
     const member: Member = { id: ids(), number, name, createdAt: now, balance: 0, deficit: 0 };
     members.insert(member);
     outbox.append({
-      event: MemberCreated, subject: member.id, at: now,
+      event: MemberCreated,
+      subject: member.id,
+      at: now,
       data: {
-        memberId: member.id, number, name, createdAt: isoTime(now), channel: 'kiosk',
+        memberId: member.id,
+        number,
+        name,
+        createdAt: isoTime(now),
+        channel: 'kiosk',
         ...(email !== undefined && { email }),
         consent: { presence: input.consent.presence === true, offers: input.consent.offers === true },
       },

@@ -10,7 +10,8 @@ import type { Rewards } from '../loyalty/rewards';
 export function kioskRewardsFrom(rewards: Rewards): KioskRewards {
   return {
     affordable: (member) =>
-      rewards.catalogue()
+      rewards
+        .catalogue()
         .filter((c) => c.available && c.reward.points <= member.balance)
         .map((c) => ({ id: c.reward.id, name: c.reward.name, points: c.reward.points })),
     redeem: (member, rewardId, requestKey) => {

@@ -92,10 +92,11 @@ export function createKioskSessions(o: KioskSessionOptions) {
     sweep(): number {
       const now = o.clock.now();
       let n = 0;
-      for (const s of [...byToken.values()]) if (!alive(s, now)) {
-        drop(s);
-        n++;
-      }
+      for (const s of [...byToken.values()])
+        if (!alive(s, now)) {
+          drop(s);
+          n++;
+        }
       return n;
     },
     size: () => byToken.size,

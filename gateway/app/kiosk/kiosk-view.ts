@@ -104,7 +104,8 @@ export function createKioskViews(deps: {
       const counts = salesToday.get(today) ?? { sales: 0, points: 0 };
       return {
         status: health.status,
-        readers: health.devices.filter((d) => d.kind === 'card-reader' || d.kind === 'pcsc' || d.kind === 'in-process')
+        readers: health.devices
+          .filter((d) => d.kind === 'card-reader' || d.kind === 'pcsc' || d.kind === 'in-process')
           .map((d) => ({ name: d.name, state: d.state, detail: d.detail ?? null })),
         lanes: health.lanes.map((l) => ({ name: l.lane, state: l.state })),
         today: { date: today, sales: counts.sales, points: counts.points, joined: joinedToday },

@@ -50,21 +50,40 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
     const entries: LedgerEntry[] = [];
     if (p.points > 0) {
       entries.push({
-        id: ids(), key: `sale:${p.saleId}:earn`, memberId: member.id, kind: 'earn',
-        points: p.points, deficitDelta: 0, saleId: p.saleId, reason: null, at: p.at,
+        id: ids(),
+        key: `sale:${p.saleId}:earn`,
+        memberId: member.id,
+        kind: 'earn',
+        points: p.points,
+        deficitDelta: 0,
+        saleId: p.saleId,
+        reason: null,
+        at: p.at,
       });
     }
     if (outcome.settled > 0) {
       entries.push({
-        id: ids(), key: `sale:${p.saleId}:settle`, memberId: member.id, kind: 'adjust',
-        points: -outcome.settled, deficitDelta: -outcome.settled, saleId: p.saleId, reason: 'deficit-settled', at: p.at,
+        id: ids(),
+        key: `sale:${p.saleId}:settle`,
+        memberId: member.id,
+        kind: 'adjust',
+        points: -outcome.settled,
+        deficitDelta: -outcome.settled,
+        saleId: p.saleId,
+        reason: 'deficit-settled',
+        at: p.at,
       });
     }
     for (const e of entries) ledger.insertEntry(e);
     if (outcome.credited > 0) {
       ledger.insertLot({
-        id: ids(), memberId: member.id, saleId: p.saleId, earned: outcome.credited, remaining: outcome.credited,
-        expiresOn: p.expiresOn, createdAt: p.at,
+        id: ids(),
+        memberId: member.id,
+        saleId: p.saleId,
+        earned: outcome.credited,
+        remaining: outcome.credited,
+        expiresOn: p.expiresOn,
+        createdAt: p.at,
       });
     }
     if (entries.length > 0) members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
@@ -80,8 +99,15 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
     if (p.points === 0) return { entries: [], taken: 0, deficitAdded: 0, account: outcome.account };
     takeLots(member, outcome.taken, p.saleId);
     const entry: LedgerEntry = {
-      id: ids(), key: `return:${p.returnId}:reverse`, memberId: member.id, kind: 'reverse',
-      points: -outcome.taken, deficitDelta: outcome.deficitAdded, saleId: p.saleId, reason: null, at: p.at,
+      id: ids(),
+      key: `return:${p.returnId}:reverse`,
+      memberId: member.id,
+      kind: 'reverse',
+      points: -outcome.taken,
+      deficitDelta: outcome.deficitAdded,
+      saleId: p.saleId,
+      reason: null,
+      at: p.at,
     };
     ledger.insertEntry(entry);
     members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
@@ -92,13 +118,23 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
    * Spends points (redemption), oldest-expiring lots first. Refused, not clamped, when the
    * balance is short: a spend is asked for, unlike a reversal that must happen.
    */
-  function burn(member: MemberRow, p: { points: number; key: string; at: number; reason?: string }): Result<{ entry: LedgerEntry; account: Account }, { code: 'not-enough-points'; balance: number }> {
+  function burn(
+    member: MemberRow,
+    p: { points: number; key: string; at: number; reason?: string },
+  ): Result<{ entry: LedgerEntry; account: Account }, { code: 'not-enough-points'; balance: number }> {
     if (!Number.isSafeInteger(p.points) || p.points <= 0) throw new RangeError(`burn needs positive points: ${p.points}`);
     if (p.points > member.balance) return err({ code: 'not-enough-points', balance: member.balance });
     takeLots(member, p.points);
     const entry: LedgerEntry = {
-      id: ids(), key: p.key, memberId: member.id, kind: 'burn',
-      points: -p.points, deficitDelta: 0, saleId: null, reason: p.reason ?? null, at: p.at,
+      id: ids(),
+      key: p.key,
+      memberId: member.id,
+      kind: 'burn',
+      points: -p.points,
+      deficitDelta: 0,
+      saleId: null,
+      reason: p.reason ?? null,
+      at: p.at,
     };
     ledger.insertEntry(entry);
     const account = { balance: member.balance - p.points, deficit: member.deficit };
@@ -107,11 +143,22 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
   }
 
   /** Negative adjustment (an HQ command): oldest-expiring lots first; what the balance lacks becomes deficit. */
-  function debit(member: MemberRow, p: { points: number; key: string; reason: string; at: number }): { entry: LedgerEntry; account: Account; taken: number; deficitAdded: number } {
+  function debit(
+    member: MemberRow,
+    p: { points: number; key: string; reason: string; at: number },
+  ): { entry: LedgerEntry; account: Account; taken: number; deficitAdded: number } {
     const outcome = applyReverse(member, p.points);
     takeLots(member, outcome.taken);
     const entry: LedgerEntry = {
-      id: ids(), key: p.key, memberId: member.id, kind: 'adjust', points: -outcome.taken, deficitDelta: outcome.deficitAdded, saleId: null, reason: p.reason, at: p.at,
+      id: ids(),
+      key: p.key,
+      memberId: member.id,
+      kind: 'adjust',
+      points: -outcome.taken,
+      deficitDelta: outcome.deficitAdded,
+      saleId: null,
+      reason: p.reason,
+      at: p.at,
     };
     ledger.insertEntry(entry);
     members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
@@ -122,10 +169,14 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
    * Sets the account to what HQ settled (balance and debt as of a snapshot): the difference
    * in points becomes a lot (more) or is taken from lots (less), as one `adjust` entry.
    */
-  function settle(member: MemberRow, p: { balance: number; debt: number; key: string; reason: string; expiresOn: string; at: number }): { points: number; deficitDelta: number } {
+  function settle(
+    member: MemberRow,
+    p: { balance: number; debt: number; key: string; reason: string; expiresOn: string; at: number },
+  ): { points: number; deficitDelta: number } {
     const points = p.balance - member.balance;
     const deficitDelta = p.debt - member.deficit;
-    if (points > 0) ledger.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: points, remaining: points, expiresOn: p.expiresOn, createdAt: p.at });
+    if (points > 0)
+      ledger.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: points, remaining: points, expiresOn: p.expiresOn, createdAt: p.at });
     else takeLots(member, -points);
     ledger.insertEntry({ id: ids(), key: p.key, memberId: member.id, kind: 'adjust', points, deficitDelta, saleId: null, reason: p.reason, at: p.at });
     members.setAccount(member.id, p.balance, p.debt);
@@ -136,20 +187,38 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
    * Credits points that are not a sale's earning (a cancelled voucher, a bonus) as an `adjust`
    * entry; each part becomes a lot with its own expiry date. Settles a deficit first, like earning.
    */
-  function credit(member: MemberRow, p: { key: string; reason: string; parts: { points: number; expiresOn: string }[]; now: number }): { entries: LedgerEntry[]; account: Account } {
+  function credit(
+    member: MemberRow,
+    p: { key: string; reason: string; parts: { points: number; expiresOn: string }[]; now: number },
+  ): { entries: LedgerEntry[]; account: Account } {
     const points = p.parts.reduce((a, x) => a + x.points, 0);
     const outcome = applyEarn(member, points);
     const entries: LedgerEntry[] = [];
     if (points <= 0) return { entries, account: { balance: member.balance, deficit: member.deficit } };
     const entry: LedgerEntry = {
-      id: ids(), key: p.key, memberId: member.id, kind: 'adjust', points, deficitDelta: 0, saleId: null, reason: p.reason, at: p.now,
+      id: ids(),
+      key: p.key,
+      memberId: member.id,
+      kind: 'adjust',
+      points,
+      deficitDelta: 0,
+      saleId: null,
+      reason: p.reason,
+      at: p.now,
     };
     ledger.insertEntry(entry);
     entries.push(entry);
     if (outcome.settled > 0) {
       const settle: LedgerEntry = {
-        id: ids(), key: `${p.key}:settle`, memberId: member.id, kind: 'adjust',
-        points: -outcome.settled, deficitDelta: -outcome.settled, saleId: null, reason: 'deficit-settled', at: p.now,
+        id: ids(),
+        key: `${p.key}:settle`,
+        memberId: member.id,
+        kind: 'adjust',
+        points: -outcome.settled,
+        deficitDelta: -outcome.settled,
+        saleId: null,
+        reason: 'deficit-settled',
+        at: p.now,
       };
       ledger.insertEntry(settle);
       entries.push(settle);
@@ -160,7 +229,8 @@ export function createLedgerWriter(deps: { members: MembersRepo; ledger: LedgerR
       const settle = Math.min(toSettle, part.points);
       toSettle -= settle;
       const left = part.points - settle;
-      if (left > 0) ledger.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: left, remaining: left, expiresOn: part.expiresOn, createdAt: p.now });
+      if (left > 0)
+        ledger.insertLot({ id: ids(), memberId: member.id, saleId: null, earned: left, remaining: left, expiresOn: part.expiresOn, createdAt: p.now });
     }
     members.setAccount(member.id, outcome.account.balance, outcome.account.deficit);
     return { entries, account: outcome.account };

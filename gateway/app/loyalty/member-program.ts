@@ -48,10 +48,14 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
     if (program.repo.bonusCount(m.id, 'visit', day, day) > 0) return ok({ points: 0, reason: 'not-first-today', balance: m.balance });
     // The total caps over all bonus kinds (core/loyalty/bonuses.ts) cut or refuse it.
     const period = capPeriod(day, b.capPeriodMonths);
-    const decision = capAward(b.visitPoints, { pointsPerDay: b.maxPointsPerDay, pointsPerPeriod: b.maxPointsPerPeriod, periodMonths: b.capPeriodMonths }, {
-      today: program.repo.bonusPoints(m.id, day, day),
-      period: program.repo.bonusPoints(m.id, period.from, period.to),
-    });
+    const decision = capAward(
+      b.visitPoints,
+      { pointsPerDay: b.maxPointsPerDay, pointsPerPeriod: b.maxPointsPerPeriod, periodMonths: b.capPeriodMonths },
+      {
+        today: program.repo.bonusPoints(m.id, day, day),
+        period: program.repo.bonusPoints(m.id, period.from, period.to),
+      },
+    );
     if ('refused' in decision) return ok({ points: 0, reason: decision.refused === 'period-cap' ? 'period-cap' : 'daily-cap', balance: m.balance });
     const points = decision.points;
     program.repo.ensure(m.id, program.config.tiers.levels[0]!.id, day);
@@ -59,12 +63,25 @@ export function createMemberProgram(deps: { db: Db; clock: Clock; timeZone: stri
       return ok({ points: 0, reason: 'not-first-today', balance: m.balance });
     }
     const credited = program.credit(m, {
-      key: `bonus:${m.id}:visit:${day}`, reason: `bonus:visit:${source}`, now,
+      key: `bonus:${m.id}:visit:${day}`,
+      reason: `bonus:visit:${source}`,
+      now,
       parts: [{ points, expiresOn: addMonths(day, b.expiryMonths) }],
     });
     outbox.append({
-      event: PointsBonus, subject: m.id, at: now,
-      data: { memberId: m.id, memberNumber: m.number, kind: 'visit', source, day, points, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
+      event: PointsBonus,
+      subject: m.id,
+      at: now,
+      data: {
+        memberId: m.id,
+        memberNumber: m.number,
+        kind: 'visit',
+        source,
+        day,
+        points,
+        entries: credited.entries.map(entryEvent),
+        balance: credited.account.balance,
+      },
     });
     return ok({ points, balance: credited.account.balance });
   });

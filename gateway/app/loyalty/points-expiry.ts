@@ -27,7 +27,6 @@ import type { Clock } from '../../ports/clock';
 import { createIdFactory } from '../shared/ids';
 import { fault } from '../../core/faults';
 
-
 export interface ExpiryProgress {
   done: boolean;
   scanned: number;
@@ -53,15 +52,32 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
       const member = members.byId(lot.memberId);
       if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `lot ${lot.id} of member ${lot.memberId}`);
       const entry = {
-        id: ids(), key: `lot:${lot.id}:expire`, memberId: lot.memberId, kind: 'expire' as const,
-        points: -lot.remaining, deficitDelta: 0, saleId: lot.saleId ?? null, reason: null, at: now,
+        id: ids(),
+        key: `lot:${lot.id}:expire`,
+        memberId: lot.memberId,
+        kind: 'expire' as const,
+        points: -lot.remaining,
+        deficitDelta: 0,
+        saleId: lot.saleId ?? null,
+        reason: null,
+        at: now,
       };
       ledger.insertEntry(entry);
       ledger.setLotRemaining(lot.memberId, lot.id, 0);
       members.setAccount(member.id, member.balance - lot.remaining, member.deficit);
       outbox.append({
-        event: PointsExpired, subject: lot.memberId, at: now,
-        data: { memberId: lot.memberId, memberNumber: member.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining, entry: { id: entry.id, key: entry.key, kind: entry.kind, points: entry.points }, balance: member.balance - lot.remaining },
+        event: PointsExpired,
+        subject: lot.memberId,
+        at: now,
+        data: {
+          memberId: lot.memberId,
+          memberNumber: member.number,
+          lotId: lot.id,
+          expiresOn: lot.expiresOn,
+          points: lot.remaining,
+          entry: { id: entry.id, key: entry.key, kind: entry.kind, points: entry.points },
+          balance: member.balance - lot.remaining,
+        },
       });
       expiredLots++;
       points += lot.remaining;
@@ -73,7 +89,9 @@ export function createPointsExpiry(deps: { db: Db; clock: Clock; timeZone: strin
         const member = members.byId(lot.memberId);
         if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `lot ${lot.id} of member ${lot.memberId}`);
         outbox.append({
-          event: PointsExpiring, subject: lot.memberId, at: now,
+          event: PointsExpiring,
+          subject: lot.memberId,
+          at: now,
           data: { memberId: lot.memberId, memberNumber: member.number, lotId: lot.id, expiresOn: lot.expiresOn, points: lot.remaining },
         });
         notices++;

@@ -52,24 +52,44 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
   const today = (now: number) => localDate(now, deps.timeZone);
 
   /** One award inside the caller's transaction: total caps, unique key, ledger, lot, event. */
-  function award(m: MemberRow, a: { kind: string; eventKind: string; key: string; day: string; points: number; now: number; data?: Record<string, unknown> }): BonusOutcome {
+  function award(
+    m: MemberRow,
+    a: { kind: string; eventKind: string; key: string; day: string; points: number; now: number; data?: Record<string, unknown> },
+  ): BonusOutcome {
     const period = capPeriod(a.day, b.capPeriodMonths);
-    const decision = capAward(a.points, { pointsPerDay: b.maxPointsPerDay, pointsPerPeriod: b.maxPointsPerPeriod, periodMonths: b.capPeriodMonths }, {
-      today: repo.bonusPoints(m.id, a.day, a.day),
-      period: repo.bonusPoints(m.id, period.from, period.to),
-    });
+    const decision = capAward(
+      a.points,
+      { pointsPerDay: b.maxPointsPerDay, pointsPerPeriod: b.maxPointsPerPeriod, periodMonths: b.capPeriodMonths },
+      {
+        today: repo.bonusPoints(m.id, a.day, a.day),
+        period: repo.bonusPoints(m.id, period.from, period.to),
+      },
+    );
     if ('refused' in decision) return { points: 0, reason: decision.refused, balance: m.balance };
     repo.ensure(m.id, lowest, a.day);
     if (!repo.insertBonus({ memberId: m.id, key: a.key, kind: a.kind, day: a.day, points: decision.points })) {
       return { points: 0, reason: 'already-awarded', balance: m.balance };
     }
     const credited = program.credit(m, {
-      key: `bonus:${m.id}:${a.key}`, reason: `bonus:${a.eventKind}`, now: a.now,
+      key: `bonus:${m.id}:${a.key}`,
+      reason: `bonus:${a.eventKind}`,
+      now: a.now,
       parts: [{ points: decision.points, expiresOn: addMonths(a.day, b.expiryMonths) }],
     });
     outbox.append({
-      event: PointsBonus, subject: m.id, at: a.now,
-      data: { memberId: m.id, memberNumber: m.number, kind: a.eventKind, day: a.day, ...a.data, points: decision.points, entries: credited.entries.map(entryEvent), balance: credited.account.balance },
+      event: PointsBonus,
+      subject: m.id,
+      at: a.now,
+      data: {
+        memberId: m.id,
+        memberNumber: m.number,
+        kind: a.eventKind,
+        day: a.day,
+        ...a.data,
+        points: decision.points,
+        entries: credited.entries.map(entryEvent),
+        balance: credited.account.balance,
+      },
     });
     return { points: decision.points, ...(decision.cut ? { cut: true } : {}), balance: credited.account.balance };
   }
@@ -81,15 +101,21 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
     return ok(award(m, { kind: 'join', eventKind: 'join', key: 'join', day: today(now), points: b.joinPoints, now }));
   });
 
-  const birthdayTx = db.transaction((memberNumber: string, birthday: string | null, now: number): Result<{ birthday: string | null }, UnknownMember | { code: 'invalid-birthday'; message: string }> => {
-    const parsed = birthday === null ? null : parseBirthday(birthday);
-    if (parsed === undefined) return err({ code: 'invalid-birthday', message: 'birthday must be MM-DD' });
-    const m = members.byNumber(memberNumber);
-    if (!m) return err({ code: 'unknown-member', message: 'no such member here' });
-    repo.ensure(m.id, lowest, today(now));
-    repo.setBirthday(m.id, parsed);
-    return ok({ birthday: parsed });
-  });
+  const birthdayTx = db.transaction(
+    (
+      memberNumber: string,
+      birthday: string | null,
+      now: number,
+    ): Result<{ birthday: string | null }, UnknownMember | { code: 'invalid-birthday'; message: string }> => {
+      const parsed = birthday === null ? null : parseBirthday(birthday);
+      if (parsed === undefined) return err({ code: 'invalid-birthday', message: 'birthday must be MM-DD' });
+      const m = members.byNumber(memberNumber);
+      if (!m) return err({ code: 'unknown-member', message: 'no such member here' });
+      repo.ensure(m.id, lowest, today(now));
+      repo.setBirthday(m.id, parsed);
+      return ok({ birthday: parsed });
+    },
+  );
 
   const birthdaysTx = db.transaction((now: number): { members: number; awarded: number; points: number } => {
     const due = birthdaysDue(today(now), b.birthdayGraceDays);
@@ -103,7 +129,15 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
       const birthday = repo.get(id)?.birthday;
       if (!m || !birthday) continue;
       const on = onOf.get(birthday)!;
-      const r = award(m, { kind: 'birthday', eventKind: 'birthday', key: `birthday:${on.slice(0, 4)}`, day: today(now), points: b.birthdayPoints, now, data: { birthday: on } });
+      const r = award(m, {
+        kind: 'birthday',
+        eventKind: 'birthday',
+        key: `birthday:${on.slice(0, 4)}`,
+        day: today(now),
+        points: b.birthdayPoints,
+        now,
+        data: { birthday: on },
+      });
       if (r.points > 0) {
         awarded++;
         points += r.points;
@@ -112,26 +146,28 @@ export function createProgramBonuses(deps: { db: Db; clock: Clock; timeZone: str
     return { members: found.length, awarded, points };
   });
 
-  const eventTx = db.transaction((memberId: string, zone: string, dwellMs: number, stayId: string | undefined, now: number): Result<EventOutcome[], UnknownMember> => {
-    let m = members.byId(memberId);
-    if (!m) return err({ code: 'unknown-member', message: 'no such member here' });
-    const day = today(now);
-    const out: EventOutcome[] = [];
-    for (const e of eventsIn(b.events, zone, day)) {
-      const kind = `event:${e.id}`;
-      const period = capPeriod(day, e.periodMonths);
-      const counts = { today: repo.bonusCount(m.id, kind, day, day), period: repo.bonusCount(m.id, kind, period.from, period.to) };
-      const rule = eventAward(e, dwellMs, counts);
-      if (!rule.ok) {
-        out.push({ eventId: e.id, points: 0, reason: rule.reason, balance: m.balance });
-        continue;
+  const eventTx = db.transaction(
+    (memberId: string, zone: string, dwellMs: number, stayId: string | undefined, now: number): Result<EventOutcome[], UnknownMember> => {
+      let m = members.byId(memberId);
+      if (!m) return err({ code: 'unknown-member', message: 'no such member here' });
+      const day = today(now);
+      const out: EventOutcome[] = [];
+      for (const e of eventsIn(b.events, zone, day)) {
+        const kind = `event:${e.id}`;
+        const period = capPeriod(day, e.periodMonths);
+        const counts = { today: repo.bonusCount(m.id, kind, day, day), period: repo.bonusCount(m.id, kind, period.from, period.to) };
+        const rule = eventAward(e, dwellMs, counts);
+        if (!rule.ok) {
+          out.push({ eventId: e.id, points: 0, reason: rule.reason, balance: m.balance });
+          continue;
+        }
+        const key = stayId !== undefined ? `${kind}:stay:${stayId}` : `${kind}:${day}:${counts.today + 1}`;
+        out.push({ eventId: e.id, ...award(m, { kind, eventKind: 'event', key, day, points: e.points, now, data: { eventId: e.id, zone } }) });
+        m = members.byId(memberId)!;
       }
-      const key = stayId !== undefined ? `${kind}:stay:${stayId}` : `${kind}:${day}:${counts.today + 1}`;
-      out.push({ eventId: e.id, ...award(m, { kind, eventKind: 'event', key, day, points: e.points, now, data: { eventId: e.id, zone } }) });
-      m = members.byId(memberId)!;
-    }
-    return ok(out);
-  });
+      return ok(out);
+    },
+  );
 
   return {
     /** The join bonus (`program.bonuses.joinPoints`), once per member. Call right after creating the member. */

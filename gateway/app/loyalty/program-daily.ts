@@ -101,7 +101,9 @@ export function createProgramDaily(deps: {
     // A second past midnight: the new date is certain even if the timer fires a little early.
     const delay = Math.max(1000, nextLocalMidnight(now, deps.timeZone) - now + 1000);
     timer = setTimeout(() => {
-      running = runDay().catch((e: unknown) => deps.onError?.(e)).finally(schedule);
+      running = runDay()
+        .catch((e: unknown) => deps.onError?.(e))
+        .finally(schedule);
     }, delay);
     timer.unref();
   }
@@ -113,7 +115,9 @@ export function createProgramDaily(deps: {
     start(): void {
       if (!stopped) return;
       stopped = false;
-      running = runDay().catch((e: unknown) => deps.onError?.(e)).finally(schedule);
+      running = runDay()
+        .catch((e: unknown) => deps.onError?.(e))
+        .finally(schedule);
     },
     /** Stops the schedule and waits for a run in progress. */
     async stop(): Promise<void> {

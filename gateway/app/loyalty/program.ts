@@ -37,7 +37,6 @@ export interface SpendOutcome {
   takes: SpendTake[];
 }
 
-
 export function createProgram(deps: {
   db: Db;
   config: ProgramConfig;
@@ -68,7 +67,12 @@ export function createProgram(deps: {
    * member at the lowest tier writes no program row. `activity`: the member's activity as
    * already read in this transaction (with this change applied), to save reading it again.
    */
-  function refreshTier(member: MemberRow, date: string, now: number, activity?: Map<string, MonthActivity>): { from: string; to: string; changed: boolean; row: ProgramRow | undefined } {
+  function refreshTier(
+    member: MemberRow,
+    date: string,
+    now: number,
+    activity?: Map<string, MonthActivity>,
+  ): { from: string; to: string; changed: boolean; row: ProgramRow | undefined } {
     const row = repo.get(member.id);
     const before = row?.tier ?? lowest.id;
     const after = tierAt(tiers, activity ?? activityOf(member.id, date), date).tier.id;
@@ -77,7 +81,9 @@ export function createProgram(deps: {
     else repo.insertTier(member.id, after, date);
     const rank = (id: string) => tiers.levels.findIndex((l) => l.id === id);
     outbox.append({
-      event: TierChanged, subject: member.id, at: now,
+      event: TierChanged,
+      subject: member.id,
+      at: now,
       data: { memberId: member.id, memberNumber: member.number, from: before, to: after, direction: rank(after) > rank(before) ? 'up' : 'down', on: date },
     });
     return { from: before, to: after, changed: true, row: row && { ...row, tier: after, tierSince: date } };
@@ -179,6 +185,20 @@ export function createProgram(deps: {
    */
   const activityFor = (member: MemberRow, date: string): Map<string, MonthActivity> => activityOf(member.id, date);
 
-  return { config, repo, status, activityFor, refreshTier, pendingPoints, recordActivity, spendState, spend, credit, view, applySnapshot, multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier };
+  return {
+    config,
+    repo,
+    status,
+    activityFor,
+    refreshTier,
+    pendingPoints,
+    recordActivity,
+    spendState,
+    spend,
+    credit,
+    view,
+    applySnapshot,
+    multiplierOf: (m: MemberRow, date: string) => status(m, date).tier.multiplier,
+  };
 }
 export type Program = ReturnType<typeof createProgram>;

@@ -26,11 +26,7 @@ import { createProgramContext } from './program-context';
 import { VoucherCancelled, VoucherIssued } from '../../../sync/schemas/loyalty-events';
 import type { SpendTake } from './program';
 
-export type RedeemRewardError =
-  | { code: 'unknown-member'; message: string }
-  | { code: 'request-key-reused'; message: string }
-  | RewardRefusal
-  | SpendRefusal;
+export type RedeemRewardError = { code: 'unknown-member'; message: string } | { code: 'request-key-reused'; message: string } | RewardRefusal | SpendRefusal;
 export type CancelVoucherError = VoucherCodeError | VoucherRefusal;
 
 export interface IssuedVoucher {
@@ -54,7 +50,6 @@ export interface CatalogueItem {
   stockLeft?: number;
 }
 
-
 export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; program?: ProgramConfig | undefined; random?: (n: number) => Uint8Array }) {
   const { db, clock } = deps;
   const ctx = createProgramContext(deps);
@@ -64,47 +59,73 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
   const rewardById = (id: string) => program.config.rewards.find((r) => r.id === id);
   const today = (now: number) => localDate(now, deps.timeZone);
 
-  const redeemTx = db.transaction((memberNumber: string, rewardId: string, now: number, requestKey: string | undefined): Result<IssuedVoucher, RedeemRewardError> => {
-    const member = members.byNumber(memberNumber);
-    if (!member) return err({ code: 'unknown-member', message: 'no such member' });
-    // A retried request: the voucher it issued, with the balance as it is now; nothing spent again.
-    const earlier = requestKey === undefined ? undefined : repo.voucherByRequest(requestKey);
-    if (earlier) {
-      if (earlier.requestMemberId !== member.id || earlier.rewardId !== rewardId) {
-        return err({ code: 'request-key-reused', message: 'this request key was used for another redeem' });
+  const redeemTx = db.transaction(
+    (memberNumber: string, rewardId: string, now: number, requestKey: string | undefined): Result<IssuedVoucher, RedeemRewardError> => {
+      const member = members.byNumber(memberNumber);
+      if (!member) return err({ code: 'unknown-member', message: 'no such member' });
+      // A retried request: the voucher it issued, with the balance as it is now; nothing spent again.
+      const earlier = requestKey === undefined ? undefined : repo.voucherByRequest(requestKey);
+      if (earlier) {
+        if (earlier.requestMemberId !== member.id || earlier.rewardId !== rewardId) {
+          return err({ code: 'request-key-reused', message: 'this request key was used for another redeem' });
+        }
+        return ok({
+          code: earlier.code,
+          display: formatVoucher(earlier.code),
+          rewardId,
+          rewardName: rewardById(rewardId)?.name ?? rewardId,
+          points: earlier.points,
+          validUntil: earlier.validUntil,
+          balance: member.balance,
+        });
       }
-      return ok({
-        code: earlier.code, display: formatVoucher(earlier.code), rewardId, rewardName: rewardById(rewardId)?.name ?? rewardId,
-        points: earlier.points, validUntil: earlier.validUntil, balance: member.balance,
+      const day = today(now);
+      const reward = rewardAvailable(rewardById(rewardId), day, repo.stockIssued(rewardId));
+      if (!reward.ok) return reward;
+      let code = voucherFromBytes(random(RANDOM_BYTES));
+      // 50 random bits: a clash is ~never, but a unique key must not turn into a fault.
+      for (let i = 0; repo.voucher(code) && i < 5; i++) code = voucherFromBytes(random(RANDOM_BYTES));
+      const spent = program.spend(member, { points: reward.value.points, key: `voucher:${code}:burn`, reason: `reward:${rewardId}`, today: day, now });
+      if (!spent.ok) return spent;
+      const validUntil = voucherValidUntil(reward.value, day);
+      repo.insertVoucher({
+        code,
+        memberId: member.id,
+        rewardId,
+        points: reward.value.points,
+        issuedAt: now,
+        validUntil,
+        burnKey: spent.value.entry.key,
+        takes: JSON.stringify(spent.value.takes),
       });
-    }
-    const day = today(now);
-    const reward = rewardAvailable(rewardById(rewardId), day, repo.stockIssued(rewardId));
-    if (!reward.ok) return reward;
-    let code = voucherFromBytes(random(RANDOM_BYTES));
-    // 50 random bits: a clash is ~never, but a unique key must not turn into a fault.
-    for (let i = 0; repo.voucher(code) && i < 5; i++) code = voucherFromBytes(random(RANDOM_BYTES));
-    const spent = program.spend(member, { points: reward.value.points, key: `voucher:${code}:burn`, reason: `reward:${rewardId}`, today: day, now });
-    if (!spent.ok) return spent;
-    const validUntil = voucherValidUntil(reward.value, day);
-    repo.insertVoucher({
-      code, memberId: member.id, rewardId, points: reward.value.points, issuedAt: now, validUntil,
-      burnKey: spent.value.entry.key, takes: JSON.stringify(spent.value.takes),
-    });
-    repo.bumpStock(rewardId, 1);
-    if (requestKey !== undefined) repo.insertVoucherRequest(requestKey, member.id, code);
-    outbox.append({
-      event: VoucherIssued, subject: member.id, at: now,
-      data: {
-        memberId: member.id, memberNumber: member.number, code, rewardId, points: reward.value.points, validUntil,
-        entries: [entryEvent(spent.value.entry)], balance: spent.value.account.balance,
-      },
-    });
-    return ok({
-      code, display: formatVoucher(code), rewardId, rewardName: reward.value.name, points: reward.value.points, validUntil,
-      balance: spent.value.account.balance,
-    });
-  });
+      repo.bumpStock(rewardId, 1);
+      if (requestKey !== undefined) repo.insertVoucherRequest(requestKey, member.id, code);
+      outbox.append({
+        event: VoucherIssued,
+        subject: member.id,
+        at: now,
+        data: {
+          memberId: member.id,
+          memberNumber: member.number,
+          code,
+          rewardId,
+          points: reward.value.points,
+          validUntil,
+          entries: [entryEvent(spent.value.entry)],
+          balance: spent.value.account.balance,
+        },
+      });
+      return ok({
+        code,
+        display: formatVoucher(code),
+        rewardId,
+        rewardName: reward.value.name,
+        points: reward.value.points,
+        validUntil,
+        balance: spent.value.account.balance,
+      });
+    },
+  );
 
   const cancelTx = db.transaction((text: string, now: number): Result<{ code: string; refunded: number; balance: number }, CancelVoucherError> => {
     const parsed = parseVoucher(text);
@@ -117,15 +138,24 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
     const member = members.byId(v!.memberId)!;
     const takes = JSON.parse(v!.takes) as SpendTake[];
     const credited = program.credit(member, {
-      key: `voucher:${code}:cancel`, reason: `voucher-cancelled:${v!.rewardId}`, now,
+      key: `voucher:${code}:cancel`,
+      reason: `voucher-cancelled:${v!.rewardId}`,
+      now,
       parts: takes.map((t) => ({ points: t.take, expiresOn: t.expiresOn })),
     });
     repo.bumpStock(v!.rewardId, -1);
     outbox.append({
-      event: VoucherCancelled, subject: member.id, at: now,
+      event: VoucherCancelled,
+      subject: member.id,
+      at: now,
       data: {
-        memberId: member.id, memberNumber: member.number, code, rewardId: v!.rewardId, points: v!.points,
-        entries: credited.entries.map(entryEvent), balance: credited.account.balance,
+        memberId: member.id,
+        memberNumber: member.number,
+        code,
+        rewardId: v!.rewardId,
+        points: v!.points,
+        entries: credited.entries.map(entryEvent),
+        balance: credited.account.balance,
       },
     });
     return ok({ code, refunded: v!.points, balance: credited.account.balance });
@@ -140,8 +170,7 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
     redeemReward: (memberNumber: string, rewardId: string, requestKey?: string): Result<IssuedVoucher, RedeemRewardError> =>
       redeemTx.immediate(memberNumber, rewardId, clock.now(), requestKey),
     /** Cancels an unused, unexpired voucher and gives its points back (once: a second cancel is refused `cancelled`). */
-    cancelVoucher: (code: string): Result<{ code: string; refunded: number; balance: number }, CancelVoucherError> =>
-      cancelTx.immediate(code, clock.now()),
+    cancelVoucher: (code: string): Result<{ code: string; refunded: number; balance: number }, CancelVoucherError> => cancelTx.immediate(code, clock.now()),
     /** The catalogue as a member sees it today: availability and stock left. */
     catalogue: (now = clock.now()): CatalogueItem[] =>
       program.config.rewards.map((r) => {
@@ -159,7 +188,9 @@ export function createRewards(deps: { db: Db; clock: Clock; timeZone: string; pr
       const member = members.byNumber(memberNumber);
       if (!member) return [];
       const day = today(now);
-      return repo.vouchersOf(member.id).map((v) => ({ ...v, display: formatVoucher(v.code), state: v.status === 'issued' && day > v.validUntil ? 'expired' : v.status }));
+      return repo
+        .vouchersOf(member.id)
+        .map((v) => ({ ...v, display: formatVoucher(v.code), state: v.status === 'issued' && day > v.validUntil ? 'expired' : v.status }));
     },
   };
 }

@@ -15,7 +15,6 @@ import { createIdFactory } from '../shared/ids';
 import { isoTime } from '../shared/iso-time';
 import { createMembersService, type MembersService } from './members';
 
-
 const KIND_LABEL: Record<string, string> = {
   card: 'Pas',
   'ov-chipkaart': 'OV-chipkaart',
@@ -26,8 +25,7 @@ const KIND_LABEL: Record<string, string> = {
 };
 
 /** A label a member recognises, derived from the token (an HMAC), never from card data. */
-export const cardLabel = (kind: string, token: string) =>
-  `${KIND_LABEL[kind] ?? kind} ·${createHash('sha256').update(token).digest('hex').slice(0, 4)}`;
+export const cardLabel = (kind: string, token: string) => `${KIND_LABEL[kind] ?? kind} ·${createHash('sha256').update(token).digest('hex').slice(0, 4)}`;
 
 export type LinkTapError =
   | { code: 'no-tap'; message: string }
@@ -48,14 +46,18 @@ export function createCardLinks(deps: { db: Db; clock: Clock; members?: MembersS
     if (!tap) return err({ code: 'no-tap', message: 'no card was tapped at that reader just now' });
     if (tap.outcome === 'rejected') {
       return tap.reason === 'random-id'
-        ? err({ code: 'random-id', message: 'this card shows a new number at every tap and cannot identify a member; use a bank card, OV-chipkaart or the member card' })
+        ? err({
+            code: 'random-id',
+            message: 'this card shows a new number at every tap and cannot identify a member; use a bank card, OV-chipkaart or the member card',
+          })
         : err({ code: 'unreadable', message: `the card could not be read (${tap.reason}); tap again and hold it still` });
     }
     if (tap.staff) return err({ code: 'staff-pass', message: 'a staff pass cannot be linked to a member' });
     const member = members.findByNumber(memberNumber);
     if (!member) return err({ code: 'unknown-member', message: 'no such member' });
     const linked = members.linkCard(member.id, tap.token);
-    if (!linked.ok) return err({ code: linked.error.code === 'card-linked-elsewhere' ? 'card-linked-elsewhere' : 'unknown-member', message: linked.error.message });
+    if (!linked.ok)
+      return err({ code: linked.error.code === 'card-linked-elsewhere' ? 'card-linked-elsewhere' : 'unknown-member', message: linked.error.message });
     const label = cardLabel(tap.kind, tap.token);
     cards.setDetails(tap.token, tap.kind, label);
     return ok({ ref: cardRef(tap.token), kind: tap.kind, label, linkedAt: clock.now(), linked: linked.value.linked });

@@ -16,16 +16,10 @@ import { isoTime } from '../shared/iso-time';
 
 export type Member = MemberRow;
 
-
-export type MemberError =
-  | { code: 'invalid-number'; message: string }
-  | { code: 'invalid-name'; message: string }
-  | { code: 'number-taken'; message: string };
+export type MemberError = { code: 'invalid-number'; message: string } | { code: 'invalid-name'; message: string } | { code: 'number-taken'; message: string };
 
 export type LinkCardError =
-  | { code: 'unknown-member'; message: string }
-  | { code: 'invalid-token'; message: string }
-  | { code: 'card-linked-elsewhere'; message: string };
+  { code: 'unknown-member'; message: string } | { code: 'invalid-token'; message: string } | { code: 'card-linked-elsewhere'; message: string };
 
 export interface SeedSummary {
   /** Members in the seed list. */
@@ -52,7 +46,9 @@ export function createMembersService(deps: { db: Db; clock: Clock }) {
     const member: Member = { id: ids(), number: input.number, name, createdAt: now, balance: 0, deficit: 0 };
     repo.insert(member);
     outbox.append({
-      event: MemberCreated, subject: member.id, at: now,
+      event: MemberCreated,
+      subject: member.id,
+      at: now,
       // No name: HQ settles by number and needs nothing that names the person (docs/sync.md, "Personal data at HQ").
       data: { memberId: member.id, number: member.number, createdAt: isoTime(now) },
     });

@@ -30,14 +30,16 @@ export interface MetricSources {
   laneIds: readonly string[];
   /** HQ sync; undefined when `sync.brokerUrl` is not set. */
   sync?: () => { link: LinkState; stats: PublisherStats } | undefined;
-  presence?: () => undefined | {
-    scanners: readonly DeviceHealth[];
-    /** Adverts heard per scanner since start, and when each was last heard (epoch ms). */
-    adverts: ReadonlyMap<string, { count: number; lastAt: number }>;
-    tracked: number;
-    zones: ReadonlyArray<{ zone: string; members: number; tags: number; anonymous: number }>;
-    radioMap: { points: number; medianMisfitDb: number | null } | null;
-  };
+  presence?: () =>
+    | undefined
+    | {
+        scanners: readonly DeviceHealth[];
+        /** Adverts heard per scanner since start, and when each was last heard (epoch ms). */
+        adverts: ReadonlyMap<string, { count: number; lastAt: number }>;
+        tracked: number;
+        zones: ReadonlyArray<{ zone: string; members: number; tags: number; anonymous: number }>;
+        radioMap: { points: number; medianMisfitDb: number | null } | null;
+      };
   /** The radio map file, for its age (`createdAt` in it, else its modification time). */
   radioMapFile?: string | undefined;
   /** Card-reader health entries and the configured places. */
@@ -80,14 +82,34 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
   const nowS = () => src.clock.now() / 1000;
   const startedAt = src.clock.now();
 
-  new Gauge({ name: 'trouw_build_info', help: 'Gateway version and database schema version (value 1)', labelNames: ['version', 'schema'], registers })
-    .set({ version: src.version, schema: String(src.schemaVersion) }, 1);
+  new Gauge({ name: 'trouw_build_info', help: 'Gateway version and database schema version (value 1)', labelNames: ['version', 'schema'], registers }).set(
+    { version: src.version, schema: String(src.schemaVersion) },
+    1,
+  );
 
   // --- Till lanes: link state and frame counters, read from each link at scrape time.
   const laneGauge = (name: string, help: string, pick: (l: LinkHealth) => number) =>
-    new Gauge({ name, help, labelNames: ['lane'], registers, collect() { this.reset(); for (const l of src.lanes()) this.set({ lane: l.lane }, pick(l)); } });
+    new Gauge({
+      name,
+      help,
+      labelNames: ['lane'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of src.lanes()) this.set({ lane: l.lane }, pick(l));
+      },
+    });
   const laneCounter = (name: string, help: string, pick: (l: LinkHealth) => number) =>
-    new Counter({ name, help, labelNames: ['lane'], registers, collect() { this.reset(); for (const l of src.lanes()) this.inc({ lane: l.lane }, pick(l)); } });
+    new Counter({
+      name,
+      help,
+      labelNames: ['lane'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of src.lanes()) this.inc({ lane: l.lane }, pick(l));
+      },
+    });
   laneGauge('trouw_lane_up', 'Till link state: 1 up, 0 connecting, down or stopped', (l) => (l.state === 'up' ? 1 : 0));
   laneGauge('trouw_lane_state_change_timestamp_seconds', 'When the till link last changed state', (l) => l.since / 1000);
   laneCounter('trouw_lane_frames_received_total', 'Valid frames received from the till', (l) => l.counters.framesIn);
@@ -99,11 +121,19 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
   laneCounter('trouw_lane_garbage_bytes_total', 'Bytes dropped between frames', (l) => l.counters.garbageBytes);
 
   const request = new Histogram({
-    name: 'trouw_till_request_duration_seconds', help: 'Till request processing time, frame in to answer ready',
-    labelNames: ['lane'], buckets: [...opts.buckets], registers,
+    name: 'trouw_till_request_duration_seconds',
+    help: 'Till request processing time, frame in to answer ready',
+    labelNames: ['lane'],
+    buckets: [...opts.buckets],
+    registers,
   });
   const requestChildren = new Map(src.laneIds.map((id) => [id, request.labels({ lane: id })]));
-  const commit = new Histogram({ name: 'trouw_ledger_commit_duration_seconds', help: 'Ledger transaction time (one group commit of till requests)', buckets: [...opts.buckets], registers });
+  const commit = new Histogram({
+    name: 'trouw_ledger_commit_duration_seconds',
+    help: 'Ledger transaction time (one group commit of till requests)',
+    buckets: [...opts.buckets],
+    registers,
+  });
   const faults = new Counter({ name: 'trouw_till_faults_total', help: 'Till requests answered "internal" because of a fault', registers });
   const dbErrors = new Counter({ name: 'trouw_database_errors_total', help: 'SQLite errors by component', labelNames: ['component'], registers });
   for (const c of ['till', 'program-daily', 'presence', 'offers']) dbErrors.inc({ component: c }, 0);
@@ -111,7 +141,10 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
   // --- Ledger: committed sales, points and returns per lane.
   const tallyCounter = (name: string, help: string, pick: (t: ReturnType<typeof tallies.read> extends ReadonlyMap<string, infer T> ? T : never) => number) =>
     new Counter({
-      name, help, labelNames: ['lane'], registers,
+      name,
+      help,
+      labelNames: ['lane'],
+      registers,
       collect() {
         this.reset();
         for (const id of src.laneIds) this.inc({ lane: id }, 0);
@@ -128,7 +161,10 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
   const syncNow = () => src.sync?.();
   const outboxCount = src.db.prepare('SELECT coalesce(max(seq) - min(seq) + 1, 0) AS n FROM outbox') as Statement<[], { n: number }>;
   new Gauge({
-    name: 'trouw_outbox_rows', help: 'Outbox rows by state: unsent (not yet sent) or awaiting_hq (sent, HQ has not confirmed)', labelNames: ['state'], registers,
+    name: 'trouw_outbox_rows',
+    help: 'Outbox rows by state: unsent (not yet sent) or awaiting_hq (sent, HQ has not confirmed)',
+    labelNames: ['state'],
+    registers,
     collect() {
       const s = syncNow()?.stats;
       this.set({ state: 'unsent' }, s ? s.unsentEstimate : src.db.open ? (outboxCount.get()?.n ?? 0) : 0);
@@ -136,19 +172,63 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
     },
   });
   new Gauge({
-    name: 'trouw_outbox_oldest_age_seconds', help: 'Age of the oldest outbox row (0 when empty)', registers,
+    name: 'trouw_outbox_oldest_age_seconds',
+    help: 'Age of the oldest outbox row (0 when empty)',
+    registers,
     collect() {
       const row = src.db.open ? outboxOldest.get() : undefined;
       this.set(row ? Math.max(0, nowS() - Date.parse(row.time) / 1000) : 0);
     },
   });
-  new Gauge({ name: 'trouw_outbox_awaiting_hq_oldest_age_seconds', help: 'Longest wait of a row sent but not confirmed by HQ', registers, collect() { this.set((syncNow()?.stats.awaitingHqOldestMs ?? 0) / 1000); } });
-  new Gauge({ name: 'trouw_hq_link_up', help: 'MQTT link to HQ: 1 up, 0 otherwise (absent without sync)', registers, collect() { this.reset(); const s = syncNow(); if (s) this.set(s.link === 'up' ? 1 : 0); } });
-  new Gauge({ name: 'trouw_hq_last_ack_timestamp_seconds', help: 'When the broker last acknowledged an outbox row (0: never since start)', registers, collect() { this.set((syncNow()?.stats.lastAckAt ?? 0) / 1000); } });
-  new Counter({ name: 'trouw_hq_confirmed_total', help: 'Outbox rows HQ confirmed it stored, since start', registers, collect() { this.reset(); this.inc(syncNow()?.stats.confirmed ?? 0); } });
-  new Counter({ name: 'trouw_outbox_resent_total', help: 'Rows sent again for lack of an HQ confirmation, since start', registers, collect() { this.reset(); this.inc(syncNow()?.stats.resent ?? 0); } });
+  new Gauge({
+    name: 'trouw_outbox_awaiting_hq_oldest_age_seconds',
+    help: 'Longest wait of a row sent but not confirmed by HQ',
+    registers,
+    collect() {
+      this.set((syncNow()?.stats.awaitingHqOldestMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'trouw_hq_link_up',
+    help: 'MQTT link to HQ: 1 up, 0 otherwise (absent without sync)',
+    registers,
+    collect() {
+      this.reset();
+      const s = syncNow();
+      if (s) this.set(s.link === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'trouw_hq_last_ack_timestamp_seconds',
+    help: 'When the broker last acknowledged an outbox row (0: never since start)',
+    registers,
+    collect() {
+      this.set((syncNow()?.stats.lastAckAt ?? 0) / 1000);
+    },
+  });
   new Counter({
-    name: 'trouw_outbox_dropped_total', help: 'Outbox rows dropped or set aside, by reason (since the database was created)', labelNames: ['reason'], registers,
+    name: 'trouw_hq_confirmed_total',
+    help: 'Outbox rows HQ confirmed it stored, since start',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(syncNow()?.stats.confirmed ?? 0);
+    },
+  });
+  new Counter({
+    name: 'trouw_outbox_resent_total',
+    help: 'Rows sent again for lack of an HQ confirmation, since start',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(syncNow()?.stats.resent ?? 0);
+    },
+  });
+  new Counter({
+    name: 'trouw_outbox_dropped_total',
+    help: 'Outbox rows dropped or set aside, by reason (since the database was created)',
+    labelNames: ['reason'],
+    registers,
     collect() {
       this.reset();
       const s = syncNow()?.stats;
@@ -160,10 +240,31 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
 
   // --- Presence.
   const presenceNow = () => src.presence?.();
-  new Gauge({ name: 'trouw_scanner_up', help: 'BLE scanner controller state: 1 scanning, 0 otherwise', labelNames: ['scanner'], registers, collect() { this.reset(); for (const s of presenceNow()?.scanners ?? []) if (s.state !== 'disabled') this.set({ scanner: s.name }, s.state === 'up' ? 1 : 0); } });
-  new Counter({ name: 'trouw_scanner_adverts_total', help: 'Adverts heard per scanner since start (rate() gives adverts per second)', labelNames: ['scanner'], registers, collect() { this.reset(); for (const [scanner, a] of presenceNow()?.adverts ?? []) this.inc({ scanner }, a.count); } });
   new Gauge({
-    name: 'trouw_scanner_last_advert_age_seconds', help: 'Seconds since a scanner last reported an advert (since start when never)', labelNames: ['scanner'], registers,
+    name: 'trouw_scanner_up',
+    help: 'BLE scanner controller state: 1 scanning, 0 otherwise',
+    labelNames: ['scanner'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of presenceNow()?.scanners ?? []) if (s.state !== 'disabled') this.set({ scanner: s.name }, s.state === 'up' ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'trouw_scanner_adverts_total',
+    help: 'Adverts heard per scanner since start (rate() gives adverts per second)',
+    labelNames: ['scanner'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [scanner, a] of presenceNow()?.adverts ?? []) this.inc({ scanner }, a.count);
+    },
+  });
+  new Gauge({
+    name: 'trouw_scanner_last_advert_age_seconds',
+    help: 'Seconds since a scanner last reported an advert (since start when never)',
+    labelNames: ['scanner'],
+    registers,
     collect() {
       this.reset();
       const p = presenceNow();
@@ -175,9 +276,19 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
       }
     },
   });
-  new Gauge({ name: 'trouw_presence_tracked_devices', help: 'Devices the presence engine tracks now', registers, collect() { this.set(presenceNow()?.tracked ?? 0); } });
   new Gauge({
-    name: 'trouw_zone_occupancy', help: 'Devices per zone now, by kind (member: consenting members; counts only)', labelNames: ['zone', 'kind'], registers,
+    name: 'trouw_presence_tracked_devices',
+    help: 'Devices the presence engine tracks now',
+    registers,
+    collect() {
+      this.set(presenceNow()?.tracked ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'trouw_zone_occupancy',
+    help: 'Devices per zone now, by kind (member: consenting members; counts only)',
+    labelNames: ['zone', 'kind'],
+    registers,
     collect() {
       this.reset();
       for (const z of presenceNow()?.zones ?? []) {
@@ -187,24 +298,74 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
       }
     },
   });
-  new Gauge({ name: 'trouw_radio_map_points', help: 'Points in the radio map in use (absent without one)', registers, collect() { this.reset(); const m = presenceNow()?.radioMap; if (m) this.set(m.points); } });
-  new Gauge({ name: 'trouw_radio_map_median_misfit_decibels', help: 'Median best misfit of recent fits to the radio map (dB; grows as the map goes stale)', registers, collect() { this.reset(); const m = presenceNow()?.radioMap?.medianMisfitDb; if (m !== undefined && m !== null) this.set(m); } });
+  new Gauge({
+    name: 'trouw_radio_map_points',
+    help: 'Points in the radio map in use (absent without one)',
+    registers,
+    collect() {
+      this.reset();
+      const m = presenceNow()?.radioMap;
+      if (m) this.set(m.points);
+    },
+  });
+  new Gauge({
+    name: 'trouw_radio_map_median_misfit_decibels',
+    help: 'Median best misfit of recent fits to the radio map (dB; grows as the map goes stale)',
+    registers,
+    collect() {
+      this.reset();
+      const m = presenceNow()?.radioMap?.medianMisfitDb;
+      if (m !== undefined && m !== null) this.set(m);
+    },
+  });
   const mapAge = radioMapAge(src.radioMapFile);
-  new Gauge({ name: 'trouw_radio_map_age_seconds', help: 'Age of the radio map file (its createdAt, else its modification time)', registers, collect() { this.reset(); const at = mapAge(); if (at !== undefined) this.set(Math.max(0, nowS() - at / 1000)); } });
+  new Gauge({
+    name: 'trouw_radio_map_age_seconds',
+    help: 'Age of the radio map file (its createdAt, else its modification time)',
+    registers,
+    collect() {
+      this.reset();
+      const at = mapAge();
+      if (at !== undefined) this.set(Math.max(0, nowS() - at / 1000));
+    },
+  });
 
   // --- Card readers: up per configured place, taps by outcome, reader-side errors.
   new Gauge({
-    name: 'trouw_card_reader_up', help: 'A card reader is present at the place: 1, else 0', labelNames: ['place'], registers,
+    name: 'trouw_card_reader_up',
+    help: 'A card reader is present at the place: 1, else 0',
+    labelNames: ['place'],
+    registers,
     collect() {
       this.reset();
       const h = src.cards?.() ?? [];
       for (const place of src.readerPlaces) this.set({ place }, h.some((d) => d.kind === 'card-reader' && d.state === 'up' && d.detail === place) ? 1 : 0);
     },
   });
-  new Gauge({ name: 'trouw_pcsc_up', help: 'The PC/SC service (pcscd) answers: 1, else 0 (absent without card readers)', registers, collect() { this.reset(); const p = src.cards?.().find((d) => d.kind === 'pcsc'); if (p && p.state !== 'disabled') this.set(p.state === 'up' ? 1 : 0); } });
-  const placeOf = (tap: CardTap) => (tap.place && src.readerPlaces.includes(`${tap.place.type}:${tap.place.id}`) ? `${tap.place.type}:${tap.place.id}` : 'unbound');
-  const taps = new Counter({ name: 'trouw_card_taps_total', help: 'Card taps by place and outcome (identified, or why not)', labelNames: ['place', 'outcome'], registers });
-  const readerErrors = new Counter({ name: 'trouw_card_reader_errors_total', help: 'Taps lost to the reader or its link (read failed, timeout, removed mid-read)', labelNames: ['place'], registers });
+  new Gauge({
+    name: 'trouw_pcsc_up',
+    help: 'The PC/SC service (pcscd) answers: 1, else 0 (absent without card readers)',
+    registers,
+    collect() {
+      this.reset();
+      const p = src.cards?.().find((d) => d.kind === 'pcsc');
+      if (p && p.state !== 'disabled') this.set(p.state === 'up' ? 1 : 0);
+    },
+  });
+  const placeOf = (tap: CardTap) =>
+    tap.place && src.readerPlaces.includes(`${tap.place.type}:${tap.place.id}`) ? `${tap.place.type}:${tap.place.id}` : 'unbound';
+  const taps = new Counter({
+    name: 'trouw_card_taps_total',
+    help: 'Card taps by place and outcome (identified, or why not)',
+    labelNames: ['place', 'outcome'],
+    registers,
+  });
+  const readerErrors = new Counter({
+    name: 'trouw_card_reader_errors_total',
+    help: 'Taps lost to the reader or its link (read failed, timeout, removed mid-read)',
+    labelNames: ['place'],
+    registers,
+  });
   for (const place of src.readerPlaces) {
     taps.inc({ place, outcome: 'identified' }, 0);
     readerErrors.inc({ place }, 0);
@@ -212,11 +373,28 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
 
   // --- Offers and kiosk.
   const offersSent = new Counter({ name: 'trouw_offers_delivered_total', help: 'Offers pushed to phones', registers });
-  const offersCapped = new Counter({ name: 'trouw_offers_capped_total', help: 'Offers held back by a cap or rate limit, by cap', labelNames: ['cap'], registers });
+  const offersCapped = new Counter({
+    name: 'trouw_offers_capped_total',
+    help: 'Offers held back by a cap or rate limit, by cap',
+    labelNames: ['cap'],
+    registers,
+  });
   for (const c of CAPS) offersCapped.inc({ cap: c }, 0);
-  const kioskOpened = new Counter({ name: 'trouw_kiosk_sessions_opened_total', help: 'Kiosk sessions opened by a tap, by kind', labelNames: ['kind'], registers });
+  const kioskOpened = new Counter({
+    name: 'trouw_kiosk_sessions_opened_total',
+    help: 'Kiosk sessions opened by a tap, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
   for (const k of ['member', 'join', 'staff']) kioskOpened.inc({ kind: k }, 0);
-  new Gauge({ name: 'trouw_kiosk_sessions_active', help: 'Kiosk sessions open now', registers, collect() { this.set(src.kioskSessionsActive?.() ?? 0); } });
+  new Gauge({
+    name: 'trouw_kiosk_sessions_active',
+    help: 'Kiosk sessions open now',
+    registers,
+    collect() {
+      this.set(src.kioskSessionsActive?.() ?? 0);
+    },
+  });
 
   return {
     registry,

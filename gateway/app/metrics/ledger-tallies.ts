@@ -15,8 +15,15 @@ export interface LaneTally {
   pointsReversed: number;
 }
 
-interface Row { lane: string; n: number; p: number; m: number }
-interface ReturnRow extends Row { kind: 'refund' | 'void' }
+interface Row {
+  lane: string;
+  n: number;
+  p: number;
+  m: number;
+}
+interface ReturnRow extends Row {
+  kind: 'refund' | 'void';
+}
 
 export interface LedgerTallies {
   /** Reads the rows committed since the last call; returns the running totals per lane. */
@@ -26,9 +33,10 @@ export interface LedgerTallies {
 export function createLedgerTallies(db: Db): LedgerTallies {
   const maxSale = db.prepare('SELECT coalesce(max(id), 0) AS m FROM sales') as Statement<[], { m: number }>;
   const maxReturn = db.prepare('SELECT coalesce(max(id), 0) AS m FROM returns') as Statement<[], { m: number }>;
-  const newSales = db.prepare(
-    'SELECT lane, count(*) AS n, coalesce(sum(points), 0) AS p, max(id) AS m FROM sales WHERE id > ? GROUP BY lane',
-  ) as Statement<[number], Row>;
+  const newSales = db.prepare('SELECT lane, count(*) AS n, coalesce(sum(points), 0) AS p, max(id) AS m FROM sales WHERE id > ? GROUP BY lane') as Statement<
+    [number],
+    Row
+  >;
   const newReturns = db.prepare(
     'SELECT lane, kind, count(*) AS n, coalesce(sum(points_reversed), 0) AS p, max(id) AS m FROM returns WHERE id > ? GROUP BY lane, kind',
   ) as Statement<[number], ReturnRow>;

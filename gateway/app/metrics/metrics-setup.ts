@@ -14,10 +14,16 @@ export function metricsToken(m: Readonly<MetricsConfig>): string | undefined {
     text = readFileSync(m.tokenFile, 'utf8').trim();
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError({ key: 'metrics.tokenFile', value: m.tokenFile, expected: 'a readable file holding the bearer token' }, `metrics.tokenFile ${m.tokenFile}: ${why}`);
+    throw new ConfigError(
+      { key: 'metrics.tokenFile', value: m.tokenFile, expected: 'a readable file holding the bearer token' },
+      `metrics.tokenFile ${m.tokenFile}: ${why}`,
+    );
   }
   if (text.length < 16) {
-    throw new ConfigError({ key: 'metrics.tokenFile', value: m.tokenFile, expected: 'a token of at least 16 characters' }, `metrics.tokenFile ${m.tokenFile}: the token is shorter than 16 characters`);
+    throw new ConfigError(
+      { key: 'metrics.tokenFile', value: m.tokenFile, expected: 'a token of at least 16 characters' },
+      `metrics.tokenFile ${m.tokenFile}: the token is shorter than 16 characters`,
+    );
   }
   return text;
 }

@@ -24,9 +24,7 @@ import { OfferEvents, OfferHeldBack, type OfferEventKind } from '../../../sync/s
 import { createProgramContext } from '../loyalty/program-context';
 
 /** What a phone receives. */
-export type PhoneMessage =
-  | { type: 'offer'; offer: PhoneOffer }
-  | { type: 'withdrawn'; id: string };
+export type PhoneMessage = { type: 'offer'; offer: PhoneOffer } | { type: 'withdrawn'; id: string };
 
 export interface PhoneOffer {
   id: string;
@@ -78,7 +76,9 @@ export function createOffersService(deps: OffersServiceDeps) {
   const ids = createIdFactory(clock);
   const outbox = createOutboxWriter(db, { newId: ids });
   const program = createProgramContext({ db, clock, program: deps.program }).program;
-  const salesSince = db.prepare<[string, string], { lines: string; at: number }>('SELECT lines, at FROM sales WHERE business_date >= ? AND member_id = ? AND voided_at IS NULL');
+  const salesSince = db.prepare<[string, string], { lines: string; at: number }>(
+    'SELECT lines, at FROM sales WHERE business_date >= ? AND member_id = ? AND voided_at IS NULL',
+  );
   const streams = new Map<string, Set<(m: PhoneMessage) => void>>();
   // Control-group members already reported held back (campaign \0 member), so a member who
   // keeps triggering sends one event, not one per trigger. Per process: HQ dedupes the rest.
@@ -92,13 +92,22 @@ export function createOffersService(deps: OffersServiceDeps) {
   }
 
   const phoneOffer = (r: OfferSendRow): PhoneOffer => ({
-    id: r.id, offerId: r.offerId, code: r.code, title: r.content.title, ...(r.content.body ? { body: r.content.body } : {}),
-    reward: r.content.reward, sentAt: iso(r.sentAt), validUntil: iso(r.validUntil), state: r.state,
+    id: r.id,
+    offerId: r.offerId,
+    code: r.code,
+    title: r.content.title,
+    ...(r.content.body ? { body: r.content.body } : {}),
+    reward: r.content.reward,
+    sentAt: iso(r.sentAt),
+    validUntil: iso(r.validUntil),
+    state: r.state,
   });
 
   const event = (kind: OfferEventKind, r: OfferSendRow, now: number, extra: Record<string, unknown> = {}) =>
     outbox.append({
-      event: OfferEvents[kind], subject: r.id, at: now,
+      event: OfferEvents[kind],
+      subject: r.id,
+      at: now,
       data: { sendId: r.id, offerId: r.offerId, campaign: r.campaign, memberNumber: r.memberNumber, trigger: r.trigger, at: iso(now), ...extra },
     });
 
@@ -126,8 +135,12 @@ export function createOffersService(deps: OffersServiceDeps) {
       }
     }
     return {
-      number, consent: o?.consent ?? false, segments: o?.segments ?? [], joinedAt: m.createdAt,
-      tier: program.status(m, localDate(now, deps.timeZone)).tier.id, lastBought,
+      number,
+      consent: o?.consent ?? false,
+      segments: o?.segments ?? [],
+      joinedAt: m.createdAt,
+      tier: program.status(m, localDate(now, deps.timeZone)).tier.id,
+      lastBought,
     };
   }
 
@@ -135,13 +148,22 @@ export function createOffersService(deps: OffersServiceDeps) {
     const f = facts(t.member, now);
     if (!f) return { trigger: t, reason: 'unknown-member' };
     const d = decide(ctx, t, f, repo.history, now);
-    const trigger = { kind: t.kind, visitId: t.visitId, ...(t.zone ? { zone: t.zone } : {}), ...(t.seconds ? { seconds: t.seconds } : {}), ...(t.zones ? { zones: t.zones } : {}), at: iso(t.at) };
+    const trigger = {
+      kind: t.kind,
+      visitId: t.visitId,
+      ...(t.zone ? { zone: t.zone } : {}),
+      ...(t.seconds ? { seconds: t.seconds } : {}),
+      ...(t.zones ? { zones: t.zones } : {}),
+      at: iso(t.at),
+    };
     if (!d.send) {
       if (d.reason === 'held-back') {
         const key = `${d.offer.campaign}\u0000${t.member}`;
         if (!heldBackSent.has(key)) {
           outbox.append({
-            event: OfferHeldBack, subject: null, at: now,
+            event: OfferHeldBack,
+            subject: null,
+            at: now,
             data: { offerId: d.offer.id, campaign: d.offer.campaign, memberNumber: t.member, trigger, holdout: d.offer.holdout ?? 0, at: iso(now) },
           });
           heldBackSent.add(key);
@@ -150,8 +172,16 @@ export function createOffersService(deps: OffersServiceDeps) {
       return { trigger: t, reason: d.reason };
     }
     const row: OfferSendRow = {
-      id: ids(), offerId: d.offer.id, campaign: d.offer.campaign, memberNumber: t.member, code: newCode(), trigger, sentAt: now, validUntil: d.validUntil,
-      state: 'sent', redeemedReceipt: null,
+      id: ids(),
+      offerId: d.offer.id,
+      campaign: d.offer.campaign,
+      memberNumber: t.member,
+      code: newCode(),
+      trigger,
+      sentAt: now,
+      validUntil: d.validUntil,
+      state: 'sent',
+      redeemedReceipt: null,
       content: { title: d.offer.title, ...(d.offer.body ? { body: d.offer.body } : {}), reward: d.offer.reward },
     };
     repo.insert(row);
@@ -196,7 +226,11 @@ export function createOffersService(deps: OffersServiceDeps) {
       timer = undefined;
     },
     /** Offers the member holds now (replayed when a phone connects). */
-    held: (member: string, now = clock.now()): PhoneOffer[] => repo.held(member, now).filter((r) => r.state !== 'dismissed').map(phoneOffer),
+    held: (member: string, now = clock.now()): PhoneOffer[] =>
+      repo
+        .held(member, now)
+        .filter((r) => r.state !== 'dismissed')
+        .map(phoneOffer),
     subscribe(member: string, listener: (m: PhoneMessage) => void): () => void {
       let set = streams.get(member);
       if (!set) streams.set(member, (set = new Set()));
@@ -209,25 +243,29 @@ export function createOffersService(deps: OffersServiceDeps) {
     streamsOf: (member: string): number => streams.get(member)?.size ?? 0,
     /** A phone's report on one of its own offers; false when it is not theirs (or unknown). */
     report(member: string, id: string, what: 'shown' | 'opened' | 'dismissed', now = clock.now()): boolean {
-      return db.transaction(() => {
-        const r = repo.byId(id);
-        if (!r || r.memberNumber !== member) return false;
-        const order = ['sent', 'shown', 'opened', 'dismissed'];
-        const moves = order.indexOf(r.state) >= 0 && order.indexOf(r.state) < order.indexOf(what);
-        repo.mark(what, id, now);
-        if (moves) event(what, r, now);
-        return true;
-      }).immediate();
+      return db
+        .transaction(() => {
+          const r = repo.byId(id);
+          if (!r || r.memberNumber !== member) return false;
+          const order = ['sent', 'shown', 'opened', 'dismissed'];
+          const moves = order.indexOf(r.state) >= 0 && order.indexOf(r.state) < order.indexOf(what);
+          repo.mark(what, id, now);
+          if (moves) event(what, r, now);
+          return true;
+        })
+        .immediate();
     },
     /** Consent given or withdrawn (phone, HQ). Withdrawal takes effect at once. */
     setConsent(member: string, allowed: boolean, source: 'phone' | 'hq', now = clock.now()): { withdrawn: number } {
-      const withdrawn = db.transaction(() => {
-        repo.setConsent(member, allowed, now, source);
-        if (allowed) return [] as string[];
-        const idsOut = repo.withdrawAll(member, now);
-        for (const id of idsOut) event('withdrawn', repo.byId(id)!, now, { reason: 'consent-withdrawn' });
-        return idsOut;
-      }).immediate();
+      const withdrawn = db
+        .transaction(() => {
+          repo.setConsent(member, allowed, now, source);
+          if (allowed) return [] as string[];
+          const idsOut = repo.withdrawAll(member, now);
+          for (const id of idsOut) event('withdrawn', repo.byId(id)!, now, { reason: 'consent-withdrawn' });
+          return idsOut;
+        })
+        .immediate();
       if (!allowed) {
         tracker.forget(member);
         for (const id of withdrawn) push(member, { type: 'withdrawn', id });

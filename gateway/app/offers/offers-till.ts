@@ -31,7 +31,12 @@ export function createOffersTill(deps: { db: Db; outbox: OutboxWriter; ids: IdFa
   }
 
   /** The offers that apply to these lines, with their value (basket preview; also what a sale applies). */
-  function preview(member: string | undefined, lines: readonly BasketLine[], codes: readonly string[] | undefined, now: number): { row: OfferSendRow; view: BasketOffer }[] {
+  function preview(
+    member: string | undefined,
+    lines: readonly BasketLine[],
+    codes: readonly string[] | undefined,
+    now: number,
+  ): { row: OfferSendRow; view: BasketOffer }[] {
     const out: { row: OfferSendRow; view: BasketOffer }[] = [];
     for (const row of candidates(member, codes, now)) {
       const v = valueOn(row.content.reward, lines);
@@ -39,8 +44,13 @@ export function createOffersTill(deps: { db: Db; outbox: OutboxWriter; ids: IdFa
       out.push({
         row,
         view: {
-          id: row.id, offerId: row.offerId, code: row.code, title: row.content.title,
-          discountCents: v.discountCents, points: v.points, ...(v.rewardId ? { rewardId: v.rewardId } : {}),
+          id: row.id,
+          offerId: row.offerId,
+          code: row.code,
+          title: row.content.title,
+          discountCents: v.discountCents,
+          points: v.points,
+          ...(v.rewardId ? { rewardId: v.rewardId } : {}),
         },
       });
     }
@@ -51,17 +61,31 @@ export function createOffersTill(deps: { db: Db; outbox: OutboxWriter; ids: IdFa
    * Marks the offers redeemed on this receipt (call in the sale's transaction) and writes
    * their events; returns the ones this call redeemed. `credit` gives bonus points.
    */
-  function redeem(applied: readonly { row: OfferSendRow; view: BasketOffer }[], p: { receipt: string; lane: string; now: number; member: MemberRow | undefined }): BasketOffer[] {
+  function redeem(
+    applied: readonly { row: OfferSendRow; view: BasketOffer }[],
+    p: { receipt: string; lane: string; now: number; member: MemberRow | undefined },
+  ): BasketOffer[] {
     const done: BasketOffer[] = [];
     for (const a of applied) {
       if (!repo.redeem(a.row.id, p.now, p.receipt, p.lane)) continue;
       done.push(a.view);
       deps.outbox.append({
-        event: OfferEvents.redeemed, subject: a.row.id, at: p.now,
+        event: OfferEvents.redeemed,
+        subject: a.row.id,
+        at: p.now,
         data: {
-          sendId: a.row.id, offerId: a.row.offerId, campaign: a.row.campaign, memberNumber: a.row.memberNumber, trigger: a.row.trigger,
-          at: new Date(p.now).toISOString(), receipt: p.receipt, lane: p.lane, discountCents: a.view.discountCents, points: a.view.points,
-          rewardId: a.view.rewardId ?? null, sentAt: new Date(a.row.sentAt).toISOString(),
+          sendId: a.row.id,
+          offerId: a.row.offerId,
+          campaign: a.row.campaign,
+          memberNumber: a.row.memberNumber,
+          trigger: a.row.trigger,
+          at: new Date(p.now).toISOString(),
+          receipt: p.receipt,
+          lane: p.lane,
+          discountCents: a.view.discountCents,
+          points: a.view.points,
+          rewardId: a.view.rewardId ?? null,
+          sentAt: new Date(a.row.sentAt).toISOString(),
         },
       });
     }

@@ -56,10 +56,13 @@ export function calibrationMapPath(radioMap: PresenceRadioMapConfig | undefined,
 /** The map from the rows, checked; a value naming what is missing when it cannot serve. */
 export function buildCalibrationMap(i: FinishInput): { ok: true; value: BuiltCalibration } | { ok: false; error: BuildProblem } {
   // The same build as `trouw-gateway radio-map` (the rows are the tag's: one device).
-  const built = radioMapFromRows(i.rows.map((r) => ({ ...r, device: i.tag })), {
-    createdAt: new Date(i.now).toISOString(),
-    source: `calibration walk recorded by the gateway (tag ${i.tag}, ${i.rows.length} rows)`,
-  });
+  const built = radioMapFromRows(
+    i.rows.map((r) => ({ ...r, device: i.tag })),
+    {
+      createdAt: new Date(i.now).toISOString(),
+      source: `calibration walk recorded by the gateway (tag ${i.tag}, ${i.rows.length} rows)`,
+    },
+  );
   const { map } = built;
   const pointsPerZone = Object.fromEntries(i.zones.map((z) => [z, 0]));
   for (const p of map.points) pointsPerZone[p.zone] = (pointsPerZone[p.zone] ?? 0) + 1;
@@ -143,7 +146,15 @@ export function finishCalibration(d: FinishDeps, apply: boolean): { ok: true; va
   const recorded = d.recorder.rows();
   if (!recorded.ok) return recorded;
   const { tag, rows } = recorded.value;
-  const built = buildCalibrationMap({ tag, rows, scanners: d.scanners, zones: d.zones, radioMap: d.radioMap, databasePath: d.databasePath, now: d.clock.now() });
+  const built = buildCalibrationMap({
+    tag,
+    rows,
+    scanners: d.scanners,
+    zones: d.zones,
+    radioMap: d.radioMap,
+    databasePath: d.databasePath,
+    now: d.clock.now(),
+  });
   if (!built.ok) {
     log.warn({ tag, rows: rows.length, error: built.error.error }, 'calibration not finished');
     return built;
@@ -160,11 +171,23 @@ export function finishCalibration(d: FinishDeps, apply: boolean): { ok: true; va
   d.recorder.end('finished');
   log.info({ tag, rows: rows.length, used: b.used, points: b.map.points.length, file: b.file, applied: apply }, 'calibration finished; radio map written');
   const note = [
-    b.configured ? `written to presence.radioMap.file (${b.file}); the gateway reads it at every start` : `written to ${b.file} (next to the database: presence.radioMap is not configured); set presence.radioMap.file to it so the next start uses it`,
+    b.configured
+      ? `written to presence.radioMap.file (${b.file}); the gateway reads it at every start`
+      : `written to ${b.file} (next to the database: presence.radioMap is not configured); set presence.radioMap.file to it so the next start uses it`,
     apply ? 'in use now' : 'not in use until applied (finish with apply: true) or the next start',
   ].join('; ');
   return {
     ok: true,
-    value: { file: b.file, configured: b.configured, applied: apply, points: b.map.points.length, pointsPerZone: b.pointsPerZone, scanners: b.map.scanners, rows: rows.length, used: b.used, note },
+    value: {
+      file: b.file,
+      configured: b.configured,
+      applied: apply,
+      points: b.map.points.length,
+      pointsPerZone: b.pointsPerZone,
+      scanners: b.map.scanners,
+      rows: rows.length,
+      used: b.used,
+      note,
+    },
   };
 }

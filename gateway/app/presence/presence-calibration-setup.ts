@@ -19,12 +19,22 @@ export interface PresenceCalibration {
 
 export function createPresenceCalibration(
   p: PresenceConfig,
-  deps: { presence: Pick<PresenceService, 'setAdvertTap' | 'applyRadioMap'>; clock: Clock; logger: Logger; databasePath: string; maxRows?: number; timeoutMs?: number },
+  deps: {
+    presence: Pick<PresenceService, 'setAdvertTap' | 'applyRadioMap'>;
+    clock: Clock;
+    logger: Logger;
+    databasePath: string;
+    maxRows?: number;
+    timeoutMs?: number;
+  },
 ): PresenceCalibration {
   const scanners = p.scanners.map((s) => s.name);
   const zones = zoneIds(p);
   const recorder: CalibrationRecorder = createCalibrationRecorder({
-    clock: deps.clock, logger: deps.logger, scanners, zones,
+    clock: deps.clock,
+    logger: deps.logger,
+    scanners,
+    zones,
     tags: p.tags.map((t) => ({ id: t.id, uuid: t.uuid ?? p.programUuid, major: t.major, minor: t.minor })),
     ...(deps.maxRows !== undefined && { maxRows: deps.maxRows }),
     ...(deps.timeoutMs !== undefined && { timeoutMs: deps.timeoutMs }),
@@ -35,7 +45,16 @@ export function createPresenceCalibration(
     active: presenceActive(p),
     finish: (apply) =>
       finishCalibration(
-        { recorder, scanners, zones, radioMap: p.radioMap, databasePath: deps.databasePath, clock: deps.clock, logger: deps.logger, applyRadioMap: (fp) => deps.presence.applyRadioMap(fp) },
+        {
+          recorder,
+          scanners,
+          zones,
+          radioMap: p.radioMap,
+          databasePath: deps.databasePath,
+          clock: deps.clock,
+          logger: deps.logger,
+          applyRadioMap: (fp) => deps.presence.applyRadioMap(fp),
+        },
         apply,
       ),
   };

@@ -31,7 +31,14 @@ export function presenceOutboxEvent(e: PresenceEvent, now: number, ttlMs: number
       data = { visitId: e.visitId, ...whoOf, zone: e.zone, enteredAt: iso(e.enteredAt), leftAt: iso(e.at), dwellMs: Math.round(e.dwellMs), reason: e.reason };
       break;
     case 'visit-ended':
-      data = { visitId: e.visitId, ...whoOf, startedAt: iso(e.startedAt), endedAt: iso(e.at), zones: e.zones.map((z) => ({ ...z, dwellMs: Math.round(z.dwellMs) })), reason: e.reason };
+      data = {
+        visitId: e.visitId,
+        ...whoOf,
+        startedAt: iso(e.startedAt),
+        endedAt: iso(e.at),
+        zones: e.zones.map((z) => ({ ...z, dwellMs: Math.round(z.dwellMs) })),
+        reason: e.reason,
+      };
       break;
   }
   return { event: definitionOf[e.type], subject: null, at: e.at, data, expiresAt: now + ttlMs };

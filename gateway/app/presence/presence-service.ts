@@ -130,8 +130,12 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
   if (active && !scanners) {
     const made = createBleScanners(
       {
-        driver: cfg.driver, scanners: scannerSpecs(cfg), accept: acceptPrefixes(cfg),
-        retryMinMs: cfg.retryMinMs, retryMaxMs: cfg.retryMaxMs, startTimeoutMs: cfg.startTimeoutMs,
+        driver: cfg.driver,
+        scanners: scannerSpecs(cfg),
+        accept: acceptPrefixes(cfg),
+        retryMinMs: cfg.retryMinMs,
+        retryMaxMs: cfg.retryMaxMs,
+        startTimeoutMs: cfg.startTimeoutMs,
       },
       { clock: deps.clock, logger: log },
     );
@@ -200,7 +204,13 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     if (open.length === 0) return;
     persist(
       open.map((v) => ({
-        type: 'visit-ended' as const, visitId: v.visitId, subject: v.subject, startedAt: v.startedAt, at: v.lastAt, zones: v.zones, reason: 'gateway-restart' as const,
+        type: 'visit-ended' as const,
+        visitId: v.visitId,
+        subject: v.subject,
+        startedAt: v.startedAt,
+        at: v.lastAt,
+        zones: v.zones,
+        reason: 'gateway-restart' as const,
       })),
       now,
     );
@@ -245,7 +255,14 @@ export function createPresenceService(deps: PresenceServiceDeps): PresenceServic
     health: () =>
       active && scanners
         ? scanners.health()
-        : [{ name: 'presence', kind: 'ble-scanner', state: 'disabled', detail: cfg.enabled ? 'no scanners configured (presence.scanners)' : 'presence.enabled is false' }],
+        : [
+            {
+              name: 'presence',
+              kind: 'ble-scanner',
+              state: 'disabled',
+              detail: cfg.enabled ? 'no scanners configured (presence.scanners)' : 'presence.enabled is false',
+            },
+          ],
     setTokens(entries) {
       engine.setTokens(new TokenTable(entries));
     },

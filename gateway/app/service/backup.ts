@@ -29,7 +29,13 @@ export interface BackupReport {
 }
 
 const auditHolds = (a: LedgerAudit) =>
-  a.integrity === 'ok' && a.foreignKeyViolations === 0 && a.balancesMatchEntries && a.deficitsMatchEntries && a.lotsMatchBalances && a.salesMatchEntries && a.negativeBalances === 0;
+  a.integrity === 'ok' &&
+  a.foreignKeyViolations === 0 &&
+  a.balancesMatchEntries &&
+  a.deficitsMatchEntries &&
+  a.lotsMatchBalances &&
+  a.salesMatchEntries &&
+  a.negativeBalances === 0;
 
 export class BackupCheckError extends Error {
   readonly code = 'BACKUP_BAD';
@@ -48,7 +54,8 @@ export function checkBackupFile(file: string): { schemaVersion: number; audit: L
     const version = schemaVersion(db);
     if (version > LATEST_VERSION) throw new DatabaseVersionError(version, LATEST_VERSION);
     const audit = auditLedger(db);
-    if (!auditHolds(audit)) throw new BackupCheckError(`${file}: the ledger audit fails (integrity ${audit.integrity}, mismatched members ${audit.mismatchedMembers.length})`);
+    if (!auditHolds(audit))
+      throw new BackupCheckError(`${file}: the ledger audit fails (integrity ${audit.integrity}, mismatched members ${audit.mismatchedMembers.length})`);
     return { schemaVersion: version, audit };
   } catch (e) {
     if (e instanceof BackupCheckError || e instanceof DatabaseVersionError) throw e;

@@ -13,8 +13,16 @@ import type { DeviceHealth, GatewayHealth } from '../../ports/health';
 import type { LinkHealth } from '../../ports/pos-link';
 import type { PublisherStats } from '../../../sync/gateway/publisher';
 
-export interface Rect { x0: number; y0: number; x1: number; y1: number }
-export interface Spot { x: number; y: number }
+export interface Rect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+export interface Spot {
+  x: number;
+  y: number;
+}
 
 export interface StoreDevice {
   /** `lane:lane-1`, `scanner:s-front`, `reader:kiosk:k1`, `hq`, `pcsc`. */
@@ -84,7 +92,12 @@ const gridRects = (ids: readonly string[], width: number, depth: number, given: 
 
 export function buildStoreView(i: StoreViewInput): StoreView {
   const plan = i.floorPlan;
-  const rects = gridRects(i.zones.map((z) => z.zone), plan.width, plan.depth, plan.zones);
+  const rects = gridRects(
+    i.zones.map((z) => z.zone),
+    plan.width,
+    plan.depth,
+    plan.zones,
+  );
   const devices: StoreDevice[] = [];
   const spotOf = (key: string) => plan.devices[key];
 
@@ -99,7 +112,11 @@ export function buildStoreView(i: StoreViewInput): StoreView {
   for (const l of i.lanes) {
     const key = `lane:${l.lane}`;
     devices.push({
-      id: key, kind: 'lane', name: l.lane, state: l.state, since: l.since,
+      id: key,
+      kind: 'lane',
+      name: l.lane,
+      state: l.state,
+      since: l.since,
       ...(i.laneActivity.has(l.lane) && { lastActivityAt: i.laneActivity.get(l.lane)! }),
       ...(l.lastError && l.state !== 'up' && { detail: l.lastError }),
       spot: spotOf(key) ?? edgeSpot(key),
@@ -116,7 +133,11 @@ export function buildStoreView(i: StoreViewInput): StoreView {
     const inZone = r ? { x: r.x0 + (r.x1 - r.x0) * (0.3 + 0.25 * (n % 3)), y: r.y0 + (r.y1 - r.y0) * 0.6 } : { x: plan.width * 0.05, y: plan.depth * 0.05 };
     const heard = i.scannerHeard.get(s.name)?.lastAt;
     devices.push({
-      id: `scanner:${s.name}`, kind: 'scanner', name: s.name, state: s.state, ...since(s),
+      id: `scanner:${s.name}`,
+      kind: 'scanner',
+      name: s.name,
+      state: s.state,
+      ...since(s),
       ...(heard !== undefined && { lastActivityAt: heard }),
       ...(s.state !== 'up' && s.detail && { detail: s.detail }),
       spot: spotOf(s.name) ?? inZone,
@@ -129,17 +150,36 @@ export function buildStoreView(i: StoreViewInput): StoreView {
     const key = `reader:${place}`;
     const onLane = place.startsWith('lane:') ? devices.find((d) => d.id === place)?.spot : undefined;
     devices.push({
-      id: key, kind: 'reader', name: place, state: present ? 'up' : (missing?.state ?? 'down'),
+      id: key,
+      kind: 'reader',
+      name: place,
+      state: present ? 'up' : (missing?.state ?? 'down'),
       ...since(present ?? missing),
       ...(i.readerActivity.has(place) && { lastActivityAt: i.readerActivity.get(place)! }),
       // `reader:<place>` places it; a lane's reader sits beside its lane, a kiosk's at `kiosk:<id>`.
-      spot: spotOf(key) ?? (onLane ? { x: onLane.x + plan.width * 0.19, y: onLane.y } : spotOf(place) ?? edgeSpot(place)),
+      spot: spotOf(key) ?? (onLane ? { x: onLane.x + plan.width * 0.19, y: onLane.y } : (spotOf(place) ?? edgeSpot(place))),
     });
   }
   const pcsc = i.health.devices.find((d) => d.kind === 'pcsc');
-  if (pcsc && pcsc.state !== 'disabled') devices.push({ id: 'pcsc', kind: 'pcsc', name: 'pcscd', state: pcsc.state, ...since(pcsc), ...(pcsc.state !== 'up' && pcsc.detail && { detail: pcsc.detail }) });
+  if (pcsc && pcsc.state !== 'disabled')
+    devices.push({
+      id: 'pcsc',
+      kind: 'pcsc',
+      name: 'pcscd',
+      state: pcsc.state,
+      ...since(pcsc),
+      ...(pcsc.state !== 'up' && pcsc.detail && { detail: pcsc.detail }),
+    });
   const hq = i.health.devices.find((d) => d.kind === 'mqtt');
-  if (hq) devices.push({ id: 'hq', kind: 'hq', name: hq.name, state: hq.state, ...since(hq), ...(i.sync?.stats.lastAckAt !== undefined && { lastActivityAt: i.sync.stats.lastAckAt }) });
+  if (hq)
+    devices.push({
+      id: 'hq',
+      kind: 'hq',
+      name: hq.name,
+      state: hq.state,
+      ...since(hq),
+      ...(i.sync?.stats.lastAckAt !== undefined && { lastActivityAt: i.sync.stats.lastAckAt }),
+    });
 
   const s = i.sync?.stats;
   return {
@@ -150,7 +190,14 @@ export function buildStoreView(i: StoreViewInput): StoreView {
     floor: {
       width: plan.width,
       depth: plan.depth,
-      zones: i.zones.map((z) => ({ id: z.zone, ...(z.label !== undefined && { label: z.label }), rect: rects.get(z.zone)!, members: z.members, tags: z.tags, anonymous: z.anonymous })),
+      zones: i.zones.map((z) => ({
+        id: z.zone,
+        ...(z.label !== undefined && { label: z.label }),
+        rect: rects.get(z.zone)!,
+        members: z.members,
+        tags: z.tags,
+        anonymous: z.anonymous,
+      })),
     },
     devices,
     outbox: {

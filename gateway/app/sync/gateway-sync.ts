@@ -84,7 +84,8 @@ export function checkHqConfig(cfg: StoreConfig, presence?: Readonly<PresenceConf
   if (cfg.zones && presence) problems.push(...checkHqZones(cfg.zones, presence));
   for (const [i, s] of (cfg.staff ?? []).entries()) {
     // The stored form of a staff token (sync_config_state keeps only its hash).
-    if (s.token.startsWith(HASHED_TOKEN_PREFIX)) problems.push({ path: `/data/staff/${i}/token`, message: `a staff token may not begin with ${HASHED_TOKEN_PREFIX}` });
+    if (s.token.startsWith(HASHED_TOKEN_PREFIX))
+      problems.push({ path: `/data/staff/${i}/token`, message: `a staff token may not begin with ${HASHED_TOKEN_PREFIX}` });
   }
   for (const [i, e] of (cfg.tokens?.epochs ?? []).entries()) {
     const seen = new Set<number>();

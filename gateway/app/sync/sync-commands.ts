@@ -41,7 +41,6 @@ import { createProgramContext } from '../loyalty/program-context';
 import { isoTime } from '../shared/iso-time';
 import { PointsAdjusted } from '../../../sync/schemas/command-events';
 
-
 export interface SyncCommandDeps {
   db: Db;
   clock: Clock;
@@ -118,10 +117,20 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
       deficitAdded = d.deficitAdded;
     }
     outbox.append({
-      event: PointsAdjusted, subject: member.id, at: c.now,
+      event: PointsAdjusted,
+      subject: member.id,
+      at: c.now,
       data: {
-        memberId: member.id, memberNumber: member.number, points: args.points, reason: args.reason, by: args.by, commandId: c.commandId,
-        entries: entries.map(entryEvent), balance: account.balance, deficit: account.deficit, deficitAdded,
+        memberId: member.id,
+        memberNumber: member.number,
+        points: args.points,
+        reason: args.reason,
+        by: args.by,
+        commandId: c.commandId,
+        entries: entries.map(entryEvent),
+        balance: account.balance,
+        deficit: account.deficit,
+        deficitAdded,
       },
     });
     return ok({ points: args.points, balance: account.balance, deficit: account.deficit, deficitAdded });
@@ -140,7 +149,11 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     if (points === 0 && deficitDelta === 0) return ok({ snapshot, balance: member.balance, deficit: member.deficit, points: 0, deficitDelta: 0 });
     const at = Math.min(c.now, args.asOf);
     writer.settle(member, {
-      balance: args.balance, debt: args.debt, key, at, expiresOn: lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths),
+      balance: args.balance,
+      debt: args.debt,
+      key,
+      at,
+      expiresOn: lotExpiry(localDate(c.now, deps.timeZone), deps.expiryMonths),
       reason: `hq settlement ${c.commandId}: balance ${args.balance}, debt ${args.debt}, as of ${new Date(args.asOf).toISOString()}`,
     });
     return ok({ snapshot, balance: args.balance, deficit: args.debt, points, deficitDelta });
@@ -176,5 +189,11 @@ export function createSyncCommands(deps: SyncCommandDeps): CommandHandlers {
     return ok({ segment: args.segment, members: known, tagged, untagged, skipped: wanted.size - known });
   }
 
-  return { 'erase-member': eraseMember, 'set-segment': setSegment, 'adjust-points': adjustPoints, 'settle-member': settleMember, 'member-snapshot': memberSnapshot };
+  return {
+    'erase-member': eraseMember,
+    'set-segment': setSegment,
+    'adjust-points': adjustPoints,
+    'settle-member': settleMember,
+    'member-snapshot': memberSnapshot,
+  };
 }

@@ -84,7 +84,11 @@ export interface Handled {
 export const answer = (response: TillResponse, record = true): Handled => ({ text: JSON.stringify(response), record });
 
 export const errorResponse = (id: string, code: TillErrorCode, message: string): TillResponse => ({
-  v: 1, id, type: 'error', code, message,
+  v: 1,
+  id,
+  type: 'error',
+  code,
+  message,
 });
 
 export const refuse = (id: string, code: TillErrorCode, message: string): Handled => answer(errorResponse(id, code, message), false);

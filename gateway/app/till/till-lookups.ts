@@ -17,7 +17,13 @@ type IdentifyReason = Extract<TillResponse, { type: 'identify.ok' }>['reason'];
  */
 export function handleIdentify(c: TillContext, req: IdentifyRequest, lane: string, now: number): Handled {
   const found = (reason: IdentifyReason, member?: MemberRow) =>
-    answer({ v: 1, id: req.id, type: 'identify.ok', member: member ? c.program.view(member, localDate(now, c.store.timeZone)) : null, ...(reason ? { reason } : {}) });
+    answer({
+      v: 1,
+      id: req.id,
+      type: 'identify.ok',
+      member: member ? c.program.view(member, localDate(now, c.store.timeZone)) : null,
+      ...(reason ? { reason } : {}),
+    });
 
   if (req.member !== undefined) {
     const m = c.members.byNumber(req.member);
@@ -46,10 +52,7 @@ export function handleBasket(c: TillContext, req: BasketRequest, now: number): H
   const earning = computeEarning(c.rules, req.lines, today);
   const preview = member ? applyTierMultiplier(earning.points, earning.linePoints, c.program.multiplierOf(member, today)).points : earning.points;
   const offers = c.offers.preview(req.member, req.lines, req.offerCodes, now).map((o) => o.view);
-  return answer(
-    { v: 1, id: req.id, type: 'basket.ok', member: member ? c.program.view(member, today) : null, pointsPreview: preview, offers },
-    false,
-  );
+  return answer({ v: 1, id: req.id, type: 'basket.ok', member: member ? c.program.view(member, today) : null, pointsPreview: preview, offers }, false);
 }
 
 /** Counts for one store-local business date (default: today). Refunds include voids. */

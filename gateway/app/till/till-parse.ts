@@ -16,9 +16,10 @@ if (!FormatRegistry.Has('date-time')) {
   FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
 }
 
-const checks = Object.fromEntries(
-  Object.entries(tillRequestSchemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema as TSchema)]),
-) as Record<TillRequestType, TypeCheck<TSchema>>;
+const checks = Object.fromEntries(Object.entries(tillRequestSchemas).map(([type, schema]) => [type, TypeCompiler.Compile(schema as TSchema)])) as Record<
+  TillRequestType,
+  TypeCheck<TSchema>
+>;
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 

@@ -30,7 +30,11 @@ export function handleRedeem(c: TillContext, req: RedeemRequest, lane: string, n
   const member = v ? c.members.byId(v.memberId) : undefined;
   const accepted = (): Handled => {
     const response: TillResponse = {
-      v: 1, id: req.id, type: 'redeem.ok', ok: true, voucher: shown,
+      v: 1,
+      id: req.id,
+      type: 'redeem.ok',
+      ok: true,
+      voucher: shown,
       reward: { id: v!.rewardId, name: reward?.name ?? v!.rewardId, ...(reward?.valueCents !== undefined ? { valueCents: reward.valueCents } : {}) },
       member: member ? { number: member.number, name: member.name } : null,
     };
@@ -47,7 +51,9 @@ export function handleRedeem(c: TillContext, req: RedeemRequest, lane: string, n
   // A voucher's member is never deleted (erasure keeps the number and the balance).
   if (!member) throw fault('TROUW_LEDGER_MISSING_MEMBER', `voucher ${code} of member ${v!.memberId}`);
   c.outbox.append({
-    event: VoucherRedeemed, subject: v!.memberId, at: now,
+    event: VoucherRedeemed,
+    subject: v!.memberId,
+    at: now,
     data: { memberId: v!.memberId, memberNumber: member.number, code, rewardId: v!.rewardId, points: v!.points, lane, receipt: req.onReceipt ?? null },
   });
   return accepted();

@@ -18,7 +18,6 @@ import { entryEvent } from '../loyalty/ledger-writer';
 import { refuse, withId, type Handled, type TillContext } from './till-context';
 import { SaleRefunded, SaleVoided } from '../../../sync/schemas/till-events';
 
-
 function soldLines(sale: SaleRow): { lines: StoredSaleLine[]; sold: SoldLine[] } {
   const lines = JSON.parse(sale.lines) as StoredSaleLine[];
   const returned = sale.returned ? (JSON.parse(sale.returned) as number[]) : undefined;
@@ -28,8 +27,16 @@ function soldLines(sale: SaleRow): { lines: StoredSaleLine[]; sold: SoldLine[] }
 function applyReturn(
   c: TillContext,
   p: {
-    kind: ReturnKind; id: string; receipt: string; sale: SaleRow; lines: StoredSaleLine[]; plan: ReturnPlan;
-    amounts: Map<number, number>; lane: string; hash: string; now: number;
+    kind: ReturnKind;
+    id: string;
+    receipt: string;
+    sale: SaleRow;
+    lines: StoredSaleLine[];
+    plan: ReturnPlan;
+    amounts: Map<number, number>;
+    lane: string;
+    hash: string;
+    now: number;
   },
 ): Handled {
   const { sale, plan, now } = p;
@@ -47,26 +54,48 @@ function applyReturn(
   const outcome = member ? applyReverse(member, plan.points) : undefined;
   const deficitAdded = outcome?.deficitAdded ?? 0;
   const response: TillResponse = {
-    v: 1, id: p.id, type: p.kind === 'refund' ? 'refund.ok' : 'void.ok', receipt: p.receipt,
+    v: 1,
+    id: p.id,
+    type: p.kind === 'refund' ? 'refund.ok' : 'void.ok',
+    receipt: p.receipt,
     member: member && outcome ? c.program.view(member, businessDate, outcome.account.balance) : null,
     pointsReversed: plan.points,
     deficit: deficitAdded,
   };
   const text = JSON.stringify(response);
   const returnLines = plan.lines.map((l) => ({
-    line: l.line, sku: p.lines[l.line]!.sku, qty: l.qty, amountCents: p.amounts.get(l.line) ?? 0, points: l.points,
+    line: l.line,
+    sku: p.lines[l.line]!.sku,
+    qty: l.qty,
+    amountCents: p.amounts.get(l.line) ?? 0,
+    points: l.points,
   }));
   const returnId = c.sales.insertReturn({
-    kind: p.kind, receipt: p.receipt, saleId: sale.id, memberId: sale.memberId, lane: p.lane, at: now, businessDate,
-    lines: JSON.stringify(returnLines), pointsReversed: plan.points, deficit: deficitAdded, requestHash: p.hash, response: text,
+    kind: p.kind,
+    receipt: p.receipt,
+    saleId: sale.id,
+    memberId: sale.memberId,
+    lane: p.lane,
+    at: now,
+    businessDate,
+    lines: JSON.stringify(returnLines),
+    pointsReversed: plan.points,
+    deficit: deficitAdded,
+    requestHash: p.hash,
+    response: text,
   });
   c.sales.setReturned(sale.id, plan.returnedQty, p.kind === 'void' ? now : sale.voidedAt);
   const reversed = member ? c.ledger.reverse(member, { points: plan.points, saleId: sale.id, returnId, at: now }) : undefined;
 
   c.outbox.append({
-    event: p.kind === 'refund' ? SaleRefunded : SaleVoided, subject: sale.receipt, at: now,
+    event: p.kind === 'refund' ? SaleRefunded : SaleVoided,
+    subject: sale.receipt,
+    at: now,
     data: {
-      receipt: p.receipt, original: sale.receipt, lane: p.lane, businessDate,
+      receipt: p.receipt,
+      original: sale.receipt,
+      lane: p.lane,
+      businessDate,
       memberId: sale.memberId,
       // HQ attributes points across stores by member number (the id is local to this store).
       ...(member ? { memberNumber: member.number } : {}),

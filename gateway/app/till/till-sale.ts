@@ -27,7 +27,6 @@ import { answer, errorResponse, refuse, withId, type Handled, type TillContext }
 
 type SaleReason = Extract<TillResponse, { type: 'sale.ok' }>['reason'];
 
-
 /** Points that pay `cents` at `pointsPerEuro` points per euro, rounded up (a tender never underpays). */
 export const tenderPoints = (cents: number, pointsPerEuro: number): number => Math.ceil((cents * pointsPerEuro) / 100);
 
@@ -48,20 +47,31 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   const earning = computeEarning(c.rules, req.lines, businessDate);
   // The member's tier activity, read once: the multiplier, the tier update and the answer use it.
   const activity = member ? c.program.activityFor(member, businessDate) : undefined;
-  const tiered = member && activity
-    ? applyTierMultiplier(earning.points, earning.linePoints, tierAt(c.program.config.tiers, activity, businessDate).tier.multiplier)
-    : { points: 0, linePoints: earning.linePoints.map(() => 0) };
+  const tiered =
+    member && activity
+      ? applyTierMultiplier(earning.points, earning.linePoints, tierAt(c.program.config.tiers, activity, businessDate).tier.multiplier)
+      : { points: 0, linePoints: earning.linePoints.map(() => 0) };
   // Issue 14: an award above the review limit is held for HQ, not credited (nor counted to the tier).
   const held = member && c.reviewAbovePoints !== undefined && tiered.points > c.reviewAbovePoints ? tiered.points : 0;
   const points = held ? 0 : tiered.points;
   const reason: SaleReason =
-    byCard?.reason ?? (req.member === undefined && !member ? 'no-member' : !member ? 'unknown-member' : held ? 'held-for-review' : earning.belowMinimum ? 'below-minimum' : undefined);
+    byCard?.reason ??
+    (req.member === undefined && !member
+      ? 'no-member'
+      : !member
+        ? 'unknown-member'
+        : held
+          ? 'held-for-review'
+          : earning.belowMinimum
+            ? 'below-minimum'
+            : undefined);
 
   // Points as tender: checked and spent first; a refusal writes nothing.
   const pointsTenders = req.tenders.filter((t) => t.kind === 'points');
   const refusePoints = (code: string, message: string): Handled =>
     answer({ ...errorResponse(req.id, 'points-refused', message), reason: code } as TillResponse, false);
-  let spent: { points: number; amountCents: number; member: NonNullable<typeof member>; entryEvent: ReturnType<typeof entryEvent>; balance: number } | undefined;
+  let spent:
+    { points: number; amountCents: number; member: NonNullable<typeof member>; entryEvent: ReturnType<typeof entryEvent>; balance: number } | undefined;
   if (pointsTenders.length > 1) return refuse(req.id, 'bad-request', '/tenders: at most one points tender per sale');
   const pt = pointsTenders[0];
   if (pt) {
@@ -79,7 +89,8 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   }
 
   // Tier: this sale counts at once (upgrade at once), in the month of its business date.
-  const tier = member && activity ? c.program.recordActivity(member, businessDate, { points, cents: held ? 0 : earning.eligibleCents }, now, activity) : undefined;
+  const tier =
+    member && activity ? c.program.recordActivity(member, businessDate, { points, cents: held ? 0 : earning.eligibleCents }, now, activity) : undefined;
   const after = member ? applyEarn(member, points).account : undefined;
   // Offers (issue 8): those the basket qualifies for are applied with this sale, once.
   const offers = c.offers.preview(member?.number ?? req.member, req.lines, req.offerCodes, now).filter((o) => o.view.points === 0 || member);
@@ -87,10 +98,16 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
   const shown = member && after && offerPoints > 0 ? applyEarn({ ...member, ...after }, offerPoints).account : after;
 
   const response: TillResponse = {
-    v: 1, id: req.id, type: 'sale.ok', receipt: req.receipt,
+    v: 1,
+    id: req.id,
+    type: 'sale.ok',
+    receipt: req.receipt,
     // The activity read for the business date holds every later month too; a sale dated
     // after today (a till clock ahead) has the window read again.
-    member: member && shown ? c.program.view(member, today, shown.balance, activity && tier && today >= businessDate ? { activity, row: tier.row } : undefined) : null,
+    member:
+      member && shown
+        ? c.program.view(member, today, shown.balance, activity && tier && today >= businessDate ? { activity, row: tier.row } : undefined)
+        : null,
     pointsAwarded: points,
     ...(reason ? { reason } : {}),
     ...(spent ? { pointsSpent: spent.points } : {}),
@@ -110,7 +127,10 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
     memberId: member?.id ?? null,
     // Kept only when it matched no member, so a later linking can find the sale.
     memberNumber: member ? null : (req.member ?? null),
-    lane, at, businessDate, totalCents,
+    lane,
+    at,
+    businessDate,
+    totalCents,
     eligibleCents: earning.eligibleCents,
     points,
     lines: JSON.stringify(lines),
@@ -129,27 +149,53 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
 
   if (spent) {
     c.outbox.append({
-      event: PointsSpent, subject: spent.member.id, at: now,
+      event: PointsSpent,
+      subject: spent.member.id,
+      at: now,
       data: {
-        memberId: spent.member.id, memberNumber: spent.member.number, receipt: req.receipt, lane,
-        points: spent.points, amountCents: spent.amountCents, entries: [spent.entryEvent], balance: spent.balance,
+        memberId: spent.member.id,
+        memberNumber: spent.member.number,
+        receipt: req.receipt,
+        lane,
+        points: spent.points,
+        amountCents: spent.amountCents,
+        entries: [spent.entryEvent],
+        balance: spent.balance,
       },
     });
   }
   if (held && member) {
     c.outbox.append({
-      event: AwardHeld, subject: req.receipt, at: now,
-      data: { receipt: req.receipt, lane, memberId: member.id, memberNumber: member.number, points: held, limit: c.reviewAbovePoints ?? 0, totalCents, at: isoTime(at) },
+      event: AwardHeld,
+      subject: req.receipt,
+      at: now,
+      data: {
+        receipt: req.receipt,
+        lane,
+        memberId: member.id,
+        memberNumber: member.number,
+        points: held,
+        limit: c.reviewAbovePoints ?? 0,
+        totalCents,
+        at: isoTime(at),
+      },
     });
   }
   c.outbox.append({
-    event: SaleCompleted, subject: req.receipt, at: now,
+    event: SaleCompleted,
+    subject: req.receipt,
+    at: now,
     data: {
-      receipt: req.receipt, lane, at: isoTime(at), businessDate,
+      receipt: req.receipt,
+      lane,
+      at: isoTime(at),
+      businessDate,
       memberId: member?.id ?? null,
       memberNumber: member?.number ?? req.member ?? null,
       memberKnown: member !== undefined,
-      totalCents, eligibleCents: earning.eligibleCents, pointsAwarded: points,
+      totalCents,
+      eligibleCents: earning.eligibleCents,
+      pointsAwarded: points,
       promotions: member ? earning.promotions : [],
       tier: tier?.to ?? null,
       lines,
@@ -169,7 +215,12 @@ export function handleSale(c: TillContext, req: SaleRequest, lane: string, hash:
  * pick up the next customer's card, so it earns as "no-tap" and can be linked later.
  */
 const TAP_FRESH_MS = 15_000;
-function memberFromTap(c: TillContext, req: SaleRequest, lane: string, now: number): { member?: ReturnType<TillContext['members']['byCardToken']>; reason?: SaleReason } {
+function memberFromTap(
+  c: TillContext,
+  req: SaleRequest,
+  lane: string,
+  now: number,
+): { member?: ReturnType<TillContext['members']['byCardToken']>; reason?: SaleReason } {
   if (req.at !== undefined && Math.abs(now - Date.parse(req.at)) > TAP_FRESH_MS) return { reason: 'no-tap' };
   const tap = c.cardTaps?.takeTap(lane, now);
   if (!tap) return { reason: 'no-tap' };

@@ -179,7 +179,7 @@ export function createTillService(deps: TillServiceDeps): TillService {
           return handleEndOfDay(c, req, now).text;
         case 'staff-session': {
           const s = deps.staffSession?.(lane);
-          if (!s) return refuse(req.id, 'no-staff-pass', 'tap a staff pass on this lane\'s reader first').text;
+          if (!s) return refuse(req.id, 'no-staff-pass', "tap a staff pass on this lane's reader first").text;
           return answer({ v: 1, id: req.id, type: 'staff-session.ok', ...s }, false).text;
         }
         default:

@@ -18,12 +18,7 @@ export type EmvStep = 'ppse' | 'select' | 'gpo' | 'record';
 
 export type EmvFailureCode =
   /** PPSE not selectable: not an EMV card (or a contact-only one). */
-  | 'not-emv'
-  | 'no-application'
-  | 'bad-status'
-  | 'malformed'
-  | 'no-identifier'
-  | ApduError['code'];
+  'not-emv' | 'no-application' | 'bad-status' | 'malformed' | 'no-identifier' | ApduError['code'];
 
 export interface EmvFailure {
   readonly code: EmvFailureCode;
@@ -61,7 +56,7 @@ export function readRecordCommand(sfi: number, record: number): Uint8Array {
 
 function bcdDate(nowMs: number): Uint8Array {
   const d = new Date(nowMs);
-  const bcd = (n: number) => ((Math.floor(n / 10) % 10) << 4) | n % 10;
+  const bcd = (n: number) => ((Math.floor(n / 10) % 10) << 4) | (n % 10);
   return Uint8Array.from([bcd(d.getUTCFullYear() % 100), bcd(d.getUTCMonth() + 1), bcd(d.getUTCDate())]);
 }
 

@@ -17,14 +17,7 @@ export interface Tlv {
 }
 
 export type TlvErrorCode =
-  | 'truncated-tag'
-  | 'tag-too-long'
-  | 'truncated-length'
-  | 'indefinite-length'
-  | 'length-too-long'
-  | 'truncated-value'
-  | 'too-deep'
-  | 'too-many';
+  'truncated-tag' | 'tag-too-long' | 'truncated-length' | 'indefinite-length' | 'length-too-long' | 'truncated-value' | 'too-deep' | 'too-many';
 
 export interface TlvError {
   readonly code: TlvErrorCode;

@@ -108,7 +108,11 @@ export const eventsIn = <E extends EventRule>(events: readonly E[], zone: string
  * Whether a dwell of `dwellMs` in the event's zone earns its points, given how often this
  * member was awarded for this event today and in the event's period.
  */
-export function eventAward(e: EventRule, dwellMs: number, counts: { today: number; period: number }): { ok: true } | { ok: false; reason: 'too-short' | 'event-daily-cap' | 'event-period-cap' } {
+export function eventAward(
+  e: EventRule,
+  dwellMs: number,
+  counts: { today: number; period: number },
+): { ok: true } | { ok: false; reason: 'too-short' | 'event-daily-cap' | 'event-period-cap' } {
   if (dwellMs < e.minDwellMinutes * 60_000) return { ok: false, reason: 'too-short' };
   if (counts.today >= e.perDay) return { ok: false, reason: 'event-daily-cap' };
   if (counts.period >= e.perPeriod) return { ok: false, reason: 'event-period-cap' };

@@ -97,9 +97,7 @@ export interface EarningResult {
 }
 
 const promotionMatches = (p: CompiledPromotion, line: EarnLine): boolean =>
-  (p.categories === undefined && p.skus === undefined) ||
-  (p.categories?.has(line.category) ?? false) ||
-  (p.skus?.has(line.sku) ?? false);
+  (p.categories === undefined && p.skus === undefined) || (p.categories?.has(line.category) ?? false) || (p.skus?.has(line.sku) ?? false);
 
 function multiplierFor(rules: CompiledRules, line: EarnLine): Decimal {
   let factor: Decimal | undefined;
@@ -116,8 +114,7 @@ function multiplierFor(rules: CompiledRules, line: EarnLine): Decimal {
   return factor;
 }
 
-export const isExcluded = (rules: CompiledRules, line: EarnLine): boolean =>
-  rules.excludedCategories.has(line.category) || rules.excludedSkus.has(line.sku);
+export const isExcluded = (rules: CompiledRules, line: EarnLine): boolean => rules.excludedCategories.has(line.category) || rules.excludedSkus.has(line.sku);
 
 const toSafe = (n: bigint): number => {
   if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('points overflow');

@@ -120,6 +120,9 @@ export function addActivity(activity: Activity, date: IsoDate, delta: MonthActiv
 export function applyTierMultiplier(points: number, linePoints: readonly number[], multiplier: number): { points: number; linePoints: number[] } {
   if (multiplier === 1 || points === 0) return { points, linePoints: [...linePoints] };
   const total = roundDecimal(mul(fromInteger(points), decimalOf(multiplier)), 'floor');
-  const parts = largestRemainder(total, linePoints.map((p) => BigInt(p)));
+  const parts = largestRemainder(
+    total,
+    linePoints.map((p) => BigInt(p)),
+  );
   return { points: Number(total), linePoints: parts.map(Number) };
 }

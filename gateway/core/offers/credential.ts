@@ -62,7 +62,8 @@ export function verifyMemberCredential(token: string, publicKey: KeyObject, nowM
     return malformed('payload is not JSON');
   }
   const p = payload as { member?: unknown; exp?: unknown };
-  if (typeof p.member !== 'string' || !MEMBER.test(p.member) || typeof p.exp !== 'number' || !Number.isFinite(p.exp)) return malformed('payload needs member and exp');
+  if (typeof p.member !== 'string' || !MEMBER.test(p.member) || typeof p.exp !== 'number' || !Number.isFinite(p.exp))
+    return malformed('payload needs member and exp');
   if (p.exp * 1000 <= nowMs) return err({ code: 'expired', message: 'credential expired' });
   return ok({ member: p.member, exp: p.exp });
 }

@@ -26,14 +26,7 @@ export interface SendHistory {
   storeSendsSince(since: number): number;
 }
 
-export type NoOfferReason =
-  | 'no-consent'
-  | 'quiet-hours'
-  | 'no-match'
-  | 'campaign-cap'
-  | 'member-daily-cap'
-  | 'min-gap'
-  | 'store-rate';
+export type NoOfferReason = 'no-consent' | 'quiet-hours' | 'no-match' | 'campaign-cap' | 'member-daily-cap' | 'min-gap' | 'store-rate';
 
 /** Why an offer was decided but not sent to a member in its campaign's control group. */
 export interface HeldBack {
@@ -44,9 +37,7 @@ export interface HeldBack {
 }
 
 export type Decision =
-  | { readonly send: true; readonly offer: OfferDefinition; readonly validUntil: number }
-  | { readonly send: false; readonly reason: NoOfferReason }
-  | HeldBack;
+  { readonly send: true; readonly offer: OfferDefinition; readonly validUntil: number } | { readonly send: false; readonly reason: NoOfferReason } | HeldBack;
 
 export interface DecideContext {
   readonly offers: readonly OfferDefinition[];
@@ -74,7 +65,11 @@ export function decide(ctx: DecideContext, event: TriggerEvent, member: MemberFa
   if (ctx.caps.quietHours.some((q) => inDayPart(lt.minute, q))) return { send: false, reason: 'quiet-hours' };
 
   const matching = ctx.offers.filter(
-    (o) => o.enabled && triggerMatches(o.trigger, event) && windowOpen(o.window, lt) && audienceMatches(o.audience, member, now, ctx.caps.newMemberDays, ctx.timeZone),
+    (o) =>
+      o.enabled &&
+      triggerMatches(o.trigger, event) &&
+      windowOpen(o.window, lt) &&
+      audienceMatches(o.audience, member, now, ctx.caps.newMemberDays, ctx.timeZone),
   );
   if (matching.length === 0) return { send: false, reason: 'no-match' };
   const open = matching.filter((o) => history.campaignSends(member.number, o.campaign) < o.perMember);

@@ -44,5 +44,6 @@ export function audienceMatches(a: OfferAudience, m: MemberFacts, now: number, n
 }
 
 /** The categories whose last purchase the audience of these offers asks about. */
-export const factCategories = (offers: readonly OfferDefinition[]): string[] =>
-  [...new Set(offers.flatMap((o) => (o.audience.notBought ? [o.audience.notBought.category] : [])))];
+export const factCategories = (offers: readonly OfferDefinition[]): string[] => [
+  ...new Set(offers.flatMap((o) => (o.audience.notBought ? [o.audience.notBought.category] : []))),
+];

@@ -58,9 +58,22 @@ export type OfferReward =
       readonly minSpendCents?: number;
     }
   /** Bonus points credited with the sale that redeems it. */
-  | { readonly kind: 'points'; readonly points: number; readonly categories?: readonly string[]; readonly skus?: readonly string[]; readonly minSpendCents?: number }
+  | {
+      readonly kind: 'points';
+      readonly points: number;
+      readonly categories?: readonly string[];
+      readonly skus?: readonly string[];
+      readonly minSpendCents?: number;
+    }
   /** A catalogue reward (program.rewards id) the till hands out; `valueCents` informative. */
-  | { readonly kind: 'voucher'; readonly rewardId: string; readonly valueCents?: number; readonly categories?: readonly string[]; readonly skus?: readonly string[]; readonly minSpendCents?: number };
+  | {
+      readonly kind: 'voucher';
+      readonly rewardId: string;
+      readonly valueCents?: number;
+      readonly categories?: readonly string[];
+      readonly skus?: readonly string[];
+      readonly minSpendCents?: number;
+    };
 
 export interface OfferDefinition {
   readonly id: string;

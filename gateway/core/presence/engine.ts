@@ -161,11 +161,23 @@ export class PresenceEngine {
   setFingerprint(fp: FingerprintParams | null): void {
     // Checked before anything changes: a point in a zone the engine does not know crashed the
     // zone state machine at the first fit (issue 15); a zone without points is never chosen.
-    const problem = fp && radioMapProblem(fp.map, this.p.scanners.map((s) => s.name), this.zoneIds);
+    const problem =
+      fp &&
+      radioMapProblem(
+        fp.map,
+        this.p.scanners.map((s) => s.name),
+        this.zoneIds,
+      );
     if (problem) throw new RangeError(problem);
     this.fingerprintParams = fp;
     this.fitQuality = new FitQuality();
-    this.fingerprints = fp ? new ZoneFingerprints(fp.map, this.p.scanners.map((s) => s.name), { k: fp.k, ...(fp.absoluteWeight !== undefined && { absoluteWeight: fp.absoluteWeight }) }) : null;
+    this.fingerprints = fp
+      ? new ZoneFingerprints(
+          fp.map,
+          this.p.scanners.map((s) => s.name),
+          { k: fp.k, ...(fp.absoluteWeight !== undefined && { absoluteWeight: fp.absoluteWeight }) },
+        )
+      : null;
   }
 
   /**
@@ -221,7 +233,18 @@ export class PresenceEngine {
       // Re-insert: the map's order is least recently heard first (eviction order).
       this.tracks.delete(key);
     } else {
-      t = { key, subject: c.subject, lastSeen: a.at, heardSince: a.at, windows: [], tracker: new ZoneTracker((z) => this.zoneParams.get(z)!), visit: null, stillness: 0, stillAt: a.at, motion: -1 };
+      t = {
+        key,
+        subject: c.subject,
+        lastSeen: a.at,
+        heardSince: a.at,
+        windows: [],
+        tracker: new ZoneTracker((z) => this.zoneParams.get(z)!),
+        visit: null,
+        stillness: 0,
+        stillAt: a.at,
+        motion: -1,
+      };
     }
     this.tracks.set(key, t);
     if (a.at - t.lastSeen > this.maxWindowMs) t.heardSince = a.at;
@@ -386,7 +409,14 @@ export class PresenceEngine {
         const visit = t.visit!;
         visit.zones.get(x.zone)!.dwellMs += dwellMs;
         out.push({
-          type: 'zone-left', visitId: visit.id, subject: t.subject, zone: x.zone, enteredAt: x.enteredAt, at: x.at, dwellMs, reason: x.reason,
+          type: 'zone-left',
+          visitId: visit.id,
+          subject: t.subject,
+          zone: x.zone,
+          enteredAt: x.enteredAt,
+          at: x.at,
+          dwellMs,
+          reason: x.reason,
         });
       }
     }
@@ -398,7 +428,12 @@ export class PresenceEngine {
     if (t.visit) {
       const zones = [...t.visit.zones].map(([zone, d]) => ({ zone, dwellMs: d.dwellMs, entries: d.entries }));
       out.push({
-        type: 'visit-ended', visitId: t.visit.id, subject: t.subject, startedAt: t.visit.startedAt, at: Math.max(at, t.visit.startedAt), zones,
+        type: 'visit-ended',
+        visitId: t.visit.id,
+        subject: t.subject,
+        startedAt: t.visit.startedAt,
+        at: Math.max(at, t.visit.startedAt),
+        zones,
         reason: reason === 'evicted' ? 'evicted' : 'unseen',
       });
     }
@@ -475,4 +510,3 @@ export class PresenceEngine {
     }
   }
 }
-

@@ -56,10 +56,11 @@ export function radioMapFromSurvey(rows: readonly SurveyRow[], o: SurveyOptions 
     let binStart = 0;
     let spell: number[][][] = [];
     const flushSpell = () => {
-      if (zone !== null) for (const [k, bin] of spell.entries()) {
-        if (bin.every((s) => s.length === 0)) continue;
-        points.push({ zone, levels: bin.map((_, c) => level(spell, k, c, o)) });
-      }
+      if (zone !== null)
+        for (const [k, bin] of spell.entries()) {
+          if (bin.every((s) => s.length === 0)) continue;
+          points.push({ zone, levels: bin.map((_, c) => level(spell, k, c, o)) });
+        }
       spell = [];
     };
     for (const r of sorted) {

@@ -15,7 +15,6 @@
  */
 import type { FingerprintParams } from './params';
 
-
 /** Below this a scanner counts as not hearing (dBm); unheard and heard levels meet here. */
 export const FLOOR_DBM = -100;
 
@@ -59,7 +58,14 @@ export const DEFAULT_FINGERPRINT_WINDOW_MS = 3000;
 
 /** The engine's fingerprint parameters for `map`: the defaults above, then `o`. */
 export function fingerprintParams(map: RadioMap, o: Partial<Omit<FingerprintParams, 'map'>> = {}): FingerprintParams {
-  return { map, k: DEFAULT_FINGERPRINT.k, levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB, windowMs: DEFAULT_FINGERPRINT_WINDOW_MS, absoluteWeight: DEFAULT_ABSOLUTE_WEIGHT, ...o };
+  return {
+    map,
+    k: DEFAULT_FINGERPRINT.k,
+    levelPerMisfitDb: DEFAULT_LEVEL_PER_MISFIT_DB,
+    windowMs: DEFAULT_FINGERPRINT_WINDOW_MS,
+    absoluteWeight: DEFAULT_ABSOLUTE_WEIGHT,
+    ...o,
+  };
 }
 
 /** Why a radio map cannot serve an engine: unknown scanner or zone, a zone without points. */

@@ -7,13 +7,10 @@ import { addDays } from '../loyalty/dates';
 import { err, ok, type Result } from '../result';
 import type { IsoDate } from '../time/calendar';
 
-export type RewardRefusal =
-  | { code: 'unknown-reward'; message: string }
-  | { code: 'not-offered'; message: string }
-  | { code: 'out-of-stock'; message: string };
+export type RewardRefusal = { code: 'unknown-reward'; message: string } | { code: 'not-offered'; message: string } | { code: 'out-of-stock'; message: string };
 
 export function rewardAvailable(reward: RewardConfig | undefined, today: IsoDate, issued: number): Result<RewardConfig, RewardRefusal> {
-  if (!reward) return err({ code: 'unknown-reward', message: 'no such reward in this store\'s catalogue' });
+  if (!reward) return err({ code: 'unknown-reward', message: "no such reward in this store's catalogue" });
   if ((reward.from !== undefined && today < reward.from) || (reward.to !== undefined && today > reward.to)) {
     return err({ code: 'not-offered', message: `reward ${reward.id} is not offered on ${today}` });
   }

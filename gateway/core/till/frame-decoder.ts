@@ -2,9 +2,7 @@
  * Streaming frame decoder (DESIGN.md §6), pure: callers pass `nowMs`.
  */
 import { crc16kermitUpdate } from './crc';
-import {
-  ACK, DEFAULT_INTER_BYTE_GAP_MS, ENQ, ETX, MAX_BODY, MAX_FRAME, NAK, STX, hexValue, type CorruptReason, type FrameEvent,
-} from './frame-format';
+import { ACK, DEFAULT_INTER_BYTE_GAP_MS, ENQ, ETX, MAX_BODY, MAX_FRAME, NAK, STX, hexValue, type CorruptReason, type FrameEvent } from './frame-format';
 
 const HEADER_END = 7; // STX + SEQ(2) + LEN(4)
 

@@ -44,10 +44,7 @@ export function splitMessage(message: string, maxBody = MAX_BODY): string[] {
 
 export const isPart = (body: string): boolean => body.charCodeAt(0) === PART_START;
 
-export type Assembled =
-  | { kind: 'message'; text: string; parts: number }
-  | { kind: 'pending' }
-  | { kind: 'dropped'; reason: 'bad-part' | 'out-of-order' };
+export type Assembled = { kind: 'message'; text: string; parts: number } | { kind: 'pending' } | { kind: 'dropped'; reason: 'bad-part' | 'out-of-order' };
 
 // RS and US are the format's own markers here, not stray control characters.
 // eslint-disable-next-line no-control-regex

@@ -26,10 +26,7 @@ const Sku = Text(64);
 export const MAX_LINES = 2000;
 
 const envelope = <T extends string, P extends Record<string, TSchema>>(type: T, props: P) =>
-  Type.Object(
-    { v: Type.Literal(1), id: Id, type: Type.Literal(type), ...props },
-    { additionalProperties: false },
-  );
+  Type.Object({ v: Type.Literal(1), id: Id, type: Type.Literal(type), ...props }, { additionalProperties: false });
 
 export const SaleLine = Type.Object(
   {
@@ -91,10 +88,10 @@ export const RefundRequest = envelope('refund', {
   receipt: Receipt,
   /** The receipt of the sale the lines come from. */
   original: Receipt,
-  lines: Type.Array(
-    Type.Object({ sku: Sku, qty: Type.Integer({ minimum: 1, maximum: 10_000 }), amountCents: Cents }, { additionalProperties: false }),
-    { minItems: 1, maxItems: MAX_LINES },
-  ),
+  lines: Type.Array(Type.Object({ sku: Sku, qty: Type.Integer({ minimum: 1, maximum: 10_000 }), amountCents: Cents }, { additionalProperties: false }), {
+    minItems: 1,
+    maxItems: MAX_LINES,
+  }),
 });
 export const VoidRequest = envelope('void', { receipt: Receipt });
 /** A voucher presented at the till (issue 6): accepted once, whichever lane and however often resent. */
@@ -116,7 +113,15 @@ export const EndOfDayRequest = envelope('end-of-day', {
 });
 
 export const TillRequest = Type.Union([
-  HelloRequest, PingRequest, IdentifyRequest, BasketRequest, SaleRequest, RefundRequest, VoidRequest, RedeemRequest, EndOfDayRequest,
+  HelloRequest,
+  PingRequest,
+  IdentifyRequest,
+  BasketRequest,
+  SaleRequest,
+  RefundRequest,
+  VoidRequest,
+  RedeemRequest,
+  EndOfDayRequest,
   StaffSessionRequest,
 ]);
 export type TillRequest = Static<typeof TillRequest>;
@@ -131,24 +136,31 @@ export type RedeemRequest = Static<typeof RedeemRequest>;
 export type TillRequestType = TillRequest['type'];
 
 export const tillRequestSchemas = {
-  hello: HelloRequest, ping: PingRequest, identify: IdentifyRequest, basket: BasketRequest,
-  sale: SaleRequest, refund: RefundRequest, void: VoidRequest, redeem: RedeemRequest, 'end-of-day': EndOfDayRequest,
+  hello: HelloRequest,
+  ping: PingRequest,
+  identify: IdentifyRequest,
+  basket: BasketRequest,
+  sale: SaleRequest,
+  refund: RefundRequest,
+  void: VoidRequest,
+  redeem: RedeemRequest,
+  'end-of-day': EndOfDayRequest,
   'staff-session': StaffSessionRequest,
 } as const satisfies Record<TillRequestType, TSchema>;
 
 /** Application error codes the till can show or act on. */
 export type TillErrorCode =
-  | 'bad-json'          // body is not JSON
-  | 'bad-encoding'      // body is not valid UTF-8 (the frame itself was good)
-  | 'bad-request'       // body fails its schema (details in `message`)
-  | 'unknown-type'      // `type` is not one the gateway knows
+  | 'bad-json' // body is not JSON
+  | 'bad-encoding' // body is not valid UTF-8 (the frame itself was good)
+  | 'bad-request' // body fails its schema (details in `message`)
+  | 'unknown-type' // `type` is not one the gateway knows
   | 'unsupported-version'
-  | 'unknown-receipt'   // refund/void of a sale the gateway never saw
-  | 'conflict'          // same receipt sent again with different content
-  | 'points-refused'    // a points tender the member cannot pay (see `reason`): nothing was recorded
-  | 'no-staff-pass'     // staff-session: no staff pass was tapped at this lane just now
-  | 'refund-too-large'  // a refund line claims more money than the sale line had for those units
-  | 'internal';         // the gateway failed; the till fails open
+  | 'unknown-receipt' // refund/void of a sale the gateway never saw
+  | 'conflict' // same receipt sent again with different content
+  | 'points-refused' // a points tender the member cannot pay (see `reason`): nothing was recorded
+  | 'no-staff-pass' // staff-session: no staff pass was tapped at this lane just now
+  | 'refund-too-large' // a refund line claims more money than the sale line had for those units
+  | 'internal'; // the gateway failed; the till fails open
 
 /**
  * An offer that applies to the basket (issue 8): `discountCents` for the till to take off,
@@ -185,19 +197,33 @@ export interface MemberView {
 export type TillResponse =
   | { v: 1; id: string; type: 'hello.ok'; store: string; gateway: string; lane: string; time: string }
   | { v: 1; id: string; type: 'ping.ok' }
-  | { v: 1; id: string; type: 'identify.ok'; member: MemberView | null; reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable' }
+  | {
+      v: 1;
+      id: string;
+      type: 'identify.ok';
+      member: MemberView | null;
+      reason?: 'unknown-member' | 'unknown-card' | 'random-id' | 'no-tap' | 'card-unreadable';
+    }
   | { v: 1; id: string; type: 'basket.ok'; member: MemberView | null; pointsPreview: number; offers: BasketOffer[] }
   | {
-      v: 1; id: string; type: 'sale.ok'; receipt: string; member: MemberView | null; pointsAwarded: number;
+      v: 1;
+      id: string;
+      type: 'sale.ok';
+      receipt: string;
+      member: MemberView | null;
+      pointsAwarded: number;
       reason?: 'no-member' | 'unknown-member' | 'below-minimum' | 'no-tap' | 'unknown-card' | 'random-id' | 'card-unreadable' | 'held-for-review';
-      pointsSpent?: number; offers?: BasketOffer[];
+      pointsSpent?: number;
+      offers?: BasketOffer[];
       /** `held-for-review`: the points this sale would have awarded, held for HQ (issue 14). */
       pointsHeld?: number;
     }
   | { v: 1; id: string; type: 'refund.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | { v: 1; id: string; type: 'void.ok'; receipt: string; member: MemberView | null; pointsReversed: number; deficit: number }
   | {
-      v: 1; id: string; type: 'redeem.ok';
+      v: 1;
+      id: string;
+      type: 'redeem.ok';
       /** true: the voucher is accepted and now used; false: refused, see `reason` and `message`. */
       ok: boolean;
       voucher: string;

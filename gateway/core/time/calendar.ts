@@ -20,8 +20,7 @@ export const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 1
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
-export const daysInMonth = (year: number, month: number): number =>
-  month === 2 && isLeapYear(year) ? 29 : (MONTH_DAYS[month - 1] ?? 31);
+export const daysInMonth = (year: number, month: number): number => (month === 2 && isLeapYear(year) ? 29 : (MONTH_DAYS[month - 1] ?? 31));
 
 /** Parses a real calendar date; `2024-02-30` or `2024-13-01` are not dates and give undefined. */
 export function parseIsoDate(text: string): DateParts | undefined {

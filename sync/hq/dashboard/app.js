@@ -39,7 +39,14 @@ async function api(path) {
   return res;
 }
 
-const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-GB') : v.toLocaleString('en-GB', { maximumFractionDigits: 3 })) : String(v));
+const fmt = (v) =>
+  v === null || v === undefined
+    ? '—'
+    : typeof v === 'number'
+      ? Number.isInteger(v)
+        ? v.toLocaleString('en-GB')
+        : v.toLocaleString('en-GB', { maximumFractionDigits: 3 })
+      : String(v);
 
 function tableOf(t) {
   const head = el('tr', {}, ...t.columns.map((c) => el('th', { scope: 'col', text: c })));
@@ -53,16 +60,24 @@ function heatmap(c) {
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   const hourHead = el('tr', {}, el('th', { scope: 'col', text: 'Zone' }), ...days.map((d) => el('th', { scope: 'colgroup', colspan: '24', text: d })));
   const rows = c.series.map((s) =>
-    el('tr', {}, el('th', { scope: 'row', text: s.name }), ...s.values.map((v, h) => {
-      const label = `${s.name}, ${c.labels[h]}: ${v === null ? 'suppressed or none' : `${v} visits`}`;
-      const td = el('td', { title: label, class: v === null ? 'sup' : null, text: v === null ? '' : String(v) });
-      if (v !== null) td.style.background = `rgba(18, 53, 91, ${(0.08 + 0.92 * (v / max)).toFixed(3)})`;
-      return td;
-    })),
+    el(
+      'tr',
+      {},
+      el('th', { scope: 'row', text: s.name }),
+      ...s.values.map((v, h) => {
+        const label = `${s.name}, ${c.labels[h]}: ${v === null ? 'suppressed or none' : `${v} visits`}`;
+        const td = el('td', { title: label, class: v === null ? 'sup' : null, text: v === null ? '' : String(v) });
+        if (v !== null) td.style.background = `rgba(18, 53, 91, ${(0.08 + 0.92 * (v / max)).toFixed(3)})`;
+        return td;
+      }),
+    ),
   );
-  return el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': c.title },
+  return el(
+    'div',
+    { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': c.title },
     el('table', { class: 'heat', 'data-chart': c.id }, el('caption', { text: c.title }), el('thead', {}, hourHead), el('tbody', {}, ...rows)),
-    el('p', { class: 'legend', text: 'Darker: more visits. Hatched: fewer than k members in the cell (suppressed) or no visits.' }));
+    el('p', { class: 'legend', text: 'Darker: more visits. Hatched: fewer than k members in the cell (suppressed) or no visits.' }),
+  );
 }
 
 function drawChart(c, canvas) {
@@ -72,10 +87,19 @@ function drawChart(c, canvas) {
     type,
     data: {
       labels: c.labels,
-      datasets: c.series.map((s, i) => ({ label: s.name, data: s.values, backgroundColor: PALETTE[i % PALETTE.length], borderColor: PALETTE[i % PALETTE.length], spanGaps: true, tension: 0.2 })),
+      datasets: c.series.map((s, i) => ({
+        label: s.name,
+        data: s.values,
+        backgroundColor: PALETTE[i % PALETTE.length],
+        borderColor: PALETTE[i % PALETTE.length],
+        spanGaps: true,
+        tension: 0.2,
+      })),
     },
     options: {
-      responsive: true, maintainAspectRatio: false, animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
       scales: { x: { stacked }, y: { stacked, beginAtZero: true } },
       plugins: { legend: { display: c.series.length > 1 || stacked } },
     },
@@ -131,7 +155,14 @@ async function show(view) {
     for (const t of v.tables.filter((x) => !used.has(x.id))) {
       const b = el('button', { type: 'button', text: `Export “${t.title}” (CSV)` });
       b.addEventListener('click', () => void download(view, t.id));
-      main.append(el('section', { class: 'panel', 'aria-label': t.title }, el('div', { class: 'links' }, b), el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': `${t.title} (table)` }, tableOf(t))));
+      main.append(
+        el(
+          'section',
+          { class: 'panel', 'aria-label': t.title },
+          el('div', { class: 'links' }, b),
+          el('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': `${t.title} (table)` }, tableOf(t)),
+        ),
+      );
     }
     main.dataset.ready = view;
   } catch (e) {

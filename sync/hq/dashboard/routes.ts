@@ -60,7 +60,12 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
   app.get('/dashboard/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page));
   app.get('/dashboard/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(js));
   app.get('/dashboard/app.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(css));
-  app.get('/dashboard/vendor/chart.umd.min.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=86400').send((vendor ??= chartJs())));
+  app.get('/dashboard/vendor/chart.umd.min.js', async (_req, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'max-age=86400')
+      .send((vendor ??= chartJs())),
+  );
 
   const filter = (q: Filter): InsightFilter => ({ store: q.store, from: q.from, to: q.to, now: o.now() });
   const load = (view: ViewId, q: Filter) => o.insights.view(view, filter(q));
@@ -74,16 +79,17 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
     if (!chart) return reply.status(404).send({ code: 'not-found', message: `no chart ${p.chart} in ${p.view}` });
     return chart;
   });
-  app.get('/v1/insights/:view/tables/:table', { schema: { params: Type.Object({ view: ViewParam, table: Type.String({ pattern: '^[a-z0-9-]+\\.csv$', maxLength: 68 }) }), querystring: Filter } }, async (req, reply) => {
-    const p = req.params as { view: ViewId; table: string };
-    const id = p.table.replace(/\.csv$/, '');
-    const table = (await load(p.view, req.query as Filter)).tables.find((t) => t.id === id);
-    if (!table) return reply.status(404).send({ code: 'not-found', message: `no table ${id} in ${p.view}` });
-    return reply
-      .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="trouw-${p.view}-${id}.csv"`)
-      .send(toCsv(table));
-  });
+  app.get(
+    '/v1/insights/:view/tables/:table',
+    { schema: { params: Type.Object({ view: ViewParam, table: Type.String({ pattern: '^[a-z0-9-]+\\.csv$', maxLength: 68 }) }), querystring: Filter } },
+    async (req, reply) => {
+      const p = req.params as { view: ViewId; table: string };
+      const id = p.table.replace(/\.csv$/, '');
+      const table = (await load(p.view, req.query as Filter)).tables.find((t) => t.id === id);
+      if (!table) return reply.status(404).send({ code: 'not-found', message: `no table ${id} in ${p.view}` });
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="trouw-${p.view}-${id}.csv"`).send(toCsv(table));
+    },
+  );
   app.get('/v1/segments/:segment/members', { schema: { params: Type.Object({ segment: Segment }) } }, async (req) => {
     const segment = (req.params as { segment: string }).segment;
     const members = await o.insights.segmentMembers(segment, o.now());
@@ -91,7 +97,15 @@ export async function dashboardRoutes(app: FastifyInstance, o: DashboardOptions)
   });
   app.post(
     '/v1/segments/:segment/publish',
-    { schema: { params: Type.Object({ segment: Segment }), body: Type.Object({ stores: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })) }, { additionalProperties: false }) } },
+    {
+      schema: {
+        params: Type.Object({ segment: Segment }),
+        body: Type.Object(
+          { stores: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
     async (req, reply) => {
       if (!o.publishSegment) return reply.status(503).send({ code: 'unavailable', message: 'this HQ API has no broker link: segments cannot be published' });
       const segment = (req.params as { segment: string }).segment;

@@ -44,7 +44,10 @@ export const M = {
 } as const;
 
 /** Offer event type → the kind its rollup metric is named by (`offer.<kind>`). */
-const OFFER_KINDS: ReadonlyMap<string, string> = new Map([...Object.entries(OfferEvents).map(([kind, def]) => [def.type, kind] as const), [OfferHeldBack.type, 'held-back']]);
+const OFFER_KINDS: ReadonlyMap<string, string> = new Map([
+  ...Object.entries(OfferEvents).map(([kind, def]) => [def.type, kind] as const),
+  [OfferHeldBack.type, 'held-back'],
+]);
 /** The store of chain-wide rows. */
 export const CHAIN = '';
 /** A path is the first zones of a visit, in order, repeats merged; longer paths are cut here. */
@@ -186,7 +189,12 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       d.addDaily(store, at.day, M.offer('triggered'), campaign, 1, 0);
       if (member) {
         d.addExposure({
-          campaign, member, grp: kind === 'sent' ? 'treated' : 'held-back', store, assignedMs: e.timeMs, assignedDay: at.day,
+          campaign,
+          member,
+          grp: kind === 'sent' ? 'treated' : 'held-back',
+          store,
+          assignedMs: e.timeMs,
+          assignedDay: at.day,
           windowEndDay: clock.addDays(at.day, cfg.upliftWindowDays),
         });
       }

@@ -16,9 +16,26 @@ export interface InsightFilter {
   to?: string | undefined;
   now: number;
 }
-export interface Table { id: string; title: string; columns: string[]; rows: (string | number | null)[][] }
-export interface Chart { id: string; title: string; kind: 'bar' | 'line' | 'stacked' | 'heatmap'; labels: string[]; series: { name: string; values: (number | null)[] }[]; note?: string }
-export interface InsightView { id: ViewId; title: string; charts: Chart[]; tables: Table[] }
+export interface Table {
+  id: string;
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+export interface Chart {
+  id: string;
+  title: string;
+  kind: 'bar' | 'line' | 'stacked' | 'heatmap';
+  labels: string[];
+  series: { name: string; values: (number | null)[] }[];
+  note?: string;
+}
+export interface InsightView {
+  id: ViewId;
+  title: string;
+  charts: Chart[];
+  tables: Table[];
+}
 export type ViewId = 'liability' | 'offers' | 'touchpoints' | 'movement' | 'members';
 export const VIEW_IDS: readonly ViewId[] = ['liability', 'offers', 'touchpoints', 'movement', 'members'];
 
@@ -79,17 +96,61 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
     const stores = [...new Set(out.map((x) => s(x.store)))];
     const tiers = [...new Set(out.map((x) => s(x.tier)))].sort();
     return {
-      id: 'liability', title: 'Points liability',
+      id: 'liability',
+      title: 'Points liability',
       charts: [
-        { id: 'outstanding', title: 'Outstanding points by store and tier', kind: 'stacked', labels: stores, series: tiers.map((t) => ({ name: t, values: stores.map((st2) => n(out.find((x) => x.store === st2 && x.tier === t)?.points)) })) },
-        { id: 'flows', title: 'Points earned, redeemed and expired per month', kind: 'bar', labels: months, series: [{ name: 'earned', values: flow(M.earned) }, { name: 'redeemed', values: flow(M.redeemed) }, { name: 'expired', values: flow(M.expired) }] },
-        { id: 'due', title: 'Points due to expire per month ahead', kind: 'bar', labels: due.map((x) => s(x.month)), series: [{ name: 'due', values: due.map((x) => Math.max(0, n(x.points))) }], note: 'Scheduled at earning minus what has expired; redemptions are not allocated to lots, so this is an upper bound.' },
+        {
+          id: 'outstanding',
+          title: 'Outstanding points by store and tier',
+          kind: 'stacked',
+          labels: stores,
+          series: tiers.map((t) => ({ name: t, values: stores.map((st2) => n(out.find((x) => x.store === st2 && x.tier === t)?.points)) })),
+        },
+        {
+          id: 'flows',
+          title: 'Points earned, redeemed and expired per month',
+          kind: 'bar',
+          labels: months,
+          series: [
+            { name: 'earned', values: flow(M.earned) },
+            { name: 'redeemed', values: flow(M.redeemed) },
+            { name: 'expired', values: flow(M.expired) },
+          ],
+        },
+        {
+          id: 'due',
+          title: 'Points due to expire per month ahead',
+          kind: 'bar',
+          labels: due.map((x) => s(x.month)),
+          series: [{ name: 'due', values: due.map((x) => Math.max(0, n(x.points))) }],
+          note: 'Scheduled at earning minus what has expired; redemptions are not allocated to lots, so this is an upper bound.',
+        },
       ],
       tables: [
-        { id: 'outstanding', title: 'Outstanding by store and tier', columns: ['store', 'tier', 'members', 'points', 'euro'], rows: out.map((x) => [s(x.store), s(x.tier), n(x.members), n(x.points), euro(n(x.points))]) },
-        { id: 'flows', title: 'Per month', columns: ['month', 'earned', 'redeemed', 'expired', 'reversed', 'adjusted'], rows: months.map((mo, i) => [mo, flow(M.earned)[i]!, flow(M.redeemed)[i]!, flow(M.expired)[i]!, flow(M.reversed)[i]!, flow(M.adjusted)[i]!]) },
-        { id: 'due', title: 'Due to expire', columns: ['month', 'points', 'euro'], rows: due.map((x) => [s(x.month), Math.max(0, n(x.points)), euro(Math.max(0, n(x.points)))]) },
-        { id: 'breakage', title: 'Breakage in the range', columns: ['earned', 'redeemed', 'expired', 'breakage (expired / earned)', 'expired / (expired + redeemed)'], rows: [[earned, redeemed, expired, earned ? expired / earned : null, expired + redeemed ? expired / (expired + redeemed) : null]] },
+        {
+          id: 'outstanding',
+          title: 'Outstanding by store and tier',
+          columns: ['store', 'tier', 'members', 'points', 'euro'],
+          rows: out.map((x) => [s(x.store), s(x.tier), n(x.members), n(x.points), euro(n(x.points))]),
+        },
+        {
+          id: 'flows',
+          title: 'Per month',
+          columns: ['month', 'earned', 'redeemed', 'expired', 'reversed', 'adjusted'],
+          rows: months.map((mo, i) => [mo, flow(M.earned)[i]!, flow(M.redeemed)[i]!, flow(M.expired)[i]!, flow(M.reversed)[i]!, flow(M.adjusted)[i]!]),
+        },
+        {
+          id: 'due',
+          title: 'Due to expire',
+          columns: ['month', 'points', 'euro'],
+          rows: due.map((x) => [s(x.month), Math.max(0, n(x.points)), euro(Math.max(0, n(x.points)))]),
+        },
+        {
+          id: 'breakage',
+          title: 'Breakage in the range',
+          columns: ['earned', 'redeemed', 'expired', 'breakage (expired / earned)', 'expired / (expired + redeemed)'],
+          rows: [[earned, redeemed, expired, earned ? expired / earned : null, expired + redeemed ? expired / (expired + redeemed) : null]],
+        },
       ],
     };
   }
@@ -120,9 +181,15 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
       const g = (grp: string) => rows.find((x) => x.campaign === campaign && x.grp === grp);
       const t = g('treated');
       const c = g('held-back');
-      const sums = (x: Record<string, unknown> | undefined, sum: string, sum2: string, count = 'n'): GroupSums => ({ n: n(x?.[count]), sum: n(x?.[sum]), sum2: n(x?.[sum2]) });
+      const sums = (x: Record<string, unknown> | undefined, sum: string, sum2: string, count = 'n'): GroupSums => ({
+        n: n(x?.[count]),
+        sum: n(x?.[sum]),
+        sum2: n(x?.[sum2]),
+      });
       return {
-        campaign, treated: n(t?.n), heldBack: n(c?.n),
+        campaign,
+        treated: n(t?.n),
+        heldBack: n(c?.n),
         // visited is 0/1, so its sum of squares is its sum.
         visitRate: meanDiff(sums(t, 'visited', 'visited'), sums(c, 'visited', 'visited')),
         spendCents: meanDiff(sums(t, 'spend', 'spend2'), sums(c, 'spend', 'spend2')),
@@ -133,29 +200,61 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
 
   async function offers(f: InsightFilter): Promise<InsightView> {
     const r = range(f, 'd');
-    const funnelRows = await q(`SELECT d.dim AS campaign, d.metric AS metric, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric LIKE 'offer.%'${r.sql} GROUP BY d.dim, d.metric ORDER BY 1`, r.args);
+    const funnelRows = await q(
+      `SELECT d.dim AS campaign, d.metric AS metric, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric LIKE 'offer.%'${r.sql} GROUP BY d.dim, d.metric ORDER BY 1`,
+      r.args,
+    );
     const steps = ['triggered', 'sent', 'shown', 'opened', 'redeemed', 'held-back'];
     const campaigns = [...new Set(funnelRows.map((x) => s(x.campaign)))];
     const count = (c: string, step: string) => n(funnelRows.find((x) => x.campaign === c && x.metric === M.offer(step))?.n);
     const up = await uplift(f);
     const fmt = (v: number | null, digits = 4) => (v === null ? null : Number(v.toFixed(digits)));
     return {
-      id: 'offers', title: 'Offers, measured',
+      id: 'offers',
+      title: 'Offers, measured',
       charts: [
-        { id: 'funnel', title: 'Funnel per campaign: triggered → delivered → shown → opened → redeemed', kind: 'bar', labels: steps.slice(0, 5), series: campaigns.map((c) => ({ name: c, values: steps.slice(0, 5).map((st) => count(c, st)) })) },
         {
-          id: 'uplift', title: 'Visit rate, treated vs held back (95% CI of the difference in the table)', kind: 'bar', labels: up.map((u) => u.campaign),
-          series: [{ name: 'treated', values: up.map((u) => fmt(u.visitRate.treated)) }, { name: 'held back', values: up.map((u) => fmt(u.visitRate.control)) }],
+          id: 'funnel',
+          title: 'Funnel per campaign: triggered → delivered → shown → opened → redeemed',
+          kind: 'bar',
+          labels: steps.slice(0, 5),
+          series: campaigns.map((c) => ({ name: c, values: steps.slice(0, 5).map((st) => count(c, st)) })),
+        },
+        {
+          id: 'uplift',
+          title: 'Visit rate, treated vs held back (95% CI of the difference in the table)',
+          kind: 'bar',
+          labels: up.map((u) => u.campaign),
+          series: [
+            { name: 'treated', values: up.map((u) => fmt(u.visitRate.treated)) },
+            { name: 'held back', values: up.map((u) => fmt(u.visitRate.control)) },
+          ],
         },
       ],
       tables: [
         { id: 'funnel', title: 'Funnel', columns: ['campaign', ...steps], rows: campaigns.map((c) => [c, ...steps.map((st) => count(c, st))]) },
         {
-          id: 'uplift', title: `Uplift in the ${cfg.upliftWindowDays} days from assignment`,
+          id: 'uplift',
+          title: `Uplift in the ${cfg.upliftWindowDays} days from assignment`,
           columns: ['campaign', 'metric', 'treated n', 'held back n', 'treated', 'held back', 'difference', 'CI low', 'CI high', 'relative'],
           rows: up.flatMap((u) =>
-            ([['visit rate', u.visitRate], ['spend (cents)', u.spendCents], ['basket (cents)', u.basketCents]] as const).map(([name, d]) => [
-              u.campaign, name, u.treated, u.heldBack, fmt(d.treated), fmt(d.control), fmt(d.diff), fmt(d.low), fmt(d.high), fmt(d.relative),
+            (
+              [
+                ['visit rate', u.visitRate],
+                ['spend (cents)', u.spendCents],
+                ['basket (cents)', u.basketCents],
+              ] as const
+            ).map(([name, d]) => [
+              u.campaign,
+              name,
+              u.treated,
+              u.heldBack,
+              fmt(d.treated),
+              fmt(d.control),
+              fmt(d.diff),
+              fmt(d.low),
+              fmt(d.high),
+              fmt(d.relative),
             ]),
           ),
         },
@@ -174,45 +273,89 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
     const rb = range(f, 'd');
     const buying = n((await q(`SELECT count(*) AS n FROM hq_r_member_day d WHERE d.sales > 0 AND d.member <> ''${rb.sql}`, rb.args))[0]?.n);
     return {
-      id: 'touchpoints', title: 'Touchpoints before a purchase',
-      charts: [{ id: 'conversion', title: 'Share of member-days with this touchpoint that had a purchase', kind: 'bar', labels: rows.map((x) => s(x.touchpoint)), series: [{ name: 'led to a purchase', values: rows.map((x) => (n(x.touched) ? n(x.converted) / n(x.touched) : null)) }] }],
-      tables: [{
-        id: 'touchpoints', title: 'Per touchpoint (member-days in the store)', columns: ['touchpoint', 'member-days touched', 'with a purchase', 'conversion', 'share of buying member-days'],
-        rows: rows.map((x) => [s(x.touchpoint), n(x.touched), n(x.converted), n(x.touched) ? n(x.converted) / n(x.touched) : null, buying ? n(x.converted) / buying : null]),
-      }],
+      id: 'touchpoints',
+      title: 'Touchpoints before a purchase',
+      charts: [
+        {
+          id: 'conversion',
+          title: 'Share of member-days with this touchpoint that had a purchase',
+          kind: 'bar',
+          labels: rows.map((x) => s(x.touchpoint)),
+          series: [{ name: 'led to a purchase', values: rows.map((x) => (n(x.touched) ? n(x.converted) / n(x.touched) : null)) }],
+        },
+      ],
+      tables: [
+        {
+          id: 'touchpoints',
+          title: 'Per touchpoint (member-days in the store)',
+          columns: ['touchpoint', 'member-days touched', 'with a purchase', 'conversion', 'share of buying member-days'],
+          rows: rows.map((x) => [
+            s(x.touchpoint),
+            n(x.touched),
+            n(x.converted),
+            n(x.touched) ? n(x.converted) / n(x.touched) : null,
+            buying ? n(x.converted) / buying : null,
+          ]),
+        },
+      ],
     };
   }
 
   async function movement(f: InsightFilter): Promise<InsightView> {
     const r = range(f, 'c');
-    const cells = await q(`SELECT c.dim AS cell, sum(c.n) AS visits, sum(c.amount) AS dwell FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.zone, ...r.args]);
+    const cells = await q(`SELECT c.dim AS cell, sum(c.n) AS visits, sum(c.amount) AS dwell FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [
+      M.zone,
+      ...r.args,
+    ]);
     const paths = await q(`SELECT c.dim AS path, sum(c.n) AS visits FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [M.path, ...r.args]);
     const k = cfg.k;
     const members = await membersPerCell(M.zone, f, k);
     const pathMembers = await membersPerCell(M.path, f, k);
     const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-    const parsed = cells.map((x) => {
-      const [zone, how] = s(x.cell).split('|');
-      const m = members.get(s(x.cell)) ?? 0;
-      const ok = m >= k;
-      return { zone: zone!, how: Number(how), members: m, visits: ok ? n(x.visits) : null, dwellMin: ok ? Math.round(n(x.dwell) / 6_000) / 10 : null };
-    }).sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : a.how - b.how));
+    const parsed = cells
+      .map((x) => {
+        const [zone, how] = s(x.cell).split('|');
+        const m = members.get(s(x.cell)) ?? 0;
+        const ok = m >= k;
+        return { zone: zone!, how: Number(how), members: m, visits: ok ? n(x.visits) : null, dwellMin: ok ? Math.round(n(x.dwell) / 6_000) / 10 : null };
+      })
+      .sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : a.how - b.how));
     const zones = [...new Set(parsed.map((x) => x.zone))];
     const hourLabel = (h: number) => `${DAYS[Math.floor(h / 24)]} ${String(h % 24).padStart(2, '0')}h`;
     const hours = Array.from({ length: 168 }, (_, i) => i);
-    const pathRows = paths.map((x) => ({ path: s(x.path), visits: n(x.visits), members: pathMembers.get(s(x.path)) ?? 0 })).filter((x) => x.members >= k).sort((a, b) => b.visits - a.visits).slice(0, 15);
+    const pathRows = paths
+      .map((x) => ({ path: s(x.path), visits: n(x.visits), members: pathMembers.get(s(x.path)) ?? 0 }))
+      .filter((x) => x.members >= k)
+      .sort((a, b) => b.visits - a.visits)
+      .slice(0, 15);
     const suppressedPaths = paths.length - paths.filter((x) => (pathMembers.get(s(x.path)) ?? 0) >= k).length;
     return {
-      id: 'movement', title: 'Movement (consenting members only)',
+      id: 'movement',
+      title: 'Movement (consenting members only)',
       charts: [
         {
-          id: 'heatmap', title: `Visits per zone by hour of the week (cells with fewer than ${k} members suppressed)`, kind: 'heatmap', labels: hours.map(hourLabel),
+          id: 'heatmap',
+          title: `Visits per zone by hour of the week (cells with fewer than ${k} members suppressed)`,
+          kind: 'heatmap',
+          labels: hours.map(hourLabel),
           series: zones.map((z) => ({ name: z, values: hours.map((h) => parsed.find((x) => x.zone === z && x.how === h)?.visits ?? null) })),
         },
-        { id: 'paths', title: 'Most common paths between zones', kind: 'bar', labels: pathRows.map((p) => p.path), series: [{ name: 'visits', values: pathRows.map((p) => p.visits) }], note: `${suppressedPaths} paths with fewer than ${k} members suppressed` },
+        {
+          id: 'paths',
+          title: 'Most common paths between zones',
+          kind: 'bar',
+          labels: pathRows.map((p) => p.path),
+          series: [{ name: 'visits', values: pathRows.map((p) => p.visits) }],
+          note: `${suppressedPaths} paths with fewer than ${k} members suppressed`,
+        },
       ],
       tables: [
-        { id: 'heatmap', title: 'Zone × hour of week', columns: ['zone', 'hour of week', 'visits', 'dwell (min)', 'members (at least)'], rows: parsed.map((x) => [x.zone, hourLabel(x.how), x.visits, x.dwellMin, x.members >= k ? x.members : `<${k}`]) },
+        {
+          id: 'heatmap',
+          title: 'Zone × hour of week',
+          columns: ['zone', 'hour of week', 'visits', 'dwell (min)', 'members (at least)'],
+          rows: parsed.map((x) => [x.zone, hourLabel(x.how), x.visits, x.dwellMin, x.members >= k ? x.members : `<${k}`]),
+        },
         { id: 'paths', title: 'Paths', columns: ['path', 'visits', 'members (at least)'], rows: pathRows.map((p) => [p.path, p.visits, p.members]) },
       ],
     };
@@ -251,10 +394,19 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
        FROM hq_r_distinct a JOIN hq_r_members m ON m.member = a.member WHERE a.metric = ?${ra.sql} GROUP BY m.joined_month, substr(a.day, 1, 7)`,
       [M.active, ...ra.args],
     );
-    const sizes = await q(`SELECT m.joined_month AS cohort, count(*) AS members FROM hq_r_members m WHERE 1 = 1${inStore} GROUP BY m.joined_month ORDER BY 1`, sargs);
-    const tiers = await q(`SELECT coalesce(m.tier, 'base') AS tier, count(*) AS members FROM hq_r_members m WHERE 1 = 1${inStore} GROUP BY coalesce(m.tier, 'base') ORDER BY 1`, sargs);
+    const sizes = await q(
+      `SELECT m.joined_month AS cohort, count(*) AS members FROM hq_r_members m WHERE 1 = 1${inStore} GROUP BY m.joined_month ORDER BY 1`,
+      sargs,
+    );
+    const tiers = await q(
+      `SELECT coalesce(m.tier, 'base') AS tier, count(*) AS members FROM hq_r_members m WHERE 1 = 1${inStore} GROUP BY coalesce(m.tier, 'base') ORDER BY 1`,
+      sargs,
+    );
     const rd = range(f, 'd');
-    const moves = await q(`SELECT d.dim AS move, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric = ?${rd.sql} GROUP BY d.dim ORDER BY 2 DESC`, [M.tierMove, ...rd.args]);
+    const moves = await q(`SELECT d.dim AS move, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric = ?${rd.sql} GROUP BY d.dim ORDER BY 2 DESC`, [
+      M.tierMove,
+      ...rd.args,
+    ]);
     const rfm = await q(
       `SELECT x.segment AS segment, count(*) AS members, avg(x.spend_cents) AS spend, avg(x.sales) AS sales
        FROM (SELECT ${rfmSegmentSql()} AS segment, m.spend_cents AS spend_cents, m.sales AS sales FROM hq_r_members m WHERE 1 = 1${inStore}) x
@@ -271,24 +423,57 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
       return size ? Math.round((a / size) * 1000) / 1000 : null;
     };
     return {
-      id: 'members', title: 'Members',
+      id: 'members',
+      title: 'Members',
       charts: [
-        { id: 'cohorts', title: 'Share of each join-month cohort active (bought) N months after joining', kind: 'line', labels: since.map((i) => `month ${i}`), series: cohorts.map((c) => ({ name: c, values: since.map((i) => share(c, i)) })) },
-        { id: 'tiers', title: 'Tier mix', kind: 'bar', labels: tiers.map((x) => s(x.tier)), series: [{ name: 'members', values: tiers.map((x) => n(x.members)) }] },
-        { id: 'rfm', title: 'RFM segments', kind: 'bar', labels: rfm.map((x) => s(x.segment)), series: [{ name: 'members', values: rfm.map((x) => n(x.members)) }] },
+        {
+          id: 'cohorts',
+          title: 'Share of each join-month cohort active (bought) N months after joining',
+          kind: 'line',
+          labels: since.map((i) => `month ${i}`),
+          series: cohorts.map((c) => ({ name: c, values: since.map((i) => share(c, i)) })),
+        },
+        {
+          id: 'tiers',
+          title: 'Tier mix',
+          kind: 'bar',
+          labels: tiers.map((x) => s(x.tier)),
+          series: [{ name: 'members', values: tiers.map((x) => n(x.members)) }],
+        },
+        {
+          id: 'rfm',
+          title: 'RFM segments',
+          kind: 'bar',
+          labels: rfm.map((x) => s(x.segment)),
+          series: [{ name: 'members', values: rfm.map((x) => n(x.members)) }],
+        },
       ],
       tables: [
-        { id: 'cohorts', title: 'Cohorts (share active)', columns: ['cohort', 'members', ...since.map((i) => `month ${i}`)], rows: cohorts.map((c) => [c, n(sizes.find((x) => x.cohort === c)?.members), ...since.map((i) => share(c, i))]) },
+        {
+          id: 'cohorts',
+          title: 'Cohorts (share active)',
+          columns: ['cohort', 'members', ...since.map((i) => `month ${i}`)],
+          rows: cohorts.map((c) => [c, n(sizes.find((x) => x.cohort === c)?.members), ...since.map((i) => share(c, i))]),
+        },
         { id: 'tiers', title: 'Tier mix', columns: ['tier', 'members'], rows: tiers.map((x) => [s(x.tier), n(x.members)]) },
         { id: 'tier-moves', title: 'Tier moves', columns: ['from > to', 'moves'], rows: moves.map((x) => [s(x.move), n(x.n)]) },
-        { id: 'rfm', title: 'RFM segments (publishable as offer audiences)', columns: ['segment', 'members', 'avg spend (cents)', 'avg purchases'], rows: rfm.map((x) => [s(x.segment), n(x.members), Math.round(n(x.spend)), Math.round(n(x.sales) * 10) / 10]) },
+        {
+          id: 'rfm',
+          title: 'RFM segments (publishable as offer audiences)',
+          columns: ['segment', 'members', 'avg spend (cents)', 'avg purchases'],
+          rows: rfm.map((x) => [s(x.segment), n(x.members), Math.round(n(x.spend)), Math.round(n(x.sales) * 10) / 10]),
+        },
       ],
     };
   }
 
   /** Members of an RFM segment (publishing a segment to stores as an offer audience). */
   async function segmentMembers(segment: string, now: number, limit = 100_000): Promise<string[]> {
-    const rows = await q(`SELECT m.member AS member FROM hq_r_members m WHERE ${rfmSegmentSql()} = ? ORDER BY m.member LIMIT ?`, [...rfmArgs(now), segment, limit]);
+    const rows = await q(`SELECT m.member AS member FROM hq_r_members m WHERE ${rfmSegmentSql()} = ? ORDER BY m.member LIMIT ?`, [
+      ...rfmArgs(now),
+      segment,
+      limit,
+    ]);
     return rows.map((x) => s(x.member));
   }
 

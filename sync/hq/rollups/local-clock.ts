@@ -15,7 +15,15 @@ export interface LocalStamp {
 }
 
 export function localClock(timeZone: string) {
-  const fmt = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const fmt = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
   const offsets = new Map<number, number>();
   function offsetMs(ms: number): number {
     const h = Math.floor(ms / HOUR);

@@ -7,9 +7,22 @@
  */
 
 /** Additive cube: per store, local day, metric and one free dimension. */
-export interface DailyRow { store: string; day: string; metric: string; dim: string; n: number; amount: number }
+export interface DailyRow {
+  store: string;
+  day: string;
+  metric: string;
+  dim: string;
+  n: number;
+  amount: number;
+}
 /** Who was in a cell (k-anonymity, distinct members); no counters. */
-export interface DistinctRow { store: string; day: string; metric: string; dim: string; member: string }
+export interface DistinctRow {
+  store: string;
+  day: string;
+  metric: string;
+  dim: string;
+  member: string;
+}
 /** One member's state chain-wide (tier, recency, frequency, monetary). */
 export interface MemberRow {
   member: string;
@@ -24,11 +37,31 @@ export interface MemberRow {
   points: number;
 }
 /** A member's points, sales and spend at one store (liability by store and tier). */
-export interface MemberStoreRow { member: string; store: string; points: number; sales: number; spendCents: number }
+export interface MemberStoreRow {
+  member: string;
+  store: string;
+  points: number;
+  sales: number;
+  spendCents: number;
+}
 /** A member's sales and spend on one local day at one store (uplift windows, touchpoints). */
-export interface MemberDayRow { member: string; day: string; store: string; sales: number; spendCents: number }
+export interface MemberDayRow {
+  member: string;
+  day: string;
+  store: string;
+  sales: number;
+  spendCents: number;
+}
 /** A member's assignment in a campaign: sent the offer (treated) or held back (control). The earliest counts. */
-export interface ExposureRow { campaign: string; member: string; grp: 'treated' | 'held-back'; store: string; assignedMs: number; assignedDay: string; windowEndDay: string }
+export interface ExposureRow {
+  campaign: string;
+  member: string;
+  grp: 'treated' | 'held-back';
+  store: string;
+  assignedMs: number;
+  assignedDay: string;
+  windowEndDay: string;
+}
 
 const least = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const greatest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
@@ -75,7 +108,18 @@ export class RollupDelta {
   }
 
   addMember(row: Partial<MemberRow> & { member: string }): void {
-    const full: MemberRow = { joinedMs: null, joinedMonth: null, firstStore: null, tier: null, tierAt: null, lastSaleMs: null, sales: 0, spendCents: 0, points: 0, ...row };
+    const full: MemberRow = {
+      joinedMs: null,
+      joinedMonth: null,
+      firstStore: null,
+      tier: null,
+      tierAt: null,
+      lastSaleMs: null,
+      sales: 0,
+      spendCents: 0,
+      points: 0,
+      ...row,
+    };
     const r = this.members.get(row.member);
     this.members.set(row.member, r ? mergeMember(r, full) : full);
   }

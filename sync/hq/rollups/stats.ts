@@ -1,5 +1,9 @@
 /** Difference of two means with a 95% confidence interval (Welch, normal approximation). */
-export interface GroupSums { n: number; sum: number; sum2: number }
+export interface GroupSums {
+  n: number;
+  sum: number;
+  sum2: number;
+}
 export interface MeanDiff {
   treated: number | null;
   control: number | null;
@@ -21,5 +25,12 @@ export function meanDiff(t: GroupSums, c: GroupSums, z = 1.96): MeanDiff {
   const vt = variance(t);
   const vc = variance(c);
   const se = vt === null || vc === null ? null : Math.sqrt(vt / t.n + vc / c.n);
-  return { treated: mt, control: mc, diff, low: se === null ? null : diff - z * se, high: se === null ? null : diff + z * se, relative: mc > 0 ? diff / mc : null };
+  return {
+    treated: mt,
+    control: mc,
+    diff,
+    low: se === null ? null : diff - z * se,
+    high: se === null ? null : diff + z * se,
+    relative: mc > 0 ? diff / mc : null,
+  };
 }

@@ -42,7 +42,18 @@ export async function applyPgRollups(c: pg.PoolClient, d: RollupDelta): Promise<
       `INSERT INTO hq_r_members (member, joined_ms, joined_month, first_store, tier, tier_at, last_sale_ms, sales, spend_cents, points)
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
        ON CONFLICT (member) DO UPDATE SET ${MEMBER_MERGE('greatest', 'least')}`,
-      [col(r, 'member'), col(r, 'joinedMs'), col(r, 'joinedMonth'), col(r, 'firstStore'), col(r, 'tier'), col(r, 'tierAt'), col(r, 'lastSaleMs'), col(r, 'sales'), col(r, 'spendCents'), col(r, 'points')],
+      [
+        col(r, 'member'),
+        col(r, 'joinedMs'),
+        col(r, 'joinedMonth'),
+        col(r, 'firstStore'),
+        col(r, 'tier'),
+        col(r, 'tierAt'),
+        col(r, 'lastSaleMs'),
+        col(r, 'sales'),
+        col(r, 'spendCents'),
+        col(r, 'points'),
+      ],
     );
   }
   if (d.memberStore.size) {

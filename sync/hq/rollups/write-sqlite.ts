@@ -36,7 +36,8 @@ export function sqliteRollupWriter(db: Database.Database) {
       for (const r of d.daily.values()) st.daily.run(r);
       for (const r of d.distinct.values()) {
         // A member new to a movement cell that day: the cell's daily member count (insights.ts).
-        if (st.distinct.run(r).changes > 0 && COUNTED_DISTINCT.has(r.metric)) st.daily.run({ store: r.store, day: r.day, metric: `${r.metric}.members`, dim: r.dim, n: 1, amount: 0 });
+        if (st.distinct.run(r).changes > 0 && COUNTED_DISTINCT.has(r.metric))
+          st.daily.run({ store: r.store, day: r.day, metric: `${r.metric}.members`, dim: r.dim, n: 1, amount: 0 });
       }
       for (const r of d.members.values()) st.member.run(r);
       for (const r of d.memberStore.values()) st.memberStore.run(r);

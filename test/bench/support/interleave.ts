@@ -65,9 +65,14 @@ export async function interleave(o: InterleaveOptions): Promise<Interleaved> {
     o.onPair?.({ pair: i, a: fa, b: fb, ratio: r });
   }
   return {
-    a, b, ratios,
-    aMedian: median(a), bMedian: median(b),
-    ratio: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios),
+    a,
+    b,
+    ratios,
+    aMedian: median(a),
+    bMedian: median(b),
+    ratio: median(ratios),
+    ratioMin: Math.min(...ratios),
+    ratioMax: Math.max(...ratios),
   };
 }
 

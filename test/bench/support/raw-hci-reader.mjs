@@ -32,7 +32,7 @@ const onPacket = (p) => {
     const end = o + 9 + len;
     if (end >= p.length) break;
     let md;
-    for (let i = o + 9; i + 1 < end; ) {
+    for (let i = o + 9; i + 1 < end;) {
       const l = p[i];
       if (l < 1 || i + l + 1 > end) break;
       if (p[i + 1] === 0xff) md = p.subarray(i + 2, i + l + 1);
