@@ -17,6 +17,7 @@
 import { isHeldBack } from '../../gateway/core/offers/holdout';
 import type { IngestedEvent } from '../hq/store';
 import { eventDefinition } from '../schemas/catalogue';
+import { mulberry32 } from '../../firmware-sim/store/prng';
 
 export interface ChainSimOptions {
   seed: number;
@@ -46,17 +47,8 @@ export const trueUplift = (o: Required<Pick<ChainSimOptions, 'visitProb' | 'purc
   spendCents: o.effect * o.meanBasketCents,
 });
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded [0, 1): the store simulator's mulberry32, so both simulations share one generator. */
+export const rng = mulberry32;
 
 const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const DAY = 86_400_000;
