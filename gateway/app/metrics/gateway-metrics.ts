@@ -99,7 +99,8 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
         for (const l of src.lanes()) this.set({ lane: l.lane }, pick(l));
       },
     });
-  const laneCounter = (name: string, help: string, pick: (l: LinkHealth) => number) =>
+  // A counter whose per-lane values are read at scrape time (the sources keep their own totals).
+  const perLaneCounter = (name: string, help: string, rows: () => Iterable<readonly [lane: string, value: number]>) =>
     new Counter({
       name,
       help,
@@ -107,9 +108,11 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
       registers,
       collect() {
         this.reset();
-        for (const l of src.lanes()) this.inc({ lane: l.lane }, pick(l));
+        for (const [lane, value] of rows()) this.inc({ lane }, value);
       },
     });
+  const laneCounter = (name: string, help: string, pick: (l: LinkHealth) => number) =>
+    perLaneCounter(name, help, () => src.lanes().map((l) => [l.lane, pick(l)] as const));
   laneGauge('trouw_lane_up', 'Till link state: 1 up, 0 connecting, down or stopped', (l) => (l.state === 'up' ? 1 : 0));
   laneGauge('trouw_lane_state_change_timestamp_seconds', 'When the till link last changed state', (l) => l.since / 1000);
   laneCounter('trouw_lane_frames_received_total', 'Valid frames received from the till', (l) => l.counters.framesIn);
@@ -139,18 +142,10 @@ export function createGatewayMetrics(src: MetricSources, opts: { buckets: readon
   for (const c of ['till', 'program-daily', 'presence', 'offers']) dbErrors.inc({ component: c }, 0);
 
   // --- Ledger: committed sales, points and returns per lane.
-  const tallyCounter = (name: string, help: string, pick: (t: ReturnType<typeof tallies.read> extends ReadonlyMap<string, infer T> ? T : never) => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames: ['lane'],
-      registers,
-      collect() {
-        this.reset();
-        for (const id of src.laneIds) this.inc({ lane: id }, 0);
-        for (const [lane, t] of tallies.read()) this.inc({ lane }, pick(t));
-      },
-    });
+  type Tally = ReturnType<typeof tallies.read> extends ReadonlyMap<string, infer T> ? T : never;
+  // Every lane shows 0 before its first sale, so a rate() over it starts at the first scrape.
+  const tallyCounter = (name: string, help: string, pick: (t: Tally) => number) =>
+    perLaneCounter(name, help, () => [...src.laneIds.map((id) => [id, 0] as const), ...[...tallies.read()].map(([lane, t]) => [lane, pick(t)] as const)]);
   tallyCounter('trouw_sales_total', 'Sales committed to the ledger since start', (t) => t.sales);
   tallyCounter('trouw_points_awarded_total', 'Points awarded by sales since start', (t) => t.points);
   tallyCounter('trouw_refunds_total', 'Refunds committed since start', (t) => t.refunds);
