@@ -18,6 +18,7 @@
  * the staff session need the kiosk's screen key (`kiosk-screen`), `/me…` a session token
  * for the same kiosk (`kiosk-session`). Every kiosk has a screen key (app/kiosk/screen-keys.ts).
  */
+import { openEventStream } from './event-stream';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -269,21 +270,12 @@ export const kioskRoutes: FastifyPluginAsyncTypebox<KioskRoutesOptions> = async 
     },
     async (req, reply) => {
       const { kiosk } = req.params;
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-content-type-options': 'nosniff',
-      });
-      reply.raw.write('retry: 2000\nevent: hello\ndata: {}\n\n');
+      const stream = openEventStream(reply, { hello: true });
       let set = streams.get(kiosk);
       if (!set) streams.set(kiosk, (set = new Set()));
       set.add(reply);
-      const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
       req.raw.on('close', () => {
-        clearInterval(ping);
+        stream.stop();
         set.delete(reply);
       });
     },

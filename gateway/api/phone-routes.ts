@@ -8,6 +8,7 @@
  * A bad, expired or missing credential, or one for a member this store does not know, is 401; another member's offer is 404 (not 403: the
  * id's existence is not revealed).
  */
+import { openEventStream } from './event-stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
@@ -61,29 +62,19 @@ export const phoneRoutes: FastifyPluginAsyncTypebox<PhoneRoutesOptions> = async 
 
   app.get('/api/phone/offers', { config, schema: { response: { 401: Problem } } }, async (req, reply) => {
     const member = memberOf(req);
-    reply.hijack();
-    const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-content-type-options': 'nosniff',
-    });
+    const stream = openEventStream(reply, { hello: true, ...(o.pingMs !== undefined && { pingMs: o.pingMs }) });
+    const raw = stream.raw;
     const write = (m: PhoneMessage) => {
       const id = m.type === 'offer' ? m.offer.id : m.id;
       raw.write(`id: ${id}\nevent: ${m.type}\ndata: ${JSON.stringify(m.type === 'offer' ? m.offer : { id })}\n\n`);
     };
-    raw.write('retry: 2000\nevent: hello\ndata: {}\n\n');
     // Subscribe before replaying: an offer sent in between arrives (perhaps twice; ids dedupe).
     const unsubscribe = o.offers.subscribe(member, write);
     for (const offer of o.offers.held(member)) write({ type: 'offer', offer });
-    const ping = setInterval(() => raw.write(': ping\n\n'), o.pingMs ?? 15_000);
-    ping.unref();
     let set = open.get(member);
     if (!set) open.set(member, (set = new Set()));
     const close = () => {
-      clearInterval(ping);
+      stream.stop();
       unsubscribe();
       set.delete(close);
       if (set.size === 0 && open.get(member) === set) open.delete(member);

@@ -7,6 +7,7 @@
  *                          (`store-it`: the page reads it with fetch + Authorization, so the
  *                          token is never in a URL or a log line)
  */
+import { openEventStream } from './event-stream';
 import { readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,19 +53,10 @@ export const storePageRoutes: FastifyPluginAsyncTypebox<StorePageRoutesOptions> 
   app.get('/api/store/view', { config: { access: 'store-it' } }, async (_req, reply) => reply.header('cache-control', 'no-store').send(o.live.view()));
 
   app.get('/api/store/live', { config: { access: 'store-it' } }, async (req, reply) => {
-    reply.hijack();
-    reply.raw.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-content-type-options': 'nosniff',
-    });
-    reply.raw.write('retry: 2000\n\n');
+    const stream = openEventStream(reply, { hello: false });
     const unsubscribe = o.live.subscribe((json) => reply.raw.write(`event: view\ndata: ${json}\n\n`));
-    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
     const end = () => {
-      clearInterval(ping);
+      stream.stop();
       unsubscribe();
       streams.delete(close);
     };
