@@ -27,7 +27,7 @@ import type { TillResponse } from '../../gateway/core/till/messages';
 import { openSerialController, type SerialController } from '../../firmware-sim/hci/serial-controller';
 import { PhoneAdvertiser } from '../../firmware-sim/phone/advertiser';
 import { PhoneApp } from '../../firmware-sim/phone/phone-app';
-import { tokenTableFor } from '../../firmware-sim/store/devices';
+import { walkPresenceTimers } from '../support/presence-walk-timers';
 import { Rng } from '../../firmware-sim/store/prng';
 import { SimTill } from '../../firmware-sim/till/sim-till';
 import { requireSocat, startSocat, type PtyPair } from '../support/socat';
@@ -96,22 +96,7 @@ beforeAll(async () => {
         { name: 'scan-entrance', zone: 'entrance', port: hciPairs[0]!.a },
         { name: 'scan-coffee', zone: 'coffee', port: hciPairs[1]!.a },
       ],
-      // Short windows and timers so the walk takes seconds, not minutes.
-      defaults: {
-        windowMs: 2000,
-        enterTimeMs: 1000,
-        switchTimeMs: 1500,
-        switchMarginDb: 4,
-        exitTimeMs: 3000,
-        absenceTimeoutMs: 3000,
-        enterLevelDbm: -85,
-        exitLevelDbm: -95,
-      },
-      visitEndMs: 10_000,
-      evaluateIntervalMs: 200,
-      retryMinMs: 200,
-      retryMaxMs: 2000,
-      tokens: tokenTableFor(members, Date.now()).map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
+      ...walkPresenceTimers(members),
     },
     offers: {
       definitions: [

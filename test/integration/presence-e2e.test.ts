@@ -16,7 +16,8 @@ import { presenceConfigFrom } from '../../gateway/app/presence/presence-config';
 import type { PresenceEvent } from '../../gateway/core/presence/events';
 import { systemClock } from '../../gateway/ports/clock';
 import { openSerialController, type SerialController } from '../../firmware-sim/hci/serial-controller';
-import { memberPhone, strangerDevice, tokenTableFor, type Device } from '../../firmware-sim/store/devices';
+import { memberPhone, strangerDevice, type Device } from '../../firmware-sim/store/devices';
+import { walkPresenceTimers } from '../support/presence-walk-timers';
 import { Rng } from '../../firmware-sim/store/prng';
 import { requireSocat, startSocat, type PtyPair } from '../support/socat';
 
@@ -68,22 +69,7 @@ async function rig(members: Array<{ member: string; key: Uint8Array }>, extra: (
       { name: 'scan-a', zone: 'A', port: pairs[0]!.a },
       { name: 'scan-b', zone: 'B', port: pairs[1]!.a },
     ],
-    // Short windows and timers so the walk takes seconds, not minutes.
-    defaults: {
-      windowMs: 2000,
-      enterTimeMs: 1000,
-      switchTimeMs: 1500,
-      switchMarginDb: 4,
-      exitTimeMs: 3000,
-      absenceTimeoutMs: 3000,
-      enterLevelDbm: -85,
-      exitLevelDbm: -95,
-    },
-    visitEndMs: 10_000,
-    evaluateIntervalMs: 200,
-    retryMinMs: 200,
-    retryMaxMs: 2000,
-    tokens: tokenTableFor(members, Date.now()).map((t) => ({ member: t.member, epoch: t.epoch, token: t.token.toString(16).padStart(8, '0') })),
+    ...walkPresenceTimers(members),
     ...extra(dir),
   });
   const service = createPresenceService({ config, db, clock: systemClock, logger, timeZone: 'Europe/Amsterdam', outboxTtlMs: 3_600_000 });
