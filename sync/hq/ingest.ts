@@ -2,8 +2,9 @@
  * HQ ingest (issue 5): subscribes to every store's events inside a shared subscription group
  * (`$share/hq/trouw/v1/+/+/evt/#`), so N processes on M machines split the stream; validates
  * each event; inserts by (source, id), so a redelivery changes nothing; files anything that
- * fails validation in the dead-letter table with its reason. The PUBACK follows the commit
- * (mqtt-link.ts), so a crash or a storage outage means redelivery, never loss.
+ * fails validation in the dead-letter table with its reason. The PUBACK goes out when an
+ * event is admitted to the group commit (createAdmission, below); a crash or a storage outage
+ * before the commit means no end-to-end ack, so the gateway resends: never loss.
  *
  * After the commit this process acknowledges end to end what it stored (or refused for good)
  * to the gateway that sent it (`…/{store}/{gateway}/ack`, ack-sender.ts): the gateway deletes
@@ -60,6 +61,12 @@ export interface IngestOptions {
   connections?: number;
   /** Most events PUBACKed and not yet committed (default 2,000): past it the PUBACKs wait (createAdmission). */
   maxUncommitted?: number;
+  /**
+   * The broker binds each client id to one username (the product's broker setup,
+   * sync/broker/mosquitto-setup.ts): connection i ≥ 1 logs in as `{username}.c{i}` (same
+   * password) with client id `{clientId}-c{i}`. Off: every connection uses `username`.
+   */
+  boundIdentity?: boolean;
   /** How long start waits for the broker (default 30 s). */
   startTimeoutMs?: number;
   /** End-to-end acknowledgements to the gateways (default on; off only to measure without). */
@@ -281,11 +288,12 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   });
   const onMessage = (m: InboundMessage) => admission.admit(handler.handle(m));
 
-  const makeLink = (id: string, protocol: 'auto' | '5' | '3.1.1') => {
+  const makeLink = (i: number, protocol: 'auto' | '5' | '3.1.1') => {
+    const username = o.username !== undefined && o.boundIdentity && i > 0 ? `${o.username}.c${i}` : o.username;
     const l = createMqttLink({
       url: o.url,
-      clientId: id,
-      ...(o.username !== undefined ? { username: o.username } : {}),
+      clientId: i === 0 ? clientId : `${clientId}-c${i}`,
+      ...(username !== undefined ? { username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { tls: o.tls } : {}),
       protocol,
@@ -301,14 +309,14 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
     return l;
   };
 
-  const first = makeLink(clientId, o.protocol ?? 'auto');
+  const first = makeLink(0, o.protocol ?? 'auto');
   await first.whenUp(o.startTimeoutMs ?? 30_000);
   const shared = first.protocolVersion === 5;
   const group = o.group ?? 'hq';
   const events = shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER;
   links.push(first);
   // Without shared subscriptions every connection would get every event: one connection only.
-  if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(`${clientId}-c${i}`, '5'));
+  if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(i, '5'));
   await Promise.all(links.map((l) => l.whenUp(o.startTimeoutMs ?? 30_000)));
   await first.subscribe([events, ALL_STATUS_FILTER]);
   await Promise.all(links.slice(1).map((l) => l.subscribe([events])));
