@@ -165,14 +165,15 @@ async function stopChild(c: ChildProcess) {
 }
 
 /** A subscriber that only counts (acknowledges on receipt, stores nothing): the raw loop's far end. */
-async function spawnCounter(m: Mosquitto, topic: string, n: number, user = 'hq'): Promise<{ done: Promise<number> }> {
+async function spawnCounter(m: Mosquitto, topic: string, n: number, user = 'hq'): Promise<{ done: Promise<number>; cpu: Promise<number> }> {
   const code = `
     import mqtt from 'mqtt';
     const [url, user, pass, topic, n] = process.argv.slice(1);
     const c = mqtt.connect(url, { username: user, password: pass, protocolVersion: 5, clientId: 'bench-counter-' + process.pid });
     let count = 0;
-    c.on('message', () => { if (++count === Number(n)) { console.log('done'); c.end(); } });
-    c.on('connect', () => c.subscribe(topic, { qos: 1 }, () => console.log('ready')));`;
+    let cpu0;
+    c.on('message', () => { if (++count === Number(n)) { const u = process.cpuUsage(cpu0); console.log('done'); console.log('cpu ' + (u.user + u.system)); c.end(); } });
+    c.on('connect', () => c.subscribe(topic, { qos: 1 }, () => { cpu0 = process.cpuUsage(); console.log('ready'); }));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, user, m.users[user]!, topic, String(n)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: resolve(import.meta.dirname, '../..'),
@@ -180,7 +181,11 @@ async function spawnCounter(m: Mosquitto, topic: string, n: number, user = 'hq')
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   await new Promise<void>((ok) => lines.on('line', (l) => l === 'ready' && ok()));
-  return { done: new Promise((ok) => lines.on('line', (l) => l === 'done' && ok(performance.now()))) };
+  return {
+    done: new Promise((ok) => lines.on('line', (l) => l === 'done' && ok(performance.now()))),
+    // CPU seconds the counter spent from subscribed to its last message.
+    cpu: new Promise((ok) => lines.on('line', (l) => l.startsWith('cpu ') && ok(Number(l.slice(4)) / 1e6))),
+  };
 }
 
 /** Publishes payloads QoS 1 with at most `window` unacknowledged; resolves when all are acknowledged. */
@@ -266,6 +271,7 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   // ingest and mosquitto: with all three on two cores, where a phase's time goes.
   const procs = [process.pid, ingest.pid, m.pid];
   const cpu = { drain: [0, 0, 0], raw: [0, 0, 0], puback: [0, 0, 0] };
+  let counterCpu = 0;
   const cpuNow = () => procs.map(cpuSeconds);
   const addCpu = (into: number[], from: number[]) => cpuNow().forEach((c, i) => (into[i]! += c - from[i]!));
   for (let k = 0; k < blocks; k++) {
@@ -290,6 +296,7 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
     await rawPublish(m, 'hq', rawItems, WINDOW);
     const r = ((await counter.done) - t) / 1000;
     addCpu(cpu.raw, c0);
+    counterCpu += await counter.cpu;
     fillOutbox(oldDb, BLOCK, { start: k * BLOCK });
     c0 = cpuNow();
     t = performance.now();
@@ -313,7 +320,7 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   log(`outbox blocks of ${BLOCK} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
   const per = (c: number[], s: number) => `${c.map((x) => ((x * 1e6) / (blocks * BLOCK)).toFixed(0)).join(' / ')} µs/event (${s.toFixed(2)} s wall)`;
   log(
-    `CPU per event, this process / HQ ingest / mosquitto: drain ${per(cpu.drain, drainS)}; raw ${per(cpu.raw, rawS)} (+ the counting subscriber); delete-on-PUBACK ${per(cpu.puback, oldS)}`,
+    `CPU per event, this process / HQ ingest / mosquitto: drain ${per(cpu.drain, drainS)}; raw ${per(cpu.raw, rawS)} + the counting subscriber ${((counterCpu * 1e6) / (blocks * BLOCK)).toFixed(0)} µs/event; delete-on-PUBACK ${per(cpu.puback, oldS)}`,
   );
   const hq = new Database(hqPath, { readonly: true });
   const atHq = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck().get() as number;
