@@ -20,7 +20,7 @@
  * Last line: one JSON object (JSON.stringify: a skipped part's NaN prints as null). Options: --parts drain,stages,ack,backlog,pg --events N --backlog N --pg-events N --window N
  * --till-rate N --till-seconds N --rounds N
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -91,6 +91,12 @@ const { values } = parseArgs({
     'ingest-connections': { type: 'string', default: '8' },
     /** Directory: the HQ ingest processes write V8 CPU profiles there (node --cpu-prof); for the bench process itself run it with node --cpu-prof. */
     'cpu-prof': { type: 'string', default: '' },
+    /**
+     * Backlog part: run HQ's ingest and the broker at nice 19. In a chain they are not on the
+     * store's machine; here they share its two cores with the till, so this separates what the
+     * drain costs the till's own thread from the CPU HQ's side takes from it.
+     */
+    'nice-hq': { type: 'boolean', default: false },
     /** The backlog part's publisher sliceMs (default: the publisher's). */
     'slice-ms': { type: 'string', default: '' },
   },
@@ -493,6 +499,7 @@ async function backlogTill(m: Mosquitto): Promise<{ idle: number; draining: numb
     clock: systemClock,
   });
   const ingest = await spawnIngest(m, join(dir, 'hq-backlog.db'), 'bench-backlog', 1);
+  if (values['nice-hq']) for (const pid of [ingest.pid, m.pid]) if (pid) execFileSync('renice', ['-n', '19', '-p', String(pid)]);
   const link = createMqttLink({ url: m.url, clientId: 'bench-gw-backlog', username: 'store-b', password: m.users['store-b']!, statusTopic: statusTopic(gw) });
   await link.whenUp();
   await tillLatencies(service, numbers, 1, 'warm');
