@@ -189,7 +189,13 @@ switch (command) {
       }
       return control;
     }, store);
-    const app = await buildHqApi({ store, logger: log, publishSegment, insights, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    const app = await buildHqApi({
+      store,
+      logger: log,
+      publishSegment,
+      insights,
+      ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}),
+    });
     const url = await app.listen({ host: v.host!, port: Number(v.port) });
     console.log(JSON.stringify({ api: url }));
     onSignal(async () => {

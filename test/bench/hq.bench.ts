@@ -14,7 +14,10 @@
  *     (10M events over MQTT would take hours here). Bigger batches merge more deltas per key,
  *     so this is faster than the ingest; the tables it builds are the same (the integration
  *     suite checks that batch size and order change no rollup). The load time and the row
- *     counts of hq_events and every rollup table are reported;
+ *     counts of hq_events and every rollup table are reported. On PostgreSQL above 1M events
+ *     hq_events' five secondary indexes are dropped for the load and rebuilt after it (the
+ *     usual bulk-load practice; the rebuild is in the load time; the dashboard never reads
+ *     hq_events; the rollup tables keep theirs);
  *  3. p95 of every dashboard query (each view chain-wide, and for one store over 30 days).
  * Events: the seeded chain simulation (sync/testing/insights-sim.ts), 200 stores. The store
  * path is measured (HqStore.insertEvents), not MQTT. PostgreSQL runs with shared_buffers
@@ -139,6 +142,10 @@ async function run(kind: 'postgres' | 'sqlite', target: number, open: (rollups: 
 
   // 2. Bulk load of the rest, with rollups (header: same code, bigger batches).
   const t0 = performance.now();
+  // PostgreSQL: hq_events' secondary indexes go for the load and are rebuilt after it by
+  // migrate() (in the load time). The dashboard never reads hq_events.
+  const bulk = kind === 'postgres' && target - loaded > Number(process.env.HQ_BENCH_BULK_MIN ?? 1_000_000);
+  if (bulk) await rolled.rollupQuery(`DROP INDEX IF EXISTS ${HQ_EVENTS_INDEXES.join(', ')}`, []);
   let rest = 0;
   let lastLog = 0;
   for (;;) {
@@ -151,8 +158,15 @@ async function run(kind: 'postgres' | 'sqlite', target: number, open: (rollups: 
     rest += events.length;
     if (rest - lastLog >= 500_000) {
       lastLog = rest;
-      log(`loaded ${loaded.toLocaleString('en-GB')} (${Math.round(rest / ((performance.now() - t0) / 1000))}/s, ${Math.round((performance.now() - t0) / 1000)} s)`);
+      log(
+        `loaded ${loaded.toLocaleString('en-GB')} (${Math.round(rest / ((performance.now() - t0) / 1000))}/s, ${Math.round((performance.now() - t0) / 1000)} s)`,
+      );
     }
+  }
+  if (bulk) {
+    const i0 = performance.now();
+    await rolled.migrate();
+    log(`hq_events indexes rebuilt in ${Math.round((performance.now() - i0) / 1000)} s`);
   }
   const loadSeconds = (performance.now() - t0) / 1000;
   const loadRate = rest ? rest / loadSeconds : null;
@@ -186,8 +200,13 @@ async function measure(kind: string, rolled: HqStore) {
   return { events: counts.events, rows, p95_ms: p95, p95_max_ms: Math.max(...Object.values(p95)) };
 }
 
+const HQ_EVENTS_INDEXES = ['hq_events_store_time', 'hq_events_type_time', 'hq_events_time', 'hq_events_member', 'hq_events_received'];
 const ROLLUP_TABLES = ['hq_r_daily', 'hq_r_distinct', 'hq_r_members', 'hq_r_member_store', 'hq_r_member_day', 'hq_r_exposure'];
-const median = (xs: number[]) => percentile([...xs].sort((x, y) => x - y), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((x, y) => x - y),
+    50,
+  );
 
 function summary(r: Awaited<ReturnType<typeof run>>) {
   const sorted = [...r.ratios].sort((x, y) => x - y);
@@ -228,7 +247,10 @@ async function main() {
       const m = await measure('postgres', s);
       out.postgres = { ...m, p95_under_1s: m.p95_max_ms < 1000 };
     } else if (!a['skip-pg']) {
-      const pg = await startPostgres({ settings: { shared_buffers: a['pg-shared-buffers']!, max_wal_size: '4GB' }, keep: a['pg-keep']! });
+      const pg = await startPostgres({
+        settings: { shared_buffers: a['pg-shared-buffers']!, max_wal_size: '4GB', maintenance_work_mem: '512MB' },
+        keep: a['pg-keep']!,
+      });
       try {
         let n = 0;
         const pgOut = summary(

@@ -35,7 +35,14 @@ describe('HQ insights config (checked at the boundary)', () => {
 describe('local clock', () => {
   it('the cached quarter-hour stamps agree with Intl across a DST change and a day boundary', () => {
     const clock = localClock('Europe/Amsterdam');
-    const fmt = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+    const fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Europe/Amsterdam',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    });
     // 2025-03-30 01:00 UTC is the spring change; walk 48 h in 7-minute steps, twice (cold, then cached).
     const from = Date.UTC(2025, 2, 29, 12);
     for (let pass = 0; pass < 2; pass++)
