@@ -20,6 +20,7 @@ import { memberPhone, strangerDevice, type Device } from '../../firmware-sim/sto
 import { walkPresenceTimers } from '../support/presence-walk-timers';
 import { Rng } from '../../firmware-sim/store/prng';
 import { requireSocat, startSocat, type PtyPair } from '../support/socat';
+import { waitFor as pollUntil } from '../support/wait-for';
 
 const PROGRAM = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -27,13 +28,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> => pollUntil(cond, what, timeoutMs, 50);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

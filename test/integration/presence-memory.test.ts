@@ -23,6 +23,7 @@ import { openSerialController } from '../../firmware-sim/hci/serial-controller';
 import { randomAddress } from '../../firmware-sim/store/devices';
 import { Rng } from '../../firmware-sim/store/prng';
 import { requireSocat, startSocat } from '../support/socat';
+import { waitFor as pollUntil } from '../support/wait-for';
 
 const PROGRAM = '2f234454-cf6d-4a0f-adf2-f4911ba9ffa6';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -31,13 +32,7 @@ afterEach(async () => {
 });
 beforeAll(() => requireSocat());
 
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> => pollUntil(cond, what, timeoutMs, 50);
 
 describe('presence memory with rotating addresses', () => {
   async function run(prune: boolean) {

@@ -12,6 +12,7 @@ import { SimTill } from '../../firmware-sim/till/sim-till';
 import { FAULT_KINDS } from '../../firmware-sim/till/faults';
 import { journalSales } from '../../firmware-sim/till/journal';
 import { stubTillService } from '../support/stub-till-service';
+import { waitFor as pollUntil } from '../support/wait-for';
 
 const common = { logger: silentLogger, clock: systemClock, reconnectMinMs: 50, reconnectMaxMs: 300 };
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,13 +20,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> => pollUntil(cond, what, timeoutMs, 10);
 
 async function listeningGateway() {
   const stub = stubTillService();

@@ -15,6 +15,7 @@ import { FAULT_KINDS, type FaultKind } from '../../firmware-sim/till/faults';
 import { journalSales } from '../../firmware-sim/till/journal';
 import { requireSocat, startSocat, type PtyPair } from '../support/socat';
 import { stubTillService } from '../support/stub-till-service';
+import { waitFor as pollUntil } from '../support/wait-for';
 
 const MEMBERS = ['M-100001', 'M-100002', 'M-100003'];
 
@@ -48,13 +49,7 @@ function captureLogger() {
   return { logger, lines };
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> => pollUntil(cond, what, timeoutMs, 20);
 
 async function socat(opts: { a?: string; b?: string } = {}): Promise<PtyPair> {
   const pair = await startSocat(opts);

@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Advert, BleScanners } from '../../gateway/ports/ble-scanner';
+import { waitFor as pollUntil } from './wait-for';
 
 export interface HeardAdvert {
   rssi: number;
@@ -26,13 +27,7 @@ export interface BleScannersHarness {
   teardown(): Promise<void>;
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> => pollUntil(cond, what, timeoutMs, 20);
 
 const md = (i: number) => Uint8Array.from([0x4c, 0x00, 0x02, 0x15, 0xc0, 0xff, 0xee, i]);
 const adverts = (from: number, n: number): HeardAdvert[] =>

@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrokerLink, InboundMessage, LinkState } from '../../sync/gateway/broker-link';
+import { waitFor as pollUntil } from './wait-for';
 
 export interface BrokerLinkHarness {
   link: BrokerLink;
@@ -25,13 +26,7 @@ export interface BrokerLinkHarness {
   teardown(): Promise<void>;
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export const waitFor = (cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> => pollUntil(cond, what, timeoutMs, 10);
 
 export function brokerLinkContract(name: string, setup: () => Promise<BrokerLinkHarness>): void {
   describe(`BrokerLink contract: ${name}`, () => {

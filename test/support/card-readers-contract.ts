@@ -9,6 +9,7 @@ import { CARDS, TEST_BANK_PAN, UIDS } from '../../firmware-sim/cards/catalogue';
 import type { VirtualCard } from '../../firmware-sim/cards/virtual-card';
 import { cardToken } from '../../gateway/core/identity/token';
 import type { CardReaders, CardTap } from '../../gateway/ports/card-reader';
+import { waitFor as pollUntil } from './wait-for';
 
 export const CONTRACT_BINDINGS = (reader: string) => [
   { match: reader, place: 'lane:l1' },
@@ -33,13 +34,7 @@ export interface CardReadersHarness {
   teardown(): Promise<void>;
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> => pollUntil(cond, what, timeoutMs, 20);
 
 export function cardReadersContract(name: string, setup: () => Promise<CardReadersHarness>): void {
   describe(`CardReaders contract: ${name}`, () => {

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LinkEngine } from '../../gateway/adapters/pos/link-engine';
 import type { ByteStream } from '../../gateway/adapters/pos/link-types';
 import type { PosLink, TillBodyHandler } from '../../gateway/ports/pos-link';
+import { waitFor as pollUntil } from './wait-for';
 
 export interface TillEnd {
   stream: ByteStream;
@@ -21,13 +22,7 @@ export interface ContractHarness {
   teardown(): Promise<void>;
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> => pollUntil(cond, what, timeoutMs, 10);
 
 export function posLinkContract(name: string, setup: () => Promise<ContractHarness>): void {
   describe(`PosLink contract: ${name}`, () => {
