@@ -1,6 +1,6 @@
 /**
  * HQ command line:
- *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s] [--settle-every s] [--insights-config f.yaml]
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s] [--settle-every s] [--bound-identity] [--insights-config f.yaml]
  *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1] [--insights-config f.yaml]
  *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
@@ -37,6 +37,7 @@ import { publishStoreConfig, retainedConfigVersion, sendCommand } from './contro
 import { createSettlementService } from './settlement-service';
 import { openSettlementDb, startHqSettlement } from './settlement-loop';
 import { parseSetupFile, writeBrokerSetup } from '../broker/write-setup';
+import { ingestClientId } from '../broker/mosquitto-setup';
 import { CommandApplied } from '../schemas/command-events';
 
 const { positionals, values: v } = parseArgs({
@@ -52,6 +53,7 @@ const { positionals, values: v } = parseArgs({
     connections: { type: 'string', default: '8' },
     'session-expiry': { type: 'string', default: String(DEFAULT_INGEST_SESSION_EXPIRY_SECONDS) },
     'client-id': { type: 'string' },
+    'bound-identity': { type: 'boolean', default: false },
     group: { type: 'string', default: 'hq' },
     protocol: { type: 'string', default: 'auto' },
     port: { type: 'string', default: '8090' },
@@ -131,7 +133,11 @@ switch (command) {
   case 'ingest': {
     const settleEvery = Number(v['settle-every'] ?? (v.instance === '1' ? 60 : 0));
     if (!Number.isFinite(settleEvery) || settleEvery < 0) fail(`--settle-every: expected seconds ≥ 0 (0: off), got ${v['settle-every']}`);
-    const clientId = v['client-id'] ?? `trouw-hq-ingest-${hostname()}-${v.instance}`;
+    // With the product's broker setup each connection's client id is bound to its own username
+    // (broker-setup prints them): `trouw-{username}`, `-c1`, ... and `{username}.c1`, ...
+    const bound = v['bound-identity'] === true;
+    if (bound && !v.username) fail('--bound-identity needs --username (or TROUW_HQ_USERNAME)');
+    const clientId = v['client-id'] ?? (bound ? ingestClientId(v.username!) : `trouw-hq-ingest-${hostname()}-${v.instance}`);
     const store = await openHqStore(v.db!, { rollups: insightsConfig() });
     const ingest = await startIngest({
       url: v.broker!,
@@ -140,6 +146,7 @@ switch (command) {
       clientId,
       group: v.group!,
       connections: Number(v.connections),
+      boundIdentity: bound,
       sessionExpirySeconds: Number(v['session-expiry']),
       protocol: v.protocol as 'auto' | '5' | '3.1.1',
       startTimeoutMs: 120_000,

@@ -1,7 +1,7 @@
 /**
  * HQ storage on SQLite (better-sqlite3): the default, for the demo and small chains. WAL with
- * `synchronous = NORMAL`: a commit survives a crash of the ingest process (the PUBACK follows
- * it); after a power cut the last commits may be lost, so a chain that cannot accept that
+ * `synchronous = NORMAL`: a commit survives a crash of the ingest process (the end-to-end
+ * ack follows it); after a power cut the last commits may be lost, so a chain that cannot accept that
  * uses PostgreSQL or sets `synchronous: 'full'`. Several ingest processes may share one file
  * (they take turns at the write lock; `busy_timeout` waits).
  */
