@@ -15,7 +15,14 @@
  *   and `status`, subscribe to exactly its own `cfg`, `cmd/+` and `ack`, and receive nothing
  *   else. No gateway can subscribe to any `evt` topic or `$share/…` filter.
  * - HQ ingest identities: subscribe to the events (plain or in the named shared groups) and
- *   statuses, publish only acks. They cannot publish config or commands.
+ *   statuses, publish only acks. They cannot publish config or commands. An ingest process
+ *   opens `ingestConnections` (8) connections, each with its own persistent session, and
+ *   the plugin binds one client id per username: so each connection is its own username
+ *   (`{name}`, `{name}.c1`, ...; one password for all of them) bound to its client id
+ *   (`trouw-{name}`, `trouw-{name}-c1`, ...: the ingest's own naming, startIngest's
+ *   `boundIdentity`). Without the binding HQ's control identity, or a second ingest with a
+ *   stolen password, could connect with an ingest's client id and wipe its session (and
+ *   with it the share of the events the broker queues for it).
  * - HQ control identities (publish-config, send-command, settlement): publish `cfg` and
  *   `cmd`, read back `cfg`; they cannot read events nor acknowledge them.
  * Everything not granted is denied (`defaultACLAccess` all false but unsubscribe).
@@ -36,7 +43,11 @@ export interface BrokerSetupInput {
   control?: string[];
   /** Shared subscription groups the ingest identities may join (default `hq`). */
   groups?: string[];
+  /** MQTT connections of each ingest identity (the ingest's `--connections`, default 8). */
+  ingestConnections?: number;
 }
+
+export const DEFAULT_INGEST_CONNECTIONS = 8;
 
 export interface ListenerOptions {
   port: number;
@@ -64,6 +75,9 @@ export const DEFAULT_DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynami
 
 export const gatewayUsername = (g: GatewayIdentity): string => `${g.store}.${g.gateway}`;
 export const gatewayClientId = (g: GatewayIdentity): string => `trouw-${g.store}-${g.gateway}`;
+/** Connection `i` of an HQ ingest identity: its username (the identity's password) and the client id bound to it. */
+export const ingestUsername = (name: string, i: number): string => (i === 0 ? name : `${name}.c${i}`);
+export const ingestClientId = (name: string, i = 0): string => (i === 0 ? `trouw-${name}` : `trouw-${name}-c${i}`);
 
 type Acl = {
   acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribeLiteral' | 'subscribePattern' | 'unsubscribePattern';
@@ -98,10 +112,22 @@ export function checkSetup(input: BrokerSetupInput): string[] {
     ids.add(c);
   }
   const u = usernamesOf(input);
+  const connections = input.ingestConnections ?? DEFAULT_INGEST_CONNECTIONS;
+  if (!Number.isInteger(connections) || connections < 1 || connections > 64) problems.push(`ingestConnections: expected 1–64, got ${connections}`);
   for (const n of [...u.ingest, ...u.control]) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(n)) problems.push(`invalid HQ username ${JSON.stringify(n)}`);
     if (names.has(n)) problems.push(`username ${n} used twice`);
     names.add(n);
+  }
+  for (const n of u.ingest) {
+    for (let i = 1; i < connections; i++) {
+      if (names.has(ingestUsername(n, i))) problems.push(`username ${ingestUsername(n, i)} used twice`);
+      names.add(ingestUsername(n, i));
+    }
+    for (let i = 0; i < connections; i++) {
+      if (ids.has(ingestClientId(n, i))) problems.push(`client id ${ingestClientId(n, i)} would be shared (rename an identity)`);
+      ids.add(ingestClientId(n, i));
+    }
   }
   for (const g of input.groups ?? ['hq']) if (!/^[A-Za-z0-9_-]{1,64}$/.test(g)) problems.push(`invalid group ${JSON.stringify(g)}`);
   return problems;
@@ -157,7 +183,18 @@ export function buildDynsec(input: BrokerSetupInput, passwords: Record<string, s
       allow('publishClientSend', 'trouw/v1/+/+/ack'),
     ],
   });
-  for (const n of u.ingest) clients.push({ username: n, textName: 'HQ ingest', ...pw(n), roles: [{ rolename: 'hq-ingest' }] });
+  const connections = input.ingestConnections ?? DEFAULT_INGEST_CONNECTIONS;
+  for (const n of u.ingest) {
+    for (let i = 0; i < connections; i++) {
+      clients.push({
+        username: ingestUsername(n, i),
+        clientid: ingestClientId(n, i),
+        textName: `HQ ingest ${n}, connection ${i}`,
+        ...pw(n),
+        roles: [{ rolename: 'hq-ingest' }],
+      });
+    }
+  }
 
   roles.push({
     rolename: 'hq-control',

@@ -19,6 +19,8 @@ import {
   checkSetup,
   gatewayClientId,
   gatewayUsername,
+  ingestClientId,
+  DEFAULT_INGEST_CONNECTIONS,
   usernamesOf,
   type BrokerSetupInput,
   type ListenerOptions,
@@ -31,6 +33,7 @@ export const BrokerSetupFile = Type.Object(
     ingest: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     control: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     groups: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    ingestConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   },
   { additionalProperties: false },
 );
@@ -39,7 +42,8 @@ export interface WrittenSetup {
   dir: string;
   conf: string;
   gateways: { store: string; gateway: string; username: string; clientId: string; passwordFile: string }[];
-  hq: { role: 'ingest' | 'control'; username: string; passwordFile: string }[];
+  /** An ingest identity's connections log in as `{username}`, `{username}.c1`, ... with client ids `{clientId}`, `{clientId}-c1`, ... (ingest `--bound-identity`). */
+  hq: { role: 'ingest' | 'control'; username: string; passwordFile: string; clientId?: string; connections?: number }[];
 }
 
 export function parseSetupFile(doc: unknown): BrokerSetupInput {
@@ -77,7 +81,13 @@ export function writeBrokerSetup(input: BrokerSetupInput, o: { out: string; list
     conf,
     gateways: input.gateways.map((g) => ({ ...g, username: gatewayUsername(g), clientId: gatewayClientId(g), passwordFile: join(creds, gatewayUsername(g)) })),
     hq: [
-      ...names.ingest.map((u) => ({ role: 'ingest' as const, username: u, passwordFile: join(creds, u) })),
+      ...names.ingest.map((u) => ({
+        role: 'ingest' as const,
+        username: u,
+        passwordFile: join(creds, u),
+        clientId: ingestClientId(u),
+        connections: input.ingestConnections ?? DEFAULT_INGEST_CONNECTIONS,
+      })),
       ...names.control.map((u) => ({ role: 'control' as const, username: u, passwordFile: join(creds, u) })),
     ],
   };

@@ -2,8 +2,9 @@
  * HQ ingest (issue 5): subscribes to every store's events inside a shared subscription group
  * (`$share/hq/trouw/v1/+/+/evt/#`), so N processes on M machines split the stream; validates
  * each event; inserts by (source, id), so a redelivery changes nothing; files anything that
- * fails validation in the dead-letter table with its reason. The PUBACK follows the commit
- * (mqtt-link.ts), so a crash or a storage outage means redelivery, never loss.
+ * fails validation in the dead-letter table with its reason. The PUBACK goes out when an
+ * event is admitted to the group commit (createAdmission, below); a crash or a storage outage
+ * before the commit means no end-to-end ack, so the gateway resends: never loss.
  *
  * After the commit this process acknowledges end to end what it stored (or refused for good)
  * to the gateway that sent it (`…/{store}/{gateway}/ack`, ack-sender.ts): the gateway deletes
@@ -34,6 +35,8 @@ import { ULID_PATTERN } from '../envelope/cloudevent';
  */
 export const DEFAULT_INGEST_SESSION_EXPIRY_SECONDS = 300;
 
+export const DEFAULT_MAX_UNCOMMITTED = 2000;
+
 export interface IngestOptions {
   url: string;
   store: HqStore;
@@ -56,6 +59,14 @@ export interface IngestOptions {
    * number stable for an instance, since an abandoned session keeps its queue until it expires.
    */
   connections?: number;
+  /** Most events PUBACKed and not yet committed (default 2,000): past it the PUBACKs wait (createAdmission). */
+  maxUncommitted?: number;
+  /**
+   * The broker binds each client id to one username (the product's broker setup,
+   * sync/broker/mosquitto-setup.ts): connection i ≥ 1 logs in as `{username}.c{i}` (same
+   * password) with client id `{clientId}-c{i}`. Off: every connection uses `username`.
+   */
+  boundIdentity?: boolean;
   /** How long start waits for the broker (default 30 s). */
   startTimeoutMs?: number;
   /** End-to-end acknowledgements to the gateways (default on; off only to measure without). */
@@ -72,6 +83,9 @@ export interface IngestStats {
   /** Whether this process receives a share (MQTT 5 shared subscription) or everything. */
   shared: boolean;
   connections: number;
+  /** Group commits and the events they carried (their mean is the batch size). */
+  commits: number;
+  committed: number;
   acks: AckSenderStats;
 }
 
@@ -159,14 +173,16 @@ export function createIngestHandler(o: {
 
 /**
  * Group commit: events handed in while a commit is being prepared share one transaction, and
- * each caller hears back (so its PUBACK goes out) only after that commit. mqtt.js hands a
- * connection's messages over one at a time, so the batch is fed by several connections.
+ * each caller hears back (so its end-to-end ack goes out) only after that commit. With the
+ * PUBACK on admission (createAdmission) a connection's messages stream in while one commit
+ * runs, so the next commit takes everything that arrived meanwhile (up to `maxBatch`).
  */
 export function createGroupCommit(store: HqStore, opts: { target: number; maxBatch?: number }) {
-  const maxBatch = opts.maxBatch ?? 500;
+  const maxBatch = opts.maxBatch ?? 1000;
   let pending: { e: IngestedEvent; resolve: (v: boolean) => void; reject: (err: unknown) => void }[] = [];
   let scheduled = false;
   let flushing = false;
+  const counts = { commits: 0, committed: 0 };
 
   function schedule() {
     if (flushing || scheduled) return;
@@ -184,6 +200,8 @@ export function createGroupCommit(store: HqStore, opts: { target: number; maxBat
     pending = pending.slice(batch.length);
     try {
       const r = await store.insertEvents(batch.map((b) => b.e));
+      counts.commits++;
+      counts.committed += batch.length;
       batch.forEach((b, i) => b.resolve(r[i]!));
     } catch (err) {
       for (const b of batch) b.reject(err);
@@ -194,11 +212,50 @@ export function createGroupCommit(store: HqStore, opts: { target: number; maxBat
   }
 
   return {
+    stats: () => ({ ...counts }),
     add(e: IngestedEvent): Promise<boolean> {
       return new Promise((resolve, reject) => {
         pending.push({ e, resolve, reject });
         schedule();
       });
+    },
+  };
+}
+
+/**
+ * The PUBACK goes out when an event is admitted to the group commit, not after the commit:
+ * mqtt.js hands a connection's next message over only after the PUBACK of the previous one,
+ * so PUBACK-after-commit meant one event per connection per commit (~8 per commit; profile:
+ * COMMIT and its WAL checkpoints were a quarter of the ingest's CPU). Since issue 13 a PUBACK
+ * promises the broker nothing about HQ's storage: the gateway deletes only on the end-to-end
+ * ack, which still follows the commit, and resends what stays unacknowledged. An event
+ * admitted but not committed when the process dies is therefore resent by its gateway
+ * (after `hqAckTimeoutMs`), not redelivered by the broker: later recovery, same guarantee.
+ *
+ * At most `max` events wait for their commit (the broker's flow control per connection,
+ * Receive Maximum, then holds the rest): past it, admission (and so the PUBACK) waits.
+ */
+export function createAdmission(o: { max: number; onError: (e: unknown) => void }) {
+  let waiting = 0;
+  const idle: (() => void)[] = [];
+  const blocked: (() => void)[] = [];
+  function settled() {
+    waiting--;
+    while (blocked.length && waiting < o.max) blocked.shift()!();
+    if (waiting === 0) for (const r of idle.splice(0)) r();
+  }
+  return {
+    admit(work: Promise<void>): Promise<void> {
+      waiting++;
+      work.catch(o.onError).finally(settled);
+      return waiting <= o.max ? Promise.resolve() : new Promise<void>((r) => blocked.push(r));
+    },
+    /** Resolves once every admitted event's commit has settled (stop). */
+    whenIdle(): Promise<void> {
+      return waiting === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r));
+    },
+    get waiting() {
+      return waiting;
     },
   };
 }
@@ -224,11 +281,19 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
     ...(log ? { logger: log } : {}),
   });
 
-  const makeLink = (id: string, protocol: 'auto' | '5' | '3.1.1') => {
+  const admission = createAdmission({
+    max: o.maxUncommitted ?? DEFAULT_MAX_UNCOMMITTED,
+    // Not stored, not acknowledged: its gateway sends it again after its ack timeout.
+    onError: (e) => log?.error({ err: e }, 'hq: event not stored (storage failed); its gateway will resend it'),
+  });
+  const onMessage = (m: InboundMessage) => admission.admit(handler.handle(m));
+
+  const makeLink = (i: number, protocol: 'auto' | '5' | '3.1.1') => {
+    const username = o.username !== undefined && o.boundIdentity && i > 0 ? `${o.username}.c${i}` : o.username;
     const l = createMqttLink({
       url: o.url,
-      clientId: id,
-      ...(o.username !== undefined ? { username: o.username } : {}),
+      clientId: i === 0 ? clientId : `${clientId}-c${i}`,
+      ...(username !== undefined ? { username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { tls: o.tls } : {}),
       protocol,
@@ -240,18 +305,18 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
       ...(log ? { logger: log } : {}),
       clock,
     });
-    l.setHandler(handler.handle);
+    l.setHandler(onMessage);
     return l;
   };
 
-  const first = makeLink(clientId, o.protocol ?? 'auto');
+  const first = makeLink(0, o.protocol ?? 'auto');
   await first.whenUp(o.startTimeoutMs ?? 30_000);
   const shared = first.protocolVersion === 5;
   const group = o.group ?? 'hq';
   const events = shared ? sharedFilter(group, ALL_EVENTS_FILTER) : ALL_EVENTS_FILTER;
   links.push(first);
   // Without shared subscriptions every connection would get every event: one connection only.
-  if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(`${clientId}-c${i}`, '5'));
+  if (shared) for (let i = 1; i < wanted; i++) links.push(makeLink(i, '5'));
   await Promise.all(links.map((l) => l.whenUp(o.startTimeoutMs ?? 30_000)));
   await first.subscribe([events, ALL_STATUS_FILTER]);
   await Promise.all(links.slice(1).map((l) => l.subscribe([events])));
@@ -261,10 +326,11 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   return {
     link: first,
     links,
-    stats: () => ({ ...handler.stats(), shared, connections: links.length, acks: acks.stats() }),
+    stats: () => ({ ...handler.stats(), shared, connections: links.length, ...commit.stats(), acks: acks.stats() }),
     handle: handler.handle,
     async stop() {
-      await Promise.race([acks.flush(), new Promise((r) => setTimeout(r, 2000))]);
+      // What was admitted is committed and acknowledged before the connections close.
+      await Promise.race([admission.whenIdle().then(() => acks.flush()), new Promise((r) => setTimeout(r, 2000))]);
       await Promise.all(links.map((l) => l.close()));
     },
   };

@@ -6,7 +6,7 @@
  * The contract: `insertEvent` stores an event unless one with the same (source, id) exists
  * (then it changes nothing and returns false), and updates the gateway's last-seen, lag and
  * count in the same transaction; it resolves only after the commit, because the ingest sends
- * the PUBACK after it.
+ * the end-to-end ack after it.
  */
 /**
  * One event as HQ keeps it, whichever way it travels: `Data` is the `data` member as JSON text

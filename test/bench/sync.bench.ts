@@ -46,6 +46,32 @@ import { createTillService } from '../../gateway/app/till/till-service';
 import { EarningRulesConfig } from '../../gateway/config/schema';
 import { systemClock } from '../../gateway/ports/clock';
 import { round, summary } from './stats';
+import { readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector/promises';
+
+/** Profiles this process (the gateway's publisher) from now until the returned function writes the profile. */
+async function profileStart(): Promise<(file: string) => Promise<void>> {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async (file) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc (Linux); NaN when unreadable. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +88,8 @@ const { values } = parseArgs({
     parts: { type: 'string', default: 'drain,stages,ack,backlog,pg' },
     /** HQ ingest's MQTT connections per process (its CLI's --connections; each carries one event per commit). */
     'ingest-connections': { type: 'string', default: '8' },
+    /** Directory: the HQ ingest processes write V8 CPU profiles there (node --cpu-prof); for the bench process itself run it with node --cpu-prof. */
+    'cpu-prof': { type: 'string', default: '' },
   },
 });
 const BLOCK = Number(values.block);
@@ -79,6 +107,8 @@ const CLI = resolve(import.meta.dirname, '../../sync/hq/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-sync-'));
 const log = (s: string) => console.log(s);
 const children: ChildProcess[] = [];
+/** The last stats line each ingest process printed (its CLI prints one a second). */
+const ingestStats = new Map<ChildProcess, { commits: number; committed: number }>();
 
 /**
  * HQ ingest as its own process (the CLI), as in production. Resolves once subscribed. Session
@@ -88,6 +118,7 @@ async function spawnIngest(m: Mosquitto, db: string, group: string, instance: nu
   const child = spawn(
     process.execPath,
     [
+      ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
       '--import',
       'tsx',
       CLI,
@@ -114,7 +145,10 @@ async function spawnIngest(m: Mosquitto, db: string, group: string, instance: nu
   );
   children.push(child);
   await new Promise<void>((ok, fail) => {
-    createInterface({ input: child.stdout! }).on('line', (l) => l.includes('"ingest":"up"') && ok());
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      if (l.includes('"ingest":"up"')) ok();
+      else if (l.startsWith('{"received"')) ingestStats.set(child, JSON.parse(l) as { commits: number; committed: number });
+    });
     child.once('exit', () => fail(new Error('ingest exited early')));
   });
   return child;
@@ -128,7 +162,7 @@ async function stopChild(c: ChildProcess) {
 }
 
 /** A subscriber that only counts (acknowledges on receipt, stores nothing): the raw loop's far end. */
-async function spawnCounter(m: Mosquitto, topic: string, n: number): Promise<{ done: Promise<number> }> {
+async function spawnCounter(m: Mosquitto, topic: string, n: number, user = 'hq'): Promise<{ done: Promise<number> }> {
   const code = `
     import mqtt from 'mqtt';
     const [url, user, pass, topic, n] = process.argv.slice(1);
@@ -136,7 +170,7 @@ async function spawnCounter(m: Mosquitto, topic: string, n: number): Promise<{ d
     let count = 0;
     c.on('message', () => { if (++count === Number(n)) { console.log('done'); c.end(); } });
     c.on('connect', () => c.subscribe(topic, { qos: 1 }, () => console.log('ready')));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, 'hq', m.users.hq!, topic, String(n)], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, m.url, user, m.users[user]!, topic, String(n)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: resolve(import.meta.dirname, '../..'),
   });
@@ -225,23 +259,46 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   const ratios: number[] = [];
   const ackCosts: number[] = [];
   let bytes = 0;
+  // CPU seconds per phase of this process (the gateway's publisher, or the raw publisher), the
+  // ingest and mosquitto: with all three on two cores, where a phase's time goes.
+  const procs = [process.pid, ingest.pid, m.pid];
+  const cpu = { drain: [0, 0, 0], raw: [0, 0, 0], puback: [0, 0, 0] };
+  const cpuNow = () => procs.map(cpuSeconds);
+  const addCpu = (into: number[], from: number[]) => cpuNow().forEach((c, i) => (into[i]! += c - from[i]!));
   for (let k = 0; k < blocks; k++) {
     fillOutbox(db, BLOCK, { start: k * BLOCK });
-    const rawItems = renderOutbox(db, { store: 'store-a', gateway: 'gw-raw' });
+    // HQ → store on a command topic: the same payloads, but outside the ingest's subscription
+    // (on an evt topic HQ's ingest took the raw events too, and the raw loop timed it as well).
+    const rawItems = renderOutbox(db, { store: 'store-a', gateway: 'gw-raw' }).map((i) => ({ ...i, topic: i.topic.replace('/evt/', '/cmd/') }));
     bytes = rawItems.reduce((a, i) => a + i.payload.length, 0) / rawItems.length;
+    const prof = values['cpu-prof'] ? await profileStart() : undefined;
+    let c0 = cpuNow();
     let t = performance.now();
     pub.notify();
     await pub.whenDrained();
     const d = (performance.now() - t) / 1000;
-    const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-raw/evt/#', BLOCK);
+    await prof?.(join(values['cpu-prof'], `gateway-drain-block-${k + 1}.cpuprofile`));
+    addCpu(cpu.drain, c0);
+    if (process.env.BENCH_PROFILE) await new Promise((r) => setTimeout(r, 1100)); // the ingest's next stats line
+    const is = ingestStats.get(ingest);
+    if (is) log(`  HQ ingest so far: ${is.commits} commits, ${(is.committed / Math.max(1, is.commits)).toFixed(1)} events per commit`);
+    if (process.env.BENCH_ONLY_DRAIN) {
+      drainS += d;
+      continue;
+    }
+    const counter = await spawnCounter(m, 'trouw/v1/store-a/gw-raw/cmd/#', BLOCK, 'store-a');
+    c0 = cpuNow();
     t = performance.now();
-    await rawPublish(m, 'store-a', rawItems, WINDOW);
+    await rawPublish(m, 'hq', rawItems, WINDOW);
     const r = ((await counter.done) - t) / 1000;
+    addCpu(cpu.raw, c0);
     fillOutbox(oldDb, BLOCK, { start: k * BLOCK });
+    c0 = cpuNow();
     t = performance.now();
     oldPub.notify();
     await until(() => oldAtHq() >= (k + 1) * BLOCK, 'HQ holds the PUBACK-deleted block', 600_000, 10);
     const o = (performance.now() - t) / 1000;
+    addCpu(cpu.puback, c0);
     drainS += d;
     rawS += r;
     oldS += o;
@@ -256,6 +313,10 @@ async function drainRate(m: Mosquitto): Promise<{ drain: number; raw: number; ra
   await oldLink.close();
   oldDb.close();
   log(`outbox blocks of ${BLOCK} events, ${bytes.toFixed(0)} bytes each on average; in-flight window ${WINDOW}`);
+  const per = (c: number[], s: number) => `${c.map((x) => ((x * 1e6) / (blocks * BLOCK)).toFixed(0)).join(' / ')} µs/event (${s.toFixed(2)} s wall)`;
+  log(
+    `CPU per event, this process / HQ ingest / mosquitto: drain ${per(cpu.drain, drainS)}; raw ${per(cpu.raw, rawS)} (+ the counting subscriber); delete-on-PUBACK ${per(cpu.puback, oldS)}`,
+  );
   const hq = new Database(hqPath, { readonly: true });
   const atHq = hq.prepare(`SELECT COUNT(*) FROM hq_events WHERE gateway = 'gw-drain'`).pluck().get() as number;
   hq.close();

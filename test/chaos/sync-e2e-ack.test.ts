@@ -33,7 +33,7 @@ import { startIngest, type IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { statusTopic, type GatewayAddress } from '../../sync/envelope/topics';
-import { gatewayClientId, gatewayUsername } from '../../sync/broker/mosquitto-setup';
+import { gatewayClientId, gatewayUsername, ingestClientId, ingestUsername } from '../../sync/broker/mosquitto-setup';
 import { fillOutbox, openGatewayDb, until } from '../../sync/testing/harness';
 
 const STANDALONE = resolve(import.meta.dirname, '../../sync/gateway/standalone.ts');
@@ -57,7 +57,9 @@ async function startHqIngest() {
     store: hq,
     username: 'hq-ingest',
     password: m.users['hq-ingest']!,
-    clientId: 'trouw-hq-ingest-chaos-1',
+    // The product's setup binds each connection's client id to its own username.
+    clientId: ingestClientId('hq-ingest'),
+    boundIdentity: true,
     connections: 2,
     sessionExpirySeconds: 300,
     reconnectMinMs: 2500,
@@ -67,7 +69,7 @@ async function startHqIngest() {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-chaos-ack-'));
-  m = await startMosquitto({ setup: { gateways: CELLS.map(gatewayOf), groups: ['hq', 'audit'] } });
+  m = await startMosquitto({ setup: { gateways: CELLS.map(gatewayOf), groups: ['hq', 'audit'], ingest: ['hq-ingest', 'hq-monitor'], ingestConnections: 2 } });
   hq = openSqliteHqStore(join(dir, 'hq.db'));
   await hq.migrate();
   await startHqIngest();
@@ -80,12 +82,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** mosquitto_sub as another subscriber on the events, with HQ's ingest identity. */
+/** mosquitto_sub as another subscriber on the events, with a second HQ ingest identity (its two bound connections). */
 function startExtraSubscriber(kind: 'plain' | 'audit'): ChildProcess {
-  const args = ['-h', '127.0.0.1', '-p', String(m.port), '-V', '5', '-q', '1', '-u', 'hq-ingest', '-P', m.users['hq-ingest']!];
+  const i = kind === 'plain' ? 0 : 1;
+  const args = ['-h', '127.0.0.1', '-p', String(m.port), '-V', '5', '-q', '1', '-u', ingestUsername('hq-monitor', i), '-P', m.users['hq-monitor']!];
+  args.push('-i', ingestClientId('hq-monitor', i));
   // The plain one keeps a persistent session, so the broker restores its subscription at once.
-  if (kind === 'plain') args.push('-c', '-i', 'trouw-monitor-plain', '-x', '600', '-t', 'trouw/v1/+/+/evt/#');
-  else args.push('-i', 'trouw-monitor-audit', '-t', '$share/audit/trouw/v1/+/+/evt/#');
+  if (kind === 'plain') args.push('-c', '-x', '600', '-t', 'trouw/v1/+/+/evt/#');
+  else args.push('-t', '$share/audit/trouw/v1/+/+/evt/#');
   const p = spawn('mosquitto_sub', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   cleanups.push(() => void p.kill('SIGKILL'));
   return p;

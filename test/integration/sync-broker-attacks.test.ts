@@ -26,13 +26,13 @@ import type { HqStore } from '../../sync/hq/store';
 import { sendCommand } from '../../sync/hq/control';
 import { eventTopic, statusTopic, type GatewayAddress } from '../../sync/envelope/topics';
 import { makeCloudEvent, storeSource } from '../../sync/envelope/cloudevent';
-import { gatewayClientId, gatewayUsername } from '../../sync/broker/mosquitto-setup';
+import { gatewayClientId, gatewayUsername, ingestClientId, ingestUsername } from '../../sync/broker/mosquitto-setup';
 import { fillOutbox, openGatewayDb, outboxCount, until } from '../../sync/testing/harness';
 import { ok } from '../../gateway/core/result';
 
 const A: GatewayAddress = { store: 'store-a', gateway: 'gw-1' };
 const B: GatewayAddress = { store: 'store-b', gateway: 'gw-1' };
-const INGEST_CLIENT = 'trouw-hq-ingest-attacks-1';
+const INGEST_CLIENT = ingestClientId('hq-ingest');
 
 let m: Mosquitto;
 let dir: string;
@@ -42,7 +42,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-attacks-'));
-  m = await startMosquitto({ setup: { gateways: [A, B], groups: ['hq'] } });
+  m = await startMosquitto({ setup: { gateways: [A, B], groups: ['hq'], ingestConnections: 2 } });
   hq = openSqliteHqStore(join(dir, 'hq.db'));
   await hq.migrate();
   ingest = await startIngest({
@@ -51,6 +51,7 @@ beforeAll(async () => {
     username: 'hq-ingest',
     password: m.users['hq-ingest']!,
     clientId: INGEST_CLIENT,
+    boundIdentity: true,
     connections: 2,
     reconnectMinMs: 100,
     reconnectMaxMs: 1000,
@@ -189,6 +190,18 @@ describe('broker setup: store A’s credentials against the others (mosquitto_su
       const r = await run('mosquitto_sub', [...asA(id), '-t', 'trouw/v1/store-a/gw-1/cfg', '-W', '2']);
       expect(r.out, `connect as ${id}`).toMatch(/Connection error: Not authorized/);
     }
+    // HQ's ingest connections are bound too, each to its own username: the ingest's own password
+    // opens neither the other connection's session nor one under a new client id.
+    const ingestPw = m.users['hq-ingest']!;
+    for (const [u, id] of [
+      [ingestUsername('hq-ingest', 0), `${INGEST_CLIENT}-c1`],
+      [ingestUsername('hq-ingest', 1), INGEST_CLIENT],
+      [ingestUsername('hq-ingest', 0), 'trouw-hq-ingest-other'],
+    ] as const) {
+      const r = await run('mosquitto_sub', ['-u', u, '-P', ingestPw, '-i', id, '-t', 'trouw/v1/+/+/status', '-W', '2']);
+      expect(r.out, `connect as ${u} with ${id}`).toMatch(/Connection error: Not authorized/);
+    }
+    expect(ingest.links.map((l) => l.state)).toEqual(['up', 'up']);
 
     // Publishes outside its own evt and status: refused (MQTT 5 reason 0x87).
     const publishes: [string, string, string[]][] = [

@@ -30,6 +30,8 @@ export interface Mosquitto {
   readonly url: string;
   readonly dir: string;
   readonly users: Record<string, string>;
+  /** The running broker's process id (benchmarks read its CPU time); undefined while stopped. */
+  readonly pid: number | undefined;
   /** Graceful stop (SIGTERM: persistence written). */
   stop(): Promise<void>;
   /** Start again on the same port with the same state. */
@@ -189,6 +191,9 @@ export async function startMosquitto(o: MosquittoOptions = {}): Promise<Mosquitt
     url: `mqtt://127.0.0.1:${port}`,
     dir,
     users,
+    get pid() {
+      return proc?.pid;
+    },
     stop: () => stopWith('SIGTERM'),
     start,
     async dispose() {

@@ -2,38 +2,41 @@
  * The rollup tables (rows.ts says what each holds), one DDL for SQLite and PostgreSQL.
  * Small next to hq_events: the dashboard reads only these. Few secondary indexes on purpose:
  * every one is paid on each ingest (the primary keys lead with metric, which every query
- * names); hq_r_distinct_member serves erasure.
+ * names). hq_r_distinct, the most written, has none: erasure (rare, by hand) scans it. On
+ * SQLite the tables are WITHOUT ROWID: the primary key is the table, one B-tree per row
+ * written instead of two (measured in docs/hq-insights.md).
  */
-export function rollupSchemaSql(d: { bigint: string }): string {
+export function rollupSchemaSql(d: { bigint: string; withoutRowid?: boolean }): string {
+  const wr = d.withoutRowid ? ' WITHOUT ROWID' : '';
   return `
     CREATE TABLE IF NOT EXISTS hq_r_daily (
       store TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dim TEXT NOT NULL,
       n ${d.bigint} NOT NULL, amount ${d.bigint} NOT NULL,
       PRIMARY KEY (metric, store, day, dim)
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_distinct (
       store TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dim TEXT NOT NULL, member TEXT NOT NULL,
       PRIMARY KEY (metric, store, day, dim, member)
-    );
-    CREATE INDEX IF NOT EXISTS hq_r_distinct_member ON hq_r_distinct (member);
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_members (
       member TEXT PRIMARY KEY, joined_ms ${d.bigint}, joined_month TEXT, first_store TEXT, tier TEXT, tier_at ${d.bigint},
       last_sale_ms ${d.bigint}, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL, points ${d.bigint} NOT NULL
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_member_store (
       member TEXT NOT NULL, store TEXT NOT NULL, points ${d.bigint} NOT NULL, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL,
       PRIMARY KEY (member, store)
-    );
+    )${wr};
+    DROP INDEX IF EXISTS hq_r_distinct_member;
     CREATE INDEX IF NOT EXISTS hq_r_member_store_store ON hq_r_member_store (store);
     CREATE TABLE IF NOT EXISTS hq_r_member_day (
       member TEXT NOT NULL, day TEXT NOT NULL, store TEXT NOT NULL, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL,
       PRIMARY KEY (member, day, store)
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_exposure (
       campaign TEXT NOT NULL, member TEXT NOT NULL, grp TEXT NOT NULL, store TEXT NOT NULL,
       assigned_ms ${d.bigint} NOT NULL, assigned_day TEXT NOT NULL, window_end_day TEXT NOT NULL,
       PRIMARY KEY (campaign, member)
-    );
+    )${wr};
     CREATE INDEX IF NOT EXISTS hq_r_exposure_member ON hq_r_exposure (member);`;
 }
 
