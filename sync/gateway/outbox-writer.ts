@@ -56,11 +56,19 @@ export interface OutboxWriterOptions {
   businessMaxPriority?: number | undefined;
 }
 
+const hasFloor = (db: Database): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_floor'").get() !== undefined;
+
 export function createOutboxWriter(db: Database, opts: OutboxWriterOptions = {}): OutboxWriter {
   const businessMax = opts.businessMaxPriority ?? BUSINESS_MAX_PRIORITY;
   const nextUlid = opts.newId ? undefined : monotonicFactory();
   const insert = db.prepare<[string, string, string | null, string, string, number, number | null]>(
-    'INSERT INTO outbox (id, type, subject, time, data, priority, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    hasFloor(db)
+      ? // Migration 009: no AUTOINCREMENT (its sqlite_sequence was one more page per sale); the
+        // seq is still never reused: above every row's and above the floor of deleted newest rows.
+        `INSERT INTO outbox (seq, id, type, subject, time, data, priority, expires_at)
+         VALUES (max(coalesce((SELECT max(seq) FROM outbox), 0), coalesce((SELECT seq FROM outbox_floor WHERE k = 1), 0)) + 1, ?, ?, ?, ?, ?, ?, ?)`
+      : // An outbox made by OUTBOX_DDL (tests, demo): AUTOINCREMENT gives the seq.
+        'INSERT INTO outbox (id, type, subject, time, data, priority, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   return {
     append(e) {

@@ -2,7 +2,7 @@
  * bench:offers (issue 8): trigger-to-phone latency with 500 phones connected and 200 offers
  * defined, and offer evaluations per second in the pure core.
  *
- *   npm run bench:offers -- [--phones 500] [--offers 200] [--rounds 3] [--seconds 3]
+ *   npm run bench:offers -- [--phones 500] [--offers 200] [--rounds 3] [--seconds 3] [--pairs 6]
  *
  * Delivery: the real gateway (startGateway, this process, HTTP on loopback) with every phone
  * a PhoneApp (firmware-sim/phone) holding its SSE stream from a second process
@@ -17,7 +17,11 @@
  * waves of 50), so each round gives one sample per phone (more where a sequence completes).
  *
  * Evaluations: `decide()` of gateway/core/offers over the same 200 definitions, with an
- * in-memory indexed send history, one trigger after another for `--seconds`.
+ * in-memory indexed send history, one trigger after another for `--seconds`, in A/B blocks
+ * (`--pairs`) against a raw baseline (kind and zone matched against every definition, the
+ * best priority wins): `evals_ratio` is the median pair's decide()/raw rate, with
+ * `ratio_min`/`ratio_max`. Delivery has no raw baseline here: its figure is a latency
+ * through HTTP streams to another process, not a rate against a raw path.
  *
  * Last line: one JSON object.
  */
@@ -42,6 +46,7 @@ import { tokenTableFor } from '../../firmware-sim/store/devices';
 import { Rng } from '../../firmware-sim/store/prng';
 import { Value } from '@sinclair/typebox/value';
 import { round, summary } from './stats';
+import { interleave, spreadLine } from './support/interleave';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,12 +54,14 @@ const { values: args } = parseArgs({
     offers: { type: 'string', default: '200' },
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '6' },
   },
 });
 const PHONES = Number(args.phones);
 const OFFERS = Number(args.offers);
 const ROUNDS = Number(args.rounds);
 const EVAL_SECONDS = Number(args.seconds);
+const EVAL_PAIRS = Math.max(1, Number(args.pairs));
 const ZONES = 10;
 const WAVE = 50;
 const WAVE_GAP_MS = 300;
@@ -115,14 +122,20 @@ function memoryHistory(): SendHistory & { add(member: string, campaign: string, 
   };
 }
 
-function benchEvaluations(definitions: unknown[], seconds: number) {
+/**
+ * Offer evaluations in A/B/A/B blocks (issue 18): B is `decide()` of gateway/core/offers over
+ * the definitions, with audience, window, caps and the send history; A, the raw baseline, is
+ * the least any evaluator does for the same trigger: one pass over the definitions for the
+ * highest-priority offer whose trigger kind and zone match. Both sides run the same triggers
+ * (one seeded stream per pair) for `blockMs` each; a pair's ratio is B's rate over A's.
+ */
+function benchEvaluations(definitions: unknown[], seconds: number, pairs: number) {
   const cfg = Value.Default(OffersConfig, {
     definitions,
     caps: { perMemberPerDay: 100, minGapSeconds: 0, storeRate: { max: 1_000_000, perSeconds: 1 } },
   }) as OffersConfig;
   const ctx = { offers: definitionsFrom(cfg), caps: cfg.caps, timeZone: 'Europe/Amsterdam' };
   const history = memoryHistory();
-  const rng = Rng.seeded(11);
   const facts: MemberFacts[] = Array.from({ length: PHONES }, (_, i) => ({
     number: `B-${String(i + 1).padStart(6, '0')}`,
     consent: true,
@@ -132,36 +145,67 @@ function benchEvaluations(definitions: unknown[], seconds: number) {
     lastBought: {},
   }));
   const kinds: TriggerEvent['kind'][] = ['zone-entered', 'zone-entered', 'zone-entered', 'dwell', 'sequence'];
-  let evals = 0;
-  let sent = 0;
-  const t0 = performance.now();
-  const until = t0 + seconds * 1000;
-  let now = Date.now();
-  while (performance.now() < until) {
-    for (let j = 0; j < 200; j++) {
+  const triggers = (pair: number): TriggerEvent[] => {
+    const rng = Rng.seeded(11 + pair);
+    return Array.from({ length: 200 }, () => {
       const f = facts[rng.int(0, facts.length - 1)]!;
       const z = rng.int(0, ZONES - 1);
       const kind = kinds[rng.int(0, kinds.length - 1)]!;
-      const t: TriggerEvent = {
+      return {
         kind,
         member: f.number,
         visitId: 'v',
-        at: now,
+        at: 0,
         zone: `z${z}`,
         ...(kind === 'dwell' ? { seconds: 600 + rng.int(0, 19) } : {}),
         ...(kind === 'sequence' ? { zones: [`z${z}`, `z${(z + 3) % ZONES}`] } : {}),
       };
-      const d = decide(ctx, t, f, history, now);
-      evals++;
-      if (d.send) {
-        history.add(f.number, d.offer.campaign, now);
-        sent++;
+    });
+  };
+  const factsOf = new Map(facts.map((f) => [f.number, f]));
+  const blockMs = (seconds * 1000) / pairs;
+  let evals = 0;
+  let sent = 0;
+  let now = Date.now();
+  // The engine: decide() with everything it checks, recording what it sends.
+  const engineBlock = (pair: number) => {
+    const ts = triggers(pair);
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < blockMs) {
+      for (const t of ts) {
+        const d = decide(ctx, { ...t, at: now }, factsOf.get(t.member)!, history, now);
+        n++;
+        if (d.send) {
+          history.add(t.member, d.offer.campaign, now);
+          sent++;
+        }
+        now += 7;
       }
-      now += 7;
     }
-  }
-  const elapsed = (performance.now() - t0) / 1000;
-  return { evals, sent, evalsPerS: evals / elapsed, offersDefined: ctx.offers.length };
+    evals += n;
+    return n / ((performance.now() - t0) / 1000);
+  };
+  // The raw baseline: trigger kind and zone against every definition, the best priority wins.
+  const matches = (o: (typeof ctx.offers)[number], t: TriggerEvent): boolean =>
+    o.trigger.kind === t.kind &&
+    (o.trigger.kind === 'sequence' ? o.trigger.zones.join(' ') === (t.zones ?? []).join(' ') : 'zone' in o.trigger && o.trigger.zone === t.zone);
+  let rawHits = 0;
+  const rawBlock = (pair: number) => {
+    const ts = triggers(pair);
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < blockMs) {
+      for (const t of ts) {
+        let best: (typeof ctx.offers)[number] | undefined;
+        for (const o of ctx.offers) if (matches(o, t) && (!best || o.priority > best.priority)) best = o;
+        if (best) rawHits++;
+        n++;
+      }
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+  return { engineBlock, rawBlock, offersDefined: ctx.offers.length, totals: () => ({ evals, sent, rawHits }) };
 }
 
 async function main() {
@@ -305,9 +349,16 @@ async function main() {
     `delivery: ${received.length} offers received (${sends} sent; ${unmatched} without a trigger instant) over ${round(roundsS, 1)} s; trigger→phone p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms, max ${s.max} ms`,
   );
 
-  const ev = benchEvaluations(definitions, EVAL_SECONDS);
+  const bench = benchEvaluations(definitions, EVAL_SECONDS, EVAL_PAIRS);
+  const ev = await interleave({
+    pairs: EVAL_PAIRS,
+    a: bench.rawBlock,
+    b: bench.engineBlock,
+    onPair: (q) => console.log(`  pair ${q.pair + 1}: raw match ${Math.round(q.a)}/s, decide() ${Math.round(q.b)}/s, ratio ${q.ratio.toFixed(3)}`),
+  });
+  const totals = bench.totals();
   console.log(
-    `core: ${ev.evals} decide() calls over ${ev.offersDefined} offers in ${EVAL_SECONDS} s, ${ev.sent} would send; ${Math.round(ev.evalsPerS)} evaluations/s`,
+    `core: ${totals.evals} decide() calls over ${bench.offersDefined} offers in ${EVAL_SECONDS} s (A/B blocks with a raw kind-and-zone match), ${totals.sent} would send; ${Math.round(ev.bMedian)} evaluations/s against raw ${Math.round(ev.aMedian)}/s, ${spreadLine(ev)}`,
   );
 
   console.log(
@@ -317,7 +368,12 @@ async function main() {
       deliver_p99_ms: s.p99,
       deliver_max_ms: s.max,
       delivered: latencies.length,
-      evals_per_s: Math.round(ev.evalsPerS),
+      evals_per_s: Math.round(ev.bMedian),
+      raw_evals_per_s: Math.round(ev.aMedian),
+      evals_ratio: round(ev.ratio),
+      ratio_min: round(ev.ratioMin),
+      ratio_max: round(ev.ratioMax),
+      eval_pairs: EVAL_PAIRS,
       phones: PHONES,
       offers: definitions.length,
       rounds: ROUNDS,

@@ -10,6 +10,8 @@ import { ACK, STX, encodeFrame, FrameDecoder } from '../../gateway/core/till/fra
 export interface Timed {
   body: string;
   processingMs: number;
+  /** performance.now() when the last request byte went out (to line a slow sale up with a GC pause). */
+  sentAt: number;
   requestBytes: number;
   responseBytes: number;
 }
@@ -60,6 +62,6 @@ export class RawTillClient {
     await new Promise<void>((res, rej) => this.port.write(Buffer.from(frame), (e) => (e ? rej(e) : res())));
     const response = await done;
     this.waiter = null;
-    return { body: response, processingMs: firstResponseByteAt - lastRequestByteOut, requestBytes: frame.length, responseBytes };
+    return { body: response, processingMs: firstResponseByteAt - lastRequestByteOut, sentAt: lastRequestByteOut, requestBytes: frame.length, responseBytes };
   }
 }

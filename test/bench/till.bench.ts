@@ -3,7 +3,8 @@
  *  1. Round trip over a real pty pair (socat) at 115200 baud, gateway in this process with a
  *     serial lane: per sale the wire time computed from the bytes both ways at the configured
  *     baud (a pty ignores baud, so it is computed, not observed) and the processing time
- *     (last request byte out of the till → first response byte in; includes pty latency).
+ *     (last request byte out of the till → first response byte in; includes pty latency), and
+ *     how many of the slowest 1% overlapped a GC pause of this process (perf_hooks 'gc').
  *  2. Pages written per sale: WAL frames per sale, attributed to their tables and indexes
  *     (dbstat), one transaction per sale and at LANES lanes (group commit).
  *  3. Durable sales/s through the till service (loyalty core + ledger, one SQLite transaction
@@ -13,13 +14,17 @@
  *     machine; `ratio` is the median of the pairs' ratios, `ratio_min`/`ratio_max` their
  *     spread. Also LANES tills at once through the service (group commit), as a store loads
  *     it, interleaved with raw the same way.
+ *     And where a sale's time goes: the same A/B loop with synchronous = OFF on both sides (CPU
+ *     and WAL writes only); the difference is the wait for the fsync.
  *  4. Observed (issue 16, till-observed.ts): the till's p99 over the pty while /metrics is
  *     scraped every second and the store page's stream is open, against nobody watching, in
  *     A/B blocks of --observed-sales sales; `observed_p99_ratio` must stay below 1.1.
  * The last line is one JSON object. Options: --members N --entries N --sales N --block N
  * --pairs N --frame-sales N --lanes N --observed-sales N --observed-pairs N (0: skip phase 4)
  */
+import { randomFillSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,7 +73,22 @@ const BITS_PER_BYTE = 10; // 8N1: start + 8 data + stop
 const dir = mkdtempSync(join(tmpdir(), 'trouw-bench-till-'));
 const dbPath = join(dir, 'gateway.db');
 const rng = createRng(2026);
-const ulid = monotonicFactory();
+// The harness's ids from a buffered random source, as the gateway's (gateway/app/shared/ids.ts):
+// ulid's default asks crypto for one byte per character, garbage in the gateway's process
+// that a till, a separate machine, would not make.
+const ulid = monotonicFactory(
+  (() => {
+    const buf = new Uint8Array(4096);
+    let pos = buf.length;
+    return () => {
+      if (pos === buf.length) {
+        randomFillSync(buf);
+        pos = 0;
+      }
+      return buf[pos++]! / 256;
+    };
+  })(),
+);
 const log = (s: string) => console.log(s);
 
 function saleBody(numbers: readonly string[], receipt: string): string {
@@ -104,22 +124,43 @@ async function main() {
   await client.open();
   for (let i = 0; i < 50; i++) await client.exchange(saleBody(numbers, `W-${i}`)); // warm-up
   const processing: number[] = [];
+  const sentAt: number[] = [];
   const wire: number[] = [];
+  // What the slowest sales are made of: this process's GC pauses, lined up with each sale.
+  const gcPauses: { start: number; end: number }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   for (let i = 0; i < ROUND_TRIPS; i++) {
     const r = await client.exchange(saleBody(numbers, `R-${i}`));
     if (!r.body.includes('"sale.ok"')) throw new Error(`unexpected answer: ${r.body.slice(0, 120)}`);
     processing.push(r.processingMs);
+    sentAt.push(r.sentAt);
     // Request frame + gateway ACK + response frame + till ACK, at 10 bits per byte.
     wire.push(((r.requestBytes + 1 + r.responseBytes + 1) * BITS_PER_BYTE * 1000) / BAUD);
   }
   await client.close();
   await gateway.stop();
   await pty.close();
+  await new Promise((r) => setImmediate(r));
+  gcObserver.disconnect();
   const p = summary(processing);
   const w = summary(wire);
+  const withGc = processing.map((ms, i) => gcPauses.some((g) => g.start < sentAt[i]! + ms && g.end > sentAt[i]!));
+  const slowest = processing
+    .map((ms, i) => ({ ms, i }))
+    .sort((x, y) => y.ms - x.ms)
+    .slice(0, Math.max(1, Math.ceil(ROUND_TRIPS / 100)));
+  const slowWithGc = slowest.filter((x) => withGc[x.i]).length;
+  const pNoGc = summary(processing.filter((_, i) => !withGc[i]));
+  const gcMax = gcPauses.reduce((m, g) => Math.max(m, g.end - g.start), 0);
   log(`round trip over pty, ${ROUND_TRIPS} sales at ${BAUD} baud:`);
   log(
     `  processing (last request byte out → first response byte in) p50 ${p.p50.toFixed(3)} ms, p90 ${p.p90.toFixed(3)} ms, p99 ${p.p99.toFixed(3)} ms, max ${p.max.toFixed(3)} ms`,
+  );
+  log(
+    `  of the slowest 1% (${slowest.length} sales), ${slowWithGc} overlapped a GC pause of this process (${gcPauses.length} pauses, longest ${gcMax.toFixed(2)} ms); p99 of the sales no pause touched ${pNoGc.p99.toFixed(3)} ms (${withGc.filter(Boolean).length} sales touched)`,
   );
   log(`  wire time computed at ${BAUD} baud: p50 ${w.p50.toFixed(2)} ms, p99 ${w.p99.toFixed(2)} ms → round trip p50 ≈ ${(w.p50 + p.p50).toFixed(2)} ms`);
 
@@ -170,17 +211,26 @@ async function main() {
   for (let i = 0; i < 200; i++) service.handleText(saleBody(numbers, `WL-${i}`), { lane: 'lane-bench' });
   // a) One sale after another, each its own durable transaction: the literal loop.
   let loopN = 0;
+  const loopBlock = () => {
+    const bodies = Array.from({ length: BLOCK }, () => saleBody(numbers, `L-${loopN++}`));
+    const t0 = performance.now();
+    for (const body of bodies) service.handleText(body, { lane: 'lane-bench' });
+    return BLOCK / ((performance.now() - t0) / 1000);
+  };
   const loop = await interleave({
     pairs: PAIRS,
     a: rawBlock,
-    b: () => {
-      const bodies = Array.from({ length: BLOCK }, () => saleBody(numbers, `L-${loopN++}`));
-      const t0 = performance.now();
-      for (const body of bodies) service.handleText(body, { lane: 'lane-bench' });
-      return BLOCK / ((performance.now() - t0) / 1000);
-    },
+    b: loopBlock,
     onPair: (q) => log(`  pair ${q.pair + 1}: raw ${q.a.toFixed(0)} tx/s, sales ${q.b.toFixed(0)}/s, ratio ${q.ratio.toFixed(3)}`),
   });
+  // Where a durable sale's time goes: the same A/B loop with synchronous = OFF on both
+  // connections. No commit waits for its fsync; what is left is CPU (parse, core, statements)
+  // and the WAL writes. Not a mode the gateway runs in: a measurement only.
+  sdb.pragma('synchronous = OFF');
+  raw.pragma('synchronous = OFF');
+  const nosync = await interleave({ pairs: Math.max(2, Math.ceil(PAIRS / 2)), a: rawBlock, b: loopBlock });
+  sdb.pragma('synchronous = FULL');
+  raw.pragma('synchronous = FULL');
   // b) LANES tills at once, as a store loads it: requests that arrive in the same event-loop
   //    turn share one commit (group commit, each in its own savepoint; each still durable
   //    before its answer).
@@ -215,6 +265,10 @@ async function main() {
   const concurrentPerS = lanes.bMedian;
   log(
     `durable loop, ${PAIRS} × ${BLOCK} sales one after another (A/B blocks with raw): ${salesPerS.toFixed(0)}/s through core + ledger; raw insert ${rawPerS.toFixed(0)}/s (one small insert per transaction, same pragmas); ${spreadLine(loop)}`,
+  );
+  const us = (perS: number) => 1e6 / perS;
+  log(
+    `where a sale's time goes: ${us(salesPerS).toFixed(0)} µs durable, ${us(nosync.bMedian).toFixed(0)} µs with synchronous = OFF (CPU and WAL writes), so ${(us(salesPerS) - us(nosync.bMedian)).toFixed(0)} µs waits for the fsync; raw ${us(rawPerS).toFixed(0)} µs durable, ${us(nosync.aMedian).toFixed(0)} µs without (${(us(rawPerS) - us(nosync.aMedian)).toFixed(0)} µs fsync of one page)`,
   );
   log(
     `${LANES} lanes at once (group commit): ${concurrentPerS.toFixed(0)} sales/s against raw ${lanes.aMedian.toFixed(0)} tx/s, ${spreadLine(lanes)}; per-request latency p50 ${lanesLatency.p50.toFixed(2)} ms, p99 ${lanesLatency.p99.toFixed(2)} ms`,
@@ -259,6 +313,15 @@ async function main() {
       ratio_lanes_min: round(lanes.ratioMin),
       ratio_lanes_max: round(lanes.ratioMax),
       lanes_latency_p99_ms: round(lanesLatency.p99),
+      processing_p99_no_gc_ms: round(pNoGc.p99),
+      slowest_1pct_with_gc: slowWithGc,
+      gc_pauses: gcPauses.length,
+      gc_pause_max_ms: round(gcMax),
+      sale_us_durable: round(us(salesPerS), 0),
+      sale_us_nosync: round(us(nosync.bMedian), 0),
+      raw_us_durable: round(us(rawPerS), 0),
+      raw_us_nosync: round(us(nosync.aMedian), 0),
+      ratio_nosync: round(nosync.ratio),
       pages_per_sale: round(pagesPerSale, 2),
       pages_per_sale_lanes: round(pagesPerSaleLanes, 2),
       ...(observed && {

@@ -49,7 +49,7 @@ function asVersion7(srcPath: string, path: string): void {
       db.exec(`INSERT INTO main.${t} (${cols}) SELECT ${cols} FROM src.${t}`);
     }
     db.exec(`INSERT INTO main.till_requests (lane, request_id, type, request_hash, response, at)
-      SELECT r.lane, r.request_id, r.type, r.request_hash, coalesce(r.response, s.response), r.at
+      SELECT r.lane, r.request_id, r.type, coalesce(r.request_hash, s.request_hash), coalesce(r.response, s.response), r.at
         FROM src.till_requests r LEFT JOIN src.sales s ON s.id = r.sale_id`);
   })();
   db.exec('DETACH src');

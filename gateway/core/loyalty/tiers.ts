@@ -22,7 +22,7 @@ import type { TiersConfig, TierLevel } from '../../config/loyalty-program-schema
 import type { IsoDate } from '../time/calendar';
 import { largestRemainder } from './attribution';
 import { decimalOf, fromInteger, mul, roundDecimal } from './decimal';
-import { addDays, firstOfMonth, monthIndex } from './dates';
+import { addDays, firstOfMonth, monthIndex, monthKey } from './dates';
 
 export interface MonthActivity {
   readonly points: number;
@@ -42,7 +42,20 @@ export interface TierStatus {
   readonly reviewOn: IsoDate;
 }
 
-const key = (index: number) => firstOfMonth(index).slice(0, 7);
+// Month keys by month index, built once: tierAt runs three times per sale over up to three
+// windows of months, and building each key afresh was a third of a sale's allocations
+// (issue 18: each sale's garbage brings the next scavenge, a till's p99, closer). Bounded:
+// only the months of the windows in use are ever asked for.
+const monthKeys = new Map<number, string>();
+function key(index: number): string {
+  let k = monthKeys.get(index);
+  if (k === undefined) {
+    if (monthKeys.size >= 4096) monthKeys.clear();
+    k = monthKey(index);
+    monthKeys.set(index, k);
+  }
+  return k;
+}
 
 function sum(activity: Activity, basis: TiersConfig['basis'], from: number, to: number): number {
   let total = 0;

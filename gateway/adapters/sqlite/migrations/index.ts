@@ -10,6 +10,7 @@ import { migration005 } from './005-offers';
 import { migration006 } from './006-outbox-indexes';
 import { migration007 } from './007-voucher-requests';
 import { migration008 } from './008-sale-write-path';
+import { migration009 } from './009-sale-commit-pages';
 
 export interface Migration {
   readonly version: number;
@@ -26,6 +27,7 @@ export const migrations: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
 
 export const LATEST_VERSION = migrations.reduce((v, m) => Math.max(v, m.version), 0);
