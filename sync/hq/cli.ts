@@ -1,7 +1,7 @@
 /**
  * HQ command line:
- *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s] [--settle-every s] [--bound-identity]
- *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1]
+ *   tsx sync/hq/cli.ts ingest          --broker URL --db URL [--instance N] [--group hq] [--connections 8] [--session-expiry s] [--settle-every s] [--bound-identity] [--insights-config f.yaml]
+ *   tsx sync/hq/cli.ts api             --db URL [--port 8090] [--host 127.0.0.1] [--insights-config f.yaml]
  *   tsx sync/hq/cli.ts publish-config  --broker URL --store S --gateway G --file cfg.yaml [--version N]
  *   tsx sync/hq/cli.ts send-command    --broker URL --store S --gateway G --name erase-member --args '{"member":"M-1"}' [--id ULID]
  *   tsx sync/hq/cli.ts settle          --broker URL --db URL --member M [--settlement-db path]
@@ -11,7 +11,8 @@
  * `--db`: a SQLite path (default .trouw/hq.db) or postgres://… . Credentials: --username,
  * --password or TROUW_HQ_USERNAME / TROUW_HQ_PASSWORD (the ingest identity), and
  * --control-username / --control-password (TROUW_HQ_CONTROL_*) for config and commands; TROUW_HQ_BROKER, TROUW_HQ_DB,
- * TROUW_HQ_API_TOKEN likewise. publish-config without a version takes the retained one + 1.
+ * TROUW_HQ_API_TOKEN, TROUW_HQ_INSIGHTS_CONFIG likewise. The insights config (time zone, euro per point, uplift
+ * window, k; docs/hq-insights.md) is read by ingest and api alike: give both the same file. publish-config without a version takes the retained one + 1.
  * A dead ingest instance's sessions keep taking their share of the events until they expire
  * (--session-expiry, default 300 s; docs/sync.md "A dead ingest process"): restart it with the
  * same --instance within that time and it takes its queue back; after it, the broker drops
@@ -28,6 +29,7 @@ import { parse as parseYaml } from 'yaml';
 import { createLogger } from '../../gateway/adapters/logging/create-logger';
 import { createMqttLink } from '../gateway/mqtt-link';
 import { openHqStore } from './open-store';
+import { parseRollupConfig, type RollupConfig } from './rollups/config';
 import { DEFAULT_INGEST_SESSION_EXPIRY_SECONDS, startIngest } from './ingest';
 import { buildHqApi } from './api';
 import { createSegmentPublisher } from './publish-segment';
@@ -65,6 +67,7 @@ const { positionals, values: v } = parseArgs({
     id: { type: 'string' },
     member: { type: 'string' },
     'settle-every': { type: 'string' },
+    'insights-config': { type: 'string', default: process.env.TROUW_HQ_INSIGHTS_CONFIG },
     'settlement-db': { type: 'string', default: process.env.TROUW_HQ_SETTLEMENT_DB ?? '.trouw/hq-settlement.db' },
     'log-level': { type: 'string', default: 'info' },
     gateways: { type: 'string' },
@@ -114,6 +117,17 @@ function onSignal(stop: () => Promise<void>) {
   process.on('SIGINT', handler);
 }
 
+/** The insights config file, checked before anything starts (a bad file stops the process with its problems). */
+function insightsConfig(): RollupConfig {
+  const path = v['insights-config'];
+  if (!path) return parseRollupConfig(undefined);
+  try {
+    return parseRollupConfig(parseYaml(readFileSync(path, 'utf8')));
+  } catch (err) {
+    return fail(`--insights-config ${path}: ${(err as Error).message}`);
+  }
+}
+
 const command = positionals[0];
 switch (command) {
   case 'ingest': {
@@ -124,7 +138,7 @@ switch (command) {
     const bound = v['bound-identity'] === true;
     if (bound && !v.username) fail('--bound-identity needs --username (or TROUW_HQ_USERNAME)');
     const clientId = v['client-id'] ?? (bound ? ingestClientId(v.username!) : `trouw-hq-ingest-${hostname()}-${v.instance}`);
-    const store = await openHqStore(v.db!);
+    const store = await openHqStore(v.db!, { rollups: insightsConfig() });
     const ingest = await startIngest({
       url: v.broker!,
       store,
@@ -171,7 +185,8 @@ switch (command) {
     break;
   }
   case 'api': {
-    const store = await openHqStore(v.db!);
+    const insights = insightsConfig();
+    const store = await openHqStore(v.db!, { rollups: insights });
     // Publishing segments (dashboard) needs the broker: connected on first use only.
     let control: ReturnType<typeof controlLink> | undefined;
     const publishSegment = createSegmentPublisher(async () => {
@@ -181,7 +196,13 @@ switch (command) {
       }
       return control;
     }, store);
-    const app = await buildHqApi({ store, logger: log, publishSegment, ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}) });
+    const app = await buildHqApi({
+      store,
+      logger: log,
+      publishSegment,
+      insights,
+      ...(process.env.TROUW_HQ_API_TOKEN ? { token: process.env.TROUW_HQ_API_TOKEN } : {}),
+    });
     const url = await app.listen({ host: v.host!, port: Number(v.port) });
     console.log(JSON.stringify({ api: url }));
     onSignal(async () => {

@@ -1,7 +1,7 @@
 /**
  * The accuracy bench's figures on the public recordings (../shared/data/ble; issue 15), beside
- * the simulated store's: for each archive, the engine without a radio map (level mode), the
- * engine with the real-room motion setting (level mode), the engine with a radio map built from other recordings of the same room (cross-validated, so
+ * the simulated store's: for each archive, the engine without a radio map (level mode, its defaults), the
+ * engine with a fixed window and margin (presence.motion off, the default before issue 15), the engine with a radio map built from other recordings of the same room (cross-validated, so
  * no point is scored on its own calibration), a simple filter and the naive baseline.
  *
  * The map's "walk": the stationary points of one half (every other point, by name) serve as
@@ -24,7 +24,7 @@ import {
   type RealTrack,
   type SetFigures,
 } from './presence-real';
-import { REAL_ROOM_MOTION, type FingerprintParams } from '../../gateway/core/presence/params';
+import { FIXED_MOTION, type FingerprintParams } from '../../gateway/core/presence/params';
 
 export const REAL_ARCHIVES = ['philo-4x3', 'philo-4x1', 'uci-corridor'] as const;
 
@@ -42,8 +42,8 @@ export interface RealOptions {
 export interface RealSetFigures {
   name: string;
   level: SetFigures;
-  /** Level mode with presence.motion = REAL_ROOM_MOTION (params.ts; off by default). */
-  motion: SetFigures;
+  /** Level mode with presence.motion off (FIXED_MOTION: fixed window and margin, the default before issue 15). */
+  fixed: SetFigures;
   map: SetFigures;
   simple: SetFigures;
   naive: SetFigures;
@@ -95,7 +95,7 @@ export function realSetFigures(set: RealSet, o: RealOptions = {}): RealSetFigure
   return {
     name: set.name,
     level: new SetScore().add(set, (t) => enginePlacer(set, t, setup)).figures(),
-    motion: new SetScore().add(set, (t) => enginePlacer(set, t, { overrides: { ...o.overrides, motion: { ...REAL_ROOM_MOTION } } })).figures(),
+    fixed: new SetScore().add(set, (t) => enginePlacer(set, t, { overrides: { ...o.overrides, motion: { ...FIXED_MOTION } } })).figures(),
     map: map.figures(),
     simple: new SetScore().add(set, () => simplePlacer(set)).figures(),
     naive: new SetScore().add(set, () => naivePlacer(set)).figures(),
@@ -128,7 +128,7 @@ export function realJson(f: RealSetFigures, primary: 'level' | 'map'): Record<st
   };
   put(`real_${key}`, f[primary]);
   put(`real_${key}_level`, f.level);
-  put(`real_${key}_motion`, f.motion);
+  put(`real_${key}_fixed`, f.fixed);
   put(`real_${key}_map`, f.map);
   put(`real_${key}_simple`, f.simple);
   put(`real_${key}_naive`, f.naive);
@@ -142,7 +142,7 @@ function part(s: TrackSummary | null, moving: boolean): string {
 }
 
 export function realLines(f: RealSetFigures): string[] {
-  return (['level', 'motion', 'map', 'simple', 'naive'] as const).map((m) => {
+  return (['level', 'fixed', 'map', 'simple', 'naive'] as const).map((m) => {
     const s = f[m];
     const us = s.evaluateUs !== null ? `; ${s.evaluateUs.toFixed(1)} µs per device per evaluation` : '';
     return `real ${f.name.padEnd(12)} ${m.padEnd(6)} ${[part(s.static, false), part(s.moving, true)].filter(Boolean).join(' | ')}${us}`;

@@ -28,7 +28,12 @@ export function postgresBinDir(): string | undefined {
 
 export const postgresAvailable = (): boolean => postgresBinDir() !== undefined;
 
-export async function startPostgres(): Promise<Postgres> {
+/**
+ * `settings`: extra server settings (`-c name=value`), e.g. bench:hq's larger shared_buffers;
+ * `keep`: dispose stops the server but leaves its directory (bench:hq --pg-keep, to query a
+ * loaded database again with `pg_ctl -D <dir>/data start`).
+ */
+export async function startPostgres(o: { settings?: Record<string, string>; keep?: boolean } = {}): Promise<Postgres & { dir: string }> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
   const asRoot = process.getuid?.() === 0;
@@ -57,7 +62,10 @@ export async function startPostgres(): Promise<Postgres> {
     '-t',
     '60',
     '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=50 -c shared_buffers=64MB`,
+    [
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=50 -c shared_buffers=64MB`,
+      ...Object.entries(o.settings ?? {}).map(([k, val]) => `-c ${k}=${val}`),
+    ].join(' '),
     'start',
   ]);
   await waitForPort(port);
@@ -65,6 +73,7 @@ export async function startPostgres(): Promise<Postgres> {
   return {
     url,
     port,
+    dir,
     createDatabase(name) {
       run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', user, name]);
       return `postgres://${user}@127.0.0.1:${port}/${name}`;
@@ -75,7 +84,7 @@ export async function startPostgres(): Promise<Postgres> {
       } catch {
         // already gone
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

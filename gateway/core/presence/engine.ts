@@ -93,6 +93,14 @@ const MOTION_SMOOTH_MS = 3000;
 const MOTION_LOW = 1.1;
 const MOTION_HIGH = 1.5;
 
+/**
+ * An eased margin stays at least this many standard errors of a lead between two zones'
+ * levels (a lead under 2 σ is what noise alone gives one evaluation in 20).
+ */
+const NOISE_LEADS = 2;
+/** Variance of one advert's RSSI at a fixed point (dB²): ≈ 3 dB on the public recordings. */
+const ADVERT_VAR_DB2 = 9;
+
 /** Anonymous level decays this fast (dB/ms) so a device that moved on is re-placed. */
 const ANON_DECAY_DB_PER_MS = 1 / 1000;
 
@@ -124,6 +132,10 @@ export class PresenceEngine {
   private fitQuality = new FitQuality();
   private readonly transitions: ZoneTransition[] = [];
   private readonly halvesBuf = new Float64Array(5);
+  /** Per zone: Σ variance / n of its scanners' levels, and how many scanners (levelsOf). */
+  private readonly zoneVar = new Map<string, { v: number; n: number }>();
+  /** Standard error (dB) of a lead between two typical zones, from the last levelsOf. */
+  private leadNoiseDb = 0;
 
   constructor(params: Partial<EngineParams> & Pick<EngineParams, 'programUuid' | 'zones' | 'scanners'>, opts: EngineOptions = {}) {
     this.p = { ...DEFAULT_ENGINE, tags: [], ...params };
@@ -293,14 +305,19 @@ export class PresenceEngine {
     // absence ends the stay if the device stays silent.
     if (zone !== null && unseen > this.zoneParams.get(zone)!.windowMs / 2) return;
     const m = this.p.motion;
-    // Off (the default): no extra pass over the rings, the hot path as before.
+    // Off (FIXED_MOTION): no extra pass over the rings.
     const still = m.stillWindowMs > 0 || m.movingMarginFactor < 1 ? this.stillnessOf(t, now) : 1;
     const levels = this.levelsOf(t, now, still);
     // The margin eases only in level mode: with a radio map the fit already follows a walker
     // (3 s window; simulated store p90 5 s) and an eased margin flapped there (0.28 → 0.84
     // false changes per hour on the simulated store).
     const factor = this.fingerprints ? 1 : m.movingMarginFactor;
-    const marginScale = factor + still * (1 - factor);
+    let marginScale = factor + still * (1 - factor);
+    // Never eased below the noise of the lead itself (NOISE_LEADS × its standard error): with
+    // one slow or smoothed receiver per zone a halved margin is within the noise and flapped
+    // (corridor 36 → 59 false changes per hour; 4 × 1 moving 48 → 95).
+    if (marginScale < 1 && zone !== null)
+      marginScale = Math.min(1, Math.max(marginScale, (NOISE_LEADS * this.leadNoiseDb) / this.zoneParams.get(zone)!.switchMarginDb));
     this.apply(t, (tr) => t.tracker.step(levels, now, tr, marginScale), out);
   }
 
@@ -346,6 +363,7 @@ export class PresenceEngine {
     this.sums.clear();
     this.levels.clear();
     this.scannerLevels.fill(NaN);
+    this.zoneVar.clear();
     for (let si = 0; si < t.windows.length; si++) {
       const w = t.windows[si];
       if (!w) continue;
@@ -357,12 +375,24 @@ export class PresenceEngine {
       // Too few samples in the window (a slow phone, a few adverts lost): look back twice as
       // far rather than drop the scanner, whose absence would swing its zone's mean.
       if (w.collect(now - windowMs, now, this.scratch) < zp.minSamples && w.collect(now - 2 * windowMs, now, this.scratch) < zp.minSamples) continue;
+      const n = this.scratch.length;
       const raw = robustMean(this.scratch, zp.fenceK);
       // The radio map holds levels as the scanners heard them (their offsets are part of
       // the reference), so the fit compares raw levels; the zones' levels get the offsets.
       this.scannerLevels[si] = raw;
       const level = raw + this.scannerOffset[si]!;
       const zone = this.scannerZone[si]!;
+      if (still < 1) {
+        // The mean's variance: an advert's at rest over their number. Not the samples' own
+        // variance: walking, the trend inside the window inflates it (4 × 3 moving 0.750 →
+        // 0.726 with it), and walking is when the margin eases.
+        const v = ADVERT_VAR_DB2 / n;
+        const zv = this.zoneVar.get(zone);
+        if (zv) {
+          zv.v += v;
+          zv.n++;
+        } else this.zoneVar.set(zone, { v, n: 1 });
+      }
       const s = this.sums.get(zone);
       if (s) {
         s.sum += level;
@@ -371,6 +401,10 @@ export class PresenceEngine {
       } else this.sums.set(zone, { sum: level, n: 1, max: level });
     }
     for (const [zone, s] of this.sums) this.levels.set(zone, this.p.combine === 'max' ? s.max : s.sum / s.n);
+    // A lead's variance is the sum of two zones' (a mean's: Σ var / k²); the typical zone's.
+    let zv = 0;
+    for (const x of this.zoneVar.values()) zv += x.v / (x.n * x.n);
+    this.leadNoiseDb = this.zoneVar.size > 0 ? Math.sqrt((2 * zv) / this.zoneVar.size) : 0;
     if (this.fingerprints && this.levels.size > 0) this.fitted();
     return this.levels;
   }

@@ -137,7 +137,11 @@ export class ZoneTracker {
       // the other rivals by half its margin: walking past, a neighbouring zone often leads
       // the one being left for a while; switching to it would be a detour, not a move.
       const threshold = Math.max(1e-9, (margin / 2) * (p.switchTimeMs / 1000));
-      if (zone === best && e >= threshold && level - runnerUp(levels, zone, current) >= margin / 2) winner = zone;
+      // The clearance over the other rivals takes the whole margin even while the margin to
+      // the current zone is eased (walking): all rivals' windows lag alike, so walking is no
+      // reason to trust a narrower lead among them (a walk z5 → z6 took a detour into z2,
+      // which led z6 by 1.2 dB for a step; presence-properties).
+      if (zone === best && e >= threshold && level - runnerUp(levels, zone, current) >= p.switchMarginDb / 2) winner = zone;
     }
     if (winner !== null) {
       this.leave(now, 'switch', out);

@@ -5,7 +5,8 @@
  */
 import type { HqStore } from '../store';
 import type { RollupConfig } from './config';
-import { M } from './derive';
+import { CHAIN, M } from './derive';
+import { TOUCH_BITS, type Touchpoint } from './rows';
 import { localClock } from './local-clock';
 import { meanDiff, type GroupSums } from './stats';
 
@@ -43,13 +44,16 @@ type Rows = Record<string, unknown>[];
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
-/** WHERE parts for store and day range on a table alias. */
-function range(f: InsightFilter, alias: string, dayCol = 'day', storeCol = 'store') {
+/**
+ * WHERE parts for store and day range on a table alias. `chainRow`: the table has a chain
+ * row (store '') for every store row (hq_r_daily), which chain-wide reads take instead.
+ */
+function range(f: InsightFilter, alias: string, dayCol = 'day', storeCol = 'store', chainRow = false) {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (f.store) {
+  if (f.store || chainRow) {
     where.push(`${alias}.${storeCol} = ?`);
-    args.push(f.store);
+    args.push(f.store || CHAIN);
   }
   if (f.from) {
     where.push(`${alias}.${dayCol} >= ?`);
@@ -61,6 +65,9 @@ function range(f: InsightFilter, alias: string, dayCol = 'day', storeCol = 'stor
   }
   return { sql: where.map((w) => ` AND ${w}`).join(''), args };
 }
+
+/** The range on hq_r_daily: one store's rows, or chain-wide the chain's rows (store ''). */
+const dailyRange = (f: InsightFilter, alias: string) => range(f, alias, 'day', 'store', true);
 
 export function createInsights(store: HqStore, cfg: RollupConfig) {
   const q = (sql: string, args: unknown[]): Promise<Rows> => store.rollupQuery(sql, args);
@@ -75,7 +82,7 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
        GROUP BY ms.store, coalesce(m.tier, CASE WHEN ms.member = '' THEN '(erased)' ELSE 'base' END) ORDER BY 1, 2`,
       f.store ? [f.store] : [],
     );
-    const r = range(f, 'd');
+    const r = dailyRange(f, 'd');
     const flows = await q(
       `SELECT substr(d.day, 1, 7) AS month, d.metric AS metric, sum(d.amount) AS points FROM hq_r_daily d
        WHERE d.metric IN (?, ?, ?, ?, ?)${r.sql} GROUP BY substr(d.day, 1, 7), d.metric ORDER BY 1`,
@@ -83,9 +90,9 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
     );
     const today = clock.stamp(f.now).day;
     const due = await q(
-      `SELECT substr(d.day, 1, 7) AS month, sum(d.amount) AS points FROM hq_r_daily d WHERE d.metric = ? AND d.day >= ?${f.store ? ' AND d.store = ?' : ''}
+      `SELECT substr(d.day, 1, 7) AS month, sum(d.amount) AS points FROM hq_r_daily d WHERE d.metric = ? AND d.day >= ? AND d.store = ?
        GROUP BY substr(d.day, 1, 7) ORDER BY 1`,
-      [M.due, today, ...(f.store ? [f.store] : [])],
+      [M.due, today, f.store || CHAIN],
     );
     const euro = (p: number) => Math.round(p * cfg.centsPerPoint) / 100;
     const months = [...new Set(flows.map((x) => s(x.month)))].sort();
@@ -199,7 +206,7 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   }
 
   async function offers(f: InsightFilter): Promise<InsightView> {
-    const r = range(f, 'd');
+    const r = dailyRange(f, 'd');
     const funnelRows = await q(
       `SELECT d.dim AS campaign, d.metric AS metric, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric LIKE 'offer.%'${r.sql} GROUP BY d.dim, d.metric ORDER BY 1`,
       r.args,
@@ -263,15 +270,22 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   }
 
   async function touchpoints(f: InsightFilter): Promise<InsightView> {
-    const r = range(f, 't');
-    const rows = await q(
-      `SELECT t.dim AS touchpoint, count(*) AS touched, sum(CASE WHEN d.sales > 0 THEN 1 ELSE 0 END) AS converted
-       FROM hq_r_distinct t LEFT JOIN hq_r_member_day d ON d.member = t.member AND d.day = t.day AND d.store = t.store
-       WHERE t.metric = ?${r.sql} GROUP BY t.dim ORDER BY 1`,
-      [M.touch, ...r.args],
-    );
+    // One scan of the member-days: a bit per touchpoint (rows.ts TOUCH_BITS), sales beside it.
     const rb = range(f, 'd');
-    const buying = n((await q(`SELECT count(*) AS n FROM hq_r_member_day d WHERE d.sales > 0 AND d.member <> ''${rb.sql}`, rb.args))[0]?.n);
+    const names = (Object.keys(TOUCH_BITS) as Touchpoint[]).sort();
+    const cols = names.flatMap((t, i) => [
+      `sum(CASE WHEN (d.touches & ${TOUCH_BITS[t]}) <> 0 THEN 1 ELSE 0 END) AS t${i}`,
+      `sum(CASE WHEN (d.touches & ${TOUCH_BITS[t]}) <> 0 AND d.sales > 0 THEN 1 ELSE 0 END) AS c${i}`,
+    ]);
+    const sums =
+      (
+        await q(
+          `SELECT sum(CASE WHEN d.sales > 0 THEN 1 ELSE 0 END) AS buying, ${cols.join(', ')} FROM hq_r_member_day d WHERE d.member <> ''${rb.sql}`,
+          rb.args,
+        )
+      )[0] ?? {};
+    const buying = n(sums.buying);
+    const rows = names.map((t, i) => ({ touchpoint: t, touched: n(sums[`t${i}`]), converted: n(sums[`c${i}`]) })).filter((x) => x.touched > 0);
     return {
       id: 'touchpoints',
       title: 'Touchpoints before a purchase',
@@ -302,7 +316,7 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   }
 
   async function movement(f: InsightFilter): Promise<InsightView> {
-    const r = range(f, 'c');
+    const r = dailyRange(f, 'c');
     const cells = await q(`SELECT c.dim AS cell, sum(c.n) AS visits, sum(c.amount) AS dwell FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [
       M.zone,
       ...r.args,
@@ -369,9 +383,10 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
    */
   async function membersPerCell(metric: string, f: InsightFilter, k: number): Promise<Map<string, number>> {
     const r = range(f, 'c');
+    const rd = dailyRange(f, 'c');
     // One store: its own daily counts; chain-wide: the chain's (store '').
     const lowerMetric = f.store ? `${metric}.members` : `${metric}.chain.members`;
-    const lower = await q(`SELECT c.dim AS dim, max(c.n) AS members FROM hq_r_daily c WHERE c.metric = ?${r.sql} GROUP BY c.dim`, [lowerMetric, ...r.args]);
+    const lower = await q(`SELECT c.dim AS dim, max(c.n) AS members FROM hq_r_daily c WHERE c.metric = ?${rd.sql} GROUP BY c.dim`, [lowerMetric, ...rd.args]);
     const out = new Map(lower.map((x) => [s(x.dim), n(x.members)]));
     const small = [...out].filter(([, m]) => m < k).map(([dim]) => dim);
     for (let i = 0; i < small.length; i += 200) {
@@ -388,9 +403,10 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   async function members(f: InsightFilter): Promise<InsightView> {
     const inStore = f.store ? ' AND m.member IN (SELECT ms.member FROM hq_r_member_store ms WHERE ms.store = ?)' : '';
     const sargs = f.store ? [f.store] : [];
-    const ra = range(f, 'a');
+    // Chain-wide the chain's rows (store ''): one per member and month, no DISTINCT over stores.
+    const ra = range(f, 'a', 'day', 'store', true);
     const active = await q(
-      `SELECT m.joined_month AS cohort, substr(a.day, 1, 7) AS month, count(DISTINCT a.member) AS active
+      `SELECT m.joined_month AS cohort, substr(a.day, 1, 7) AS month, count(*) AS active
        FROM hq_r_distinct a JOIN hq_r_members m ON m.member = a.member WHERE a.metric = ?${ra.sql} GROUP BY m.joined_month, substr(a.day, 1, 7)`,
       [M.active, ...ra.args],
     );
@@ -402,7 +418,7 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
       `SELECT coalesce(m.tier, 'base') AS tier, count(*) AS members FROM hq_r_members m WHERE 1 = 1${inStore} GROUP BY coalesce(m.tier, 'base') ORDER BY 1`,
       sargs,
     );
-    const rd = range(f, 'd');
+    const rd = dailyRange(f, 'd');
     const moves = await q(`SELECT d.dim AS move, sum(d.n) AS n FROM hq_r_daily d WHERE d.metric = ?${rd.sql} GROUP BY d.dim ORDER BY 2 DESC`, [
       M.tierMove,
       ...rd.args,

@@ -4,6 +4,7 @@
  */
 const MIN = 60_000;
 const HOUR = 3_600_000;
+const QUARTER = 900_000;
 
 export interface LocalStamp {
   /** YYYY-MM-DD */
@@ -37,12 +38,25 @@ export function localClock(timeZone: string) {
     }
     return o;
   }
+  // Stamps per quarter hour (every zone's offset is a whole number of them): the ingest asks
+  // for thousands of events in the same quarter, and formatting a date is the costly part.
+  const stamps = new Map<number, LocalStamp>();
   return {
     stamp(ms: number): LocalStamp {
-      const d = new Date(ms + offsetMs(ms));
-      const day = d.toISOString().slice(0, 10);
-      const weekday = (d.getUTCDay() + 6) % 7;
-      return { day, month: day.slice(0, 7), hourOfWeek: weekday * 24 + d.getUTCHours() };
+      const q = Math.floor(ms / QUARTER);
+      let s = stamps.get(q);
+      if (s === undefined) {
+        const o = offsetMs(ms);
+        const d = new Date(ms + o);
+        const day = d.toISOString().slice(0, 10);
+        const weekday = (d.getUTCDay() + 6) % 7;
+        s = { day, month: day.slice(0, 7), hourOfWeek: weekday * 24 + d.getUTCHours() };
+        // A historical offset of odd minutes moves the local hour inside the quarter: not cached.
+        if (o % QUARTER !== 0) return s;
+        if (stamps.size > 100_000) stamps.clear();
+        stamps.set(q, s);
+      }
+      return s;
     },
     /** The local day `n` days after `day` (calendar arithmetic). */
     addDays(day: string, n: number): string {

@@ -2,38 +2,42 @@
  * The rollup tables (rows.ts says what each holds), one DDL for SQLite and PostgreSQL.
  * Small next to hq_events: the dashboard reads only these. Few secondary indexes on purpose:
  * every one is paid on each ingest (the primary keys lead with metric, which every query
- * names); hq_r_distinct_member serves erasure.
+ * names). hq_r_distinct, the most written, has none: erasure (rare, by hand) scans it. On
+ * SQLite the tables are WITHOUT ROWID: the primary key is the table, one B-tree per row
+ * written instead of two (measured in docs/hq-insights.md).
  */
-export function rollupSchemaSql(d: { bigint: string }): string {
+export function rollupSchemaSql(d: { bigint: string; withoutRowid?: boolean }): string {
+  const wr = d.withoutRowid ? ' WITHOUT ROWID' : '';
   return `
     CREATE TABLE IF NOT EXISTS hq_r_daily (
       store TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dim TEXT NOT NULL,
       n ${d.bigint} NOT NULL, amount ${d.bigint} NOT NULL,
       PRIMARY KEY (metric, store, day, dim)
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_distinct (
       store TEXT NOT NULL, day TEXT NOT NULL, metric TEXT NOT NULL, dim TEXT NOT NULL, member TEXT NOT NULL,
       PRIMARY KEY (metric, store, day, dim, member)
-    );
-    CREATE INDEX IF NOT EXISTS hq_r_distinct_member ON hq_r_distinct (member);
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_members (
       member TEXT PRIMARY KEY, joined_ms ${d.bigint}, joined_month TEXT, first_store TEXT, tier TEXT, tier_at ${d.bigint},
       last_sale_ms ${d.bigint}, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL, points ${d.bigint} NOT NULL
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_member_store (
       member TEXT NOT NULL, store TEXT NOT NULL, points ${d.bigint} NOT NULL, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL,
       PRIMARY KEY (member, store)
-    );
+    )${wr};
+    DROP INDEX IF EXISTS hq_r_distinct_member;
     CREATE INDEX IF NOT EXISTS hq_r_member_store_store ON hq_r_member_store (store);
     CREATE TABLE IF NOT EXISTS hq_r_member_day (
       member TEXT NOT NULL, day TEXT NOT NULL, store TEXT NOT NULL, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL,
+      touches ${d.bigint} NOT NULL DEFAULT 0,
       PRIMARY KEY (member, day, store)
-    );
+    )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_exposure (
       campaign TEXT NOT NULL, member TEXT NOT NULL, grp TEXT NOT NULL, store TEXT NOT NULL,
       assigned_ms ${d.bigint} NOT NULL, assigned_day TEXT NOT NULL, window_end_day TEXT NOT NULL,
       PRIMARY KEY (campaign, member)
-    );
+    )${wr};
     CREATE INDEX IF NOT EXISTS hq_r_exposure_member ON hq_r_exposure (member);`;
 }
 
@@ -64,3 +68,34 @@ export const EXPOSURE_MERGE = `
  * metrics (store '') do the same chain-wide, where one store's day is too small a bound.
  */
 export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path', 'zone.chain', 'path.chain']);
+
+/**
+ * Bringing a database rolled up by an earlier shape to this one (run by migrate(), each step
+ * once, when its check says it is needed; no rollup is lost, nothing counted twice):
+ * - `touches`: touchpoints moved from hq_r_distinct ('touch' rows) into a bit per touchpoint
+ *   on hq_r_member_day (rows.ts TOUCH_BITS); the chain's 'active' rows (store '') added;
+ * - `chainDaily`: the chain's row (store '') of every hq_r_daily row (not the `.members`
+ *   counts, which have their own chain metric).
+ */
+export function rollupUpgradeSql(d: { bigint: string }) {
+  return {
+    touches: [
+      `ALTER TABLE hq_r_member_day ADD COLUMN touches ${d.bigint} NOT NULL DEFAULT 0`,
+      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents, touches)
+         SELECT member, day, store, 0, 0,
+                sum(CASE dim WHEN 'card-at-till' THEN 1 WHEN 'kiosk-tap' THEN 2 WHEN 'offer-opened' THEN 4 WHEN 'zone-visit' THEN 8 ELSE 0 END)
+         FROM hq_r_distinct WHERE metric = 'touch' GROUP BY member, day, store
+         ON CONFLICT (member, day, store) DO UPDATE SET touches = hq_r_member_day.touches | excluded.touches`,
+      `DELETE FROM hq_r_distinct WHERE metric = 'touch'`,
+      `INSERT INTO hq_r_distinct (store, day, metric, dim, member)
+         SELECT DISTINCT '', day, metric, dim, member FROM hq_r_distinct WHERE metric = 'active' AND store <> ''
+         ON CONFLICT DO NOTHING`,
+    ],
+    chainDailyNeeded: `SELECT 1 AS x FROM hq_r_daily WHERE store <> '' AND NOT EXISTS (SELECT 1 FROM hq_r_daily c WHERE c.store = '' AND c.metric NOT LIKE '%.members') LIMIT 1`,
+    chainDaily: [
+      `INSERT INTO hq_r_daily (store, day, metric, dim, n, amount)
+         SELECT '', day, metric, dim, sum(n), sum(amount) FROM hq_r_daily WHERE store <> '' AND metric NOT LIKE '%.members' GROUP BY day, metric, dim
+         ON CONFLICT (metric, store, day, dim) DO UPDATE SET n = hq_r_daily.n + excluded.n, amount = hq_r_daily.amount + excluded.amount`,
+    ],
+  };
+}
