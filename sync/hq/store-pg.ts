@@ -9,7 +9,7 @@ import { DEFAULT_ROLLUP_CONFIG, type RollupConfig } from './rollups/config';
 import { deriveRollups } from './rollups/derive';
 import { ERASE_MEMBER_SQL } from './rollups/erase';
 import { localClock } from './rollups/local-clock';
-import { rollupSchemaSql } from './rollups/schema';
+import { rollupSchemaSql, rollupUpgradeSql } from './rollups/schema';
 import { applyPgRollups } from './rollups/write-pg';
 import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
 import {
@@ -146,6 +146,18 @@ export function openPgHqStore(url: string, opts: { poolSize?: number; rollups?: 
         await c.query('SELECT pg_advisory_lock(7453001)');
         await c.query(hqSchemaSql({ bigint: 'BIGINT', serial: 'BIGSERIAL PRIMARY KEY', blob: 'BYTEA' }));
         await c.query(rollupSchemaSql({ bigint: 'BIGINT' }));
+        const up = rollupUpgradeSql({ bigint: 'BIGINT' });
+        const hasTouches = await c.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'hq_r_member_day' AND column_name = 'touches'`);
+        const chainDaily = (await c.query(up.chainDailyNeeded)).rowCount! > 0;
+        if (hasTouches.rowCount === 0 || chainDaily) {
+          await c.query('BEGIN');
+          if (hasTouches.rowCount === 0) for (const sql of up.touches) await c.query(sql);
+          if (chainDaily) for (const sql of up.chainDaily) await c.query(sql);
+          await c.query('COMMIT');
+        }
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw err;
       } finally {
         await c.query('SELECT pg_advisory_unlock(7453001)').catch(() => undefined);
         c.release();

@@ -12,7 +12,7 @@ import { DEFAULT_ROLLUP_CONFIG, type RollupConfig } from './rollups/config';
 import { deriveRollups } from './rollups/derive';
 import { ERASE_MEMBER_SQL } from './rollups/erase';
 import { localClock } from './rollups/local-clock';
-import { rollupSchemaSql } from './rollups/schema';
+import { rollupSchemaSql, rollupUpgradeSql } from './rollups/schema';
 import { sqliteRollupWriter } from './rollups/write-sqlite';
 import { MEMBER_ID_EVENT_TYPES, PERSONAL_FIELDS, type ErasureResult } from './personal-data';
 import {
@@ -130,6 +130,11 @@ export function openSqliteHqStore(path: string, opts: { synchronous?: 'normal' |
     async migrate() {
       db.exec(hqSchemaSql({ bigint: 'INTEGER', serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', blob: 'BLOB' }));
       db.exec(rollupSchemaSql({ bigint: 'INTEGER', withoutRowid: true }));
+      const up = rollupUpgradeSql({ bigint: 'INTEGER' });
+      db.transaction(() => {
+        if (!db.prepare(`SELECT 1 FROM pragma_table_info('hq_r_member_day') WHERE name = 'touches'`).get()) for (const sql of up.touches) db.exec(sql);
+        if (db.prepare(up.chainDailyNeeded).get()) for (const sql of up.chainDaily) db.exec(sql);
+      }).immediate();
       st = prepare();
       if (rollupCfg) rollups = sqliteRollupWriter(db);
     },

@@ -250,6 +250,11 @@ describe.each(kinds)('HQ rollups: %s', (_kind, open, twin) => {
     expect(t.map((r) => r[0]).sort()).toEqual(['card-at-till', 'kiosk-tap', 'offer-opened', 'zone-visit']);
     // A card at the till is tapped only with a purchase.
     expect(t.find((r) => r[0] === 'card-at-till')![3]).toBe(1);
+    // Member-days with a zone visit, from the events themselves (days in UTC here).
+    const zoneDays = new Set(
+      events.filter((e) => e.type === 'trouw.presence.zone-entered.v1' && e.member).map((e) => `${e.member}|${e.time.slice(0, 10)}|${e.store}`),
+    );
+    expect(t.find((r) => r[0] === 'zone-visit')![1]).toBe(zoneDays.size);
     const m = await ins.view('members', { now: NOW });
     expect(m.tables.find((x) => x.id === 'tiers')!.rows.length).toBeGreaterThanOrEqual(2);
     const rfm = m.tables.find((x) => x.id === 'rfm')!.rows;

@@ -7,7 +7,7 @@
 import type { IngestedEvent } from '../store';
 import type { RollupConfig } from './config';
 import type { LocalClock } from './local-clock';
-import { RollupDelta } from './rows';
+import { RollupDelta, TOUCH_BITS, type Touchpoint } from './rows';
 import { CardTapped } from '../../schemas/card-events';
 import { PointsAdjusted } from '../../schemas/command-events';
 import { PointsBonus, PointsExpired, PointsSpent, TierChanged, VoucherCancelled, VoucherIssued } from '../../schemas/loyalty-events';
@@ -38,8 +38,7 @@ export const M = {
   zoneChain: 'zone.chain',
   pathChain: 'path.chain',
   offer: (kind: string) => `offer.${kind}`,
-  /** hq_r_distinct only */
-  touch: 'touch',
+  /** hq_r_distinct only; per store and chain-wide (store ''), per month (day = YYYY-MM-01). */
   active: 'active',
 } as const;
 
@@ -95,6 +94,8 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       d.addMemberStore(member, store, pts, 1, total);
       d.addMemberDay(member, at.day, store, 1, total);
       d.addDistinct(store, `${at.month}-01`, M.active, '', member);
+      // And chain-wide (store ''): the cohorts count members without a DISTINCT over stores.
+      d.addDistinct(CHAIN, `${at.month}-01`, M.active, '', member);
       return;
     }
     case SaleRefunded.type:
@@ -147,12 +148,12 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
       if (!member) return;
       const x = data();
       const place = str(x.place) ?? (str(x.lane) ? 'lane:' : '');
-      const kind = place.startsWith('kiosk:') ? 'kiosk-tap' : 'card-at-till';
-      d.addDistinct(store, at.day, M.touch, kind, member);
+      const kind: Touchpoint = place.startsWith('kiosk:') ? 'kiosk-tap' : 'card-at-till';
+      d.addMemberDay(member, at.day, store, 0, 0, TOUCH_BITS[kind]);
       return;
     }
     case PresenceZoneEntered.type:
-      if (member) d.addDistinct(store, at.day, M.touch, 'zone-visit', member);
+      if (member) d.addMemberDay(member, at.day, store, 0, 0, TOUCH_BITS['zone-visit']);
       return;
     case PresenceZoneLeft.type: {
       if (!member) return;
@@ -205,7 +206,7 @@ function derive(d: RollupDelta, e: IngestedEvent, cfg: RollupConfig, clock: Loca
         });
       }
     }
-    if (kind === 'opened' && member) d.addDistinct(store, at.day, M.touch, 'offer-opened', member);
+    if (kind === 'opened' && member) d.addMemberDay(member, at.day, store, 0, 0, TOUCH_BITS['offer-opened']);
     if (kind === 'redeemed') {
       const p = num(x.points);
       if (p > 0) {

@@ -14,9 +14,10 @@ export const ERASE_MEMBER_SQL: readonly string[] = [
      ON CONFLICT (member, store) DO UPDATE SET points = hq_r_member_store.points + excluded.points, sales = hq_r_member_store.sales + excluded.sales,
        spend_cents = hq_r_member_store.spend_cents + excluded.spend_cents`,
   `DELETE FROM hq_r_member_store WHERE member = ?`,
-  `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents)
-     SELECT '', day, store, sales, spend_cents FROM hq_r_member_day WHERE member = ?
-     ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents`,
+  `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents, touches)
+     SELECT '', day, store, sales, spend_cents, touches FROM hq_r_member_day WHERE member = ?
+     ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents,
+       touches = hq_r_member_day.touches | excluded.touches`,
   `DELETE FROM hq_r_member_day WHERE member = ?`,
   `DELETE FROM hq_r_members WHERE member = ?`,
   `DELETE FROM hq_r_exposure WHERE member = ?`,

@@ -6,6 +6,7 @@
 import type { HqStore } from '../store';
 import type { RollupConfig } from './config';
 import { CHAIN, M } from './derive';
+import { TOUCH_BITS, type Touchpoint } from './rows';
 import { localClock } from './local-clock';
 import { meanDiff, type GroupSums } from './stats';
 
@@ -269,15 +270,22 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   }
 
   async function touchpoints(f: InsightFilter): Promise<InsightView> {
-    const r = range(f, 't');
-    const rows = await q(
-      `SELECT t.dim AS touchpoint, count(*) AS touched, sum(CASE WHEN d.sales > 0 THEN 1 ELSE 0 END) AS converted
-       FROM hq_r_distinct t LEFT JOIN hq_r_member_day d ON d.member = t.member AND d.day = t.day AND d.store = t.store
-       WHERE t.metric = ?${r.sql} GROUP BY t.dim ORDER BY 1`,
-      [M.touch, ...r.args],
-    );
+    // One scan of the member-days: a bit per touchpoint (rows.ts TOUCH_BITS), sales beside it.
     const rb = range(f, 'd');
-    const buying = n((await q(`SELECT count(*) AS n FROM hq_r_member_day d WHERE d.sales > 0 AND d.member <> ''${rb.sql}`, rb.args))[0]?.n);
+    const names = (Object.keys(TOUCH_BITS) as Touchpoint[]).sort();
+    const cols = names.flatMap((t, i) => [
+      `sum(CASE WHEN (d.touches & ${TOUCH_BITS[t]}) <> 0 THEN 1 ELSE 0 END) AS t${i}`,
+      `sum(CASE WHEN (d.touches & ${TOUCH_BITS[t]}) <> 0 AND d.sales > 0 THEN 1 ELSE 0 END) AS c${i}`,
+    ]);
+    const sums =
+      (
+        await q(
+          `SELECT sum(CASE WHEN d.sales > 0 THEN 1 ELSE 0 END) AS buying, ${cols.join(', ')} FROM hq_r_member_day d WHERE d.member <> ''${rb.sql}`,
+          rb.args,
+        )
+      )[0] ?? {};
+    const buying = n(sums.buying);
+    const rows = names.map((t, i) => ({ touchpoint: t, touched: n(sums[`t${i}`]), converted: n(sums[`c${i}`]) })).filter((x) => x.touched > 0);
     return {
       id: 'touchpoints',
       title: 'Touchpoints before a purchase',
@@ -395,9 +403,10 @@ export function createInsights(store: HqStore, cfg: RollupConfig) {
   async function members(f: InsightFilter): Promise<InsightView> {
     const inStore = f.store ? ' AND m.member IN (SELECT ms.member FROM hq_r_member_store ms WHERE ms.store = ?)' : '';
     const sargs = f.store ? [f.store] : [];
-    const ra = range(f, 'a');
+    // Chain-wide the chain's rows (store ''): one per member and month, no DISTINCT over stores.
+    const ra = range(f, 'a', 'day', 'store', true);
     const active = await q(
-      `SELECT m.joined_month AS cohort, substr(a.day, 1, 7) AS month, count(DISTINCT a.member) AS active
+      `SELECT m.joined_month AS cohort, substr(a.day, 1, 7) AS month, count(*) AS active
        FROM hq_r_distinct a JOIN hq_r_members m ON m.member = a.member WHERE a.metric = ?${ra.sql} GROUP BY m.joined_month, substr(a.day, 1, 7)`,
       [M.active, ...ra.args],
     );

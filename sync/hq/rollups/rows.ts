@@ -44,14 +44,24 @@ export interface MemberStoreRow {
   sales: number;
   spendCents: number;
 }
-/** A member's sales and spend on one local day at one store (uplift windows, touchpoints). */
+/**
+ * A member's sales and spend on one local day at one store (uplift windows), and the
+ * touchpoints they had there that day: a bit per touchpoint (TOUCH_BITS), merged by OR
+ * (commutative, associative and idempotent, like the sums), so touchpoints and their
+ * conversion are one scan of this table, no join.
+ */
 export interface MemberDayRow {
   member: string;
   day: string;
   store: string;
   sales: number;
   spendCents: number;
+  touches: number;
 }
+
+/** Touchpoint → its bit in hq_r_member_day.touches. */
+export const TOUCH_BITS = { 'card-at-till': 1, 'kiosk-tap': 2, 'offer-opened': 4, 'zone-visit': 8 } as const;
+export type Touchpoint = keyof typeof TOUCH_BITS;
 /** A member's assignment in a campaign: sent the offer (treated) or held back (control). The earliest counts. */
 export interface ExposureRow {
   campaign: string;
@@ -134,13 +144,14 @@ export class RollupDelta {
     } else this.memberStore.set(k, { member, store, points, sales, spendCents });
   }
 
-  addMemberDay(member: string, day: string, store: string, sales: number, spendCents: number): void {
+  addMemberDay(member: string, day: string, store: string, sales: number, spendCents: number, touches = 0): void {
     const k = `${member}\u0000${day}\u0000${store}`;
     const r = this.memberDay.get(k);
     if (r) {
       r.sales += sales;
       r.spendCents += spendCents;
-    } else this.memberDay.set(k, { member, day, store, sales, spendCents });
+      r.touches |= touches;
+    } else this.memberDay.set(k, { member, day, store, sales, spendCents, touches });
   }
 
   addExposure(row: ExposureRow): void {

@@ -30,6 +30,7 @@ export function rollupSchemaSql(d: { bigint: string; withoutRowid?: boolean }): 
     CREATE INDEX IF NOT EXISTS hq_r_member_store_store ON hq_r_member_store (store);
     CREATE TABLE IF NOT EXISTS hq_r_member_day (
       member TEXT NOT NULL, day TEXT NOT NULL, store TEXT NOT NULL, sales ${d.bigint} NOT NULL, spend_cents ${d.bigint} NOT NULL,
+      touches ${d.bigint} NOT NULL DEFAULT 0,
       PRIMARY KEY (member, day, store)
     )${wr};
     CREATE TABLE IF NOT EXISTS hq_r_exposure (
@@ -67,3 +68,34 @@ export const EXPOSURE_MERGE = `
  * metrics (store '') do the same chain-wide, where one store's day is too small a bound.
  */
 export const COUNTED_DISTINCT: ReadonlySet<string> = new Set(['zone', 'path', 'zone.chain', 'path.chain']);
+
+/**
+ * Bringing a database rolled up by an earlier shape to this one (run by migrate(), each step
+ * once, when its check says it is needed; no rollup is lost, nothing counted twice):
+ * - `touches`: touchpoints moved from hq_r_distinct ('touch' rows) into a bit per touchpoint
+ *   on hq_r_member_day (rows.ts TOUCH_BITS); the chain's 'active' rows (store '') added;
+ * - `chainDaily`: the chain's row (store '') of every hq_r_daily row (not the `.members`
+ *   counts, which have their own chain metric).
+ */
+export function rollupUpgradeSql(d: { bigint: string }) {
+  return {
+    touches: [
+      `ALTER TABLE hq_r_member_day ADD COLUMN touches ${d.bigint} NOT NULL DEFAULT 0`,
+      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents, touches)
+         SELECT member, day, store, 0, 0,
+                sum(CASE dim WHEN 'card-at-till' THEN 1 WHEN 'kiosk-tap' THEN 2 WHEN 'offer-opened' THEN 4 WHEN 'zone-visit' THEN 8 ELSE 0 END)
+         FROM hq_r_distinct WHERE metric = 'touch' GROUP BY member, day, store
+         ON CONFLICT (member, day, store) DO UPDATE SET touches = hq_r_member_day.touches | excluded.touches`,
+      `DELETE FROM hq_r_distinct WHERE metric = 'touch'`,
+      `INSERT INTO hq_r_distinct (store, day, metric, dim, member)
+         SELECT DISTINCT '', day, metric, dim, member FROM hq_r_distinct WHERE metric = 'active' AND store <> ''
+         ON CONFLICT DO NOTHING`,
+    ],
+    chainDailyNeeded: `SELECT 1 AS x FROM hq_r_daily WHERE store <> '' AND NOT EXISTS (SELECT 1 FROM hq_r_daily c WHERE c.store = '' AND c.metric NOT LIKE '%.members') LIMIT 1`,
+    chainDaily: [
+      `INSERT INTO hq_r_daily (store, day, metric, dim, n, amount)
+         SELECT '', day, metric, dim, sum(n), sum(amount) FROM hq_r_daily WHERE store <> '' AND metric NOT LIKE '%.members' GROUP BY day, metric, dim
+         ON CONFLICT (metric, store, day, dim) DO UPDATE SET n = hq_r_daily.n + excluded.n, amount = hq_r_daily.amount + excluded.amount`,
+    ],
+  };
+}

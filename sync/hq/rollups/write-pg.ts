@@ -69,10 +69,11 @@ export async function applyPgRollups(c: pg.PoolClient, d: RollupDelta): Promise<
   if (d.memberDay.size) {
     const r = sorted(d.memberDay);
     await c.query(
-      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
-       ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents`,
-      [col(r, 'member'), col(r, 'day'), col(r, 'store'), col(r, 'sales'), col(r, 'spendCents')],
+      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents, touches)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[])
+       ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents,
+         touches = hq_r_member_day.touches | excluded.touches`,
+      [col(r, 'member'), col(r, 'day'), col(r, 'store'), col(r, 'sales'), col(r, 'spendCents'), col(r, 'touches')],
     );
   }
   if (d.exposure.size) {

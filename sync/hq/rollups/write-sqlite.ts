@@ -21,8 +21,9 @@ export function sqliteRollupWriter(db: Database.Database) {
          spend_cents = hq_r_member_store.spend_cents + excluded.spend_cents`,
     ),
     memberDay: db.prepare(
-      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents) VALUES (@member, @day, @store, @sales, @spendCents)
-       ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents`,
+      `INSERT INTO hq_r_member_day (member, day, store, sales, spend_cents, touches) VALUES (@member, @day, @store, @sales, @spendCents, @touches)
+       ON CONFLICT (member, day, store) DO UPDATE SET sales = hq_r_member_day.sales + excluded.sales, spend_cents = hq_r_member_day.spend_cents + excluded.spend_cents,
+         touches = hq_r_member_day.touches | excluded.touches`,
     ),
     exposure: db.prepare(
       `INSERT INTO hq_r_exposure (campaign, member, grp, store, assigned_ms, assigned_day, window_end_day)
