@@ -1,7 +1,9 @@
 /**
  * The publishing process is killed with SIGKILL in the middle of a drain and started again:
- * HQ still ends up with every event exactly once (rows are deleted only after PUBACK; what
- * was sent but not yet deleted is sent again with the same id, and HQ inserts by (source, id)).
+ * HQ still ends up with every event exactly once (rows are deleted only on HQ's end-to-end
+ * ack; what was sent but not yet deleted is sent again with the same id, and HQ inserts by
+ * (source, id)). On the broker setup Trouw ships (one bound identity per gateway and per
+ * ingest connection).
  * The child is sync/gateway/standalone.ts, the publisher as its own process over the same
  * database; once the gateway starts the sync agent itself, the gateway is the process to kill.
  */
@@ -16,8 +18,10 @@ import { startIngest, type IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { fillOutbox, openGatewayDb, until } from '../../sync/testing/harness';
+import { gatewayUsername, ingestClientId } from '../../sync/broker/mosquitto-setup';
 
 const STANDALONE = resolve(import.meta.dirname, '../../sync/gateway/standalone.ts');
+const GW = { store: 'store-a', gateway: 'gw-kill' };
 let m: Mosquitto;
 let dir: string;
 let store: HqStore;
@@ -25,10 +29,19 @@ let ingest: IngestService;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-sync-kill-'));
-  m = await startMosquitto();
+  m = await startMosquitto({ setup: { gateways: [GW], groups: ['hq-kill'] } });
   store = openSqliteHqStore(join(dir, 'hq.db'));
   await store.migrate();
-  ingest = await startIngest({ url: m.url, store, username: 'hq', password: m.users.hq!, clientId: 'hq-kill', group: 'hq-kill', reconnectMinMs: 100 });
+  ingest = await startIngest({
+    url: m.url,
+    store,
+    username: 'hq-ingest',
+    password: m.users['hq-ingest']!,
+    clientId: ingestClientId('hq-ingest'),
+    boundIdentity: true,
+    group: 'hq-kill',
+    reconnectMinMs: 100,
+  });
 });
 afterAll(async () => {
   await ingest?.stop();
@@ -43,11 +56,11 @@ function spawnPublisher(dbPath: string): { child: ChildProcess; exited: Promise<
     env: {
       ...process.env,
       TROUW_DATABASE__PATH: dbPath,
-      TROUW_STORE__ID: 'store-a',
-      TROUW_STORE__GATEWAY: 'gw-kill',
+      TROUW_STORE__ID: GW.store,
+      TROUW_STORE__GATEWAY: GW.gateway,
       TROUW_SYNC__BROKER_URL: m.url,
-      TROUW_SYNC__USERNAME: 'store-a',
-      TROUW_SYNC__PASSWORD: m.users['store-a']!,
+      TROUW_SYNC__USERNAME: gatewayUsername(GW),
+      TROUW_SYNC__PASSWORD: m.users[gatewayUsername(GW)]!,
       TROUW_SYNC__RECONNECT_MIN_MS: '100',
       TROUW_LOG__LEVEL: 'warn',
     },
