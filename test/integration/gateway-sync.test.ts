@@ -29,6 +29,7 @@ import { makeCloudEvent } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import { until } from '../../sync/testing/harness';
 import { hashedStaffToken } from '../../gateway/app/members/staff-sessions';
+import { gatewayClientId, gatewayUsername, ingestClientId } from '../../sync/broker/mosquitto-setup';
 
 const STORE = 'store-a';
 const GATEWAY = 'gw-sync';
@@ -49,12 +50,30 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-gw-sync-'));
-  m = await startMosquitto();
+  // The broker setup Trouw ships: this gateway's own identity bound to its client id, bound
+  // ingest connections, and a control identity for HQ's commands and configs.
+  m = await startMosquitto({ setup: { gateways: [to] } });
   pair = await startSocat();
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
-  ingest = await startIngest({ url: m.url, store: hqStore, username: 'hq', password: m.users.hq!, clientId: 'hq-gw-sync', group: 'hq', reconnectMinMs: 100 });
-  hq = createMqttLink({ url: m.url, clientId: 'hq-control-gw-sync', username: 'hq', password: m.users.hq!, reconnectMinMs: 100, reconnectMaxMs: 1000 });
+  ingest = await startIngest({
+    url: m.url,
+    store: hqStore,
+    username: 'hq-ingest',
+    password: m.users['hq-ingest']!,
+    clientId: ingestClientId('hq-ingest'),
+    boundIdentity: true,
+    group: 'hq',
+    reconnectMinMs: 100,
+  });
+  hq = createMqttLink({
+    url: m.url,
+    clientId: 'hq-control-gw-sync',
+    username: 'hq-control',
+    password: m.users['hq-control']!,
+    reconnectMinMs: 100,
+    reconnectMaxMs: 1000,
+  });
   await until(() => hq.health().state === 'up', 'HQ control link up', 15_000);
 
   const config = validateConfig({
@@ -79,8 +98,9 @@ beforeAll(async () => {
     ],
     sync: {
       brokerUrl: m.url,
-      username: STORE,
-      password: m.users[STORE]!,
+      username: gatewayUsername(to),
+      password: m.users[gatewayUsername(to)]!,
+      clientId: gatewayClientId(to),
       reconnectMinMs: 100,
       reconnectMaxMs: 1000,
       publisher: { idlePollMs: 50 },
