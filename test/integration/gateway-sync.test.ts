@@ -29,7 +29,7 @@ import { makeCloudEvent } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import { until } from '../../sync/testing/harness';
 import { hashedStaffToken } from '../../gateway/app/members/staff-sessions';
-import { gatewayClientId, gatewayUsername, ingestClientId } from '../../sync/broker/mosquitto-setup';
+import { controlCredentials, gatewayCredentials, ingestCredentials } from '../support/broker-identities';
 
 const STORE = 'store-a';
 const GATEWAY = 'gw-sync';
@@ -59,18 +59,14 @@ beforeAll(async () => {
   ingest = await startIngest({
     url: m.url,
     store: hqStore,
-    username: 'hq-ingest',
-    password: m.users['hq-ingest']!,
-    clientId: ingestClientId('hq-ingest'),
-    boundIdentity: true,
+    ...ingestCredentials(m),
     group: 'hq',
     reconnectMinMs: 100,
   });
   hq = createMqttLink({
     url: m.url,
     clientId: 'hq-control-gw-sync',
-    username: 'hq-control',
-    password: m.users['hq-control']!,
+    ...controlCredentials(m),
     reconnectMinMs: 100,
     reconnectMaxMs: 1000,
   });
@@ -98,9 +94,7 @@ beforeAll(async () => {
     ],
     sync: {
       brokerUrl: m.url,
-      username: gatewayUsername(to),
-      password: m.users[gatewayUsername(to)]!,
-      clientId: gatewayClientId(to),
+      ...gatewayCredentials(m, to),
       reconnectMinMs: 100,
       reconnectMaxMs: 1000,
       publisher: { idlePollMs: 50 },

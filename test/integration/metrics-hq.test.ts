@@ -11,21 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../gateway/config/load';
 import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { gatewayCredentials, ingestCredentials } from '../support/broker-identities';
 import { startIngest, type IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { until } from '../../sync/testing/harness';
 import { silentLogger } from '../support/browser';
 
-const STORE = 'store-a';
+const GW = { store: 'store-a', gateway: 'gw-metrics' };
 let m: Mosquitto;
 let dir: string;
 let hqStore: HqStore;
 let ingest: IngestService | undefined;
 let gw: RunningGateway;
 
-const startHq = () =>
-  startIngest({ url: m.url, store: hqStore, username: 'hq', password: m.users.hq!, clientId: 'hq-metrics', group: 'hq', reconnectMinMs: 100 });
+const startHq = () => startIngest({ url: m.url, store: hqStore, ...ingestCredentials(m), group: 'hq', reconnectMinMs: 100 });
 const value = async (series: string) => {
   const { text } = await gw.metrics!.scrape();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -51,14 +51,14 @@ const sale = () => {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-metrics-hq-'));
-  m = await startMosquitto();
+  m = await startMosquitto({ setup: { gateways: [GW] } });
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
   gw = await startGateway(
     validateConfig({
-      store: { id: STORE, gateway: 'gw-metrics' },
+      store: { id: GW.store, gateway: GW.gateway },
       database: { path: join(dir, 'gateway.db') },
-      sync: { brokerUrl: m.url, username: STORE, password: m.users[STORE]!, reconnectMinMs: 100, reconnectMaxMs: 1000, publisher: { idlePollMs: 50 } },
+      sync: { brokerUrl: m.url, ...gatewayCredentials(m, GW), reconnectMinMs: 100, reconnectMaxMs: 1000, publisher: { idlePollMs: 50 } },
     }),
     { logger: silentLogger, listen: false, printPairing: () => undefined },
   );
@@ -93,6 +93,6 @@ describe('outbox and HQ series', () => {
     // Confirmed rows are deleted in batches: the outbox empties soon after.
     await until(async () => (await value('trouw_outbox_oldest_age_seconds')) === 0, 'outbox empty', 15_000);
     expect((await value('trouw_hq_last_ack_timestamp_seconds'))!).toBeGreaterThan(Date.now() / 1000 - 60);
-    expect((await hqStore.queryEvents({ store: STORE, gateway: 'gw-metrics', limit: 100, type: 'trouw.sale.completed.v1' })).length).toBe(5);
+    expect((await hqStore.queryEvents({ store: GW.store, gateway: GW.gateway, limit: 100, type: 'trouw.sale.completed.v1' })).length).toBe(5);
   }, 45_000);
 });
