@@ -21,6 +21,7 @@ import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
 import { SimTill } from '../../firmware-sim/till/sim-till';
 import { startSocat, type PtyPair } from '../support/socat';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { controlCredentials, gatewayCredentials, ingestCredentials } from '../support/broker-identities';
 import { startIngest, type IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
@@ -61,7 +62,7 @@ async function startStore(to: { store: string; gateway: string }): Promise<Store
     till: { reconnectMinMs: 50, reconnectMaxMs: 300 },
     loyalty: { minimumSpendCents: 0 },
     members: [{ number: MEMBER, name: 'Sanne de Vries' }],
-    sync: { brokerUrl: m.url, username: to.store, password: m.users[to.store]!, reconnectMinMs: 100, reconnectMaxMs: 500, publisher: { idlePollMs: 50 } },
+    sync: { brokerUrl: m.url, ...gatewayCredentials(m, to), reconnectMinMs: 100, reconnectMaxMs: 500, publisher: { idlePollMs: 50 } },
   });
   const logger = createLogger({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
   const gw = await startGateway(config, { logger, listen: false });
@@ -96,19 +97,17 @@ async function applied(to: { store: string; gateway: string }, commandId: string
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-settlement-'));
-  m = await startMosquitto();
+  m = await startMosquitto({ setup: { gateways: [A, B] } });
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
   ingest = await startIngest({
     url: m.url,
     store: hqStore,
-    username: 'hq',
-    password: m.users.hq!,
-    clientId: 'hq-settle-ingest',
+    ...ingestCredentials(m),
     group: 'hq',
     reconnectMinMs: 100,
   });
-  hq = createMqttLink({ url: m.url, clientId: 'hq-settle-control', username: 'hq', password: m.users.hq!, reconnectMinMs: 100, reconnectMaxMs: 500 });
+  hq = createMqttLink({ url: m.url, clientId: 'hq-settle-control', ...controlCredentials(m), reconnectMinMs: 100, reconnectMaxMs: 500 });
   await until(() => hq.health().state === 'up', 'HQ control link up', 15_000);
   settleDb = new Database(join(dir, 'hq-settlement.db'));
   settlement = createSettlementService({ store: hqStore, db: settleDb, link: hq });
