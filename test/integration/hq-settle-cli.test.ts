@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { controlCredentials, gatewayCredentials } from '../support/broker-identities';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { IngestedEvent } from '../../sync/hq/store';
 import { createMqttLink, type MqttLink } from '../../sync/gateway/mqtt-link';
@@ -57,21 +58,21 @@ const spend = (store: string, n: number, points: number) =>
 
 /** A store's side of the broker: subscribed to its commands, so HQ's publishes have a taker. */
 async function listen(store: string) {
-  const link = createMqttLink({ url: m.url, clientId: `test-${store}`, username: store, password: m.users[store]!, reconnectMinMs: 100, reconnectMaxMs: 500 });
+  const link = createMqttLink({ url: m.url, ...gatewayCredentials(m, { store, gateway: 'gw-1' }), reconnectMinMs: 100, reconnectMaxMs: 500 });
   links.push(link);
   link.setHandler((msg) => {
     const e = JSON.parse(msg.payload.toString('utf8')) as { type: string; data: Record<string, unknown> };
     received.push({ store, type: e.type, data: e.data });
   });
   await link.whenUp(15_000);
-  await link.subscribe([`trouw/v1/${store}/gw-1/cmd/#`]);
+  await link.subscribe([`trouw/v1/${store}/gw-1/cmd/+`]);
 }
 
 const cli = (args: string[]) =>
   run(TSX, ['sync/hq/cli.ts', ...args], {
     encoding: 'utf8',
     timeout: 45_000,
-    env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+    env: { ...process.env, TROUW_HQ_USERNAME: 'hq-control', TROUW_HQ_PASSWORD: controlCredentials(m).password },
   }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -80,7 +81,14 @@ const cli = (args: string[]) =>
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-hq-settle-cli-'));
   hqDb = join(dir, 'hq.db');
-  m = await startMosquitto();
+  m = await startMosquitto({
+    setup: {
+      gateways: [
+        { store: 'store-a', gateway: 'gw-1' },
+        { store: 'store-b', gateway: 'gw-1' },
+      ],
+    },
+  });
   const store = openSqliteHqStore(hqDb);
   await store.migrate();
   await store.insertEvents([
