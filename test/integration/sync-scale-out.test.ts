@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
+import { gatewayCredentials } from '../support/broker-identities';
 import { startPostgres, type Postgres } from '../support/postgres';
 import { openHqStore } from '../../sync/hq/open-store';
 import { createMqttLink } from '../../sync/gateway/mqtt-link';
@@ -23,9 +24,17 @@ let m: Mosquitto;
 let pg: Postgres;
 let dir: string;
 
+const GROUPS = ['g-sqlite', 'g-pg'] as const;
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trouw-sync-scale-'));
-  [m, pg] = await Promise.all([startMosquitto(), startPostgres()]);
+  // The broker setup Trouw ships: each ingest process its own bound identity (its 8
+  // connections bound to their client ids), the gateways theirs; one group per case.
+  const gateways = GROUPS.flatMap((g) => ['store-a', 'store-b'].map((store) => ({ store, gateway: `gw-${g}` })));
+  [m, pg] = await Promise.all([
+    startMosquitto({ setup: { gateways, groups: [...GROUPS], ingest: ['hq-ingest-1', 'hq-ingest-2', 'hq-ingest-3', 'hq-ingest-4'] } }),
+    startPostgres(),
+  ]);
 });
 afterAll(async () => {
   await m?.dispose();
@@ -41,11 +50,12 @@ interface IngestChild {
 }
 
 function spawnIngest(db: string, group: string, instance: number): IngestChild {
+  const identity = `hq-ingest-${instance}`;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--client-id', `${group}-${instance}`, '--log-level', 'warn'],
+    ['--import', 'tsx', CLI, 'ingest', '--broker', m.url, '--db', db, '--group', group, '--bound-identity', '--log-level', 'warn'],
     {
-      env: { ...process.env, TROUW_HQ_USERNAME: 'hq', TROUW_HQ_PASSWORD: m.users.hq! },
+      env: { ...process.env, TROUW_HQ_USERNAME: identity, TROUW_HQ_PASSWORD: m.users[identity]! },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -71,13 +81,15 @@ function spawnIngest(db: string, group: string, instance: number): IngestChild {
 }
 
 describe.each([
-  ['SQLite', () => join(dir, 'hq-shared.db')],
-  ['PostgreSQL', () => pg.createDatabase('hq_scale')],
-])('two ingest processes, one shared subscription: %s', (_name, dbUrl) => {
+  ['SQLite', () => join(dir, 'hq-shared.db'), GROUPS[0]],
+  ['PostgreSQL', () => pg.createDatabase('hq_scale'), GROUPS[1]],
+])('two ingest processes, one shared subscription: %s', (_name, dbUrl, group) => {
   it('split the events and store each exactly once', async () => {
     const db = dbUrl();
-    const group = `g${Math.random().toString(36).slice(2, 8)}`;
-    const ingests = [spawnIngest(db, group, 1), spawnIngest(db, group, 2)];
+    // Identities of their own per case: a bound identity's session outlives its process (300 s)
+    // and keeps its shared subscription, so reusing one in another group would get both.
+    const first = group === GROUPS[0] ? 1 : 3;
+    const ingests = [spawnIngest(db, group, first), spawnIngest(db, group, first + 1)];
     try {
       await Promise.all(ingests.map((i) => i.up));
       const stores = [
@@ -90,9 +102,7 @@ describe.each([
         all.push(...fillOutbox(gdb, 3000));
         const link = createMqttLink({
           url: m.url,
-          clientId: `trouw-${gw.store}-${gw.gateway}`,
-          username: gw.store,
-          password: m.users[gw.store]!,
+          ...gatewayCredentials(m, gw),
           statusTopic: statusTopic(gw),
         });
         const pub = createOutboxPublisher({ db: gdb, link, address: gw, idlePollMs: 20 });
