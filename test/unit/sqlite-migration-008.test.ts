@@ -7,16 +7,16 @@
  * replay instead of earning again, a reused id is still a conflict, and the ledger audits.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { auditLedger } from '../../gateway/adapters/sqlite/audit';
 import { createIdempotencyRepo } from '../../gateway/adapters/sqlite/idempotency-repo';
-import { migrate, schemaVersion } from '../../gateway/adapters/sqlite/migrate';
-import { LATEST_VERSION, migrations } from '../../gateway/adapters/sqlite/migrations/index';
+import { schemaVersion } from '../../gateway/adapters/sqlite/migrate';
+import { LATEST_VERSION } from '../../gateway/adapters/sqlite/migrations/index';
 import { openDatabase } from '../../gateway/adapters/sqlite/open-database';
 import { createTillService } from '../../gateway/app/till/till-service';
 import { defaultRules, STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';
+import { copyIntoVersion } from './sqlite-old-version';
 
 let tt: TestTill | undefined;
 afterEach(() => {
@@ -24,34 +24,13 @@ afterEach(() => {
   tt = undefined;
 });
 
-const columns = (db: Database.Database, table: string, schema = 'main') =>
-  (db.prepare(`SELECT name FROM pragma_table_info(?, ?)`).all(table, schema) as { name: string }[]).map((r) => r.name);
-
 /** A version-7 database holding `src`'s rows, till_requests with every answer in full as version 7 wrote them. */
 function asVersion7(srcPath: string, path: string): void {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  migrate(
-    db,
-    migrations.filter((m) => m.version <= 7),
-  );
-  expect(schemaVersion(db)).toBe(7);
-  db.exec(`ATTACH '${srcPath}' AS src`);
-  const tables = (db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
-    (r) => r.name,
-  );
-  db.transaction(() => {
-    for (const t of tables) {
-      if (t === 'till_requests') continue;
-      const cols = columns(db, t)
-        .filter((c) => columns(db, t, 'src').includes(c))
-        .join(', ');
-      db.exec(`INSERT INTO main.${t} (${cols}) SELECT ${cols} FROM src.${t}`);
-    }
+  const db = copyIntoVersion(srcPath, path, 7, (db) => {
     db.exec(`INSERT INTO main.till_requests (lane, request_id, type, request_hash, response, at)
-      SELECT r.lane, r.request_id, r.type, coalesce(r.request_hash, s.request_hash), coalesce(r.response, s.response), r.at
-        FROM src.till_requests r LEFT JOIN src.sales s ON s.id = r.sale_id`);
-  })();
+    SELECT r.lane, r.request_id, r.type, coalesce(r.request_hash, s.request_hash), coalesce(r.response, s.response), r.at
+      FROM src.till_requests r LEFT JOIN src.sales s ON s.id = r.sale_id`);
+  });
   db.exec('DETACH src');
   db.close();
 }

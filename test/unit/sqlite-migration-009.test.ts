@@ -16,6 +16,7 @@ import { createOutboxWriter } from '../../sync/gateway/outbox-writer';
 import { SaleCompleted } from '../../sync/schemas/till-events';
 import { defaultRules, STORE } from './sqlite-helpers';
 import { line, makeTill, sale, type TestTill } from './till-service-helpers';
+import { copyIntoVersion } from './sqlite-old-version';
 
 let tt: TestTill | undefined;
 afterEach(() => {
@@ -23,34 +24,13 @@ afterEach(() => {
   tt = undefined;
 });
 
-const columns = (db: Database.Database, table: string, schema = 'main') =>
-  (db.prepare(`SELECT name FROM pragma_table_info(?, ?)`).all(table, schema) as { name: string }[]).map((r) => r.name);
-
 /** A version-8 database holding `src`'s rows, every idempotency record with its hash as version 8 wrote them. */
 function asVersion8(srcPath: string, path: string): void {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  migrate(
-    db,
-    migrations.filter((m) => m.version <= 8),
-  );
-  expect(schemaVersion(db)).toBe(8);
-  db.exec(`ATTACH '${srcPath}' AS src`);
-  const tables = (db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
-    (r) => r.name,
-  );
-  db.transaction(() => {
-    for (const t of tables) {
-      if (t === 'till_requests') continue;
-      const cols = columns(db, t)
-        .filter((c) => columns(db, t, 'src').includes(c))
-        .join(', ');
-      db.exec(`INSERT INTO main.${t} (${cols}) SELECT ${cols} FROM src.${t}`);
-    }
+  const db = copyIntoVersion(srcPath, path, 8, (db) => {
     db.exec(`INSERT INTO main.till_requests (lane, request_id, type, request_hash, response, sale_id, at)
-      SELECT r.lane, r.request_id, r.type, coalesce(r.request_hash, s.request_hash), r.response, r.sale_id, r.at
-        FROM src.till_requests r LEFT JOIN src.sales s ON s.id = r.sale_id`);
-  })();
+    SELECT r.lane, r.request_id, r.type, coalesce(r.request_hash, s.request_hash), r.response, r.sale_id, r.at
+      FROM src.till_requests r LEFT JOIN src.sales s ON s.id = r.sale_id`);
+  });
   expect(db.prepare('SELECT count(*) FROM till_requests WHERE request_hash IS NULL').pluck().get()).toBe(0);
   db.exec('DETACH src');
   db.close();
