@@ -26,6 +26,7 @@ import { DEAD_LETTER_PAYLOAD_BYTES, type HqStore, type IngestedEvent } from './s
 import { minimiseForHq } from './personal-data';
 import { createAckSender, type AckSender, type AckSenderStats } from './ack-sender';
 import { ULID_PATTERN } from '../envelope/cloudevent';
+import { ingestUsername } from '../broker/mosquitto-setup';
 
 /**
  * How long the broker keeps a disconnected ingest session (and queues its share of a shared
@@ -289,7 +290,7 @@ export async function startIngest(o: IngestOptions): Promise<IngestService> {
   const onMessage = (m: InboundMessage) => admission.admit(handler.handle(m));
 
   const makeLink = (i: number, protocol: 'auto' | '5' | '3.1.1') => {
-    const username = o.username !== undefined && o.boundIdentity && i > 0 ? `${o.username}.c${i}` : o.username;
+    const username = o.username !== undefined && o.boundIdentity ? ingestUsername(o.username, i) : o.username;
     const l = createMqttLink({
       url: o.url,
       clientId: i === 0 ? clientId : `${clientId}-c${i}`,
