@@ -19,7 +19,7 @@ import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
 import { SimTill } from '../../firmware-sim/till/sim-till';
 import { startSocat, type PtyPair } from '../support/socat';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
-import { startIngest, type IngestService } from '../../sync/hq/ingest';
+import type { IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { createMqttLink, type MqttLink } from '../../sync/gateway/mqtt-link';
@@ -29,7 +29,7 @@ import { makeCloudEvent } from '../../sync/envelope/cloudevent';
 import { validateUplinkEvent } from '../../sync/schemas/validate-event';
 import { until } from '../../sync/testing/harness';
 import { hashedStaffToken } from '../../gateway/app/members/staff-sessions';
-import { controlCredentials, gatewayCredentials, ingestCredentials } from '../support/broker-identities';
+import { controlCredentials, gatewayCredentials, startTestIngest } from '../support/broker-identities';
 
 const STORE = 'store-a';
 const GATEWAY = 'gw-sync';
@@ -56,13 +56,7 @@ beforeAll(async () => {
   pair = await startSocat();
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
-  ingest = await startIngest({
-    url: m.url,
-    store: hqStore,
-    ...ingestCredentials(m),
-    group: 'hq',
-    reconnectMinMs: 100,
-  });
+  ingest = await startTestIngest(m, hqStore);
   hq = createMqttLink({
     url: m.url,
     clientId: 'hq-control-gw-sync',

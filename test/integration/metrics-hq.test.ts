@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../gateway/config/load';
 import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
-import { gatewayCredentials, ingestCredentials } from '../support/broker-identities';
-import { startIngest, type IngestService } from '../../sync/hq/ingest';
+import { gatewayCredentials, startTestIngest } from '../support/broker-identities';
+import type { IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { until } from '../../sync/testing/harness';
@@ -25,7 +25,7 @@ let hqStore: HqStore;
 let ingest: IngestService | undefined;
 let gw: RunningGateway;
 
-const startHq = () => startIngest({ url: m.url, store: hqStore, ...ingestCredentials(m), group: 'hq', reconnectMinMs: 100 });
+const startHq = () => startTestIngest(m, hqStore);
 const value = async (series: string) => {
   const { text } = await gw.metrics!.scrape();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

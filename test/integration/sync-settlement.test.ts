@@ -21,8 +21,8 @@ import { startGateway, type RunningGateway } from '../../gateway/app/gateway';
 import { SimTill } from '../../firmware-sim/till/sim-till';
 import { startSocat, type PtyPair } from '../support/socat';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto';
-import { controlCredentials, gatewayCredentials, ingestCredentials } from '../support/broker-identities';
-import { startIngest, type IngestService } from '../../sync/hq/ingest';
+import { controlCredentials, gatewayCredentials, startTestIngest } from '../support/broker-identities';
+import type { IngestService } from '../../sync/hq/ingest';
 import { openSqliteHqStore } from '../../sync/hq/store-sqlite';
 import type { HqStore } from '../../sync/hq/store';
 import { createMqttLink, type MqttLink } from '../../sync/gateway/mqtt-link';
@@ -100,13 +100,7 @@ beforeAll(async () => {
   m = await startMosquitto({ setup: { gateways: [A, B] } });
   hqStore = openSqliteHqStore(join(dir, 'hq.db'));
   await hqStore.migrate();
-  ingest = await startIngest({
-    url: m.url,
-    store: hqStore,
-    ...ingestCredentials(m),
-    group: 'hq',
-    reconnectMinMs: 100,
-  });
+  ingest = await startTestIngest(m, hqStore);
   hq = createMqttLink({ url: m.url, clientId: 'hq-settle-control', ...controlCredentials(m), reconnectMinMs: 100, reconnectMaxMs: 500 });
   await until(() => hq.health().state === 'up', 'HQ control link up', 15_000);
   settleDb = new Database(join(dir, 'hq-settlement.db'));

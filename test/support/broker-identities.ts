@@ -1,4 +1,6 @@
 import { gatewayClientId, gatewayUsername, ingestClientId, type GatewayIdentity } from '../../sync/broker/mosquitto-setup';
+import { startIngest } from '../../sync/hq/ingest';
+import type { HqStore } from '../../sync/hq/store';
 import type { Mosquitto } from './mosquitto';
 
 /**
@@ -20,3 +22,6 @@ export const ingestCredentials = (m: Mosquitto, name = 'hq-ingest') => ({
 });
 
 export const controlCredentials = (m: Mosquitto, name = 'hq-control') => ({ username: name, password: m.users[name]! });
+
+/** HQ's ingest on that setup, as the sync tests run it: group `hq`, quick reconnects. */
+export const startTestIngest = (m: Mosquitto, store: HqStore) => startIngest({ url: m.url, store, ...ingestCredentials(m), group: 'hq', reconnectMinMs: 100 });
