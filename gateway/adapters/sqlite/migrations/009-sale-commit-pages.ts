@@ -1,13 +1,13 @@
 /**
  * Two pages fewer on a sale's commit (issue 18, docs/till-link.md "Write path cost").
  *
- * 1. A sale's idempotency record without a second copy of the sale's content hash (issue 18,
- * docs/till-link.md "Write path cost"). Since migration 008 a sale's record names its sale
- * (`sale_id`) instead of holding the answer; it still held `request_hash`, 43 characters the
- * sale row holds too (the same hash: the sale is written with the request's). Every sale
- * appends one record to `till_requests`, a WITHOUT ROWID tree that splits into half-full
- * pages, so the record's size sets how often a sale's commit writes two or three pages of
- * it instead of one: ~100 bytes a record before, ~57 after. A sale's record now leaves
+ * 1. A sale's idempotency record without a second copy of the sale's content hash. Since
+ *    migration 008 a sale's record names its sale (`sale_id`) instead of holding the answer;
+ *    it still held `request_hash`, 43 characters the sale row holds too (the same hash: the
+ *    sale is written with the request's). Every sale appends one record to `till_requests`, a
+ *    WITHOUT ROWID tree that splits into half-full pages, so the record's size sets how often
+ *    a sale's commit writes two or three pages of it instead of one: ~100 bytes a record
+ *    before, ~57 after. A sale's record now leaves
  *    `request_hash` NULL; the hash is read from the sale. Other records (identify, refund,
  *    void, redeem, a sale resent under a new id) keep theirs. Existing sale records whose
  *    hash is their sale's are converted.
